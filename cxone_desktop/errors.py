@@ -1,0 +1,128 @@
+"""Every error the app raises on purpose, in one hierarchy.
+
+Each message tells the user what happened and what to do about it. None may
+contain a token or a secret: build messages from facts (status codes, field
+names, URLs passed through `redact_url`), never from credentials.
+
+    CXoneError
+    ├── InputError                    a field the user typed is wrong (names the field)
+    ├── InvalidTransition             the call state machine refused a transition
+    ├── AuthError
+    │   ├── InvalidCredentials        401 from the token endpoint
+    │   ├── MissingScope              403: scope or call not agent-bound
+    │   ├── RateLimited               429 after all retries (carries retry_after_s)
+    │   └── TokenResponseInvalid      the token endpoint answered nonsense
+    ├── StreamError
+    │   ├── HandshakeRejected         the WebSocket upgrade was refused (carries status)
+    │   ├── StreamClosedAbnormally    1006 or any close that is not 1000/1001
+    │   └── RetriesExhausted          reconnects spent while the call was still up
+    ├── CallStateError                the call-state endpoint failed
+    ├── ServiceUnavailable            5xx / connect errors after all retries
+    ├── TlsVerificationFailed         the server's certificate was not trusted (no retry)
+    ├── AudioOutputError              no sound device / server; streaming carries on
+    └── RecordingError                the session folder cannot be written
+"""
+
+from __future__ import annotations
+
+AGENT_SCOPE = "agent:voice:stream"
+VIEW_SCOPE = "interaction:view"
+
+
+class CXoneError(Exception):
+    """Root of every error the app raises on purpose."""
+
+    #: A short remedy for the UI; subclasses set it.
+    remedy: str = ""
+
+    def __init__(self, message: str, *, remedy: str | None = None) -> None:
+        super().__init__(message)
+        if remedy is not None:
+            self.remedy = remedy
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InputError(CXoneError):
+    """A value the user typed is unusable; `field` names it for the form."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", remedy=f"Correct the {field} field.")
+        self.field = field
+
+
+class InvalidTransition(CXoneError):
+    """The call state machine refused a transition; nothing changed."""
+
+
+class AuthError(CXoneError):
+    """Getting or using an access token failed."""
+
+
+class InvalidCredentials(AuthError):
+    remedy = (
+        "Check the client ID and secret, and that the application has the "
+        f"'{AGENT_SCOPE}' scope."
+    )
+
+
+class MissingScope(AuthError):
+    remedy = (
+        f"Grant the application the '{AGENT_SCOPE}' and '{VIEW_SCOPE}' scopes, and make sure "
+        "the call is connected and bound to an agent."
+    )
+
+
+class RateLimited(AuthError):
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message, remedy="Wait a moment and try again; the server is throttling.")
+        self.retry_after_s = retry_after_s
+
+
+class TokenResponseInvalid(AuthError):
+    remedy = "The token endpoint is not speaking OAuth 2.0; check the tenant or base URL."
+
+
+class StreamError(CXoneError):
+    """The voice stream failed."""
+
+
+class HandshakeRejected(StreamError):
+    def __init__(self, message: str, *, status: int, remedy: str | None = None) -> None:
+        super().__init__(message, remedy=remedy)
+        self.status = status
+
+
+class StreamClosedAbnormally(StreamError):
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message, remedy="The connection dropped; reconnecting while the call lasts.")
+        self.code = code
+
+
+class RetriesExhausted(StreamError):
+    remedy = "The call may still be running: check the network and connect again."
+
+
+class CallStateError(CXoneError):
+    """The call-state endpoint failed."""
+
+
+class ServiceUnavailable(CXoneError):
+    remedy = "The CXone service or the network is down; try again later."
+
+
+class TlsVerificationFailed(CXoneError):
+    remedy = (
+        "If the server uses a private CA, pass its certificate with --ca-file; "
+        "check that the host name matches the certificate."
+    )
+
+
+class AudioOutputError(CXoneError):
+    remedy = "Streaming and recording carry on; connect a sound device or start a sound server."
+
+
+class RecordingError(CXoneError):
+    remedy = "Free disk space or choose another recordings folder; streaming continues."

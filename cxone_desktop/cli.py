@@ -20,20 +20,43 @@ def _add_connection_args(p: argparse.ArgumentParser) -> None:
     """Where the call is and how to authenticate; shared by `gui` and `record`."""
     where = p.add_mutually_exclusive_group()
     where.add_argument("--tenant", help="CXone tenant name (…niceincontact.com); env CXONE_TENANT")
-    where.add_argument("--base-url", help="replaces https://{tenant}.niceincontact.com (http or https, any host:port)")
+    where.add_argument(
+        "--base-url",
+        help="replaces https://{tenant}.niceincontact.com (http or https, any host:port)",
+    )
     p.add_argument("--client-id", help="OAuth client ID; env CXONE_CLIENT_ID")
     p.add_argument("--call-id", help="call (interaction) ID; env CXONE_CALL_ID")
-    p.add_argument("--auth-style", choices=["json", "form", "basic"], default=None,
-                   help="how the client authenticates at /oauth2/token (default: json, as the seed)")
-    p.add_argument("--token-in", choices=["query", "header"], default=None,
-                   help="send the token as ?access_token= (default) or Authorization: Bearer")
+    p.add_argument(
+        "--auth-style",
+        choices=["json", "form", "basic"],
+        default=None,
+        help="how the client authenticates at /oauth2/token (default: json, as the seed)",
+    )
+    p.add_argument(
+        "--token-in",
+        choices=["query", "header"],
+        default=None,
+        help="send the token as ?access_token= (default) or Authorization: Bearer",
+    )
     p.add_argument("--ca-file", help="PEM file of extra CA certificates to trust")
-    p.add_argument("--insecure", action="store_true",
-                   help="do NOT verify TLS certificates (logged as a warning)")
-    p.add_argument("--encoding", choices=["pcm16", "mulaw", "alaw"], default=None,
-                   help="audio encoding on the wire (default pcm16)")
-    p.add_argument("--poll-interval", type=float, default=None, metavar="S",
-                   help="call-state poll interval in seconds (default 2)")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do NOT verify TLS certificates (logged as a warning)",
+    )
+    p.add_argument(
+        "--encoding",
+        choices=["pcm16", "mulaw", "alaw"],
+        default=None,
+        help="audio encoding on the wire (default pcm16)",
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=None,
+        metavar="S",
+        help="call-state poll interval in seconds (default 2)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,59 +66,103 @@ def build_parser() -> argparse.ArgumentParser:
         "and record it. Without a subcommand, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"cxone-desktop {__version__}")
-    parser.add_argument("--log-level", default="WARNING",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default WARNING")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default WARNING",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
     _add_connection_args(gui)
-    gui.add_argument("--demo", action="store_true",
-                     help="start the built-in CXone simulator and fill the form for it")
+    gui.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the built-in CXone simulator and fill the form for it",
+    )
     gui.add_argument("--autoconnect", action="store_true", help="connect at once")
-    gui.add_argument("--quit-after", type=float, default=None, metavar="S",
-                     help=argparse.SUPPRESS)  # for tests and demos: close after S seconds
+    gui.add_argument(
+        "--quit-after", type=float, default=None, metavar="S", help=argparse.SUPPRESS
+    )  # for tests and demos: close after S seconds
 
     rec = sub.add_parser("record", help="record a call headless into a session folder")
     _add_connection_args(rec)
     rec.add_argument("--out", required=True, help="folder to create the session folder in")
-    rec.add_argument("--duration", type=float, default=None, metavar="S",
-                     help="stop after S seconds (default: until the call ends)")
+    rec.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S seconds (default: until the call ends)",
+    )
     rec.add_argument("--gain", type=float, default=None, help="linear gain (default 1.2)")
-    rec.add_argument("--noise-threshold", type=int, default=None,
-                     help="noise gate threshold, int16 amplitude (default 200; 0 = off)")
+    rec.add_argument(
+        "--noise-threshold",
+        type=int,
+        default=None,
+        help="noise gate threshold, int16 amplitude (default 200; 0 = off)",
+    )
     rec.add_argument("--gate-mode", choices=["seed", "smooth", "off"], default=None)
-    rec.add_argument("--secret-file", help="read the client secret from this file "
-                     "(else env CXONE_CLIENT_SECRET, else a prompt)")
+    rec.add_argument(
+        "--secret-file",
+        help="read the client secret from this file (else env CXONE_CLIENT_SECRET, else a prompt)",
+    )
 
     sim = sub.add_parser("simulate", help="run the CXone simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=0, help="0 picks a free port")
     sim.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS/WSS with")
     sim.add_argument("--tls-key", help="PEM private key for --tls-cert")
-    sim.add_argument("--tls-self-signed", action="store_true",
-                     help="serve TLS with a throwaway self-signed certificate")
+    sim.add_argument(
+        "--tls-self-signed",
+        action="store_true",
+        help="serve TLS with a throwaway self-signed certificate",
+    )
     sim.add_argument("--client-id", default=None, help="accepted client ID (default demo-client)")
-    sim.add_argument("--client-secret", default=None,
-                     help="accepted client secret (default demo-secret)")
-    sim.add_argument("--call-id", action="append", default=None,
-                     help="call ID to serve (repeatable; default demo-call)")
+    sim.add_argument(
+        "--client-secret", default=None, help="accepted client secret (default demo-secret)"
+    )
+    sim.add_argument(
+        "--call-id",
+        action="append",
+        default=None,
+        help="call ID to serve (repeatable; default demo-call)",
+    )
     sim.add_argument("--audio", help="WAV file to stream (any rate/width/channels)")
     sim.add_argument("--loop", action="store_true", help="repeat the audio forever")
     sim.add_argument("--encoding", choices=["pcm16", "mulaw"], default="pcm16")
-    sim.add_argument("--fragment", choices=["aligned", "random", "tiny", "merged"],
-                     default="aligned")
+    sim.add_argument(
+        "--fragment", choices=["aligned", "random", "tiny", "merged"], default="aligned"
+    )
     sim.add_argument("--jitter-ms", type=float, default=0.0)
     sim.add_argument("--loss", type=float, default=0.0, help="random frame loss probability")
-    sim.add_argument("--burst-loss", type=float, default=0.0,
-                     help="probability a loss burst starts at a frame")
+    sim.add_argument(
+        "--burst-loss", type=float, default=0.0, help="probability a loss burst starts at a frame"
+    )
     sim.add_argument("--burst-frames", type=int, default=5, help="frames lost per burst")
-    sim.add_argument("--drop-after", type=float, default=None, metavar="S",
-                     help="abort the TCP connection after S s (client sees 1006)")
+    sim.add_argument(
+        "--drop-after",
+        type=float,
+        default=None,
+        metavar="S",
+        help="abort the TCP connection after S s (client sees 1006)",
+    )
     sim.add_argument("--token-ttl", type=float, default=3600.0, metavar="S")
-    sim.add_argument("--rate-limit", type=int, default=0, metavar="N",
-                     help="the first N token requests get 429 with Retry-After")
-    sim.add_argument("--hold-at", type=float, default=None, metavar="S",
-                     help="put the call on hold at S s (socket closes)")
+    sim.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the first N token requests get 429 with Retry-After",
+    )
+    sim.add_argument(
+        "--hold-at",
+        type=float,
+        default=None,
+        metavar="S",
+        help="put the call on hold at S s (socket closes)",
+    )
     sim.add_argument("--hold-for", type=float, default=3.0, metavar="S")
     sim.add_argument("--seed", type=int, default=None, help="random seed for impairments")
 

@@ -63,8 +63,7 @@ class AuthError(CXoneError):
 
 class InvalidCredentials(AuthError):
     remedy = (
-        "Check the client ID and secret, and that the application has the "
-        f"'{AGENT_SCOPE}' scope."
+        f"Check the client ID and secret, and that the application has the '{AGENT_SCOPE}' scope."
     )
 
 
@@ -97,7 +96,9 @@ class HandshakeRejected(StreamError):
 
 class StreamClosedAbnormally(StreamError):
     def __init__(self, message: str, *, code: int | None = None) -> None:
-        super().__init__(message, remedy="The connection dropped; reconnecting while the call lasts.")
+        super().__init__(
+            message, remedy="The connection dropped; reconnecting while the call lasts."
+        )
         self.code = code
 
 

@@ -1,0 +1,309 @@
+"""The call's voice stream: a WebSocket yielding audio bytes and control messages.
+
+Binary messages are audio whose boundaries do not follow frames; text messages are
+JSON control events. How the socket closed is kept in `end` so the session can tell
+a finished call (1000/1001) from a drop (1006 and anything else).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from cxone_desktop import USER_AGENT
+from cxone_desktop.cxone.endpoints import Endpoints, redact_url, validate_call_id
+from cxone_desktop.cxone.log_redaction import redacting_logger
+from cxone_desktop.cxone.retry import Backoff, OnRetry, parse_retry_after
+from cxone_desktop.cxone.settings import (
+    RetryPolicy,
+    StreamSettings,
+    TlsSettings,
+    is_certificate_failure,
+)
+from cxone_desktop.cxone.token_provider import TokenProvider
+from cxone_desktop.errors import (
+    AGENT_SCOPE,
+    HandshakeRejected,
+    RateLimited,
+    ServiceUnavailable,
+    TlsVerificationFailed,
+)
+
+log = logging.getLogger(__name__)
+# websockets logs the request line and headers at DEBUG: give it a scrubbing logger.
+_wire_log = redacting_logger("cxone_desktop.cxone.wire")
+
+NORMAL_CLOSE_CODES = (1000, 1001)
+_BODY_SNIPPET_CHARS = 200
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """How the stream ended: `normal` is a 1000/1001 close; 1006 means no close frame."""
+
+    code: int | None
+    reason: str
+    normal: bool
+
+
+@dataclass(frozen=True)
+class ControlMessage:
+    """A text message: parsed JSON object in `data`, or `error` saying why not."""
+
+    data: dict[str, Any] | None
+    text: str
+    error: str | None
+
+    @property
+    def event(self) -> str | None:
+        """The `event` field (e.g. "call.ended"), if any."""
+        ev = self.data.get("event") if self.data else None
+        return ev if isinstance(ev, str) else None
+
+    @classmethod
+    def parse(cls, text: str) -> ControlMessage:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            return cls(data=None, text=text, error=f"not JSON: {e.msg}")
+        if not isinstance(data, dict):
+            return cls(data=None, text=text, error="JSON but not an object")
+        return cls(data=data, text=text, error=None)
+
+
+class VoiceStream:
+    """One WebSocket connection to a call's voice stream.
+
+    `connect()` performs the handshake (refreshing the token once on 401, backing off
+    on 429/5xx/connect errors); iterating yields bytes (audio) and ControlMessage
+    (text) until the socket closes, then `end` says how. Call `connect()` again to
+    reconnect after an end.
+    """
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        call_id: str,
+        tokens: TokenProvider,
+        *,
+        settings: StreamSettings = StreamSettings(),  # noqa: B008 - frozen defaults are safe
+        tls: TlsSettings = TlsSettings(),  # noqa: B008
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008
+        user_agent: str = USER_AGENT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._endpoints = endpoints
+        self._call_id = validate_call_id(call_id)
+        self._url = endpoints.stream_url(self._call_id)
+        self._tokens = tokens
+        self._settings = settings
+        self._tls = tls
+        self._retry = retry
+        self._user_agent = user_agent
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._ws: ClientConnection | None = None
+        self._end: StreamEnd | None = None
+        #: Called with (error, delay_s) before each backoff sleep.
+        self.on_retry: OnRetry | None = None
+
+    def __repr__(self) -> str:
+        return f"VoiceStream({redact_url(self._url)!r})"
+
+    @property
+    def url(self) -> str:
+        """The stream URL without any token (safe to show)."""
+        return self._url
+
+    @property
+    def end(self) -> StreamEnd | None:
+        return self._end
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and self._end is None
+
+    async def connect(self) -> None:
+        """Open the stream; raises HandshakeRejected, RateLimited, ServiceUnavailable, AuthError."""
+        if self._ws is not None and self._end is None:
+            raise RuntimeError("VoiceStream is already connected")
+        self._ws = None
+        self._end = None
+        ssl_ctx = self._ssl_context()
+        backoff = Backoff(
+            self._retry, clock=self._clock, sleep=self._sleep, rng=self._rng,
+            on_retry=self._notify_retry,
+        )  # fmt: skip
+        refreshed = False
+        token = await self._tokens.token()
+        while True:
+            url, headers = self._request(token.value)
+            try:
+                ws = await connect(
+                    url,
+                    additional_headers=headers,
+                    user_agent_header=self._user_agent,
+                    open_timeout=self._settings.handshake_timeout_s,
+                    ping_interval=self._settings.ping_interval_s,
+                    ping_timeout=self._settings.ping_timeout_s,
+                    max_size=self._settings.max_message_bytes,
+                    ssl=ssl_ctx,
+                    logger=_wire_log,
+                )
+            except InvalidStatus as e:
+                status = e.response.status_code
+                if status == 401 and not refreshed:
+                    log.info("voice stream handshake got 401; fetching a fresh token")
+                    refreshed = True
+                    token = await self._tokens.refresh()
+                    continue
+                if status == 429 or status >= 500:
+                    retry_after = parse_retry_after(e.response.headers.get("Retry-After"))
+                    err: Exception = (
+                        RateLimited(
+                            "The voice stream is rate limiting connections (429).",
+                            retry_after_s=retry_after,
+                        )
+                        if status == 429
+                        else ServiceUnavailable(f"The voice stream server failed ({status}).")
+                    )
+                    if await backoff.wait(err, retry_after):
+                        continue
+                    raise err from None
+                raise self._rejection(status, e.response.body, token.value) from None
+            except (OSError, TimeoutError, InvalidHandshake) as e:
+                if is_certificate_failure(e):
+                    raise TlsVerificationFailed(
+                        f"The certificate of the voice stream server {self._endpoints.base_url} "
+                        "was not trusted."
+                    ) from None
+                err = ServiceUnavailable(
+                    f"Could not open the voice stream at {redact_url(self._url)} "
+                    f"({type(e).__name__})."
+                )
+                log.info("voice stream connect failed: %s", err)
+                if await backoff.wait(err):
+                    continue
+                raise err from None
+            self._ws = ws
+            log.info("voice stream connected: %s", redact_url(self._url))
+            return
+
+    def __aiter__(self) -> AsyncIterator[bytes | ControlMessage]:
+        return self._messages()
+
+    async def _messages(self) -> AsyncIterator[bytes | ControlMessage]:
+        ws = self._ws
+        if ws is None:
+            raise RuntimeError("call connect() before iterating the VoiceStream")
+        try:
+            while True:
+                msg = await ws.recv()
+                if isinstance(msg, str):
+                    yield ControlMessage.parse(msg)
+                else:
+                    yield msg
+        except ConnectionClosed as e:
+            # We closed it on a protocol error (e.g. 1009 message too big) and got no
+            # close frame back: our code says more than the bare 1006.
+            if e.rcvd is None and e.sent is not None and e.sent.code not in NORMAL_CLOSE_CODES:
+                self._record_end(ws, e.sent.code, e.sent.reason)
+        self._record_end(ws)
+
+    async def close(self) -> None:
+        """Close with 1000 (normal) if open; `end` is set afterwards."""
+        ws = self._ws
+        if ws is None:
+            return
+        await ws.close()
+        self._record_end(ws)
+
+    def _record_end(
+        self, ws: ClientConnection, code: int | None = None, reason: str | None = None
+    ) -> None:
+        if self._end is not None:
+            return
+        if code is None:
+            code, reason = ws.close_code, ws.close_reason
+        code = None if code is None else int(code)
+        reason = reason or ""
+        self._end = StreamEnd(code=code, reason=reason, normal=code in NORMAL_CLOSE_CODES)
+        log.info("voice stream ended: code %s reason %r", code, reason)
+
+    def _request(self, token: str) -> tuple[str, dict[str, str]]:
+        if self._settings.token_in == "header":
+            return self._url, {"Authorization": f"Bearer {token}"}
+        return f"{self._url}?access_token={quote(token, safe='')}", {}
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if not self._endpoints.secure:
+            return None
+        ctx = self._tls.ssl_context()
+        if ctx is False or ctx is True:
+            if ctx is True:
+                return ssl.create_default_context()
+            unverified = ssl.create_default_context()
+            unverified.check_hostname = False
+            unverified.verify_mode = ssl.CERT_NONE
+            return unverified
+        return ctx
+
+    def _notify_retry(self, error: Exception, delay_s: float) -> None:
+        log.info("retrying the voice stream in %.1f s", delay_s)
+        if self.on_retry is not None:
+            self.on_retry(error, delay_s)
+
+    def _rejection(
+        self, status: int, body: bytes | bytearray | None, token: str
+    ) -> HandshakeRejected:
+        said = _server_said(body, token)
+        suffix = f" The server said: {said}" if said else ""
+        if status == 401:
+            msg = (
+                "The voice stream rejected the access token (401) even after a fresh one was "
+                "fetched."
+            )
+        elif status == 403:
+            msg = (
+                f"The voice stream refused the call (403): the token lacks the '{AGENT_SCOPE}' "
+                "scope, or the call is not connected and bound to an agent."
+            )
+        elif status == 404:
+            msg = "The voice stream was not found (404): check the call ID and the base URL."
+        else:
+            msg = f"The voice stream refused the connection ({status})."
+        return HandshakeRejected(msg + suffix, status=status)
+
+
+def _server_said(body: bytes | bytearray | None, token: str) -> str:
+    """A short, printable excerpt of a rejection body (its `message`/`error` if JSON)."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("message", "error_description", "reason", "error"):
+            if isinstance(data.get(key), str):
+                text = data[key]
+                break
+    text = "".join(c if c.isprintable() else " " for c in text)
+    if token:
+        text = text.replace(token, "***")
+    return text[:_BODY_SNIPPET_CHARS]

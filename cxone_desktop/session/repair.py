@@ -1,0 +1,273 @@
+"""Finish what a crashed recording left: `cxone-desktop repair DIR...`.
+
+A session folder whose `.recording` marker names a process that is gone (or a pid now
+used by another process, told apart by its start time and the boot ID) was interrupted.
+Repair sets the WAV header sizes from the file lengths (dropping a trailing part-sample),
+trims a half-written last line from metrics.csv and events.jsonl, writes summary.json with
+`finished_cleanly: false` if there is none, and removes the marker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cxone_desktop import __version__
+from cxone_desktop.session.recorder import (
+    EVENTS_JSONL,
+    MARKER,
+    METRICS_CSV,
+    PROCESSED_WAV,
+    RAW_WAV,
+    SUMMARY_JSON,
+    dumps,
+    iso_utc,
+    proc_start_ticks,
+    write_private_file,
+)
+from cxone_desktop.session.wav_writer import (
+    HEADER_BYTES,
+    RIFF_LIMIT_BYTES,
+    WavFormatError,
+    describe_os_error,
+    fix_wav_sizes,
+    wav_header,
+)
+
+WAV_FILES = (RAW_WAV, PROCESSED_WAV)
+TEXT_FILES = (METRICS_CSV, EVENTS_JSONL)
+
+
+@dataclass
+class RepairReport:
+    """What `repair_folder` did to one folder; `ok` is False if something could not be fixed."""
+
+    folder: Path
+    #: Per WAV file: {"duration_s", "data_bytes", "declared_data_bytes", "trimmed_bytes", "format"}.
+    wavs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    actions: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        parts = [f"{name} {info['duration_s']:.1f} s" for name, info in self.wavs.items()]
+        what = "; ".join(self.actions) if self.actions else "nothing to fix"
+        text = f"{self.folder}: {', '.join(parts) or 'no audio'} — {what}"
+        if self.problems:
+            text += " — PROBLEMS: " + "; ".join(self.problems)
+        return text
+
+
+def read_marker(folder: Path) -> dict[str, Any] | None:
+    """The `.recording` marker's contents; {} if unreadable, None if there is none."""
+    try:
+        text = (folder / MARKER).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def marker_is_live(marker: dict[str, Any]) -> bool | None:
+    """True if the recording process is still running, False if not, None if unknowable.
+
+    None means the marker was written on another host (a shared drive): its pid says
+    nothing here.
+    """
+    host = marker.get("host")
+    if isinstance(host, str) and host != socket.gethostname():
+        return None
+    pid = marker.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    boot_id = marker.get("boot_id")
+    if isinstance(boot_id, str):
+        try:
+            current = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        except OSError:
+            current = None
+        if current is not None and current != boot_id:
+            return False  # rebooted since: the process is gone whatever the pid says
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, owned by someone else
+    except OSError:
+        return False
+    started = marker.get("proc_start")
+    if isinstance(started, int):
+        now = proc_start_ticks(pid)
+        if now is not None and now != started:
+            return False  # the pid was reused by another process
+    return True
+
+
+def is_session_folder(path: Path) -> bool:
+    return path.is_dir() and any((path / n).exists() for n in (MARKER, *WAV_FILES))
+
+
+def find_interrupted(out_dir: Path) -> list[Path]:
+    """Session folders directly in `out_dir` whose recording process is gone."""
+    found = []
+    try:
+        children = sorted(Path(out_dir).iterdir())
+    except OSError:
+        return []
+    for folder in children:
+        if not folder.is_dir():
+            continue
+        marker = read_marker(folder)
+        if marker is not None and marker_is_live(marker) is False:
+            found.append(folder)
+    return found
+
+
+def repair_folder(folder: Path, *, riff_limit_bytes: int = RIFF_LIMIT_BYTES) -> RepairReport:
+    """Make an interrupted session folder whole (idempotent; safe on clean folders)."""
+    folder = Path(folder)
+    report = RepairReport(folder)
+    for name in WAV_FILES:
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            if path.stat().st_size < HEADER_BYTES:
+                # died before the header was on disk: no audio to save, make it openable
+                path.write_bytes(wav_header(data_bytes=0))
+                report.actions.append(f"{name} had no header; wrote an empty one")
+            fix = fix_wav_sizes(path, riff_limit_bytes=riff_limit_bytes)
+        except (OSError, WavFormatError) as exc:
+            reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+            report.problems.append(f"{name}: {reason}")
+            continue
+        report.wavs[name] = {
+            "duration_s": round(fix.duration_s, 3),
+            "data_bytes": fix.data_bytes,
+            "declared_data_bytes": fix.declared_data_bytes,
+            "trimmed_bytes": fix.trimmed_bytes,
+            "format": "RF64" if fix.rf64 else "RIFF",
+        }
+        if fix.changed:
+            report.actions.append(
+                f"{name} header {fix.declared_data_bytes} → {fix.data_bytes} bytes"
+                + (f" (trimmed {fix.trimmed_bytes})" if fix.trimmed_bytes else "")
+            )
+    for name in TEXT_FILES:
+        try:
+            trimmed = trim_partial_line(folder / name)
+        except OSError as exc:
+            report.problems.append(f"{name}: {describe_os_error(exc)}")
+            continue
+        if trimmed:
+            report.actions.append(f"{name} dropped a half-written last line ({trimmed} bytes)")
+    marker = read_marker(folder)
+    if not (folder / SUMMARY_JSON).exists():
+        try:
+            write_private_file(folder / SUMMARY_JSON, _summary(folder, marker, report) + "\n")
+            report.actions.append("wrote summary.json (finished_cleanly false)")
+        except OSError as exc:
+            report.problems.append(f"{SUMMARY_JSON}: {describe_os_error(exc)}")
+    if marker is not None and report.ok:
+        try:
+            (folder / MARKER).unlink()
+            report.actions.append("removed .recording")
+        except OSError as exc:
+            report.problems.append(f"{MARKER}: {describe_os_error(exc)}")
+    return report
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    """`cxone-desktop repair DIR...`: each DIR is a session folder or a folder of them.
+
+    A folder of sessions gets its interrupted ones repaired; a session folder named
+    directly is repaired unless its recording is still running. Exit code 0 if all went
+    well, 1 otherwise.
+    """
+    rc = 0
+    for arg in args.folder:
+        path = Path(arg)
+        if not path.is_dir():
+            print(f"{path}: not a folder", file=sys.stderr)
+            rc = 1
+            continue
+        if is_session_folder(path):
+            targets = [path]
+            marker = read_marker(path)
+            if marker is not None and marker_is_live(marker):
+                print(f"{path}: still recording (pid {marker.get('pid')}); skipped")
+                rc = 1
+                continue
+        else:
+            targets = find_interrupted(path)
+            if not targets:
+                print(f"{path}: no interrupted sessions")
+        for folder in targets:
+            report = repair_folder(folder)
+            print(report.line())
+            if not report.ok:
+                rc = 1
+    return rc
+
+
+def trim_partial_line(path: Path) -> int:
+    """Cut a text file back to its last newline; returns the bytes removed."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return 0
+    try:
+        size = os.fstat(fd).st_size
+        pos = size
+        while pos > 0:
+            start = max(0, pos - 4096)
+            chunk = os.pread(fd, pos - start, start)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                pos = start + nl + 1
+                break
+            pos = start
+        if pos != size:
+            os.ftruncate(fd, pos)
+        return size - pos
+    finally:
+        os.close(fd)
+
+
+def _summary(folder: Path, marker: dict[str, Any] | None, report: RepairReport) -> str:
+    files: dict[str, dict[str, Any]] = {}
+    for name in (*WAV_FILES, *TEXT_FILES):
+        path = folder / name
+        if path.exists():
+            files[name] = {"bytes": path.stat().st_size}
+            if name in report.wavs:
+                files[name]["duration_s"] = report.wavs[name]["duration_s"]
+                files[name]["format"] = report.wavs[name]["format"]
+    doc = {
+        "finished_cleanly": False,
+        "repaired_utc": iso_utc(datetime.now(UTC)),
+        "started_utc": (marker or {}).get("started_utc"),
+        "app_version": __version__,
+        "folder": str(folder),
+        "files": files,
+        "repair_actions": report.actions,
+        "repair_problems": report.problems,
+    }
+    return dumps(doc, indent=2)

@@ -1,0 +1,135 @@
+"""`cxone-desktop simulate`: run the CXone simulator in the foreground until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import shutil
+import signal
+import ssl
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cxone_desktop.errors import CXoneError, InputError
+from cxone_desktop.simulator.config import SimulatorConfig
+
+if TYPE_CHECKING:
+    from cxone_desktop.simulator.server import CXoneSimulator
+
+_WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 0 on a clean stop, 2 on bad arguments, 1 if the port is unusable."""
+    tls_dir: Path | None = None
+    try:
+        ssl_context, ca_path, tls_dir = _tls_from_args(args)
+        config = SimulatorConfig.from_args(args, ssl_context=ssl_context)
+        from cxone_desktop.simulator.server import CXoneSimulator
+
+        simulator = CXoneSimulator(config)
+        return asyncio.run(_serve(simulator, ca_path))
+    except CXoneError as exc:
+        print(f"cxone-desktop simulate: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        if tls_dir is not None:
+            shutil.rmtree(tls_dir, ignore_errors=True)
+
+
+def _tls_from_args(
+    args: argparse.Namespace,
+) -> tuple[ssl.SSLContext | None, Path | None, Path | None]:
+    """(server context, CA path to print, temp dir to delete) from the --tls-* arguments."""
+    from cxone_desktop.simulator.tls import make_throwaway_certificate, server_ssl_context
+
+    if args.tls_self_signed:
+        if args.tls_cert or args.tls_key:
+            raise InputError(
+                "tls-self-signed", "use either --tls-self-signed or --tls-cert/--tls-key"
+            )
+        directory = Path(tempfile.mkdtemp(prefix="cxone-sim-tls-"))
+        hosts = [args.host] if args.host not in _WILDCARDS else []
+        made = make_throwaway_certificate(hosts, directory)
+        return server_ssl_context(made.cert_path, made.key_path), made.ca_path, directory
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise InputError("tls-cert", "--tls-cert and --tls-key go together")
+    if args.tls_cert:
+        return server_ssl_context(Path(args.tls_cert), Path(args.tls_key)), None, None
+    return None, None, None
+
+
+async def _serve(simulator: CXoneSimulator, ca_path: Path | None) -> int:
+    config = simulator.config
+    try:
+        await simulator.start()
+    except OSError as exc:
+        print(
+            f"cxone-desktop simulate: cannot listen on {config.host}:{config.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
+    print(banner(simulator.base_url, config, ca_path), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await simulator.stop()
+    print("CXone simulator stopped.", flush=True)
+    return 0
+
+
+def banner(base_url: str, config: SimulatorConfig, ca_path: Path | None) -> str:
+    """What `simulate` prints on start: where it is, how to log in, and a command to try."""
+    default_secret = SimulatorConfig().client_secret
+    secret = (
+        config.client_secret
+        if config.client_secret == default_secret
+        else "(the --client-secret you gave)"
+    )
+    audio = str(config.audio_path) if config.audio_path else "bundled demo call"
+    imp = config.impairments
+    trouble = [f"fragment={imp.fragment}"]
+    for name, value in (
+        ("jitter-ms", imp.jitter_ms),
+        ("loss", imp.loss),
+        ("burst-loss", imp.burst_loss),
+        ("drop-after", imp.drop_after_s),
+        ("hold-at", imp.hold_at_s),
+    ):
+        if value:
+            trouble.append(f"{name}={value}")
+    call = config.call_ids[0]
+    common = (
+        f"--base-url {base_url} --client-id {shlex.quote(config.client_id)} "
+        f"--call-id {shlex.quote(call)}"
+    )
+    if ca_path is not None:
+        common += f" --ca-file {shlex.quote(str(ca_path))}"
+    lines = [
+        f"CXone simulator listening on {base_url}",
+        f"  client id:     {config.client_id}",
+        f"  client secret: {secret}",
+        f"  call ids:      {', '.join(config.call_ids)}",
+        f"  audio:         {audio} ({config.encoding}{', looping' if config.loop else ''})",
+        f"  impairments:   {' '.join(trouble)}",
+    ]
+    if ca_path is not None:
+        lines.append(f"  TLS CA:        {ca_path}  (trust it: --ca-file or SSL_CERT_FILE)")
+    env_secret = shlex.quote(secret) if secret == default_secret else "…"
+    lines += [
+        "Try:",
+        f"  CXONE_CLIENT_SECRET={env_secret} cxone-desktop record {common} --out recordings",
+        f"  cxone-desktop gui {common}",
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)

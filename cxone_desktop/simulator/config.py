@@ -1,0 +1,164 @@
+"""What the simulator serves and how badly it behaves, validated on construction."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE, InputError
+
+Fragmentation = Literal["aligned", "random", "tiny", "merged"]
+WireEncoding = Literal["pcm16", "mulaw"]
+
+FRAGMENT_MODES: tuple[Fragmentation, ...] = ("aligned", "random", "tiny", "merged")
+WIRE_ENCODINGS: tuple[WireEncoding, ...] = ("pcm16", "mulaw")
+KNOWN_SCOPES: tuple[str, ...] = (AGENT_SCOPE, VIEW_SCOPE)
+
+# Call IDs go into URL paths; keep them to what CXone interaction IDs look like.
+_CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _require(ok: bool, name: str, message: str) -> None:
+    if not ok:
+        raise InputError(name, message)
+
+
+def _finite_non_negative(value: float, name: str) -> None:
+    _require(math.isfinite(value) and value >= 0, name, "must be a number >= 0")
+
+
+def _probability(value: float, name: str) -> None:
+    _require(math.isfinite(value) and 0.0 <= value <= 1.0, name, "must be between 0 and 1")
+
+
+@dataclass(frozen=True)
+class Impairments:
+    """Network trouble applied to every stream connection; combinable, seeded.
+
+    `fragment` chooses message sizes: 320-byte frames ("aligned"), 1–1000 bytes
+    ("random"), 1–7 bytes ("tiny") or 2–4 whole frames ("merged"). Lost frames
+    are never sent but the media clock keeps running. Jitter delays each send by
+    up to `jitter_ms` without reordering. `drop_after_s` aborts the TCP connection
+    (no close frame, the client sees 1006) after that long on each connection;
+    `hold_at_s` puts the call on hold at that media position for `hold_for_s`.
+    """
+
+    fragment: Fragmentation = "aligned"
+    jitter_ms: float = 0.0
+    loss: float = 0.0
+    burst_loss: float = 0.0
+    burst_frames: int = 5
+    drop_after_s: float | None = None
+    hold_at_s: float | None = None
+    hold_for_s: float = 3.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _require(
+            self.fragment in FRAGMENT_MODES,
+            "fragment",
+            f"must be one of {', '.join(FRAGMENT_MODES)}",
+        )
+        _finite_non_negative(self.jitter_ms, "jitter_ms")
+        _probability(self.loss, "loss")
+        _probability(self.burst_loss, "burst_loss")
+        _require(self.burst_frames >= 1, "burst_frames", "must be at least 1")
+        if self.drop_after_s is not None:
+            _require(
+                math.isfinite(self.drop_after_s) and self.drop_after_s > 0,
+                "drop_after_s",
+                "must be a number > 0",
+            )
+        if self.hold_at_s is not None:
+            _finite_non_negative(self.hold_at_s, "hold_at_s")
+        _require(
+            math.isfinite(self.hold_for_s) and self.hold_for_s > 0, "hold_for_s", "must be > 0"
+        )
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """One simulated CXone tenant: credentials, calls, audio and impairments.
+
+    `audio_path` None streams the bundled demo recording. The first `rate_limit`
+    token requests are answered 429 with `Retry-After: 1`. With `ssl_context` the
+    simulator serves HTTPS and WSS on the same port.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    client_id: str = "demo-client"
+    client_secret: str = field(default="demo-secret", repr=False)
+    call_ids: tuple[str, ...] = ("demo-call",)
+    audio_path: Path | None = None
+    loop: bool = False
+    encoding: WireEncoding = "pcm16"
+    impairments: Impairments = field(default_factory=Impairments)
+    token_ttl_s: float = 3600.0
+    rate_limit: int = 0
+    granted_scopes: tuple[str, ...] = (AGENT_SCOPE, VIEW_SCOPE)
+    ssl_context: ssl.SSLContext | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        _require(bool(self.host), "host", "must not be empty")
+        _require(0 <= self.port <= 65535, "port", "must be between 0 and 65535")
+        _require(bool(self.client_id), "client_id", "must not be empty")
+        _require(bool(self.client_secret), "client_secret", "must not be empty")
+        _require(bool(self.call_ids), "call_ids", "name at least one call")
+        for call_id in self.call_ids:
+            _require(
+                bool(_CALL_ID.match(call_id)),
+                "call_ids",
+                f"{call_id!r} is not a call ID (letters, digits, '.', '_', '-'; up to 128)",
+            )
+        _require(len(set(self.call_ids)) == len(self.call_ids), "call_ids", "are repeated")
+        _require(
+            self.encoding in WIRE_ENCODINGS,
+            "encoding",
+            f"must be one of {', '.join(WIRE_ENCODINGS)}",
+        )
+        _require(
+            math.isfinite(self.token_ttl_s) and self.token_ttl_s > 0, "token_ttl_s", "must be > 0"
+        )
+        _require(self.rate_limit >= 0, "rate_limit", "must be >= 0")
+        unknown = set(self.granted_scopes) - set(KNOWN_SCOPES)
+        _require(not unknown, "granted_scopes", f"unknown scope(s): {', '.join(sorted(unknown))}")
+        if self.audio_path is not None:
+            _require(self.audio_path.is_file(), "audio_path", f"no such file: {self.audio_path}")
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, *, ssl_context: ssl.SSLContext | None = None
+    ) -> SimulatorConfig:
+        """From `cxone-desktop simulate` arguments (see cli.py); the caller sets up TLS."""
+        defaults = cls()
+        impairments = Impairments(
+            fragment=args.fragment,
+            jitter_ms=args.jitter_ms,
+            loss=args.loss,
+            burst_loss=args.burst_loss,
+            burst_frames=args.burst_frames,
+            drop_after_s=args.drop_after,
+            hold_at_s=args.hold_at,
+            hold_for_s=args.hold_for,
+            seed=args.seed,
+        )
+        return cls(
+            host=args.host,
+            port=args.port,
+            client_id=args.client_id or defaults.client_id,
+            client_secret=args.client_secret or defaults.client_secret,
+            call_ids=tuple(args.call_id) if args.call_id else defaults.call_ids,
+            audio_path=Path(args.audio) if args.audio else None,
+            loop=args.loop,
+            encoding=args.encoding,
+            impairments=impairments,
+            token_ttl_s=args.token_ttl,
+            rate_limit=args.rate_limit,
+            ssl_context=ssl_context,
+        )

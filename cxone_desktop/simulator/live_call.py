@@ -1,0 +1,58 @@
+"""One simulated call: its media, its clock start, its listeners and what they were sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cxone_desktop.simulator.media_pump import CallMedia
+from cxone_desktop.simulator.timeline import CallState
+
+
+class LiveCall:
+    """Mutable per-call record the server keeps; times are on the simulator's clock.
+
+    The media clock starts when the first stream connects (`t0`); before that
+    the call is "active" with nothing played.
+    """
+
+    def __init__(self, call_id: str, media: CallMedia) -> None:
+        self.call_id = call_id
+        self.media = media
+        self.t0: float | None = None
+        self.started_at: datetime | None = None
+        self.accepted = 0  # stream connections accepted so far
+        self.open = 0  # stream connections open now
+        self.sent = bytearray()  # every audio byte sent to any listener, in send order
+
+    def start_clock(self, now: float) -> float:
+        """Start the media clock if this is the first listener; returns t0."""
+        if self.t0 is None:
+            self.t0 = now
+            self.started_at = datetime.now(UTC)
+        return self.t0
+
+    def state(self, now: float) -> CallState:
+        if self.t0 is None:
+            return "active"
+        return self.media.timeline.state_at(now - self.t0)
+
+    def describe(self, now: float) -> dict[str, object]:
+        """The call-state REST body."""
+        state = self.state(now)
+        timeline = self.media.timeline
+        position_s = 0.0 if self.t0 is None else timeline.media_position_s(now - self.t0)
+        ended_at = None
+        if state == "ended" and self.started_at is not None:
+            ended_at = _iso(self.started_at + timedelta(seconds=timeline.end_s))
+        return {
+            "interactionId": self.call_id,
+            "state": state,
+            "startedAt": _iso(self.started_at) if self.started_at is not None else None,
+            "endedAt": ended_at,
+            "agentBound": True,
+            "mediaPositionMs": round(position_s * 1000),
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

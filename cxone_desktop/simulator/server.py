@@ -1,0 +1,498 @@
+"""The CXone stand-in: OAuth token endpoint, voice-stream WebSocket and call-state REST on one port.
+
+Speaks the wire contract the client is written against (see DESIGN.md): every
+error is JSON with `error` and `error_description`, and no response, log line
+or repr carries a secret or a token. The aiohttp access log stays off because
+it would print `?access_token=` query strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hmac
+import json
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from urllib.parse import unquote_plus
+
+import numpy as np
+from aiohttp import web
+
+from cxone_desktop.core.codecs import encode
+from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE
+from cxone_desktop.simulator.call_audio import load_call_audio
+from cxone_desktop.simulator.clock import Clock, MonotonicClock
+from cxone_desktop.simulator.config import SimulatorConfig
+from cxone_desktop.simulator.live_call import LiveCall
+from cxone_desktop.simulator.media_pump import CallMedia, MediaPump, PumpOutcome
+from cxone_desktop.simulator.timeline import CallTimeline
+from cxone_desktop.simulator.tokens import IssuedToken, TokenStore
+
+log = logging.getLogger(__name__)
+
+FRAME_SAMPLES = 160  # 20 ms at 8 kHz
+RETRY_AFTER_S = 1
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_HTTP_ERRORS = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(
+    status: int, error: str, description: str, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """The one shape of every error the simulator answers."""
+    return web.json_response(
+        {"error": error, "error_description": description},
+        status=status,
+        headers={**_NO_STORE, **(headers or {})},
+    )
+
+
+class CXoneSimulator:
+    """A CXone tenant on loopback (or any host/port), for demo mode, tests and benchmarks.
+
+    `async with CXoneSimulator(config) as sim:` serves until the block exits;
+    `sim.base_url` is where the client points. Pass a fake `clock` to drive the
+    media clock and token expiry from a test.
+    """
+
+    def __init__(
+        self, config: SimulatorConfig | None = None, *, clock: Clock | None = None
+    ) -> None:
+        self.config = config if config is not None else SimulatorConfig()
+        self._clock: Clock = clock if clock is not None else MonotonicClock()
+        self._tokens = TokenStore(self._clock.now, self.config.token_ttl_s)
+        media = _load_media(self.config)
+        self._calls = {call_id: LiveCall(call_id, media) for call_id in self.config.call_ids}
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self.token_requests = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the simulator is already running")
+        app = web.Application(middlewares=[_json_errors], client_max_size=64 * 1024)
+        app.router.add_post("/oauth2/token", self._token)
+        app.router.add_get("/agent/voice/{call_id}/stream", self._stream)
+        app.router.add_get("/api/v2/interactions/{call_id}/call", self._call_state)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(
+            runner,
+            self.config.host,
+            self.config.port,
+            ssl_context=self.config.ssl_context,
+        )
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+        log.info("CXone simulator serving on %s", self.base_url)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        for ws in list(self._sockets):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    ws.close(code=1001, message=b"simulator stopping"), timeout=1.0
+                )
+        await runner.cleanup()
+        log.info("CXone simulator stopped")
+
+    async def __aenter__(self) -> CXoneSimulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ---- what tests and the GUI read -------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the simulator has not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        scheme = "https" if self.config.ssl_context is not None else "http"
+        host = self.config.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        default_port = 443 if scheme == "https" else 80
+        port = "" if self.port == default_port else f":{self.port}"
+        return f"{scheme}://{host}{port}"
+
+    def sent_audio(self, call_id: str) -> bytes:
+        """Every audio byte sent to any listener of `call_id`, in send order."""
+        return bytes(self._call(call_id).sent)
+
+    def connections(self, call_id: str) -> int:
+        """How many stream connections to `call_id` were accepted so far."""
+        return self._call(call_id).accepted
+
+    def open_connections(self, call_id: str) -> int:
+        """How many stream connections to `call_id` are open now."""
+        return self._call(call_id).open
+
+    def call_state(self, call_id: str) -> str:
+        return self._call(call_id).state(self._clock.now())
+
+    def issue_token(self, scopes: tuple[str, ...] | None = None) -> str:
+        """Mint a valid token directly (tests); default scopes are the granted ones."""
+        return self._tokens.issue(self.config.granted_scopes if scopes is None else scopes)
+
+    def revoke_all_tokens(self) -> None:
+        self._tokens.revoke_all()
+
+    def _call(self, call_id: str) -> LiveCall:
+        try:
+            return self._calls[call_id]
+        except KeyError:
+            raise KeyError(f"the simulator serves no call {call_id!r}") from None
+
+    # ---- POST /oauth2/token ----------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.StreamResponse:
+        self.token_requests += 1
+        if self.token_requests <= self.config.rate_limit:
+            return error_response(
+                429,
+                "rate_limited",
+                "Too many token requests; retry after the delay in Retry-After.",
+                {"Retry-After": str(RETRY_AFTER_S)},
+            )
+        fields = await _token_fields(request)
+        if isinstance(fields, web.Response):
+            return fields
+        try:
+            basic = _basic_credentials(request)
+        except ValueError:
+            return error_response(
+                401,
+                "invalid_client",
+                "The Authorization header is not valid HTTP Basic credentials.",
+                {"WWW-Authenticate": 'Basic realm="cxone"'},
+            )
+        grant_type = fields.get("grant_type")
+        if not grant_type:
+            return error_response(400, "invalid_request", "grant_type is missing.")
+        if grant_type != "client_credentials":
+            return error_response(
+                400, "unsupported_grant_type", "Only the client_credentials grant is supported."
+            )
+        client_id, secret = (
+            basic if basic else (fields.get("client_id"), fields.get("client_secret"))
+        )
+        if not client_id or not secret:
+            return error_response(
+                401,
+                "invalid_client",
+                "Client authentication is missing: send client_id and client_secret "
+                "in the body, or HTTP Basic credentials.",
+                {"WWW-Authenticate": 'Basic realm="cxone"'},
+            )
+        if not (
+            _same(client_id, self.config.client_id) and _same(secret, self.config.client_secret)
+        ):
+            log.info("token request refused: wrong client credentials")
+            return error_response(
+                401,
+                "invalid_client",
+                "Client authentication failed: unknown client ID or wrong secret.",
+                {"WWW-Authenticate": 'Basic realm="cxone"'} if basic else None,
+            )
+        granted = self.config.granted_scopes
+        requested = fields.get("scope", "").split()
+        if requested:
+            refused = [s for s in requested if s not in granted]
+            if refused:
+                return error_response(
+                    400,
+                    "invalid_scope",
+                    f"Scope(s) not granted to this client: {' '.join(sorted(set(refused)))}.",
+                )
+            scopes = tuple(dict.fromkeys(requested))
+        else:
+            scopes = granted
+        token = self._tokens.issue(scopes)
+        log.info("issued a token with scopes %s", " ".join(scopes))
+        return web.json_response(
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": max(1, math.floor(self.config.token_ttl_s)),
+                "scope": " ".join(scopes),
+            },
+            headers=_NO_STORE,
+        )
+
+    # ---- GET /api/v2/interactions/{id}/call ------------------------------------------------
+
+    async def _call_state(self, request: web.Request) -> web.StreamResponse:
+        grant = self._tokens.lookup(_bearer(request))
+        if grant is None:
+            return _invalid_token()
+        if VIEW_SCOPE not in grant.scopes:
+            return _insufficient_scope(VIEW_SCOPE)
+        call = self._calls.get(request.match_info["call_id"])
+        if call is None:
+            return error_response(404, "not_found", "No interaction with this ID on this tenant.")
+        return web.json_response(call.describe(self._clock.now()), headers=_NO_STORE)
+
+    # ---- GET /agent/voice/{id}/stream (WebSocket) ------------------------------------------
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        refusal = self._refuse_stream(request)
+        if refusal is not None:
+            return refusal
+        call = self._calls[request.match_info["call_id"]]
+        ws = web.WebSocketResponse(autoping=True, compress=False, timeout=2.0)
+        if not ws.can_prepare(request).ok:
+            return error_response(
+                400, "invalid_request", "This endpoint only speaks WebSocket: send an Upgrade."
+            )
+        await ws.prepare(request)
+        joined_at = self._clock.now()
+        t0 = call.start_clock(joined_at)
+        call.accepted += 1
+        call.open += 1
+        self._sockets.add(ws)
+        index = call.accepted
+        seed = self.config.impairments.seed
+        pump = MediaPump(
+            call.media,
+            self.config.impairments,
+            self._clock,
+            call_t0=t0,
+            joined_at=joined_at,
+            rng_seed=None if seed is None else f"{seed}/{call.call_id}/{index}",
+        )
+        log.info("stream %d of call %s connected", index, call.call_id)
+        sink = _WebSocketSink(ws, request, call)
+        outcome = PumpOutcome.CLIENT_GONE
+        try:
+            await sink.send_event(
+                {
+                    "event": "call.started",
+                    "callId": call.call_id,
+                    "encoding": call.media.encoding,
+                    "sampleRate": 8000,
+                }
+            )
+            reader = asyncio.create_task(_drain(ws))
+            pumping = asyncio.create_task(pump.run(sink))
+            try:
+                await asyncio.wait({reader, pumping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not pumping.done():
+                    pumping.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    outcome = await pumping
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(reader, timeout=2.0)
+        except ConnectionError:
+            pass
+        finally:
+            call.open -= 1
+            self._sockets.discard(ws)
+            log.info(
+                "stream %d of call %s finished: %s (%d frames sent, %d lost)",
+                index,
+                call.call_id,
+                outcome.value,
+                pump.frames_sent,
+                pump.frames_lost,
+            )
+        return ws
+
+    def _refuse_stream(self, request: web.Request) -> web.Response | None:
+        token = request.query.get("access_token") or _bearer(request)
+        grant: IssuedToken | None = self._tokens.lookup(token)
+        if grant is None:
+            return _invalid_token()
+        if AGENT_SCOPE not in grant.scopes:
+            return _insufficient_scope(AGENT_SCOPE)
+        call = self._calls.get(request.match_info["call_id"])
+        if call is None:
+            return error_response(
+                403,
+                "access_denied",
+                "This call is not connected to an agent on this tenant (unknown call ID).",
+            )
+        state = call.state(self._clock.now())
+        if state == "ended":
+            return error_response(
+                403, "call_ended", "The call has ended; there is nothing to stream."
+            )
+        if state == "on_hold":
+            return error_response(
+                403,
+                "call_on_hold",
+                "The call is on hold; reconnect when its state is active again.",
+            )
+        return None
+
+
+class _WebSocketSink:
+    """The pump's view of one aiohttp WebSocket; records sent audio on the call."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, call: LiveCall) -> None:
+        self._ws = ws
+        self._request = request
+        self._call = call
+
+    @property
+    def closed(self) -> bool:
+        return self._ws.closed
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._ws.send_bytes(data)
+        self._call.sent += data
+
+    async def send_event(self, event: dict[str, object]) -> None:
+        await self._ws.send_str(json.dumps(event, separators=(",", ":")))
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._ws.close(code=code, message=reason.encode())
+
+    def abort(self) -> None:
+        transport = self._request.transport
+        if transport is not None:
+            transport.abort()
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    """Read until the client goes: aiohttp answers pings and close frames while we read."""
+    async for _ in ws:
+        pass  # the stream is one-way; anything the client sends is ignored
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn aiohttp's plain-text errors (404, 405, 413 …) into the JSON error shape."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(
+            exc.status, _HTTP_ERRORS.get(exc.status, "http_error"), exc.reason, headers
+        )
+
+
+def _load_media(config: SimulatorConfig) -> CallMedia:
+    """Read, convert and encode the call audio once; every call on this simulator shares it."""
+    from cxone_desktop.assets import resource_path
+
+    path = config.audio_path if config.audio_path is not None else resource_path("demo-call.wav")
+    samples = load_call_audio(path)
+    if samples.size == 0:
+        samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+    pad = (-samples.size) % FRAME_SAMPLES  # finish the last frame with silence
+    samples = np.concatenate([samples, np.zeros(pad, dtype=np.int16)])
+    wire = encode(samples, config.encoding)
+    frame_bytes = len(wire) // (samples.size // FRAME_SAMPLES)
+    frames = [wire[i : i + frame_bytes] for i in range(0, len(wire), frame_bytes)]
+    imp = config.impairments
+    timeline = CallTimeline(
+        frame_count=len(frames),
+        loop=config.loop,
+        hold_at_s=imp.hold_at_s,
+        hold_for_s=imp.hold_for_s,
+    )
+    return CallMedia(frames=frames, timeline=timeline, encoding=config.encoding)
+
+
+async def _token_fields(request: web.Request) -> dict[str, str] | web.Response:
+    """The token request's parameters from a JSON body (the seed) or a form body (RFC 6749)."""
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(await request.text() or "{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return error_response(400, "invalid_request", "The JSON body could not be parsed.")
+        if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
+            return error_response(
+                400, "invalid_request", "The JSON body must be an object of string fields."
+            )
+        return {str(k): v for k, v in body.items()}
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data", ""):
+        form = await request.post()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    return error_response(
+        400,
+        "invalid_request",
+        "Send the token request as application/x-www-form-urlencoded or application/json.",
+    )
+
+
+def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
+    """(id, secret) from HTTP Basic, None when absent; ValueError when malformed."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("malformed Basic credentials") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise ValueError("malformed Basic credentials")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _invalid_token() -> web.Response:
+    return error_response(
+        401,
+        "invalid_token",
+        "The access token is missing, unknown, revoked or expired; request a new one.",
+        {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def _insufficient_scope(scope: str) -> web.Response:
+    return error_response(
+        403,
+        "insufficient_scope",
+        f"The access token lacks the '{scope}' scope.",
+        {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+    )

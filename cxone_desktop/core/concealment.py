@@ -1,0 +1,214 @@
+"""Packet-loss concealment after ITU-T G.711 Appendix I, without its look-ahead delay.
+
+A lost frame is replaced by repeating the last pitch period of what was played
+(one period for the first 10 ms, then two, then three, so a long gap does not
+buzz), with overlap-add at every loop point, attenuated by 20 % per 10 ms after
+the first 10 ms and silent after 60 ms. The first good frame after a gap is
+cross-faded with the continuation of the synthetic signal.
+
+Appendix I delays all output by 3.75 ms so it can rewrite the samples just
+before a gap. Here nothing is delayed (a clean stream comes out bit-exact);
+instead the step at the start of a gap is spread over a quarter period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
+
+#: Per 10 ms block of a gap: linear gain drop after the first block (Appendix I: 20 %).
+_ATTENUATION_PER_BLOCK = 0.2
+#: The cross-fade into the first good frame grows by 4 ms per 10 ms of gap.
+_END_OVERLAP_GROWTH_S = 0.004
+
+Float = npt.NDArray[np.float64]
+Int16 = npt.NDArray[np.int16]
+
+
+class LossConcealer:
+    """G.711 Appendix I-style PLC: pitch-period waveform substitution, overlap-add at the joins,
+    gradual attenuation over long gaps (-20 %/10 ms after the first 10 ms, silent after 60 ms).
+
+    Feed every played frame through `good` and call `conceal` for every missing
+    one; the concealer keeps its own history of what was played. Mono only.
+    """
+
+    def __init__(self, fmt: AudioFormat = DEFAULT_FORMAT) -> None:
+        if fmt.channels != 1:
+            raise ValueError("loss concealment needs mono audio")
+        rate = fmt.rate_hz
+        self._frame = fmt.frame_samples
+        self._block = rate // 100  # Appendix I works in 10 ms steps
+        self._pitch_min = rate // 200  # 5 ms: 200 Hz
+        self._pitch_max = rate * 15 // 1000  # 15 ms: 66 Hz
+        self._corr_len = rate // 50  # 20 ms correlation window
+        self._end_overlap_growth = round(rate * _END_OVERLAP_GROWTH_S)
+        # Three pitch periods plus the quarter period before them; at least enough for the search.
+        self._history_len = max(
+            3 * self._pitch_max + self._pitch_max // 4, self._corr_len + self._pitch_max
+        )
+        self._history: Float = np.zeros(self._history_len, dtype=np.float64)
+        self._concealing = False
+        # State of the current gap (valid while concealing).
+        self._pitch = self._pitch_min
+        self._overlap = 1
+        self._source: Float = np.zeros(0, dtype=np.float64)  # history frozen at gap start
+        self._buffer: Float = np.zeros(0, dtype=np.float64)  # the looped pitch buffer
+        self._periods = 0
+        self._offset = 0  # read position in _buffer
+        self._blocks_done = 0  # 10 ms blocks synthesized in this gap
+        self._block_pos = 0  # samples into the current block
+        self._start_step = 0.0  # last played sample minus where the loop says it should be
+        self._pending: Float = np.zeros(0, dtype=np.float64)  # old loop's continuation to fade out
+
+    @property
+    def concealing(self) -> bool:
+        """True between a `conceal` and the next `good`."""
+        return self._concealing
+
+    def good(self, frame: npt.ArrayLike) -> Int16:
+        """Take a received frame and return what to play: the frame itself, or after a gap the
+        frame cross-faded in from the synthetic signal."""
+        samples = np.asarray(frame)
+        if samples.shape != (self._frame,):
+            raise ValueError(f"expected a frame of {self._frame} samples, got {samples.shape}")
+        if not self._concealing:
+            out = samples.astype(np.int16, copy=True)
+            self._remember(out.astype(np.float64))
+            return out
+        length = min(self._overlap + self._blocks_done * self._end_overlap_growth, self._block)
+        length = min(length, self._frame)
+        tail = self._synthesize(length)
+        fade_in = (np.arange(1, length + 1, dtype=np.float64)) / (length + 1)
+        mixed = samples.astype(np.float64)
+        mixed[:length] = tail * (1.0 - fade_in) + mixed[:length] * fade_in
+        self._concealing = False
+        out = _to_int16(mixed)
+        self._remember(out.astype(np.float64))
+        return out
+
+    def conceal(self) -> Int16:
+        """Synthesize one missing frame from the pitch of what was played before the gap."""
+        if not self._concealing:
+            self._start_gap()
+        out = self._synthesize(self._frame)
+        result = _to_int16(out)
+        self._remember(result.astype(np.float64))
+        return result
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _remember(self, samples: Float) -> None:
+        n = samples.shape[0]
+        if n >= self._history_len:
+            self._history[:] = samples[-self._history_len :]
+        else:
+            self._history[:-n] = self._history[n:]
+            self._history[-n:] = samples
+
+    def _find_pitch(self) -> int:
+        """The lag in [5, 15] ms whose past best matches the last 20 ms (normalized correlation)."""
+        h = self._history
+        target = h[-self._corr_len :]
+        lags = np.arange(self._pitch_min, self._pitch_max + 1)
+        # Segment for lag p is h[-corr_len - p : -p]; stack them via a sliding window.
+        span = h[-(self._corr_len + self._pitch_max) : -self._pitch_min]
+        windows = np.lib.stride_tricks.sliding_window_view(span, self._corr_len)
+        # windows[j] starts at offset j in span; lag p starts at (pitch_max - p).
+        segs = windows[self._pitch_max - lags]
+        corr = segs @ target
+        energy = np.einsum("ij,ij->i", segs, segs)
+        score = np.where(energy > 0.0, corr / np.sqrt(np.maximum(energy, 1e-9)), -np.inf)
+        if not np.isfinite(score).any() or float(np.max(score)) <= 0.0:
+            return self._pitch_min
+        best = float(np.max(score))
+        # Prefer the shortest lag within a hair of the best: avoids octave errors on steady tones.
+        return int(lags[np.flatnonzero(score >= best * 0.999)[0]])
+
+    def _start_gap(self) -> None:
+        self._pitch = self._find_pitch()
+        self._overlap = max(1, self._pitch // 4)
+        self._source = self._history.copy()
+        self._concealing = True
+        self._blocks_done = 0
+        self._block_pos = 0
+        self._set_periods(1)
+        self._offset = 0
+        self._pending = self._pending[:0]
+        # The loop continues from the sample one period back; the difference between that
+        # sample's predecessor and what was really played last is a step. Appendix I rewrites
+        # the past to hide it; nothing is delayed here, so fade it out over a quarter period.
+        self._start_step = float(self._history[-1] - self._source[-self._pitch - 1])
+
+    def _set_periods(self, periods: int) -> None:
+        """Loop the last `periods` pitch periods, the loop point smoothed by overlap-add."""
+        p, ov, src = self._pitch, self._overlap, self._source
+        length = periods * p
+        buf = src[-length:].copy()
+        # Blend the end of the buffer into what preceded its start, so the wrap is seamless.
+        before = src[-length - ov : -length]
+        ramp = np.arange(1, ov + 1, dtype=np.float64) / (ov + 1)
+        buf[-ov:] = buf[-ov:] * (1.0 - ramp) + before * ramp
+        self._buffer = buf
+        self._periods = periods
+
+    def _read(self, n: int) -> Float:
+        out = np.empty(n, dtype=np.float64)
+        buf, size = self._buffer, self._buffer.shape[0]
+        pos, done = self._offset, 0
+        while done < n:
+            take = min(n - done, size - pos)
+            out[done : done + take] = buf[pos : pos + take]
+            done += take
+            pos = (pos + take) % size
+        self._offset = pos
+        return out
+
+    def _synthesize(self, n: int) -> Float:
+        """The next n samples of the gap, block by block (periods grow, gain falls)."""
+        out = np.empty(n, dtype=np.float64)
+        done = 0
+        while done < n:
+            block = self._blocks_done
+            if self._block_pos == 0 and block in (1, 2) and self._periods < 3:
+                self._grow_periods()
+            take = min(n - done, self._block - self._block_pos)
+            if block >= round(1 / _ATTENUATION_PER_BLOCK) + 1:
+                out[done : done + take] = 0.0
+            else:
+                seg = self._read(take)
+                if self._pending.shape[0]:
+                    k = min(take, self._pending.shape[0])
+                    ramp = np.arange(1, k + 1, dtype=np.float64) / (self._overlap + 1)
+                    ramp += (self._overlap - self._pending.shape[0]) / (self._overlap + 1)
+                    seg[:k] = self._pending[:k] * (1.0 - ramp) + seg[:k] * ramp
+                    self._pending = self._pending[k:]
+                if self._start_step and block == 0:
+                    idx = np.arange(self._block_pos, self._block_pos + take, dtype=np.float64)
+                    decay = np.clip(1.0 - (idx + 1) / (self._overlap + 1), 0.0, 1.0)
+                    seg += self._start_step * decay
+                if block >= 1:
+                    pos = np.arange(self._block_pos, self._block_pos + take, dtype=np.float64)
+                    gain = 1.0 - _ATTENUATION_PER_BLOCK * (block - 1 + pos / self._block)
+                    seg *= np.clip(gain, 0.0, 1.0)
+                out[done : done + take] = seg
+            done += take
+            self._block_pos += take
+            if self._block_pos == self._block:
+                self._block_pos = 0
+                self._blocks_done += 1
+        return out
+
+    def _grow_periods(self) -> None:
+        """Switch to one more period, cross-fading from where the shorter loop was heading."""
+        save = self._offset
+        self._pending = self._read(self._overlap)  # how the old loop would have continued
+        self._set_periods(self._periods + 1)
+        # Same phase, but in the oldest period, so the added period is heard at once.
+        self._offset = save % self._pitch
+
+
+def _to_int16(samples: Float) -> Int16:
+    return np.clip(np.rint(samples), -32768, 32767).astype(np.int16)

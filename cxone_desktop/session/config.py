@@ -1,0 +1,84 @@
+"""Everything one call needs, validated before any network call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from cxone_desktop.core.audio_format import Encoding
+from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.cxone.endpoints import Endpoints, validate_call_id
+from cxone_desktop.cxone.settings import (
+    AuthSettings,
+    Credentials,
+    RetryPolicy,
+    StreamSettings,
+    TlsSettings,
+)
+from cxone_desktop.errors import InputError
+
+APP_NAME = "CXone Voice Desktop"
+
+
+def default_recordings_dir() -> Path:
+    """Where session folders go unless the user chose another place."""
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / "recordings"
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """One call: where it is, how to authenticate, how to play and record it.
+
+    Holds the client secret (inside `credentials`, hidden from repr); never
+    serialize this object whole — use `public_settings()`.
+    """
+
+    endpoints: Endpoints
+    call_id: str
+    credentials: Credentials
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    tls: TlsSettings = field(default_factory=TlsSettings)
+    stream: StreamSettings = field(default_factory=StreamSettings)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    dsp: DspSettings = field(default_factory=DspSettings)
+    encoding: Encoding = "pcm16"
+    out_dir: Path | None = None
+    poll_interval_s: float = 2.0
+    duration_s: float | None = None
+    jitter_target_ms: float = 40.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "call_id", validate_call_id(self.call_id))
+        if not self.credentials.client_id.strip():
+            raise InputError("client_id", "is empty; enter the OAuth client ID of your application")
+        if not self.credentials.client_secret:
+            raise InputError("client_secret", "is empty; enter the OAuth client secret")
+        if not 0.2 <= self.poll_interval_s <= 300:
+            raise InputError("poll_interval", "must be between 0.2 and 300 seconds")
+        if self.duration_s is not None and self.duration_s <= 0:
+            raise InputError("duration", "must be a positive number of seconds")
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.out_dir if self.out_dir is not None else default_recordings_dir()
+
+    def public_settings(self) -> dict[str, object]:
+        """Settings for summary.json and the UI: everything but the secret."""
+        return {
+            "base_url": self.endpoints.base_url,
+            "call_id": self.call_id,
+            "client_id": self.credentials.client_id,
+            "auth_style": self.auth.style,
+            "token_in": self.stream.token_in,
+            "tls_verify": self.tls.verify,
+            "ca_file": self.tls.ca_file,
+            "encoding": self.encoding,
+            "gain": self.dsp.gain,
+            "noise_threshold": self.dsp.noise_threshold,
+            "gate_mode": self.dsp.gate_mode,
+            "poll_interval_s": self.poll_interval_s,
+            "jitter_target_ms": self.jitter_target_ms,
+            "duration_s": self.duration_s,
+        }

@@ -1,0 +1,163 @@
+"""`cxone-desktop record`: one call, headless, into a session folder.
+
+stdout carries the seed-style JSON summary and, as its last line, the session
+folder's path; progress and state changes go to stderr. Exit codes: 0 call
+ended (or --duration reached), 2 bad input, 3 authentication failed, 4 stream
+failed after retries, 130 interrupted (files finalized).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.metrics import MetricsSnapshot
+from cxone_desktop.core.state_machine import Transition
+from cxone_desktop.cxone.endpoints import Endpoints
+from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings, TlsSettings
+from cxone_desktop.errors import CXoneError, InputError
+from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.repair import find_interrupted, repair_folder
+from cxone_desktop.session.stream_session import SessionResult, StreamSession
+
+EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+
+
+def read_secret(secret_file: str | None, *, interactive: bool) -> str:
+    """The client secret from a file, else $CXONE_CLIENT_SECRET, else a prompt — never argv."""
+    if secret_file:
+        try:
+            return Path(secret_file).read_text().strip()
+        except OSError as exc:
+            raise InputError("secret_file", f"cannot read {secret_file}: {exc.strerror}") from None
+    env = os.environ.get("CXONE_CLIENT_SECRET", "")
+    if env:
+        return env
+    if interactive:
+        return getpass.getpass("CXone client secret: ")
+    raise InputError(
+        "client_secret",
+        "not given; set CXONE_CLIENT_SECRET, pass --secret-file, or run in a terminal to be asked",
+    )
+
+
+def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
+    """Build and validate the session config from argv + the seed's environment variables."""
+    tenant = args.tenant or (None if args.base_url else os.environ.get("CXONE_TENANT"))
+    if not tenant and not args.base_url:
+        raise InputError("tenant", "give --tenant NAME or --base-url URL (or set CXONE_TENANT)")
+    endpoints = Endpoints.from_input(tenant=tenant, base_url=args.base_url)
+    client_id = args.client_id or os.environ.get("CXONE_CLIENT_ID", "")
+    call_id = args.call_id or os.environ.get("CXONE_CALL_ID", "")
+    if not call_id:
+        raise InputError("call_id", "give --call-id ID (or set CXONE_CALL_ID)")
+    if not client_id:
+        raise InputError("client_id", "give --client-id ID (or set CXONE_CLIENT_ID)")
+    dsp_defaults = DspSettings()
+    try:
+        dsp = DspSettings(
+            gain=dsp_defaults.gain if args.gain is None else args.gain,
+            noise_threshold=(
+                dsp_defaults.noise_threshold
+                if args.noise_threshold is None
+                else args.noise_threshold
+            ),
+            gate_mode=args.gate_mode or dsp_defaults.gate_mode,
+        )
+    except ValueError as exc:
+        raise InputError("gain", str(exc)) from None
+    return SessionConfig(
+        endpoints=endpoints,
+        call_id=call_id,
+        credentials=Credentials(client_id=client_id, client_secret=secret),
+        auth=AuthSettings(style=args.auth_style or "json"),
+        tls=TlsSettings(verify=not args.insecure, ca_file=args.ca_file),
+        stream=StreamSettings(token_in=args.token_in or "query"),
+        dsp=dsp,
+        encoding=args.encoding or "pcm16",
+        out_dir=Path(args.out),
+        poll_interval_s=args.poll_interval if args.poll_interval is not None else 2.0,
+        duration_s=args.duration,
+    )
+
+
+class _ProgressPrinter:
+    """State changes, errors and a once-every-5 s metrics line on stderr."""
+
+    def on_state(self, t: Transition) -> None:
+        print(f"[state] {t.state.value}" + (f" — {t.reason}" if t.reason else ""), file=sys.stderr)
+
+    def on_error(self, err: CXoneError) -> None:
+        remedy = f" {err.remedy}" if err.remedy else ""
+        print(f"[error] {err.message}{remedy}", file=sys.stderr)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if event["kind"] in ("retry", "reconnect_wait", "closed", "call_state", "partial_frame"):
+            detail = {k: v for k, v in event.items() if k != "kind"}
+            print(f"[{event['kind']}] {json.dumps(detail)}", file=sys.stderr)
+
+    def on_metrics(self, s: MetricsSnapshot) -> None:
+        if int(s.elapsed_s) % 5 == 0:
+            print(
+                f"[metrics] {s.elapsed_s:5.0f} s  {s.bitrate_kbps:6.1f} kbps"
+                f"  jitter {s.jitter_ms:5.1f} ms  lost {s.lost_frames}"
+                f"  concealed {s.concealed_frames}",
+                file=sys.stderr,
+            )
+
+
+def run_record(args: argparse.Namespace) -> int:
+    try:
+        secret = read_secret(args.secret_file, interactive=sys.stdin.isatty())
+        config = config_from_args(args, secret)
+    except InputError as exc:
+        print(f"cxone-desktop record: {exc.message}", file=sys.stderr)
+        return EXIT_INPUT
+    repair_interrupted(config.recordings_dir)
+    return asyncio.run(_record(config))
+
+
+def repair_interrupted(out_dir: Path) -> None:
+    """Sessions a crash left behind in `out_dir` get their headers fixed before we record anew."""
+    for folder in find_interrupted(out_dir):
+        print(f"[repair] {repair_folder(folder).line()}", file=sys.stderr)
+
+
+async def _record(config: SessionConfig) -> int:
+    session = StreamSession(config)
+    session.add_observer(_ProgressPrinter())
+    interrupted = False
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        interrupted = True
+        print("[interrupted] finalizing the recording…", file=sys.stderr)
+        session.request_stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    result = await session.run()
+    print(json.dumps(result.snapshot.as_seed_dict() | {"outcome": result.outcome}))
+    if result.folder is not None:
+        print(result.folder)
+    return _exit_code(result, interrupted)
+
+
+def _exit_code(result: SessionResult, interrupted: bool) -> int:
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return {
+        "ended": EXIT_OK,
+        "stopped": EXIT_OK,
+        "auth_failed": EXIT_AUTH,
+        "stream_failed": EXIT_STREAM,
+    }[result.outcome]

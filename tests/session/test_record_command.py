@@ -1,0 +1,179 @@
+"""`cxone-desktop record` as a user runs it: real processes, the simulator in another process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import write_voice_like_wav
+
+PY = [sys.executable, "-m", "cxone_desktop"]
+
+
+@pytest.fixture
+def simulator(tmp_path: Path, request) -> Iterator[str]:
+    """`cxone-desktop simulate` in its own process; yields its base URL."""
+    extra = getattr(request, "param", [])
+    audio = tmp_path / "call.wav"
+    write_voice_like_wav(audio, 1.5)
+    proc = subprocess.Popen(
+        [*PY, "simulate", "--port", "0", "--call-id", "c-1", "--audio", str(audio), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"listening on (\S+)", line)
+        assert match, line + proc.stderr.read()
+        yield match.group(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+
+
+def record(base_url: str, out: Path, *extra: str, secret: str = "demo-secret", **popen):
+    env = {**os.environ, "CXONE_CLIENT_SECRET": secret}
+    args = [
+        *PY,
+        "record",
+        "--base-url",
+        base_url,
+        "--client-id",
+        "demo-client",
+        "--call-id",
+        "c-1",
+        "--out",
+        str(out),
+        *extra,
+    ]
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
+    )
+
+
+def test_record_writes_a_session_folder_and_prints_its_path_last(simulator, tmp_path):
+    proc = record(simulator, tmp_path / "out")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    lines = out.strip().splitlines()
+    folder = Path(lines[-1])
+    assert folder.parent == tmp_path / "out" and folder.name.startswith("c-1-")
+    summary = json.loads(lines[-2])
+    for key in (
+        "total_packets",
+        "dropped_packets",
+        "total_bytes",
+        "avg_latency_ms",
+        "effective_bitrate",
+    ):
+        assert key in summary
+    assert summary["total_bytes"] > 20000
+    assert "[state] STREAMING" in err and "[state] TERMINATED" in err
+    with wave.open(str(folder / "raw.wav")) as w:
+        assert w.getnframes() * 2 == summary["total_bytes"]
+    assert "demo-secret" not in out + err
+
+
+def test_wrong_secret_exits_3_in_seconds_saying_the_credentials_were_rejected(simulator, tmp_path):
+    started = time.monotonic()
+    proc = record(simulator, tmp_path / "out", secret="not-the-secret")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3
+    assert time.monotonic() - started < 10
+    assert "rejected" in err and "401" in err
+    assert "not-the-secret" not in out + err
+
+
+def test_bad_input_exits_2_naming_the_field(tmp_path):
+    proc = subprocess.run(
+        [
+            *PY,
+            "record",
+            "--tenant",
+            "not a tenant!",
+            "--client-id",
+            "x",
+            "--call-id",
+            "c",
+            "--out",
+            str(tmp_path),
+        ],
+        env={**os.environ, "CXONE_CLIENT_SECRET": "s"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert "tenant" in proc.stderr
+
+
+def test_secret_is_never_taken_from_argv(tmp_path):
+    proc = subprocess.run(
+        [
+            *PY,
+            "record",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--client-id",
+            "x",
+            "--call-id",
+            "c",
+            "--out",
+            str(tmp_path),
+            "--client-secret",
+            "s",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2 and "unrecognized arguments" in proc.stderr
+
+
+@pytest.mark.parametrize("simulator", [["--loop"]], indirect=True)
+def test_sigint_finalizes_the_files_and_exits_130(simulator, tmp_path):
+    proc = record(simulator, tmp_path / "out")
+    deadline = time.monotonic() + 15
+    seen = ""
+    while "STREAMING" not in seen and time.monotonic() < deadline:
+        seen += proc.stderr.readline()
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 130
+    folder = Path(out.strip().splitlines()[-1])
+    assert (folder / "summary.json").exists()
+    with wave.open(str(folder / "processed.wav")) as w:
+        assert w.getnframes() > 8000
+
+
+@pytest.mark.parametrize("simulator", [["--loop"]], indirect=True)
+def test_an_interrupted_session_is_repaired_on_the_next_start(simulator, tmp_path):
+    out = tmp_path / "out"
+    proc = record(simulator, out)
+    seen = ""
+    while "STREAMING" not in seen:
+        seen += proc.stderr.readline()
+    time.sleep(1.2)
+    proc.kill()  # kill -9: no finalize, headers as last patched
+    proc.wait(timeout=10)
+    (crashed,) = [p for p in out.iterdir() if (p / ".recording").exists()]
+
+    again = record(simulator, out, "--duration", "0.5")
+    _, err = again.communicate(timeout=30)
+    assert again.returncode == 0, err
+    assert "[repair]" in err and crashed.name in err
+    assert not (crashed / ".recording").exists()
+    with wave.open(str(crashed / "raw.wav")) as w:
+        assert w.getnframes() >= 0.5 * 8000  # ~1.2 s streamed, at most ~1 s lost to the kill

@@ -1,0 +1,200 @@
+"""Whole calls through the real session against the simulator over real sockets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.state_machine import CallState
+from cxone_desktop.cxone.settings import Credentials
+from cxone_desktop.errors import HandshakeRejected, InvalidCredentials
+from cxone_desktop.session.stream_session import StreamSession
+from cxone_desktop.simulator.config import Impairments
+
+from .conftest import CALL_ID, session_config
+
+PASSTHROUGH = DspSettings(gain=1.0, noise_threshold=0, gate_mode="off")
+
+
+def wav_bytes(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as w:
+        assert (w.getframerate(), w.getsampwidth(), w.getnchannels()) == (8000, 2, 1)
+        return w.readframes(w.getnframes())
+
+
+def states(session: StreamSession) -> list[CallState]:
+    return [t.state for t in session.state_machine.history]
+
+
+@pytest.mark.parametrize("fragment", ["random", "tiny", "merged", "aligned"])
+async def test_raw_wav_holds_exactly_the_bytes_the_server_sent(start_simulator, tmp_path, fragment):
+    async with start_simulator(Impairments(fragment=fragment, seed=3)) as sim:
+        session = StreamSession(session_config(sim, tmp_path, dsp=PASSTHROUGH))
+        result = await session.run()
+        sent = sim.sent_audio(CALL_ID)
+    assert result.outcome == "ended", result.errors
+    assert len(sent) > 20000
+    assert wav_bytes(result.folder / "raw.wav") == sent
+    assert states(session) == [
+        CallState.IDLE,
+        CallState.CONNECTING,
+        CallState.STREAMING,
+        CallState.DISCONNECTING,
+        CallState.TERMINATED,
+    ]
+
+
+async def test_processed_wav_is_the_played_audio_with_gain_applied(start_simulator, tmp_path):
+    async with start_simulator() as sim:
+        session = StreamSession(
+            session_config(
+                sim, tmp_path, dsp=DspSettings(gain=0.5, noise_threshold=0, gate_mode="off")
+            )
+        )
+        result = await session.run()
+        sent = np.frombuffer(sim.sent_audio(CALL_ID), np.int16)
+    played = np.frombuffer(wav_bytes(result.folder / "processed.wav"), np.int16)
+    # Every received frame was played once (no loss on loopback), halved.
+    assert len(played) == len(sent)
+    assert np.abs(played.astype(int) - (sent.astype(int) // 2)).max() <= 1
+    assert result.snapshot.concealed_frames == 0
+
+
+async def test_wrong_secret_fails_fast_with_a_401_message(start_simulator, tmp_path):
+    async with start_simulator() as sim:
+        config = session_config(
+            sim, tmp_path, credentials=Credentials(sim.config.client_id, "wrong")
+        )
+        result = await StreamSession(config).run()
+    assert result.outcome == "auth_failed"
+    assert isinstance(result.error, InvalidCredentials)
+    assert "401" in result.error.message
+    assert "agent:voice:stream" in result.error.message + result.error.remedy
+
+
+async def test_token_without_stream_scope_is_refused_with_the_scope_message(
+    start_simulator, tmp_path
+):
+    async with start_simulator(granted_scopes=("interaction:view",)) as sim:
+        result = await StreamSession(session_config(sim, tmp_path)).run()
+    assert result.outcome == "auth_failed"
+    assert isinstance(result.error, HandshakeRejected) and result.error.status == 403
+    assert "agent:voice:stream" in result.error.message
+
+
+async def test_abrupt_drop_reconnects_while_the_call_is_active_and_keeps_recording(
+    start_simulator, tmp_path
+):
+    async with start_simulator(Impairments(drop_after_s=0.5, seed=1)) as sim:
+        session = StreamSession(session_config(sim, tmp_path))
+        result = await session.run()
+        sent = sim.sent_audio(CALL_ID)
+        connections = sim.connections(CALL_ID)
+    assert result.outcome == "ended", result.errors
+    assert connections >= 2 and result.reconnects == connections - 1
+    seq = states(session)
+    assert CallState.RECONNECTING in seq
+    assert seq[seq.index(CallState.RECONNECTING) + 1] is CallState.STREAMING
+    assert seq[-1] is CallState.TERMINATED
+    # Both connections' audio is in one raw.wav, in order (a partial frame at a drop is kept too).
+    assert wav_bytes(result.folder / "raw.wav") == sent
+    summary = json.loads((result.folder / "summary.json").read_text())
+    assert summary["reconnects"] == result.reconnects
+    assert any("closed abnormally" in e for e in summary["errors"])
+
+
+async def test_token_expiring_mid_call_is_refreshed_for_the_reconnect(start_simulator, tmp_path):
+    async with start_simulator(Impairments(drop_after_s=1.0, seed=2), token_ttl_s=0.8) as sim:
+        result = await StreamSession(session_config(sim, tmp_path)).run()
+        requests = sim.token_requests
+    assert result.outcome == "ended", result.errors
+    assert result.reconnects >= 1
+    assert requests >= 2  # the first token had expired by the reconnect
+
+
+async def test_rate_limited_token_endpoint_is_retried_after_retry_after(start_simulator, tmp_path):
+    events: list[dict] = []
+
+    class Collect:
+        def on_event(self, event: dict) -> None:
+            events.append(event)
+
+    async with start_simulator(rate_limit=1) as sim:
+        session = StreamSession(session_config(sim, tmp_path))
+        session.add_observer(Collect())
+        result = await session.run()
+    assert result.outcome == "ended", result.errors
+    retries = [e for e in events if e["kind"] == "retry"]
+    assert retries and retries[0]["delay_s"] >= 1.0  # Retry-After: 1 honoured
+
+
+async def test_hold_closes_the_socket_and_the_session_resumes_after_it(start_simulator, tmp_path):
+    async with start_simulator(Impairments(hold_at_s=0.4, hold_for_s=0.8, seed=1)) as sim:
+        session = StreamSession(session_config(sim, tmp_path, poll_interval_s=0.3))
+        result = await session.run()
+    assert result.outcome == "ended", result.errors
+    assert result.reconnects >= 1
+    reasons = [t.reason for t in session.state_machine.history]
+    assert any("hold" in r for r in reasons)
+    # 0.8 s on hold is a pause, not 40 lost frames.
+    assert result.snapshot.lost_frames <= 2
+
+
+async def test_stop_while_streaming_finalizes_the_recording(start_simulator, tmp_path):
+    import asyncio
+
+    async with start_simulator(loop=True) as sim:
+        session = StreamSession(session_config(sim, tmp_path))
+        task = asyncio.create_task(session.run())
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if session.state_machine.state is CallState.STREAMING:
+                break
+        await asyncio.sleep(0.5)
+        await session.stop()
+        result = await task
+    assert result.outcome == "stopped"
+    assert states(session)[-2:] == [CallState.DISCONNECTING, CallState.TERMINATED]
+    assert (result.folder / "summary.json").exists()
+    assert not (result.folder / ".recording").exists()
+    assert len(wav_bytes(result.folder / "raw.wav")) > 4000
+
+
+async def test_slider_change_reaches_the_next_frames(start_simulator, tmp_path):
+    import asyncio
+
+    async with start_simulator(loop=True) as sim:
+        session = StreamSession(session_config(sim, tmp_path, dsp=PASSTHROUGH))
+        task = asyncio.create_task(session.run())
+        await asyncio.sleep(0.8)
+        loud = np.abs(session.processed_wave.data()[-1600:]).max()
+        session.set_dsp(DspSettings(gain=0.1, noise_threshold=0, gate_mode="off"))
+        await asyncio.sleep(0.3)
+        quiet = np.abs(session.processed_wave.data()[-1600:]).max()
+        await session.stop()
+        await task
+    assert loud > 1000
+    assert quiet < loud * 0.2
+
+
+async def test_no_secret_or_token_reaches_logs_or_the_session_folder(
+    start_simulator, tmp_path, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    async with start_simulator(Impairments(drop_after_s=0.5, seed=4)) as sim:
+        result = await StreamSession(session_config(sim, tmp_path)).run()
+        tokens = list(sim._tokens._tokens)  # every token the simulator issued
+        secret = sim.config.client_secret
+    assert tokens
+    blobs = [caplog.text, repr(result)]
+    blobs += [p.read_bytes().decode("latin-1") for p in result.folder.iterdir()]
+    for blob in blobs:
+        assert secret not in blob
+        for token in tokens:
+            assert token not in blob

@@ -3,10 +3,10 @@
 # The agent speaks with a female en-us voice, the customer with a male en-gb voice at a lower
 # pitch; turns are separated by natural pauses (0.4-0.9 s) and the file opens with a little
 # line noise so the noise gate has something to do. Output: 8 kHz mono 16-bit PCM, < 1 MB.
-# Needs: espeak-ng, sox.  Usage: resources/make_demo_call.sh [out.wav]
+# Needs: espeak-ng, sox.  Usage: packaging/make_demo_call.sh [out.wav]
 set -euo pipefail
 
-out="${1:-$(dirname "$0")/demo-call.wav}"
+out="${1:-$(dirname "$0")/../resources/demo-call.wav}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

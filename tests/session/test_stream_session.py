@@ -198,3 +198,37 @@ async def test_no_secret_or_token_reaches_logs_or_the_session_folder(
         assert secret not in blob
         for token in tokens:
             assert token not in blob
+
+
+async def test_tls_with_a_private_ca_streams_and_refuses_without_it(start_simulator, tmp_path):
+    from cxone_desktop.cxone.settings import TlsSettings
+    from cxone_desktop.errors import TlsVerificationFailed
+    from cxone_desktop.simulator.tls import make_throwaway_certificate, server_ssl_context
+
+    cert = make_throwaway_certificate(["127.0.0.1"], tmp_path / "tls")
+    context = server_ssl_context(cert.cert_path, cert.key_path)
+    async with start_simulator(ssl_context=context) as sim:
+        assert sim.base_url.startswith("https://")
+        trusted = await StreamSession(
+            session_config(sim, tmp_path / "a", tls=TlsSettings(ca_file=str(cert.ca_path)))
+        ).run()
+        untrusted = await StreamSession(session_config(sim, tmp_path / "b")).run()
+        sent = sim.sent_audio(CALL_ID)
+    assert trusted.outcome == "ended", trusted.errors
+    assert wav_bytes(trusted.folder / "raw.wav") == sent
+    assert untrusted.outcome != "ended"
+    assert isinstance(untrusted.error, TlsVerificationFailed)
+
+
+async def test_mulaw_stream_is_decoded_into_raw_wav(start_simulator, tmp_path):
+    from cxone_desktop.core.codecs import decode_mulaw
+
+    async with start_simulator(Impairments(fragment="random", seed=5), encoding="mulaw") as sim:
+        session = StreamSession(session_config(sim, tmp_path, encoding="mulaw", dsp=PASSTHROUGH))
+        result = await session.run()
+        sent = sim.sent_audio(CALL_ID)
+    assert result.outcome == "ended", result.errors
+    assert wav_bytes(result.folder / "raw.wav") == decode_mulaw(sent).tobytes()
+    played = np.frombuffer(wav_bytes(result.folder / "processed.wav"), np.int16)
+    # Bursty 1–1000-byte messages may cost a few concealed frames at the start, no more.
+    assert abs(len(played) - len(sent)) <= 5 * 160

@@ -15,7 +15,13 @@ import httpx
 
 from cxone_desktop import USER_AGENT
 from cxone_desktop.cxone.endpoints import Endpoints, validate_call_id
-from cxone_desktop.cxone.retry import Backoff, OnRetry, parse_retry_after
+from cxone_desktop.cxone.retry import (
+    Backoff,
+    OnRetry,
+    is_transient,
+    parse_retry_after,
+    transient_error,
+)
 from cxone_desktop.cxone.settings import RetryPolicy, TlsSettings, is_certificate_failure
 from cxone_desktop.cxone.token_provider import HTTP_TIMEOUT_S, TokenProvider
 from cxone_desktop.errors import (
@@ -23,7 +29,6 @@ from cxone_desktop.errors import (
     CallStateError,
     InvalidCredentials,
     MissingScope,
-    RateLimited,
     ServiceUnavailable,
     TlsVerificationFailed,
 )
@@ -137,16 +142,9 @@ class CallStatePoller:
                 refreshed = True
                 token = await self._tokens.refresh()
                 continue
-            if status == 429 or status >= 500:
+            if is_transient(status):
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                err = (
-                    RateLimited(
-                        "The call-state endpoint is rate limiting requests (429).",
-                        retry_after_s=retry_after,
-                    )
-                    if status == 429
-                    else ServiceUnavailable(f"The call-state endpoint failed ({status}).")
-                )
+                err = transient_error("The call-state endpoint", status, retry_after)
                 if await backoff.wait(err, retry_after):
                     continue
                 raise err

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from cxone_desktop.cxone.settings import RetryPolicy
+from cxone_desktop.errors import RateLimited, ServiceUnavailable
 
 OnRetry = Callable[[Exception, float], None]
 
@@ -51,6 +52,20 @@ class Backoff:
             self._on_retry(error, delay)
         await self._sleep(delay)
         return True
+
+
+def is_transient(status: int) -> bool:
+    """Statuses worth another attempt after a backoff: throttling and server errors."""
+    return status == 429 or status >= 500
+
+
+def transient_error(
+    what: str, status: int, retry_after_s: float | None
+) -> RateLimited | ServiceUnavailable:
+    """The typed error for a 429 or 5xx from `what` ("The token endpoint", …)."""
+    if status == 429:
+        return RateLimited(f"{what} is rate limiting requests (429).", retry_after_s=retry_after_s)
+    return ServiceUnavailable(f"{what} failed ({status}).")
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -17,7 +17,13 @@ import httpx
 
 from cxone_desktop import USER_AGENT
 from cxone_desktop.cxone.endpoints import Endpoints
-from cxone_desktop.cxone.retry import Backoff, OnRetry, parse_retry_after
+from cxone_desktop.cxone.retry import (
+    Backoff,
+    OnRetry,
+    is_transient,
+    parse_retry_after,
+    transient_error,
+)
 from cxone_desktop.cxone.settings import (
     AuthSettings,
     Credentials,
@@ -30,7 +36,6 @@ from cxone_desktop.errors import (
     AuthError,
     InvalidCredentials,
     MissingScope,
-    RateLimited,
     ServiceUnavailable,
     TlsVerificationFailed,
     TokenResponseInvalid,
@@ -173,15 +178,9 @@ class TokenProvider:
                     tok.scope or "not stated",
                 )
                 return tok
-            if status == 429 or status >= 500:
+            if is_transient(status):
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                if status == 429:
-                    err = RateLimited(
-                        "The token endpoint is rate limiting requests (429).",
-                        retry_after_s=retry_after,
-                    )
-                else:
-                    err = ServiceUnavailable(f"The token endpoint failed ({status}).")
+                err = transient_error("The token endpoint", status, retry_after)
                 log.info("token request failed: %s", err)
                 if await backoff.wait(err, retry_after):
                     continue

@@ -24,7 +24,13 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from cxone_desktop import USER_AGENT
 from cxone_desktop.cxone.endpoints import Endpoints, redact_url, validate_call_id
 from cxone_desktop.cxone.log_redaction import redacting_logger
-from cxone_desktop.cxone.retry import Backoff, OnRetry, parse_retry_after
+from cxone_desktop.cxone.retry import (
+    Backoff,
+    OnRetry,
+    is_transient,
+    parse_retry_after,
+    transient_error,
+)
 from cxone_desktop.cxone.settings import (
     RetryPolicy,
     StreamSettings,
@@ -35,7 +41,6 @@ from cxone_desktop.cxone.token_provider import TokenProvider
 from cxone_desktop.errors import (
     AGENT_SCOPE,
     HandshakeRejected,
-    RateLimited,
     ServiceUnavailable,
     TlsVerificationFailed,
 )
@@ -171,16 +176,9 @@ class VoiceStream:
                     refreshed = True
                     token = await self._tokens.refresh()
                     continue
-                if status == 429 or status >= 500:
+                if is_transient(status):
                     retry_after = parse_retry_after(e.response.headers.get("Retry-After"))
-                    err: Exception = (
-                        RateLimited(
-                            "The voice stream is rate limiting connections (429).",
-                            retry_after_s=retry_after,
-                        )
-                        if status == 429
-                        else ServiceUnavailable(f"The voice stream server failed ({status}).")
-                    )
+                    err: Exception = transient_error("The voice stream", status, retry_after)
                     if await backoff.wait(err, retry_after):
                         continue
                     raise err from None

@@ -1,19 +1,27 @@
 """Playout on a steady frame clock for a stream that carries no sequence numbers or timestamps.
 
 Frames arrive in order (TCP) but late, in bursts, or not at all (lost upstream
-while the sender's clock runs on). The buffer plays one frame per 20 ms slot of
-its own clock, driven only by the times passed in. It infers where frames went
-missing from arrival times: each queued frame has a *slack*, the time between its
-arrival and the slot it is queued for, and the freshest frame's slack (the *lead*)
-should sit at the target delay. If the lead falls a frame short, the frames ahead
-belong one slot later: a frame was lost (or the network slowed), so the slot is
-concealed. If the lead runs a frame over (late frames after a concealment, a burst,
-or a target that has shrunk), a frame is dropped, a quiet one when there is one.
-An empty queue at a due slot is an underrun: concealed. Frames delivered together grow the
-target at once to cover the burst.
+while the sender's clock runs on). The sender's clock is steady and the network
+only ever adds delay, so every received frame is given the *sender slot* it was
+most plausibly sent in: frame k of slot s arrived at `a = T0 + s·F + d` with
+0 ≤ d ≤ D, where T0 (the *envelope*) is the lowest `a − s·F` seen lately and D
+the spread of those values (the jitter). A frame that comes later than D
+allows for the slot after its predecessor's proves frames were lost before it;
+the loss is placed, among the frames still queued, at the widest gap in the
+arrivals. A frame that comes earlier than the envelope allows proves an earlier
+guess of loss wrong: the guess is undone while its frames are still queued; once
+the slot has been concealed, the frame that came too late for it is dropped.
 
-The target follows the spread of recent slacks: it grows at once and shrinks slowly,
-never below `target_delay_ms` (a steady stream keeps the delay it was given).
+Slot s plays at `T0 + s·F + target`: the target covers the jitter plus a
+frame of look-ahead, so a late frame is never mistaken for a lost one and a
+loss is usually found before its slot is due. A slot known lost is concealed
+in its place; a slot whose frame may still come (the target has not caught up
+with the jitter yet) is concealed *without* advancing the sender slot, which
+stretches the delay. When the playout runs ahead of or behind the target
+(the target changed, clock drift, a wrong guess already played), the buffer
+stretches or shrinks by one frame in a quiet moment, or skips a lost slot
+for free. The target grows at once and shrinks slowly, never below
+`target_delay_ms`.
 """
 
 from __future__ import annotations
@@ -30,24 +38,24 @@ from cxone_desktop.errors import InputError
 
 Concealment = Literal["plc", "zero"]
 
-#: Slacks remembered for the jitter estimate: 3 s of frames.
+#: Played frames remembered for the envelope and the jitter estimate: 3 s.
 _HISTORY_FRAMES = 150
-#: Recompute the needed delay every this many played frames.
-_ADAPT_EVERY = 10
-#: Quantile of "how far below target" a frame arrived that the target must cover.
-_COVER_QUANTILE = 0.98
-#: Shrink speed of the target, as a fraction of a frame per played frame (0.5 % ≈ 5 ms/s).
-_SHRINK_PER_FRAME = 0.005
-#: Frames quieter than this fraction of the recent peak level may be dropped first.
+#: Arrival-time noise allowed beyond the measured envelope and jitter.
+_TOLERANCE_S = 0.003
+#: Target beyond the measured jitter, in frames: time to see a loss before its slot is due.
+_LOOKAHEAD_FRAMES = 3.0
+#: Playout this far (in frames) from the target is corrected (stretch, shrink or skip).
+_CORRECT_FRAMES = 0.75
+#: The target shrinks by at most one frame per this many played frames (2 s).
+_SHRINK_EVERY = 100
+#: Frames quieter than this fraction of the recent peak level may be dropped or stretched.
 _QUIET_FRACTION = 0.1
 #: Frames below this RMS are quiet whatever the level.
 _QUIET_RMS = 64.0
-#: Arrival spacings remembered for the loss-detection tolerance.
-_SPACING_FRAMES = 50
-#: Loss-detection tolerance per unit of arrival irregularity (75th percentile of spacing error).
-_ALLOWANCE_SCALE = 2.0
-#: How long a surplus may wait for a quiet frame before a loud one is dropped.
-_MAX_DROP_WAIT_S = 3.0
+#: For this many slots after the start, corrections do not wait for a quiet frame (1 s).
+_SETTLE_FRAMES = 50
+#: How long a correction may wait for a quiet frame before a loud one is used.
+_MAX_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -101,29 +109,32 @@ class JitterBuffer:
         self._capacity = 2 * int(np.ceil(self._max_s / self._frame_s)) + 64
         self._frames = np.zeros((self._capacity, self._samples), dtype=np.int16)
         self._arrivals = np.zeros(self._capacity, dtype=np.float64)
+        self._slots = np.zeros(self._capacity, dtype=np.int64)
         self._rms = np.zeros(self._capacity, dtype=np.float64)
-        self._slot_offsets = np.arange(self._capacity, dtype=np.float64) * self._frame_s
         self._head = 0
         self._count = 0
 
+        # Offsets a − s·F of played frames: the envelope is their minimum, the jitter their spread.
+        self._offsets = np.zeros(_HISTORY_FRAMES, dtype=np.float64)
+        self._offset_count = 0
+        self._offset_pos = 0
+        self._envelope_s = 0.0
+        self._jitter_s = 0.0
+
         self._anchored = False
-        self._t0 = 0.0  # due time of slot 0
-        self._next_slot = 0
+        self._next_due_s = 0.0  # playout time of the next slot
+        self._next_slot = 0  # sender slot to play next
+        self._last_slot = -1  # sender slot of the newest received frame
+        self._last_arrival_s = 0.0  # arrival of the newest received frame
+        self._played_arrival_s = 0.0  # arrival of the last frame played
+        self._recent_losses = 0  # slots concealed as lost lately (a late frame may prove wrong)
+        self._since_loss = 0
+
         self._target_s = self._base_s
-        self._surplus_since: float | None = None
+        self._since_shrink = 0
+        self._waiting_since: float | None = None
         self._peak_rms = 0.0
         self._last_delay_s = 0.0
-
-        self._last_arrival: float | None = None
-        self._spacing_error = np.zeros(_SPACING_FRAMES, dtype=np.float64)
-        self._spacing_count = 0
-        self._spacing_pos = 0
-        self._allowance_s = 0.0
-
-        self._below_target = np.zeros(_HISTORY_FRAMES, dtype=np.float64)
-        self._below_count = 0
-        self._below_pos = 0
-        self._since_adapt = 0
 
         self._played = 0
         self._concealed = 0
@@ -164,7 +175,7 @@ class JitterBuffer:
 
     @property
     def late_dropped_frames(self) -> int:
-        """Received frames discarded to bring the delay back to target."""
+        """Received frames discarded: too late for their slot, or to bring the delay back."""
         return self._late_dropped
 
     def push(self, frames: npt.ArrayLike, arrival_s: float) -> None:
@@ -177,54 +188,36 @@ class JitterBuffer:
         n = block.shape[0]
         if n == 0:
             return
-        if not self._anchored:
-            # The newest frame of this arrival gets exactly the target delay.
-            newest_slot = self._next_slot + self._count + n - 1
-            self._t0 = arrival_s + self._target_s - newest_slot * self._frame_s
-            self._anchored = True
+        if n > self._capacity:  # far beyond max delay: the oldest can never be in time
+            self._late_dropped += n - self._capacity
+            block = block[-self._capacity :]
+            n = self._capacity
         overflow = self._count + n - self._capacity
-        if overflow > 0:  # a burst far beyond max delay: the oldest frames can never be in time
-            drop_old = min(overflow, self._count)
-            self._head += drop_old
-            self._count -= drop_old
-            self._late_dropped += drop_old
-            if n > self._capacity:
-                self._late_dropped += n - self._capacity
-                block = block[-self._capacity :]
-                n = self._capacity
+        if overflow > 0:
+            self._head += overflow
+            self._count -= overflow
+            self._late_dropped += overflow
         if self._head + self._count + n > self._capacity:
             self._compact()
-        end = self._head + self._count
-        self._frames[end : end + n] = block
-        self._arrivals[end : end + n] = arrival_s
         levels = np.sqrt(np.mean(np.square(block, dtype=np.float64), axis=1))
-        self._rms[end : end + n] = levels
         self._peak_rms = max(float(levels.max()), self._peak_rms)
-        self._count += n
-        self._note_spacing(arrival_s, n)
-        if self._adaptive and n > 1:
-            # The first of n frames delivered together was held at least (n - 1) frames: cover
-            # that, plus the frame of margin the slack rule keeps.
-            self._target_s = min(self._max_s, max(self._target_s, n * self._frame_s))
+        if not self._anchored:
+            self._anchor(block, levels, arrival_s)
+            return
+        for k in range(n):
+            self._append(block[k], float(levels[k]), arrival_s)
+        self._last_arrival_s = arrival_s
 
     def pull(self, now_s: float) -> PlayoutBatch:
         """Every slot due by `now_s`, in order; a slot with no frame for it is concealed."""
-        if not self._anchored:
+        if not self._anchored or now_s + 1e-9 < self._next_due_s:
             return self._empty
-        last_due = int(np.floor((now_s - self._t0) / self._frame_s + 1e-9))
-        n = last_due - self._next_slot + 1
-        if n <= 0:
-            return self._empty
+        n = int(np.floor((now_s - self._next_due_s) / self._frame_s + 1e-9)) + 1
         out = np.empty((n, self._samples), dtype=np.int16)
         concealed = np.zeros(n, dtype=np.bool_)
         for i in range(n):
-            due_s = self._t0 + self._next_slot * self._frame_s
-            if self._take(due_s, out[i]):
-                concealed[i] = False
-            else:
-                concealed[i] = True
-                self._fill_concealed(out[i])
-            self._next_slot += 1
+            concealed[i] = self._play_slot(self._next_due_s, out[i])
+            self._next_due_s += self._frame_s
             self._played += 1
         return PlayoutBatch(out, concealed)
 
@@ -236,106 +229,245 @@ class JitterBuffer:
             return self._empty
         out = np.empty((n, self._samples), dtype=np.int16)
         for i in range(n):
-            out[i] = self._play_head()
+            self._next_slot = int(self._slots[self._head]) + 1
+            self._emit_head(out[i])
         self._played += n
-        self._next_slot += n
         return PlayoutBatch(out, np.zeros(n, dtype=np.bool_))
 
     def reset(self) -> None:
         """After a reconnect: the next push re-anchors the playout clock. Counters are kept,
         and so are queued frames (they play first)."""
         self._anchored = False
-        self._surplus_since = None
+        self._waiting_since = None
 
-    # -- one slot ----------------------------------------------------------------------------
+    # -- arrivals ----------------------------------------------------------------------------
 
-    def _take(self, due_s: float, into: npt.NDArray[np.int16]) -> bool:
-        """Fill `into` with the frame for this slot; False when the slot must be concealed."""
+    def _anchor(
+        self, block: npt.NDArray[np.int16], levels: npt.NDArray[np.float64], t: float
+    ) -> None:
+        """First frames (or the first after a reset): a new sender timeline."""
         f = self._frame_s
-        while self._count:
-            h, c = self._head, self._count
-            slacks = self._slot_offsets[:c] - self._arrivals[h : h + c]
-            freshest = int(np.argmax(slacks))
-            lead = due_s + float(slacks[freshest])
-            excess = lead - self._target_s
-            if excess < -0.5 * f - self._allowance_s:
-                # The frames queued are a slot behind: the one for this slot never came.
-                self._surplus_since = None
+        n = block.shape[0]
+        first = max(self._next_slot, self._last_slot + 1)
+        if self._count:
+            first = int(self._slots[self._head + self._count - 1]) + 1
+        end = self._head + self._count
+        self._frames[end : end + n] = block
+        self._arrivals[end : end + n] = t
+        self._slots[end : end + n] = np.arange(first, first + n)
+        self._rms[end : end + n] = levels
+        self._count += n
+        self._last_slot = first + n - 1
+        self._last_arrival_s = t
+        self._offset_count = 0
+        self._offset_pos = 0
+        # The newest frame of this arrival is taken to be on time.
+        self._envelope_s = t - self._last_slot * f
+        self._jitter_s = (n - 1) * f  # n frames together: the first was held (n - 1) frames
+        self._recent_losses = 0
+        self._retarget()
+        start = int(self._slots[self._head]) if self._count > n else first
+        self._next_slot = start
+        self._next_due_s = self._envelope_s + start * f + self._target_s
+        self._anchored = True
+
+    def _append(self, frame: npt.NDArray[np.int16], level: float, t: float) -> None:
+        """Give a received frame its sender slot, revising the guesses about frames queued."""
+        f = self._frame_s
+        self._refresh_envelope()
+        slot = self._last_slot + 1
+        latest = self._envelope_s + self._jitter_s + _TOLERANCE_S  # latest plausible offset
+        offset = t - slot * f
+        if offset > latest:
+            # Later than the jitter allows: frames were lost before this one, as many as fit
+            # without putting it earlier than the sender could have sent it (the rest is jitter).
+            lost = min(
+                int(np.ceil((offset - latest) / f - 1e-9)),
+                int(np.floor((offset - self._envelope_s + _TOLERANCE_S) / f)),
+            )
+            if lost > 0:
+                self._place_loss(lost, t)
+                slot += lost
+        elif offset < self._envelope_s - 0.5 * f:
+            # Earlier than the sender could have sent it: a loss guessed before was wrong.
+            slot -= self._undo_losses(offset)
+        end = self._head + self._count
+        self._frames[end] = frame
+        self._arrivals[end] = t
+        self._slots[end] = slot
+        self._rms[end] = level
+        self._count += 1
+        self._last_slot = slot
+
+    def _place_loss(self, lost: int, t: float) -> None:
+        """Put `lost` missing slots at the widest arrival gap they can go in among queued frames."""
+        f = self._frame_s
+        h, c = self._head, self._count
+        floor = self._envelope_s - _TOLERANCE_S
+        best_gap = t - self._last_arrival_s  # just before the new frame
+        best = c
+        for j in range(c - 1, -1, -1):
+            i = h + j
+            if self._arrivals[i] - (self._slots[i] + lost) * f < floor:
+                break  # this frame cannot have been sent that late
+            prev = self._arrivals[i - 1] if j > 0 else self._played_arrival_s
+            if j == 0 and self._played == 0:
+                break
+            gap = self._arrivals[i] - prev
+            if gap > best_gap + 1e-6:
+                best_gap, best = gap, j
+        if best < c:
+            self._slots[h + best : h + c] += lost
+
+    def _undo_losses(self, offset: float) -> int:
+        """Take back guessed losses so an early frame fits; returns how many slots it moves down."""
+        f = self._frame_s
+        h, c = self._head, self._count
+        moved = 0
+        while offset + moved * f < self._envelope_s - 0.5 * f:
+            # The newest guessed gap still queued: between queued frames, or before the head.
+            j = c - 1
+            while j > 0 and self._slots[h + j] - self._slots[h + j - 1] <= 1:
+                j -= 1
+            if c and j == 0 and self._slots[h] <= self._next_slot:
+                j = -1
+            if c and j >= 0:
+                self._slots[h + j : h + c] -= 1
+            elif self._recent_losses > 0:
+                # The slot was already concealed: the oldest queued frame came too late for it
+                # and is dropped when its turn comes (the delay must not creep up).
+                self._recent_losses -= 1
+                if c:
+                    self._slots[h : h + c] -= 1
+            else:
+                break  # no guess to take back: the envelope itself was too high
+            moved += 1
+        return moved
+
+    def _refresh_envelope(self) -> None:
+        """Envelope and jitter from the played frames' offsets and the queued frames'; retarget."""
+        f = self._frame_s
+        h, c = self._head, self._count
+        hist = self._offsets[: self._offset_count]
+        lo, hi = np.inf, -np.inf
+        if hist.size:
+            lo, hi = float(hist.min()), float(hist.max())
+        if c:
+            queued = self._arrivals[h : h + c] - self._slots[h : h + c] * f
+            lo, hi = min(lo, float(queued.min())), max(hi, float(queued.max()))
+        if np.isfinite(lo):
+            self._envelope_s = lo
+            self._jitter_s = hi - lo
+        self._retarget()
+
+    def _retarget(self) -> None:
+        """Cover the jitter (plus look-ahead once it exceeds a frame): grow now, shrink slowly."""
+        f = self._frame_s
+        if self._adaptive:
+            # Look-ahead matters only once a frame a slot late often passes for one on time.
+            needed = self._jitter_s + _TOLERANCE_S
+            if self._jitter_s > f + _TOLERANCE_S:
+                needed += _LOOKAHEAD_FRAMES * f
+            needed = min(self._max_s, max(self._base_s, self._min_s, needed))
+            if needed > self._target_s:
+                self._target_s = needed
+                self._since_shrink = 0
+            elif needed < self._target_s - f and self._since_shrink >= _SHRINK_EVERY:
+                self._target_s = max(needed, self._target_s - f)
+                self._since_shrink = 0
+
+    # -- playout -----------------------------------------------------------------------------
+
+    def _play_slot(self, due_s: float, into: npt.NDArray[np.int16]) -> bool:
+        """Fill `into` for the playout slot due at `due_s`; True when it was concealed."""
+        f = self._frame_s
+        self._since_shrink += 1
+        self._since_loss += 1
+        if self._since_loss >= _HISTORY_FRAMES:
+            self._recent_losses = 0
+        while True:
+            h = self._head
+            while self._count and self._slots[self._head] < self._next_slot:
+                self._drop_head()  # its slot was concealed before it came
+                h = self._head
+            # > 0: frames wait longer than the target; < 0: shorter.
+            drift = due_s - self._envelope_s - self._next_slot * f - self._target_s
+            if abs(drift) <= _CORRECT_FRAMES * f:
+                self._waiting_since = None
+            if self._count and self._slots[h] > self._next_slot:
+                # The frame for this slot was lost.
+                self._note_loss()
+                self._next_slot += 1
+                if drift > _CORRECT_FRAMES * f and self._adaptive:
+                    continue  # behind: skipping a lost slot costs nothing
+                self._conceal(into)
+                return True
+            if self._count:
+                if drift > _CORRECT_FRAMES * f and self._may_correct(due_s, drift, h):
+                    self._drop_head()
+                    self._next_slot += 1
+                    continue
+                if drift < -_CORRECT_FRAMES * f and (
+                    self._may_correct(due_s, -drift, h) or due_s - self._arrivals[h] < _TOLERANCE_S
+                ):
+                    self._conceal(into)  # stretch: the frame waits one slot more
+                    return True
+                self._last_delay_s = due_s - self._arrivals[h]
+                self._emit_head(into)
                 return False
-            if excess > 0.75 * f and self._drop_one(due_s, excess, freshest):
-                continue
-            self._last_delay_s = due_s - self._arrivals[h]
-            self._record_slack(due_s - self._arrivals[h])
-            into[:] = self._play_head()
+            # Nothing queued: lost if it would have come by now, else late (stretch).
+            if due_s > self._envelope_s + self._next_slot * f + self._jitter_s + _TOLERANCE_S:
+                self._next_slot += 1
+                self._note_loss()
+            self._conceal(into)
+            return True
+
+    def _note_loss(self) -> None:
+        self._recent_losses += 1
+        self._since_loss = 0
+
+    def _may_correct(self, due_s: float, amount: float, h: int) -> bool:
+        """Stretch or shrink on a quiet frame; a loud one only when far off or after a long wait."""
+        if self._waiting_since is None:
+            self._waiting_since = due_s
+        quiet = self._rms[h] <= max(_QUIET_RMS, _QUIET_FRACTION * self._peak_rms)
+        urgent = (
+            self._played < _SETTLE_FRAMES  # still learning the network: settle at once
+            or amount > self._target_s + self._frame_s
+            or due_s - self._waiting_since >= _MAX_WAIT_S
+        )
+        if quiet or urgent:
+            self._waiting_since = None
             return True
         return False
 
-    def _note_spacing(self, arrival_s: float, n: int) -> None:
-        """Track how irregular arrivals are; on a jittery network one late lead proves no loss."""
-        if self._last_arrival is not None:
-            # n frames arriving together after a pause: the first came late, the rest early.
-            error = abs(arrival_s - self._last_arrival - self._frame_s)
-            self._spacing_error[self._spacing_pos] = error
-            self._spacing_pos = (self._spacing_pos + 1) % _SPACING_FRAMES
-            self._spacing_count = min(self._spacing_count + 1, _SPACING_FRAMES)
-            for _ in range(min(n - 1, _SPACING_FRAMES)):
-                self._spacing_error[self._spacing_pos] = self._frame_s
-                self._spacing_pos = (self._spacing_pos + 1) % _SPACING_FRAMES
-                self._spacing_count = min(self._spacing_count + 1, _SPACING_FRAMES)
-            if self._spacing_pos % 5 == 0:
-                history = self._spacing_error[: self._spacing_count]
-                self._allowance_s = _ALLOWANCE_SCALE * float(np.quantile(history, 0.75))
-        self._last_arrival = arrival_s
-
-    def _drop_one(self, due_s: float, excess: float, freshest: int) -> bool:
-        """Drop a queued frame to cut the surplus; prefers quiet frames, waits a while for one."""
-        h = self._head
-        # Only frames up to the freshest one shorten its wait.
-        levels = self._rms[h : h + freshest + 1]
-        pick = int(np.argmin(levels))
-        quiet = levels[pick] <= max(_QUIET_RMS, _QUIET_FRACTION * self._peak_rms)
-        if self._surplus_since is None:
-            self._surplus_since = due_s
-        # A loud frame lost costs more than a little extra delay: only a doubled delay or a long
-        # wait for a pause forces one out.
-        urgent = excess > self._target_s or due_s - self._surplus_since >= _MAX_DROP_WAIT_S
-        if not (quiet or urgent):
-            return False
-        self._remove(pick)
-        self._late_dropped += 1
-        self._surplus_since = None
-        return True
-
-    def _fill_concealed(self, into: npt.NDArray[np.int16]) -> None:
+    def _conceal(self, into: npt.NDArray[np.int16]) -> None:
         self._concealed += 1
         if self._concealer is None:
             into[:] = 0
         else:
             into[:] = self._concealer.conceal()
 
-    def _play_head(self) -> npt.NDArray[np.int16]:
-        frame: npt.NDArray[np.int16] = self._frames[self._head]
-        self._head += 1
-        self._count -= 1
-        if self._count == 0:
-            self._head = 0
+    def _emit_head(self, into: npt.NDArray[np.int16]) -> None:
+        h = self._head
+        self._offsets[self._offset_pos] = self._arrivals[h] - self._slots[h] * self._frame_s
+        self._offset_pos = (self._offset_pos + 1) % _HISTORY_FRAMES
+        self._offset_count = min(self._offset_count + 1, _HISTORY_FRAMES)
+        self._played_arrival_s = float(self._arrivals[h])
+        self._next_slot = int(self._slots[h]) + 1
         self._peak_rms *= 0.995  # forget a loud passage over a few seconds
         if self._concealer is None:
-            return frame.copy()
-        return self._concealer.good(frame)
-
-    # -- queue and adaptation ----------------------------------------------------------------
-
-    def _remove(self, index: int) -> None:
-        h = self._head
-        if index == 0:
-            self._head += 1
+            into[:] = self._frames[h]
         else:
-            # Shift the frames before it up one place (fewer moves than shifting the tail).
-            self._frames[h + 1 : h + index + 1] = self._frames[h : h + index].copy()
-            self._arrivals[h + 1 : h + index + 1] = self._arrivals[h : h + index].copy()
-            self._rms[h + 1 : h + index + 1] = self._rms[h : h + index].copy()
-            self._head += 1
+            into[:] = self._concealer.good(self._frames[h])
+        self._pop_head()
+
+    def _drop_head(self) -> None:
+        self._late_dropped += 1
+        self._pop_head()
+
+    def _pop_head(self) -> None:
+        self._head += 1
         self._count -= 1
         if self._count == 0:
             self._head = 0
@@ -344,25 +476,6 @@ class JitterBuffer:
         h, c = self._head, self._count
         self._frames[:c] = self._frames[h : h + c]
         self._arrivals[:c] = self._arrivals[h : h + c]
+        self._slots[:c] = self._slots[h : h + c]
         self._rms[:c] = self._rms[h : h + c]
         self._head = 0
-
-    def _record_slack(self, slack_s: float) -> None:
-        self._below_target[self._below_pos] = self._target_s - slack_s
-        self._below_pos = (self._below_pos + 1) % _HISTORY_FRAMES
-        self._below_count = min(self._below_count + 1, _HISTORY_FRAMES)
-        self._since_adapt += 1
-        if self._adaptive and self._since_adapt >= _ADAPT_EVERY:
-            self._since_adapt = 0
-            self._adapt()
-
-    def _adapt(self) -> None:
-        f = self._frame_s
-        history = self._below_target[: self._below_count]
-        worst = float(np.quantile(history, _COVER_QUANTILE))
-        needed = min(self._max_s, max(self._base_s, self._min_s, worst + f))
-        if needed > self._target_s:
-            self._target_s = needed
-        else:
-            step = _SHRINK_PER_FRAME * f * _ADAPT_EVERY
-            self._target_s = max(needed, self._target_s - step)

@@ -1,0 +1,146 @@
+"""The call-state panel: all six states at once, the current one lit, and the history.
+
+Time in the current state is redrawn by the window's display timer through
+`refresh_clock`; transitions arrive from the controller as they happen.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxone_desktop.core.state_machine import CallState, Transition
+
+STATE_COLOURS = {
+    CallState.IDLE: "#6b7280",
+    CallState.CONNECTING: "#d97706",
+    CallState.STREAMING: "#15803d",
+    CallState.RECONNECTING: "#d97706",
+    CallState.DISCONNECTING: "#2563eb",
+    CallState.TERMINATED: "#374151",
+}
+MAX_HISTORY_ROWS = 500
+
+
+def _clock_text(wall_time: float) -> str:
+    return datetime.fromtimestamp(wall_time).strftime("%H:%M:%S.%f")[:-3]
+
+
+def format_duration(seconds: float) -> str:
+    """`4 s`, `3 min 05 s`, `1 h 02 min`: short, and changing at most once a second."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class CallStatePanel(QGroupBox):
+    """Shows where the call is and how it got there."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Call state", parent)
+        self._chips: dict[CallState, QLabel] = {}
+        grid = QGridLayout()
+        grid.setSpacing(4)
+        for i, state in enumerate(CallState):
+            chip = QLabel(state.name.title())
+            chip.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            chip.setObjectName(f"state_{state.name.lower()}")
+            chip.setMinimumHeight(24)
+            self._chips[state] = chip
+            grid.addWidget(chip, i // 3, i % 3)
+        self._time_label = QLabel()
+        self._time_label.setObjectName("time_in_state")
+        self.history = QTreeWidget()
+        self.history.setObjectName("state_history")
+        self.history.setHeaderLabels(["Time", "State", "Reason"])
+        self.history.setRootIsDecorated(False)
+        self.history.setUniformRowHeights(True)
+        self.history.setAlternatingRowColors(True)
+        header = self.history.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(self._time_label)
+        layout.addWidget(self.history, 1)
+        self._state = CallState.IDLE
+        self._entered_monotonic_s = time.monotonic()
+        self._shown_time_text = ""
+        self._paint_chips()
+        self.refresh_clock(self._entered_monotonic_s)
+
+    @property
+    def current_state(self) -> CallState:
+        return self._state
+
+    def time_in_state_text(self) -> str:
+        return self._time_label.text()
+
+    def reset(self) -> None:
+        """A new call: back to IDLE with an empty history."""
+        self.history.clear()
+        self._state = CallState.IDLE
+        self._entered_monotonic_s = time.monotonic()
+        self._paint_chips()
+
+    def show_transition(self, t: Transition) -> None:
+        self._state = t.state
+        self._entered_monotonic_s = t.monotonic_s
+        previous = t.previous.name.title() if t.previous is not None else "—"
+        self._append(t.wall_time, f"{previous} → {t.state.name.title()}", t.reason)
+        self._paint_chips()
+        self.refresh_clock(time.monotonic())
+
+    def add_note(self, what: str, detail: str, wall_time: float | None = None) -> None:
+        """An event that is not a transition (retry, reconnect wait, control message)."""
+        self._append(time.time() if wall_time is None else wall_time, what, detail)
+
+    def refresh_clock(self, now_monotonic_s: float) -> None:
+        """Redraw "time in state"; cheap when nothing visible changed."""
+        text = (
+            f"{self._state.name.title()} for "
+            f"{format_duration(now_monotonic_s - self._entered_monotonic_s)}"
+        )
+        if text != self._shown_time_text:
+            self._shown_time_text = text
+            self._time_label.setText(text)
+
+    def _append(self, wall_time: float, what: str, reason: str) -> None:
+        item = QTreeWidgetItem([_clock_text(wall_time), what, reason])
+        item.setToolTip(2, reason)
+        self.history.addTopLevelItem(item)
+        while self.history.topLevelItemCount() > MAX_HISTORY_ROWS:
+            self.history.takeTopLevelItem(0)
+        self.history.scrollToItem(item)
+
+    def _paint_chips(self) -> None:
+        for state, chip in self._chips.items():
+            if state is self._state:
+                chip.setStyleSheet(
+                    f"background:{STATE_COLOURS[state]};color:white;font-weight:bold;"
+                    "border-radius:4px;padding:2px 6px;"
+                )
+            else:
+                chip.setStyleSheet(
+                    "background:transparent;color:palette(mid);border:1px solid palette(mid);"
+                    "border-radius:4px;padding:2px 6px;"
+                )
+            chip.setProperty("current", state is self._state)

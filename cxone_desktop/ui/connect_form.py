@@ -1,0 +1,333 @@
+"""The connect form: where the call is, who we are, and the advanced transport options.
+
+Validation rules live in `connect_model`; this widget shows a message under
+each bad field and enables Connect only when there are none. Non-secret fields
+are remembered in QSettings; the secret only in the system keyring, on request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxone_desktop.ui.connect_model import (
+    AUTH_STYLES,
+    ENCODINGS,
+    FORM_FIELDS,
+    TOKEN_TRANSPORTS,
+    ConnectValues,
+    validate,
+)
+from cxone_desktop.ui.secret_store import SecretStore
+
+_SETTINGS_GROUP = "connect"
+_ERROR_STYLE = "color:#b91c1c;font-size:11px;"
+
+
+class ConnectForm(QGroupBox):
+    """Emits `connect_requested` / `disconnect_requested`; the window does the rest."""
+
+    connect_requested = Signal()
+    disconnect_requested = Signal()
+
+    def __init__(
+        self,
+        settings: QSettings,
+        secrets: SecretStore,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Connection", parent)
+        self._settings = settings
+        self._secrets = secrets
+        self._busy = False
+        self._touched: set[str] = set()
+        self._messages: dict[str, QLabel] = {}
+
+        self.location = QLineEdit(placeholderText="acme  or  https://host:port")
+        self.location.setToolTip(
+            "Your CXone tenant name (…niceincontact.com), or a full base URL such as "
+            "http://127.0.0.1:8080 for a simulator"
+        )
+        self.client_id = QLineEdit(placeholderText="OAuth client ID")
+        self.client_secret = QLineEdit(placeholderText="OAuth client secret")
+        self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.call_id = QLineEdit(placeholderText="interaction ID")
+
+        self.auth_style = QComboBox()
+        self.auth_style.addItems(AUTH_STYLES)
+        self.auth_style.setToolTip("json: as the seed; form: RFC 6749 body; basic: HTTP Basic")
+        self.token_in = QComboBox()
+        self.token_in.addItems(TOKEN_TRANSPORTS)
+        self.token_in.setToolTip("query: ?access_token=…; header: Authorization: Bearer")
+        self.verify_tls = QCheckBox("Verify TLS certificates")
+        self.verify_tls.setChecked(True)
+        self.ca_file = QLineEdit(placeholderText="extra CA certificates (PEM), optional")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_ca)
+        self.poll_interval = QDoubleSpinBox()
+        self.poll_interval.setRange(0.2, 300.0)
+        self.poll_interval.setDecimals(1)
+        self.poll_interval.setSingleStep(0.5)
+        self.poll_interval.setValue(2.0)
+        self.poll_interval.setSuffix(" s")
+        self.encoding = QComboBox()
+        self.encoding.addItems(ENCODINGS)
+
+        self.remember_secret = QCheckBox("Remember secret in system keyring")
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setStyleSheet("color:palette(mid);font-size:11px;")
+        if not secrets.available():
+            self.remember_secret.setEnabled(False)
+            self.keyring_note.setText(secrets.unavailable_reason())
+        else:
+            self.keyring_note.hide()
+
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setDefault(True)
+        self.connect_button.setToolTip("Connect (Ctrl+Return)")
+        self.disconnect_button = QPushButton("Disconnect")
+        self.disconnect_button.setToolTip("Disconnect (Ctrl+D)")
+        self.disconnect_button.setEnabled(False)
+        self.connect_button.clicked.connect(self._on_connect_clicked)
+        self.disconnect_button.clicked.connect(self.disconnect_requested)
+
+        main = QFormLayout()
+        main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for label, name, widget in (
+            ("Tenant or base URL", "location", self.location),
+            ("Client ID", "client_id", self.client_id),
+            ("Client secret", "client_secret", self.client_secret),
+            ("Call ID", "call_id", self.call_id),
+        ):
+            main.addRow(label, self._with_message(name, widget))
+
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_toggle.setAutoRaise(True)
+        self.advanced = QWidget()
+        adv = QFormLayout(self.advanced)
+        adv.setContentsMargins(12, 0, 0, 0)
+        adv.addRow("Token sent as", self.token_in)
+        adv.addRow("Auth style", self.auth_style)
+        adv.addRow("", self.verify_tls)
+        ca_row = QHBoxLayout()
+        ca_row.setContentsMargins(0, 0, 0, 0)
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(browse)
+        ca_box = QWidget()
+        ca_box.setLayout(ca_row)
+        adv.addRow("CA file", self._with_message("ca_file", ca_box))
+        adv.addRow("Poll interval", self._with_message("poll_interval", self.poll_interval))
+        adv.addRow("Audio encoding", self.encoding)
+        self.advanced.setVisible(False)
+        self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.connect_button)
+        buttons.addWidget(self.disconnect_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(main)
+        layout.addWidget(self.advanced_toggle)
+        layout.addWidget(self.advanced)
+        layout.addWidget(self.remember_secret)
+        layout.addWidget(self.keyring_note)
+        layout.addLayout(buttons)
+
+        for name, edit in (
+            ("location", self.location),
+            ("client_id", self.client_id),
+            ("client_secret", self.client_secret),
+            ("call_id", self.call_id),
+            ("ca_file", self.ca_file),
+        ):
+            edit.textEdited.connect(lambda _t, n=name: self._touch(n))
+            edit.textChanged.connect(self.revalidate)
+        self.poll_interval.valueChanged.connect(self.revalidate)
+        self.revalidate()
+
+    # ---- values ----------------------------------------------------------------------------
+    def values(self) -> ConnectValues:
+        return ConnectValues(
+            location=self.location.text().strip(),
+            client_id=self.client_id.text().strip(),
+            client_secret=self.client_secret.text(),
+            call_id=self.call_id.text().strip(),
+            auth_style=self.auth_style.currentText(),
+            token_in=self.token_in.currentText(),
+            verify_tls=self.verify_tls.isChecked(),
+            ca_file=self.ca_file.text().strip(),
+            poll_interval_s=self.poll_interval.value(),
+            encoding=self.encoding.currentText(),
+        )
+
+    def set_values(self, v: ConnectValues) -> None:
+        self.location.setText(v.location)
+        self.client_id.setText(v.client_id)
+        self.client_secret.setText(v.client_secret)
+        self.call_id.setText(v.call_id)
+        self.auth_style.setCurrentText(v.auth_style)
+        self.token_in.setCurrentText(v.token_in)
+        self.verify_tls.setChecked(v.verify_tls)
+        self.ca_file.setText(v.ca_file)
+        self.poll_interval.setValue(v.poll_interval_s)
+        self.encoding.setCurrentText(v.encoding)
+        self.revalidate()
+
+    def errors(self) -> dict[str, str]:
+        return validate(self.values())
+
+    def message_for(self, field: str) -> str:
+        """The message shown under `field` ('' when none is shown)."""
+        label = self._messages[field]
+        return label.text() if not label.isHidden() else ""
+
+    def is_valid(self) -> bool:
+        return not self.errors()
+
+    def show_all_messages(self) -> None:
+        """After a failed attempt (or a demo fill), show every message, touched or not."""
+        self._touched.update(FORM_FIELDS)
+        self.revalidate()
+
+    # ---- persistence -----------------------------------------------------------------------
+    def load_settings(self) -> None:
+        """Fill from QSettings, and the secret from the keyring when it was remembered."""
+        s = self._settings
+        s.beginGroup(_SETTINGS_GROUP)
+        try:
+            v = ConnectValues(
+                location=str(s.value("location", "")),
+                client_id=str(s.value("client_id", "")),
+                call_id=str(s.value("call_id", "")),
+                auth_style=str(s.value("auth_style", "json")),
+                token_in=str(s.value("token_in", "query")),
+                verify_tls=_as_bool(s.value("verify_tls", True)),
+                ca_file=str(s.value("ca_file", "")),
+                poll_interval_s=float(s.value("poll_interval_s", 2.0)),  # type: ignore[arg-type]
+                encoding=str(s.value("encoding", "pcm16")),
+            )
+            remember = _as_bool(s.value("remember_secret", False))
+        finally:
+            s.endGroup()
+        if remember and self._secrets.available():
+            secret = self._secrets.load(v.client_id)
+            if secret:
+                v = replace(v, client_secret=secret)
+            self.remember_secret.setChecked(True)
+        self.set_values(v)
+
+    def save_settings(self) -> None:
+        """Remember the non-secret fields; the secret goes to the keyring only if ticked."""
+        v = self.values()
+        s = self._settings
+        s.beginGroup(_SETTINGS_GROUP)
+        try:
+            s.setValue("location", v.location)
+            s.setValue("client_id", v.client_id)
+            s.setValue("call_id", v.call_id)
+            s.setValue("auth_style", v.auth_style)
+            s.setValue("token_in", v.token_in)
+            s.setValue("verify_tls", v.verify_tls)
+            s.setValue("ca_file", v.ca_file)
+            s.setValue("poll_interval_s", v.poll_interval_s)
+            s.setValue("encoding", v.encoding)
+            s.setValue("remember_secret", self.remember_secret.isChecked())
+        finally:
+            s.endGroup()
+        s.sync()
+        if self.remember_secret.isChecked():
+            self._secrets.save(v.client_id, v.client_secret)
+        else:
+            self._secrets.forget(v.client_id)
+
+    # ---- state -----------------------------------------------------------------------------
+    def set_busy(self, busy: bool) -> None:
+        """While a call runs the fields are locked, Connect is off and Disconnect is on."""
+        self._busy = busy
+        for w in (
+            self.location,
+            self.client_id,
+            self.client_secret,
+            self.call_id,
+            self.advanced,
+            self.remember_secret,
+        ):
+            w.setEnabled(not busy and (w is not self.remember_secret or self._secrets.available()))
+        self.disconnect_button.setEnabled(busy)
+        self.revalidate()
+
+    def revalidate(self) -> None:
+        errors = self.errors()
+        for name, label in self._messages.items():
+            text = errors.get(name, "") if name in self._touched else ""
+            label.setText(text)
+            label.setVisible(bool(text))
+        self.connect_button.setEnabled(not self._busy and not errors)
+
+    # ---- internals -------------------------------------------------------------------------
+    def _with_message(self, name: str, widget: QWidget) -> QWidget:
+        msg = QLabel()
+        msg.setObjectName(f"message_{name}")
+        msg.setStyleSheet(_ERROR_STYLE)
+        msg.setWordWrap(True)
+        msg.hide()
+        self._messages[name] = msg
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(1)
+        col.addWidget(widget)
+        col.addWidget(msg)
+        return box
+
+    def _touch(self, name: str) -> None:
+        self._touched.add(name)
+
+    def _on_connect_clicked(self) -> None:
+        if self.is_valid() and not self._busy:
+            self.connect_requested.emit()
+        else:
+            self.show_all_messages()
+
+    def _on_advanced_toggled(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+
+    def _browse_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "CA certificates (PEM)", "", "PEM files (*.pem *.crt);;All files (*)"
+        )
+        if path:
+            self.ca_file.setText(path)
+            self._touch("ca_file")
+            self.revalidate()
+
+
+def _as_bool(value: object) -> bool:
+    """QSettings gives 'true'/'false' strings from INI files and bools from the registry."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)

@@ -1,0 +1,154 @@
+"""The one bridge between widgets and the streaming session.
+
+The session is an asyncio task on the qasync loop (the Qt thread); it calls
+this object as an observer, and this object re-emits Qt signals. Widgets never
+touch the session's coroutines: they call `start`, `stop` and `set_dsp` here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.state_machine import CallState, Transition
+from cxone_desktop.errors import CXoneError, ServiceUnavailable
+from cxone_desktop.session.config import SessionConfig
+
+log = logging.getLogger(__name__)
+
+#: Builds a session; tests pass a fake. (config, playout_sink) → StreamSession-like.
+SessionFactory = Callable[[SessionConfig, Any], Any]
+
+
+def _real_session(config: SessionConfig, playout_sink: Any) -> Any:
+    from cxone_desktop.session.stream_session import StreamSession
+
+    return StreamSession(config, playout_sink=playout_sink)
+
+
+class SessionController(QObject):
+    """Owns the current session task; turns its callbacks into signals."""
+
+    state_changed = Signal(object)  # Transition
+    error_raised = Signal(object)  # CXoneError
+    event_received = Signal(object)  # dict
+    metrics_updated = Signal(object)  # MetricsSnapshot, once a second
+    session_started = Signal(object)  # the session object
+    session_finished = Signal(object)  # SessionResult, or None if run() crashed
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        playout_sink: Any = None,
+        session_factory: SessionFactory | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._factory = session_factory or _real_session
+        self._playout_sink = playout_sink
+        self._session: Any = None
+        self._task: asyncio.Task[Any] | None = None
+        self._last_result: Any = None
+
+    # ---- what widgets read -----------------------------------------------------------------
+    @property
+    def session(self) -> Any:
+        """The current session, or the last one after it finished (its buffers stay readable)."""
+        return self._session
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def last_result(self) -> Any:
+        return self._last_result
+
+    @property
+    def folder(self) -> Path | None:
+        """The current or last session folder, once the recorder created it."""
+        return getattr(self._session, "folder", None) if self._session is not None else None
+
+    # ---- actions ---------------------------------------------------------------------------
+    def start(self, config: SessionConfig) -> None:
+        """Start a session for `config` as a task on the running loop."""
+        if self.running:
+            raise RuntimeError("a session is already running; stop it first")
+        session = self._factory(config, self._playout_sink)
+        session.add_observer(self)
+        self._session = session
+        self._last_result = None
+        self._task = asyncio.ensure_future(self._run(session))
+        self.session_started.emit(session)
+        self.busy_changed.emit(True)
+
+    async def stop(self, timeout_s: float = 8.0) -> None:
+        """Ask the session to stop and wait for its files to be finalized (bounded)."""
+        task, session = self._task, self._session
+        if task is None or task.done() or session is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(session.stop()), timeout_s)
+        except TimeoutError:
+            log.warning("session did not stop within %.0f s; cancelling it", timeout_s)
+            task.cancel()
+        except Exception:
+            log.exception("session.stop failed")
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(asyncio.shield(task), timeout_s)
+
+    async def wait_finished(self) -> Any:
+        """Wait for the current session's run() to return; its SessionResult."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._task)
+        return self._last_result
+
+    def set_dsp(self, settings: DspSettings) -> None:
+        if self._session is not None and self.running:
+            self._session.set_dsp(settings)
+
+    # ---- SessionObserver -------------------------------------------------------------------
+    def on_state(self, t: Transition) -> None:
+        self.state_changed.emit(t)
+
+    def on_error(self, err: CXoneError) -> None:
+        self.error_raised.emit(err)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        self.event_received.emit(event)
+
+    def on_metrics(self, snapshot: Any) -> None:
+        self.metrics_updated.emit(snapshot)
+
+    # ---- internals -------------------------------------------------------------------------
+    async def _run(self, session: Any) -> None:
+        result = None
+        try:
+            result = await session.run()
+        except asyncio.CancelledError:
+            log.warning("session task cancelled")
+        except Exception as exc:  # run() should never raise; say so rather than die quietly
+            log.exception("session crashed")
+            self.error_raised.emit(
+                ServiceUnavailable(
+                    f"The session stopped unexpectedly ({type(exc).__name__}).",
+                    remedy="Connect again; if it keeps happening, run with --log-level DEBUG.",
+                )
+            )
+        finally:
+            self._last_result = result
+            sm = getattr(session, "state_machine", None)
+            if sm is not None and sm.state not in (CallState.TERMINATED, CallState.IDLE):
+                log.warning("session left in %s", sm.state)
+            self.busy_changed.emit(False)
+            self.session_finished.emit(result)

@@ -1,0 +1,194 @@
+"""Gain, noise gate, mute, volume and output device: what the listener adjusts mid-call.
+
+DSP changes leave as `dsp_changed(DspSettings)` on every slider step; the
+session applies them on its next 20 ms frame. Playback controls leave as
+their own signals for the audio output.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtMultimedia import QAudioDevice
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QSlider,
+    QWidget,
+)
+
+from cxone_desktop.core.dsp import DspSettings, db_to_gain, gain_to_db
+
+GAIN_DB_MIN, GAIN_DB_MAX = -20.0, 20.0
+GAIN_STEPS_PER_DB = 10
+THRESHOLD_MAX = 3000
+GATE_MODES = ("seed", "smooth", "off")
+
+
+def threshold_dbfs_text(threshold: int) -> str:
+    """`200 (−44.3 dBFS)`; `0 (gate off)`."""
+    if threshold <= 0:
+        return "0 (gate off)"
+    return f"{threshold} ({20 * math.log10(threshold / 32768):.1f} dBFS)"
+
+
+def gain_text(gain_db: float) -> str:
+    if not math.isfinite(gain_db):
+        return "silent (×0)"
+    return f"{gain_db:+.1f} dB (×{db_to_gain(gain_db):.2f})"
+
+
+class ControlsPanel(QGroupBox):
+    """Sliders and pickers; owns no audio and no session."""
+
+    dsp_changed = Signal(object)  # DspSettings
+    volume_changed = Signal(float)  # 0…1
+    mute_toggled = Signal(bool)
+    device_chosen = Signal(object)  # QAudioDevice
+
+    def __init__(self, dsp: DspSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__("Playback and processing", parent)
+        dsp = dsp or DspSettings()
+        self._base = dsp
+        # The exact gain (1.2 by default), until the slider moves to a 0.1 dB step.
+        self._gain = dsp.gain
+
+        self.gain_slider = QSlider(Qt.Orientation.Horizontal)
+        self.gain_slider.setObjectName("gain_slider")
+        self.gain_slider.setRange(
+            int(GAIN_DB_MIN * GAIN_STEPS_PER_DB), int(GAIN_DB_MAX * GAIN_STEPS_PER_DB)
+        )
+        self.gain_slider.setValue(_gain_to_steps(dsp.gain))
+        self.gain_slider.setToolTip("Gain applied to the call audio (dB)")
+        self.gain_label = QLabel()
+        self.gain_label.setMinimumWidth(110)
+
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
+        self.threshold_slider.setObjectName("threshold_slider")
+        self.threshold_slider.setRange(0, THRESHOLD_MAX)
+        self.threshold_slider.setSingleStep(10)
+        self.threshold_slider.setPageStep(100)
+        self.threshold_slider.setValue(min(THRESHOLD_MAX, dsp.noise_threshold))
+        self.threshold_slider.setToolTip(
+            "Noise gate threshold (int16 amplitude after gain); samples quieter are silenced"
+        )
+        self.threshold_label = QLabel()
+        self.threshold_label.setMinimumWidth(110)
+
+        self.gate_mode = QComboBox()
+        self.gate_mode.addItems(GATE_MODES)
+        self.gate_mode.setCurrentText(dsp.gate_mode)
+        self.gate_mode.setToolTip(
+            "seed: zero each quiet sample (as the original tool); smooth: an envelope gate "
+            "with hold and release; off: gain only"
+        )
+
+        self.mute = QCheckBox("Mute")
+        self.mute.setToolTip("Mute playback (Ctrl+M); recording carries on")
+        self.volume_slider = QSlider(Qt.Orientation.Horizontal)
+        self.volume_slider.setObjectName("volume_slider")
+        self.volume_slider.setRange(0, 100)
+        self.volume_slider.setValue(100)
+        self.volume_label = QLabel()
+        self.volume_label.setMinimumWidth(40)
+
+        self.device = QComboBox()
+        self.device.setObjectName("output_device")
+        self.device.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.device.setMinimumContentsLength(16)
+        self.output_status = QLabel()
+        self.output_status.setObjectName("output_status")
+        self.output_status.setWordWrap(True)
+        self.output_status.setStyleSheet("font-size:11px;")
+
+        grid = QGridLayout(self)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(4, 1)
+        grid.addWidget(QLabel("Gain"), 0, 0)
+        grid.addWidget(self.gain_slider, 0, 1)
+        grid.addWidget(self.gain_label, 0, 2)
+        grid.addWidget(QLabel("Noise gate"), 1, 0)
+        grid.addWidget(self.threshold_slider, 1, 1)
+        grid.addWidget(self.threshold_label, 1, 2)
+        grid.addWidget(QLabel("Gate mode"), 2, 0)
+        grid.addWidget(self.gate_mode, 2, 1)
+        grid.addWidget(QLabel("Volume"), 0, 3)
+        grid.addWidget(self.volume_slider, 0, 4)
+        grid.addWidget(self.volume_label, 0, 5)
+        grid.addWidget(QLabel("Output"), 1, 3)
+        grid.addWidget(self.device, 1, 4, 1, 2)
+        grid.addWidget(self.mute, 2, 3)
+        grid.addWidget(self.output_status, 2, 4, 1, 2)
+
+        self.gain_slider.valueChanged.connect(self._on_gain_moved)
+        self.threshold_slider.valueChanged.connect(self._on_dsp_input)
+        self.gate_mode.currentTextChanged.connect(self._on_dsp_input)
+        self.volume_slider.valueChanged.connect(self._on_volume)
+        self.mute.toggled.connect(self.mute_toggled)
+        self.device.activated.connect(self._on_device_activated)
+        self._refresh_labels()
+
+    def dsp_settings(self) -> DspSettings:
+        """What the sliders say now."""
+        return self._base.with_changes(
+            gain=self._gain,
+            noise_threshold=int(self.threshold_slider.value()),
+            gate_mode=self.gate_mode.currentText(),
+        )
+
+    def set_devices(self, devices: list[QAudioDevice], current: QAudioDevice | None) -> None:
+        """Refill the picker (devices come and go) without emitting `device_chosen`."""
+        self.device.blockSignals(True)
+        try:
+            self.device.clear()
+            if not devices:
+                self.device.addItem("No audio output", None)
+                self.device.setEnabled(False)
+                return
+            self.device.setEnabled(True)
+            for dev in devices:
+                self.device.addItem(dev.description(), dev)
+            if current is not None and not current.isNull():
+                for i, dev in enumerate(devices):
+                    if dev.id() == current.id():
+                        self.device.setCurrentIndex(i)
+                        break
+        finally:
+            self.device.blockSignals(False)
+
+    def set_output_status(self, text: str) -> None:
+        self.output_status.setText(text)
+        self.output_status.setToolTip(text)
+
+    def _on_gain_moved(self, steps: int) -> None:
+        self._gain = db_to_gain(steps / GAIN_STEPS_PER_DB)
+        self._on_dsp_input()
+
+    def _on_dsp_input(self, *_: object) -> None:
+        self._refresh_labels()
+        self.dsp_changed.emit(self.dsp_settings())
+
+    def _on_volume(self, value: int) -> None:
+        self._refresh_labels()
+        self.volume_changed.emit(value / 100.0)
+
+    def _on_device_activated(self, index: int) -> None:
+        dev = self.device.itemData(index)
+        if isinstance(dev, QAudioDevice):
+            self.device_chosen.emit(dev)
+
+    def _refresh_labels(self) -> None:
+        self.gain_label.setText(gain_text(gain_to_db(self._gain) if self._gain > 0 else -math.inf))
+        self.threshold_label.setText(threshold_dbfs_text(self.threshold_slider.value()))
+        self.volume_label.setText(f"{self.volume_slider.value()} %")
+
+
+def _gain_to_steps(gain: float) -> int:
+    db = gain_to_db(gain) if gain > 0 else GAIN_DB_MIN
+    return round(min(GAIN_DB_MAX, max(GAIN_DB_MIN, db)) * GAIN_STEPS_PER_DB)

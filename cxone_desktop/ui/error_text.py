@@ -1,0 +1,133 @@
+"""Turns session errors and events into the plain words the error banner shows.
+
+Kept apart from the widgets so the wording is tested without Qt. Never puts a
+token or secret in the text: only the error's own message, codes and counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cxone_desktop.errors import (
+    AudioOutputError,
+    CXoneError,
+    HandshakeRejected,
+    InvalidCredentials,
+    MissingScope,
+    RateLimited,
+    RecordingError,
+    RetriesExhausted,
+    ServiceUnavailable,
+    StreamClosedAbnormally,
+    TokenResponseInvalid,
+)
+
+SCOPE_ADVICE = (
+    "Check the client ID and secret, that the application has the 'agent:voice:stream' "
+    "scope, and that the call is connected and bound to an agent."
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the banner shows: a headline, what to do, and how serious it is."""
+
+    title: str
+    remedy: str
+    severity: str = "error"  # "error" | "warning" | "info"
+
+
+def describe_error(err: CXoneError) -> Notice:
+    """Headline and remedy for an error the session reported."""
+    if isinstance(err, InvalidCredentials):
+        return Notice("Sign-in refused (401): wrong client ID or secret.", SCOPE_ADVICE)
+    if isinstance(err, MissingScope):
+        return Notice(
+            "Access denied (403): missing scope or the call is not agent-bound.",
+            err.remedy or SCOPE_ADVICE,
+        )
+    if isinstance(err, RateLimited):
+        wait = (
+            f"retrying in {err.retry_after_s:.0f} s"
+            if err.retry_after_s is not None
+            else "retrying shortly"
+        )
+        return Notice(f"Too many requests (429): backing off, {wait}.", err.remedy, "warning")
+    if isinstance(err, HandshakeRejected):
+        if err.status in (401, 403):
+            return Notice(f"The audio stream refused the token ({err.status}).", SCOPE_ADVICE)
+        return Notice(f"The audio stream refused the connection ({err.status}).", err.remedy)
+    if isinstance(err, StreamClosedAbnormally):
+        code = err.code or 1006
+        return Notice(
+            f"Connection dropped ({code}): reconnecting while the call is active.",
+            "Nothing to do unless it keeps happening; if the call has ended the session stops.",
+            "warning",
+        )
+    if isinstance(err, RetriesExhausted):
+        return Notice("Could not reconnect to the audio stream.", err.remedy)
+    if isinstance(err, AudioOutputError):
+        return Notice("No audio output device.", err.remedy, "warning")
+    if isinstance(err, RecordingError):
+        return Notice("The recording cannot be written.", err.remedy, "warning")
+    if isinstance(err, ServiceUnavailable):
+        return Notice("CXone is not reachable.", err.remedy)
+    if isinstance(err, TokenResponseInvalid):
+        return Notice("The token endpoint answered something unexpected.", err.remedy)
+    return Notice(err.message or type(err).__name__, err.remedy)
+
+
+def describe_progress(event: dict[str, Any]) -> Notice | None:
+    """A banner for events the user should see while the app works around trouble."""
+    kind = event.get("kind")
+    delay = event.get("delay_s")
+    wait = f"{float(delay):.0f} s" if isinstance(delay, int | float) else "a moment"
+    if kind == "retry":
+        error = event.get("error", "")
+        if error == "RateLimited":
+            return Notice(
+                f"Too many requests (429): backing off, retrying in {wait}.",
+                "Nothing to do; the server is throttling and the app waits as it asks.",
+                "warning",
+            )
+        return Notice(
+            f"The request failed ({error}); retrying in {wait}.",
+            "Nothing to do unless it keeps failing; check the network or the CXone status.",
+            "warning",
+        )
+    if kind == "reconnect_wait":
+        return Notice(
+            f"Reconnecting: attempt {event.get('attempt')} failed, next try in {wait}.",
+            "The call is still up; the app keeps trying while it lasts.",
+            "warning",
+        )
+    return None
+
+
+def describe_event(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(what, detail) for a history line about a session event, or None to skip it."""
+    kind = event.get("kind")
+    if kind == "retry":
+        delay = event.get("delay_s")
+        wait = f" in {float(delay):.1f} s" if isinstance(delay, int | float) else ""
+        return "Retry", f"after {event.get('error', 'an error')}{wait}"
+    if kind == "reconnect_wait":
+        return "Reconnect", (
+            f"attempt {event.get('attempt')} failed; next in {event.get('delay_s')} s"
+        )
+    if kind == "closed":
+        code = event.get("code") or "no close frame"
+        reason = event.get("reason") or ""
+        return "Closed", f"{code} {reason}".strip()
+    if kind == "call_state":
+        return "Call", str(event.get("status"))
+    if kind == "control":
+        message = event.get("message") or {}
+        name = message.get("event") if isinstance(message, dict) else None
+        return "Control", str(name or "unnamed message")
+    if kind == "duration_reached":
+        return "Duration", "reached; stopping"
+    if kind == "partial_frame":
+        return "Stream", f"partial frame of {event.get('bytes')} bytes at the end"
+    return None

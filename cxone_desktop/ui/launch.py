@@ -1,0 +1,179 @@
+"""`cxone-desktop gui`: one QApplication, one qasync loop, the window, maybe the simulator.
+
+The simulator (with `--demo`) and the session run as asyncio tasks on the
+same qasync loop as the widgets. SIGINT/SIGTERM close the window the same way
+the close button does: stop the call, finalize files, exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+NO_DISPLAY_TEXT = (
+    "No display found. Run inside a desktop session, or under Xvfb: "
+    "xvfb-run -a cxone-desktop gui --demo"
+)
+APP_ORGANIZATION = "CXone Voice Desktop"
+APP_NAME = "cxone-desktop"
+
+log = logging.getLogger(__name__)
+
+
+def has_display(
+    env: dict[str, str] | os._Environ[str] = os.environ, platform: str = sys.platform
+) -> bool:
+    """False only on Linux/BSD with no X11/Wayland display and no QT_QPA_PLATFORM chosen."""
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return True
+    return any(env.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the app; returns the process exit code (2 when there is no display)."""
+    if not has_display():
+        print(NO_DISPLAY_TEXT, file=sys.stderr)
+        return 2
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(APP_ORGANIZATION)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("CXone Voice Desktop")
+    app.setDesktopFileName(APP_NAME)
+    app.setQuitOnLastWindowClosed(False)  # we quit after the session has stopped
+    _set_icon(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return int(loop.run_until_complete(_main(args)))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+async def _main(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QSettings, QTimer
+
+    from cxone_desktop.ui.connect_model import values_from_environment
+    from cxone_desktop.ui.main_window import MainWindow
+
+    loop = asyncio.get_running_loop()
+    closed = asyncio.Event()
+    window = MainWindow(settings=QSettings(), remember_settings=not args.demo)
+    window.closed.connect(closed.set)
+    if not args.demo:
+        window.form.load_settings()
+        window.fill(values_from_environment(_apply_args(window.form.values(), args)))
+    window.show()
+    _install_signal_handlers(loop, window)
+
+    simulator: Any = None
+    if args.demo:
+        from cxone_desktop.ui.demo import start_demo_simulator
+
+        try:
+            simulator, values = await start_demo_simulator()
+        except Exception as exc:
+            log.exception("the demo simulator did not start")
+            from cxone_desktop.ui.error_text import Notice
+
+            window.banner.show_notice(
+                Notice(f"The demo simulator did not start ({type(exc).__name__}).", str(exc))
+            )
+        else:
+            window.fill(_apply_args(values, args, keep_location=True))
+    if args.quit_after is not None:
+        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    if args.autoconnect:
+        window.connect_call()
+    await closed.wait()
+    if simulator is not None:
+        try:
+            await asyncio.wait_for(simulator.stop(), 5.0)
+        except Exception:
+            log.exception("stopping the demo simulator failed")
+    window.deleteLater()
+    return 0
+
+
+def _apply_args(base: Any, args: argparse.Namespace, *, keep_location: bool = False) -> Any:
+    """Command-line values win over remembered ones."""
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    if not keep_location:
+        if getattr(args, "base_url", None):
+            changes["location"] = args.base_url
+        elif getattr(args, "tenant", None):
+            changes["location"] = args.tenant
+        if getattr(args, "client_id", None):
+            changes["client_id"] = args.client_id
+        if getattr(args, "call_id", None):
+            changes["call_id"] = args.call_id
+    for arg, key in (
+        ("auth_style", "auth_style"),
+        ("token_in", "token_in"),
+        ("encoding", "encoding"),
+        ("poll_interval", "poll_interval_s"),
+        ("ca_file", "ca_file"),
+    ):
+        value = getattr(args, arg, None)
+        if value is not None:
+            changes[key] = value
+    if getattr(args, "insecure", False):
+        changes["verify_tls"] = False
+    return replace(base, **changes)
+
+
+def _install_signal_handlers(loop: asyncio.AbstractEventLoop, window: Any) -> None:
+    """SIGINT/SIGTERM → close the window (which stops the call first)."""
+
+    def request_close() -> None:
+        log.info("signal received: closing")
+        window.close()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, request_close)
+        except (NotImplementedError, RuntimeError, ValueError):
+            # No loop support (Windows): a Python handler, run at the next bytecode; a
+            # light timer makes sure Python gets control while Qt waits in C++.
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(request_close))
+            _keep_python_awake(window)
+
+
+def _keep_python_awake(window: Any) -> None:
+    from PySide6.QtCore import QTimer
+
+    if getattr(window, "_signal_poll", None) is None:
+        timer = QTimer(window)
+        timer.setInterval(200)
+        timer.timeout.connect(lambda: None)
+        timer.start()
+        window._signal_poll = timer
+
+
+def _set_icon(app: Any) -> None:
+    from PySide6.QtGui import QIcon
+
+    from cxone_desktop.assets import resource_path
+
+    icon = QIcon()
+    for name in (
+        "cxone-desktop.svg",
+        *(f"cxone-desktop-{n}.png" for n in (16, 32, 48, 64, 128, 256)),
+    ):
+        try:
+            icon.addFile(str(resource_path(f"icons/{name}")))
+        except FileNotFoundError:
+            continue
+    if not icon.isNull():
+        app.setWindowIcon(icon)

@@ -1,0 +1,72 @@
+"""A vertical level meter in dBFS with a falling peak marker; painted, not plotted."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+FLOOR_DBFS = -60.0
+PEAK_FALL_DB_PER_TICK = 0.5
+
+
+class LevelMeter(QWidget):
+    """Shows the level of the last played frame; `set_level` repaints only on change."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("level_meter")
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.setToolTip("Level of the audio being played (dBFS)")
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel
+        self._level_db = FLOOR_DBFS
+        self._peak_db = FLOOR_DBFS
+
+    def sizeHint(self) -> QSize:
+        return QSize(22, 120)
+
+    @property
+    def level_dbfs(self) -> float:
+        return self._level_db
+
+    def set_level(self, level_dbfs: float) -> None:
+        level = level_dbfs if math.isfinite(level_dbfs) else FLOOR_DBFS
+        level = min(0.0, max(FLOOR_DBFS, level))
+        peak = max(level, self._peak_db - PEAK_FALL_DB_PER_TICK)
+        # A repaint costs more than the eye can tell apart below ~0.5 dB.
+        if abs(level - self._level_db) < 0.5 and abs(peak - self._peak_db) < 0.5:
+            return
+        self._level_db, self._peak_db = level, peak
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
+        rect = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+        p.fillRect(rect, QColor("#1f2937"))
+        frac = (self._level_db - FLOOR_DBFS) / -FLOOR_DBFS
+        if frac > 0:
+            colour = (
+                "#22c55e"
+                if self._level_db < -12
+                else "#eab308"
+                if self._level_db < -3
+                else "#ef4444"
+            )
+            bar = QRectF(
+                rect.left(),
+                rect.bottom() - rect.height() * frac,
+                rect.width(),
+                rect.height() * frac,
+            )
+            p.fillRect(bar, QColor(colour))
+        peak_frac = (self._peak_db - FLOOR_DBFS) / -FLOOR_DBFS
+        if peak_frac > 0:
+            y = rect.bottom() - rect.height() * peak_frac
+            p.setPen(QColor("white"))
+            p.drawLine(int(rect.left()), int(y), int(rect.right()), int(y))
+        p.setPen(QColor("#9ca3af"))
+        p.drawRect(rect)
+        p.end()

@@ -1,0 +1,376 @@
+"""The main window: connect form and call state on the left, sound and network on the right.
+
+One QTimer at ~30 fps reads the session's ring buffers and redraws; nothing
+redraws per packet. Closing the window while a call runs stops the session
+first (DISCONNECTING → TERMINATED, files finalized), then really closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxone_desktop.core.state_machine import CallState, Transition
+from cxone_desktop.errors import CXoneError, InputError, RecordingError
+from cxone_desktop.session.config import default_recordings_dir
+from cxone_desktop.ui.audio_output import QtPlayoutSink
+from cxone_desktop.ui.call_state_panel import CallStatePanel
+from cxone_desktop.ui.connect_form import ConnectForm
+from cxone_desktop.ui.connect_model import ConnectValues, to_session_config
+from cxone_desktop.ui.controller import SessionController
+from cxone_desktop.ui.controls_panel import ControlsPanel
+from cxone_desktop.ui.error_banner import ErrorBanner
+from cxone_desktop.ui.error_text import (
+    Notice,
+    describe_error,
+    describe_event,
+    describe_progress,
+)
+from cxone_desktop.ui.metrics_view import MetricsView
+from cxone_desktop.ui.secret_store import SecretStore
+from cxone_desktop.ui.waveform_view import WaveformView
+
+log = logging.getLogger(__name__)
+
+FRAME_INTERVAL_MS = 33
+WINDOW_TITLE = "CXone Voice Desktop"
+_EMPTY = np.zeros(0, dtype=np.float32)
+
+
+class MainWindow(QMainWindow):
+    """Everything the listener sees; talks to the session only through the controller."""
+
+    #: Emitted once the window has really closed (after any running call was stopped).
+    closed = Signal()
+
+    def __init__(
+        self,
+        *,
+        settings: QSettings,
+        secrets: SecretStore | None = None,
+        playout: QtPlayoutSink | None = None,
+        controller: SessionController | None = None,
+        out_dir: Path | None = None,
+        remember_settings: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle(WINDOW_TITLE)
+        self.resize(1280, 800)
+        self._out_dir = out_dir
+        self._remember = remember_settings
+        self._closing = False
+        self._close_allowed = False
+        self._shown_wave: tuple[bool, int] | None = None
+        self._degraded = False
+        self._tasks: set[asyncio.Future[None]] = set()
+
+        self.playout = playout if playout is not None else QtPlayoutSink(self)
+        self.controller = controller or SessionController(self, playout_sink=self.playout)
+
+        self.banner = ErrorBanner()
+        self.form = ConnectForm(settings, secrets or SecretStore())
+        self.state_panel = CallStatePanel()
+        self.controls = ControlsPanel()
+        self.waveform = WaveformView()
+        self.metrics = MetricsView()
+
+        left = QWidget()
+        left_col = QVBoxLayout(left)
+        left_col.setContentsMargins(0, 0, 0, 0)
+        left_col.addWidget(self.form)
+        left_col.addWidget(self.state_panel, 1)
+        right = QWidget()
+        right_col = QVBoxLayout(right)
+        right_col.setContentsMargins(0, 0, 0, 0)
+        right_col.addWidget(self.waveform, 3)
+        right_col.addWidget(self.metrics, 4)
+        right_col.addWidget(self.controls)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([400, 880])
+        split.setChildrenCollapsible(False)
+        left.setMinimumWidth(340)
+        central = QWidget()
+        col = QVBoxLayout(central)
+        col.setContentsMargins(8, 6, 8, 4)
+        col.addWidget(self.banner)
+        col.addWidget(split, 1)
+        self.setCentralWidget(central)
+
+        self.folder_label = QLabel()
+        self.folder_label.setObjectName("folder_label")
+        self.statusBar().addWidget(self.folder_label, 1)
+
+        self._build_actions()
+        self._wire()
+        self.controls.set_devices(self.playout.devices(), self.playout.device)
+        self.controls.set_output_status(self.playout.status)
+
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setInterval(FRAME_INTERVAL_MS)
+        self._frame_timer.timeout.connect(self.tick)
+        self._frame_timer.start()
+
+    # ---- actions ---------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        def action(text: str, shortcut: str | None, slot: Any) -> QAction:
+            act = QAction(text, self)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.connect_action = action("&Connect", "Ctrl+Return", self.connect_call)
+        self.disconnect_action = action("&Disconnect", "Ctrl+D", self.disconnect_call)
+        self.mute_action = action("&Mute", "Ctrl+M", self.controls.mute.toggle)
+        self.export_recording_action = action("Export &recording…", "Ctrl+E", self.export_recording)
+        self.export_metrics_action = action("Export &metrics…", None, self.export_metrics)
+        self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
+        quit_action = action("&Quit", "Ctrl+Q", self.close)
+        self.disconnect_action.setEnabled(False)
+        self.export_recording_action.setEnabled(False)
+        self.export_metrics_action.setEnabled(False)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.export_recording_action)
+        file_menu.addAction(self.export_metrics_action)
+        file_menu.addAction(self.open_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        call_menu = menu.addMenu("C&all")
+        call_menu.addAction(self.connect_action)
+        call_menu.addAction(self.disconnect_action)
+        call_menu.addAction(self.mute_action)
+
+    def _wire(self) -> None:
+        c = self.controller
+        self.form.connect_requested.connect(self.connect_call)
+        self.form.disconnect_requested.connect(self.disconnect_call)
+        c.state_changed.connect(self._on_state)
+        c.error_raised.connect(self._on_error)
+        c.event_received.connect(self._on_event)
+        c.metrics_updated.connect(self._on_metrics)
+        c.busy_changed.connect(self._on_busy)
+        c.session_finished.connect(self._on_finished)
+        self.controls.dsp_changed.connect(c.set_dsp)
+        self.controls.volume_changed.connect(self.playout.set_volume)
+        self.controls.mute_toggled.connect(self.playout.set_muted)
+        self.controls.device_chosen.connect(self.playout.set_device)
+        self.playout.status_changed.connect(self.controls.set_output_status)
+        self.playout.devices_changed.connect(
+            lambda: self.controls.set_devices(self.playout.devices(), self.playout.device)
+        )
+
+    # ---- public face -----------------------------------------------------------------------
+    def fill(self, values: ConnectValues) -> None:
+        """Put values in the form (demo mode, command-line arguments)."""
+        self.form.set_values(values)
+
+    def connect_call(self) -> bool:
+        """Start a session from the form; False (and messages shown) when it cannot."""
+        if self.controller.running or self._closing:
+            return False
+        if not self.form.is_valid():
+            self.form.show_all_messages()
+            return False
+        values = self.form.values()
+        try:
+            config = to_session_config(
+                values, dsp=self.controls.dsp_settings(), out_dir=self._out_dir
+            )
+        except InputError as exc:
+            self.form.show_all_messages()
+            self.banner.show_notice(Notice(exc.message, exc.remedy))
+            return False
+        if self._remember:
+            self.form.save_settings()
+        self.banner.clear()
+        self.state_panel.reset()
+        self.metrics.clear()
+        self._shown_wave = None
+        self.controller.start(config)
+        return True
+
+    def disconnect_call(self) -> None:
+        if self.controller.running:
+            self._background(self.controller.stop())
+
+    def export_recording(self) -> None:
+        self._export(raw=True, processed=True, metrics=False, title="Export recording to folder")
+
+    def export_metrics(self) -> None:
+        self._export(raw=False, processed=False, metrics=True, title="Export metrics to folder")
+
+    def open_recordings(self) -> None:
+        folder = self.controller.folder or self._out_dir or default_recordings_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # ---- the display tick ------------------------------------------------------------------
+    def tick(self) -> None:
+        """~30 times a second: redraw from ring buffers only what changed."""
+        self.state_panel.refresh_clock(time.monotonic())
+        session = self.controller.session
+        if session is None:
+            return
+        raw = self.waveform.show_raw.isChecked()
+        ring = session.raw_wave if raw else session.processed_wave
+        shown = (raw, ring.total_written)
+        if shown != self._shown_wave:
+            self._shown_wave = shown
+            samples = ring.data()
+            if raw:
+                self.waveform.refresh(_EMPTY, samples, session.level_dbfs)
+            else:
+                self.waveform.refresh(samples, _EMPTY, session.level_dbfs)
+        elif not self.controller.running:
+            self.waveform.level_meter.set_level(-np.inf)
+        self.metrics.refresh(session.metrics.per_second)
+
+    # ---- controller signals ----------------------------------------------------------------
+    def _on_state(self, t: Transition) -> None:
+        self.state_panel.show_transition(t)
+        if t.state is CallState.STREAMING and self.banner.severity == "warning":
+            self.banner.clear()  # the retry or reconnect it warned about worked
+        self.setWindowTitle(f"{WINDOW_TITLE} — {t.state.name.title()}")
+
+    def _on_error(self, err: CXoneError) -> None:
+        notice = describe_error(err)
+        self.banner.show_notice(notice)
+        self.state_panel.add_note(
+            "Error" if notice.severity == "error" else "Warning", notice.title
+        )
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        line = describe_event(event)
+        if line is not None:
+            self.state_panel.add_note(*line)
+        progress = describe_progress(event)
+        if progress is not None and self.banner.severity != "error":
+            self.banner.show_notice(progress)
+        if event.get("kind") == "session_started":
+            self._show_folder()
+
+    def _on_metrics(self, snapshot: Any) -> None:
+        degraded = bool(getattr(snapshot, "degraded", False))
+        if degraded != self._degraded:
+            self._degraded = degraded
+            self.metrics.set_degraded(degraded)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.form.set_busy(busy)
+        self.connect_action.setEnabled(not busy)
+        self.disconnect_action.setEnabled(busy)
+        self._show_folder()
+
+    def _on_finished(self, result: Any) -> None:
+        if getattr(result, "outcome", None) == "ended" and self.banner.severity == "warning":
+            self.banner.show_notice(
+                Notice(
+                    "The call has ended.",
+                    "The recording is finalized; export it from the File menu.",
+                    "info",
+                )
+            )
+        self._degraded = False
+        self.metrics.set_degraded(False)
+        self._show_folder()
+        if self.state_panel.current_state not in (CallState.TERMINATED, CallState.IDLE):
+            log.warning("session finished in %s", self.state_panel.current_state)
+
+    def _show_folder(self) -> None:
+        folder = self.controller.folder
+        has = folder is not None
+        self.export_recording_action.setEnabled(has)
+        self.export_metrics_action.setEnabled(has)
+        self.folder_label.setText(f"Recording in {_home_relative(folder)}" if has else "")
+        self.folder_label.setToolTip(str(folder) if has else "")
+
+    # ---- export ----------------------------------------------------------------------------
+    def ask_export_folder(self, title: str) -> Path | None:
+        """Where to export; a dialog (tests replace this method)."""
+        path = QFileDialog.getExistingDirectory(self, title, str(Path.home()))
+        return Path(path) if path else None
+
+    def _export(self, *, raw: bool, processed: bool, metrics: bool, title: str) -> list[Path]:
+        from cxone_desktop.session.export import export_session
+
+        folder = self.controller.folder
+        if folder is None:
+            self.banner.show_notice(
+                Notice("Nothing to export yet.", "Connect to a call first.", "info")
+            )
+            return []
+        dest = self.ask_export_folder(title)
+        if dest is None:
+            return []
+        try:
+            written = export_session(folder, dest, raw=raw, processed=processed, metrics=metrics)
+        except RecordingError as exc:
+            self.banner.show_notice(describe_error(exc))
+            return []
+        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {dest}", 8000)
+        return written
+
+    # ---- closing ---------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._close_allowed or not self.controller.running:
+            self._frame_timer.stop()
+            self.playout.close()
+            event.accept()
+            self.closed.emit()
+            return
+        event.ignore()
+        if not self._closing:
+            self._closing = True
+            self.statusBar().showMessage("Stopping the call and finalizing files…")
+            self._background(self._shutdown())
+
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` on the loop, holding a reference until done (asyncio keeps weak ones)."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _shutdown(self) -> None:
+        try:
+            await self.controller.stop()
+        except Exception:
+            log.exception("stopping the session failed")
+        finally:
+            self._close_allowed = True
+            with contextlib.suppress(RuntimeError):  # the C++ side may already be gone
+                self.close()
+
+
+def _home_relative(path: Path | None) -> str:
+    """`~/…` for paths under the home folder: shorter, and no user name in screenshots."""
+    if path is None:
+        return ""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)

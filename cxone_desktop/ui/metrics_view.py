@@ -1,0 +1,181 @@
+"""Network health over the last ~60 s: one small plot per metric, one point a second.
+
+Reads the session's per-second RecordRing; redraws only when a new row has
+arrived (`total_written` moved), so most display ticks cost nothing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from cxone_desktop.core.ring_buffer import RecordRing
+
+HISTORY_S = 60
+X_COLUMN = "elapsed_s"
+
+
+@dataclass(frozen=True)
+class MetricPlot:
+    title: str  # `{name}` fields show a curve's name in its colour
+    unit: str
+    columns: tuple[tuple[str, str, str], ...]  # (column, legend name, colour)
+    y_top: float  # the y range starts at 0..y_top and grows in 1-2-5 steps when needed
+
+
+METRIC_PLOTS: tuple[MetricPlot, ...] = (
+    MetricPlot("Bitrate", "kbps", (("bitrate_kbps", "bitrate", "#38bdf8"),), 200.0),
+    MetricPlot("Jitter", "ms", (("jitter_ms", "jitter", "#f59e0b"),), 20.0),
+    MetricPlot("Packets", "/s", (("packets_per_s", "packets/s", "#a78bfa"),), 100.0),
+    MetricPlot(
+        "{lost} / {concealed} frames",
+        "total",
+        (("lost_frames", "lost", "#ef4444"), ("concealed_frames", "concealed", "#fb923c")),
+        10.0,
+    ),
+    MetricPlot("Latency (avg)", "ms", (("avg_latency_ms", "latency", "#22c55e"),), 50.0),
+    MetricPlot(
+        "Jitter buffer {depth} / {target}",
+        "ms",
+        (("buffer_depth_ms", "depth", "#14b8a6"), ("buffer_target_ms", "target", "#64748b")),
+        100.0,
+    ),
+)
+
+
+class MetricsView(QWidget):
+    """Six plots in one graphics scene, plus the "network degraded" flag."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.degraded_label = QLabel("Network degraded")
+        self.degraded_label.setObjectName("degraded_flag")
+        self.degraded_label.setStyleSheet(
+            "background:#dc2626;color:white;font-weight:bold;border-radius:4px;padding:2px 8px;"
+        )
+        self.degraded_label.setToolTip(
+            "Loss, jitter or lateness is high enough to be heard; see the plots below"
+        )
+        self.degraded_label.hide()
+        self.summary = QLabel("No data yet")
+        self.summary.setObjectName("metrics_summary")
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Network — last 60 s"))
+        head.addWidget(self.degraded_label)
+        head.addStretch(1)
+        head.addWidget(self.summary)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setObjectName("metrics_plots")
+        self.graphics.ci.setSpacing(2)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.plots: list[pg.PlotItem] = []
+        self._y_tops: list[float] = [spec.y_top for spec in METRIC_PLOTS]
+        for i, spec in enumerate(METRIC_PLOTS):
+            plot = self.graphics.addPlot(row=i // 3, col=i % 3)
+            plot.setTitle(_title_html(spec), size="9pt")
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setXRange(-HISTORY_S, 0, padding=0)
+            plot.disableAutoRange()
+            plot.setYRange(0, spec.y_top, padding=0.02)
+            plot.getAxis("bottom").setStyle(tickLength=-4)
+            plot.getAxis("left").setWidth(36)
+            for column, _name, colour in spec.columns:
+                curve = plot.plot(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=False)
+                self.curves[column] = curve
+            self.plots.append(plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(self.graphics, 1)
+        self._seen_rows = -1
+        self.redraws = 0
+
+    def refresh(self, per_second: RecordRing) -> bool:
+        """Redraw from the ring if it has a new row; True when it redrew."""
+        total = per_second.total_written
+        if total == self._seen_rows:
+            return False
+        self._seen_rows = total
+        if X_COLUMN not in per_second.columns:
+            return False
+        x = per_second.column(X_COLUMN, last=HISTORY_S)
+        if x.size == 0:
+            for curve in self.curves.values():
+                curve.setData([], [])
+            return True
+        # Time axis: seconds before the newest row, so the right edge is "now".
+        rel = x - x[-1]
+        for i, spec in enumerate(METRIC_PLOTS):
+            peak = 0.0
+            for column, _name, _colour in spec.columns:
+                if column not in per_second.columns:
+                    continue
+                y = per_second.column(column, last=HISTORY_S)
+                self.curves[column].setData(rel, y, skipFiniteCheck=False)
+                finite = y[np.isfinite(y)]
+                if finite.size:
+                    peak = max(peak, float(finite.max()))
+            top = nice_top(peak * 1.1, spec.y_top)
+            if top != self._y_tops[i]:
+                self._y_tops[i] = top
+                self.plots[i].setYRange(0, top, padding=0.02)
+        latest = per_second.latest() or {}
+        self.summary.setText(_summary(latest))
+        self.redraws += 1
+        return True
+
+    def set_degraded(self, degraded: bool) -> None:
+        if degraded != self.degraded_label.isVisibleTo(self):
+            self.degraded_label.setVisible(degraded)
+
+    def clear(self) -> None:
+        self._seen_rows = -1
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self.summary.setText("No data yet")
+        self.degraded_label.hide()
+        for i, spec in enumerate(METRIC_PLOTS):
+            self._y_tops[i] = spec.y_top
+            self.plots[i].setYRange(0, spec.y_top, padding=0.02)
+
+    def curve_data(self, column: str) -> np.ndarray:
+        """The y values drawn for `column` (for tests)."""
+        _, y = self.curves[column].getData()
+        return np.asarray(y if y is not None else [], dtype=float)
+
+
+def _title_html(spec: MetricPlot) -> str:
+    """The title, with each curve's name (a `{name}` field) in the curve's colour."""
+    names = {
+        name: f'<span style="color:{colour}">{name}</span>' for _c, name, colour in spec.columns
+    }
+    return f"{spec.title.format(**names)} ({spec.unit})"
+
+
+def nice_top(value: float, floor: float) -> float:
+    """The smallest 1-2-5 × 10^k that is ≥ value, and never below `floor`."""
+    if not np.isfinite(value) or value <= floor:
+        return floor
+    exp = 10.0 ** np.floor(np.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if step * exp >= value:
+            return float(step * exp)
+    return float(10.0 * exp)
+
+
+def _summary(row: dict[str, float]) -> str:
+    def val(key: str, fmt: str) -> str:
+        v = row.get(key)
+        return format(v, fmt) if v is not None and np.isfinite(v) else "–"
+
+    return (
+        f"{val('bitrate_kbps', '.1f')} kbps · jitter {val('jitter_ms', '.1f')} ms · "
+        f"{val('packets_per_s', '.0f')} pkt/s · buffer {val('buffer_depth_ms', '.0f')} ms"
+    )

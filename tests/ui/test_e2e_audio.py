@@ -1,0 +1,158 @@
+"""End to end: `gui --demo --autoconnect` plays the demo call into a PulseAudio null sink.
+
+A private PulseAudio (null sink "rig") runs for this test only; parec records
+the sink's monitor while the real app process streams from its embedded
+simulator. The capture must be loud and must match the demo recording in order.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cxone_desktop.assets import resource_path
+
+pytestmark = pytest.mark.e2e
+RATE_HZ = 8000
+WINDOW = RATE_HZ // 2  # 0.5 s
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} is not installed (apt-get install pulseaudio pulseaudio-utils)")
+    return path
+
+
+@pytest.fixture
+def null_sink(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A private PulseAudio with one null sink; yields the environment that reaches it."""
+    pulseaudio = _need("pulseaudio")
+    _need("parec")
+    run = tmp_path / "pa"
+    run.mkdir(mode=0o700)
+    socket = run / "native"
+    env = {
+        **os.environ,
+        "XDG_RUNTIME_DIR": str(run),
+        "PULSE_RUNTIME_PATH": str(run),
+        "HOME": str(run),
+    }
+    proc = subprocess.Popen(
+        [
+            pulseaudio,
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "-n",
+            "--use-pid-file=no",
+            "--disable-shm=yes",
+            "--load=module-null-sink sink_name=rig",
+            f"--load=module-native-protocol-unix socket={socket} auth-anonymous=1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client_env = {**env, "PULSE_SERVER": f"unix:{socket}"}
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            ok = subprocess.run(["pactl", "info"], env=client_env, capture_output=True, text=True)
+            if ok.returncode == 0 and "Default Sink: rig" in ok.stdout:
+                break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError("PulseAudio did not start: " + ok.stderr)
+            time.sleep(0.1)
+        yield client_env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _best_match(source: np.ndarray, window: np.ndarray) -> tuple[int, float]:
+    """Where in `source` the window fits best, and the normalized correlation there."""
+    n = len(window)
+    dots = np.correlate(source, window, mode="valid")
+    energy = np.sqrt(np.convolve(source * source, np.ones(n), mode="valid"))
+    r = dots / np.maximum(energy * np.linalg.norm(window), 1e-9)
+    k = int(np.argmax(r))
+    return k, float(r[k])
+
+
+def test_demo_call_is_heard_on_the_sound_card(null_sink: dict[str, str], tmp_path: Path) -> None:
+    env = {
+        **null_sink,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    capture = tmp_path / "capture.raw"
+    with capture.open("wb") as out:
+        parec = subprocess.Popen(
+            [
+                "parec",
+                "--device=rig.monitor",
+                f"--rate={RATE_HZ}",
+                "--channels=1",
+                "--format=s16le",
+                "--raw",
+            ],
+            env=null_sink,
+            stdout=out,
+        )
+        try:
+            app = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "cxone_desktop",
+                    "gui",
+                    "--demo",
+                    "--autoconnect",
+                    "--quit-after",
+                    "7",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            parec.terminate()
+            parec.wait(5)
+    assert app.returncode == 0, app.stderr[-2000:]
+    assert "Null Output" not in app.stderr  # no "cannot open the audio output"
+
+    heard = np.fromfile(capture, dtype="<i2").astype(np.float64)
+    with wave.open(str(resource_path("demo-call.wav"))) as w:
+        assert w.getframerate() == RATE_HZ
+        source = np.frombuffer(w.readframes(RATE_HZ * 12), dtype="<i2").astype(np.float64)
+
+    rms = float(np.sqrt(np.mean(heard * heard)))
+    assert rms > 300, f"the sink stayed (nearly) silent: RMS {rms:.0f}"
+
+    matches = []
+    for start in range(0, len(heard) - WINDOW, WINDOW):
+        window = heard[start : start + WINDOW]
+        if np.sqrt(np.mean(window * window)) < 200:
+            continue  # start-up silence, pauses between words
+        matches.append((start, *_best_match(source, window)))
+    assert len(matches) >= 6, "less than 3 s of the call was heard"
+    correlations = [r for _, _, r in matches]
+    assert float(np.median(correlations)) > 0.8, correlations
+    # Heard in order: the source position advances with the capture position.
+    offsets = np.array([start - pos for start, pos, r in matches if r > 0.8])
+    assert len(offsets) >= 5
+    assert float(np.ptp(offsets)) < 0.25 * RATE_HZ, offsets / RATE_HZ

@@ -1,0 +1,115 @@
+"""The real app process: clean exit (PySide6 6.12 + qasync + pyqtgraph aborted with rc 134),
+SIGTERM handled like the close button, and a plain message when there is no display."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cxone_desktop.ui.launch import NO_DISPLAY_TEXT
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PULSE_SERVER": "unix:/nonexistent/cxone-desktop-tests",
+    }
+    env.update(extra)
+    return env
+
+
+def _session_folder(tmp_path: Path) -> Path | None:
+    found = list((tmp_path / "data").glob("*/recordings/demo-call-*"))
+    return found[0] if found else None
+
+
+def test_demo_autoconnect_quit_after_exits_0_with_files_finalized(tmp_path: Path) -> None:
+    app = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cxone_desktop",
+            "gui",
+            "--demo",
+            "--autoconnect",
+            "--quit-after",
+            "4",
+        ],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert app.returncode == 0, app.stderr[-3000:]
+    assert "Fatal Python error" not in app.stderr
+    folder = _session_folder(tmp_path)
+    assert folder is not None
+    summary = json.loads((folder / "summary.json").read_text())
+    states = [h["state"] for h in summary["state_history"]]
+    assert states[-2:] == ["DISCONNECTING", "TERMINATED"]
+    assert "STREAMING" in states
+    assert (folder / "processed.wav").stat().st_size > 44 + 320 * 50  # > 1 s of audio
+
+
+def test_sigterm_stops_the_call_and_exits_0(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cxone_desktop",
+            "gui",
+            "--demo",
+            "--autoconnect",
+            "--quit-after",
+            "30",
+        ],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while (
+            (folder := _session_folder(tmp_path)) is None
+            or not (folder / "processed.wav").exists()
+            or (folder / "processed.wav").stat().st_size < 44 + 320 * 25
+        ):
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "the app never started streaming"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr[-3000:]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["outcome"] == "stopped"
+    assert summary["state_history"][-1]["state"] == "TERMINATED"
+
+
+def test_without_a_display_it_says_what_to_do_and_exits_2(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in _env(tmp_path).items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    app = subprocess.run(
+        [sys.executable, "-m", "cxone_desktop", "gui", "--demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert app.returncode == 2
+    assert NO_DISPLAY_TEXT in app.stderr
+    assert "qt.qpa" not in app.stderr  # no Qt plugin error: we never started Qt

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gui.add_argument("--autoconnect", action="store_true", help="connect at once")
     gui.add_argument(
+        "--out",
+        help="folder for this run's session folders "
+        "(default: the one chosen in the app, else the user data folder)",
+    )
+    gui.add_argument(
         "--quit-after", type=float, default=None, metavar="S", help=argparse.SUPPRESS
     )  # for tests and demos: close after S seconds
 

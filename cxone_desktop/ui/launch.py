@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 NO_DISPLAY_TEXT = (
@@ -67,12 +68,14 @@ async def _main(args: argparse.Namespace) -> int:
 
     loop = asyncio.get_running_loop()
     closed = asyncio.Event()
-    window = MainWindow(settings=QSettings(), remember_settings=not args.demo)
+    out_dir = Path(args.out).expanduser() if getattr(args, "out", None) else None
+    window = MainWindow(settings=QSettings(), remember_settings=not args.demo, out_dir=out_dir)
     window.closed.connect(closed.set)
     if not args.demo:
         window.form.load_settings()
         window.fill(values_from_environment(_apply_args(window.form.values(), args)))
     window.show()
+    window.recover_interrupted()
     _install_signal_handlers(loop, window)
 
     simulator: Any = None

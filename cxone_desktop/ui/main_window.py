@@ -50,6 +50,7 @@ from cxone_desktop.ui.waveform_view import WaveformView
 log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 33
+RECORDINGS_KEY = "recordings/folder"
 WINDOW_TITLE = "CXone Voice Desktop"
 _EMPTY = np.zeros(0, dtype=np.float32)
 
@@ -73,7 +74,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1280, 800)
-        self._out_dir = out_dir
+        self._settings = settings
+        self._out_dir = out_dir  # --out: wins over the remembered folder for this run
         self._remember = remember_settings
         self._closing = False
         self._close_allowed = False
@@ -146,24 +148,41 @@ class MainWindow(QMainWindow):
         self.disconnect_action = action("&Disconnect", "Ctrl+D", self.disconnect_call)
         self.mute_action = action("&Mute", "Ctrl+M", self.controls.mute.toggle)
         self.export_recording_action = action("Export &recording…", "Ctrl+E", self.export_recording)
+        self.export_raw_action = action(
+            "Export received audio only (raw.wav)…", None, self.export_raw
+        )
+        self.export_processed_action = action(
+            "Export played audio only (processed.wav)…", None, self.export_processed
+        )
         self.export_metrics_action = action("Export &metrics…", None, self.export_metrics)
         self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
+        self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
         quit_action = action("&Quit", "Ctrl+Q", self.close)
         self.disconnect_action.setEnabled(False)
-        self.export_recording_action.setEnabled(False)
-        self.export_metrics_action.setEnabled(False)
+        for act in self._export_actions():
+            act.setEnabled(False)
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.export_recording_action)
-        file_menu.addAction(self.export_metrics_action)
+        for act in self._export_actions():
+            file_menu.addAction(act)
+        file_menu.addSeparator()
         file_menu.addAction(self.open_folder_action)
+        file_menu.addAction(self.choose_folder_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         call_menu = menu.addMenu("C&all")
         call_menu.addAction(self.connect_action)
         call_menu.addAction(self.disconnect_action)
         call_menu.addAction(self.mute_action)
+
+    def _export_actions(self) -> tuple[QAction, ...]:
+        return (
+            self.export_recording_action,
+            self.export_raw_action,
+            self.export_processed_action,
+            self.export_metrics_action,
+        )
 
     def _wire(self) -> None:
         c = self.controller
@@ -199,7 +218,7 @@ class MainWindow(QMainWindow):
         values = self.form.values()
         try:
             config = to_session_config(
-                values, dsp=self.controls.dsp_settings(), out_dir=self._out_dir
+                values, dsp=self.controls.dsp_settings(), out_dir=self.recordings_dir()
             )
         except InputError as exc:
             self.form.show_all_messages()
@@ -221,13 +240,59 @@ class MainWindow(QMainWindow):
     def export_recording(self) -> None:
         self._export(raw=True, processed=True, metrics=False, title="Export recording to folder")
 
+    def export_raw(self) -> None:
+        self._export(raw=True, processed=False, metrics=False, title="Export received audio to")
+
+    def export_processed(self) -> None:
+        self._export(raw=False, processed=True, metrics=False, title="Export played audio to")
+
     def export_metrics(self) -> None:
         self._export(raw=False, processed=False, metrics=True, title="Export metrics to folder")
 
+    def recordings_dir(self) -> Path:
+        """Where new session folders go: --out, else the folder chosen in settings, else default."""
+        if self._out_dir is not None:
+            return self._out_dir
+        stored = self._settings.value(RECORDINGS_KEY)
+        return Path(str(stored)) if stored else default_recordings_dir()
+
+    def set_recordings_dir(self, folder: Path) -> None:
+        """Use `folder` for the next calls, and remember it (unless in demo mode)."""
+        self._out_dir = None if self._remember else folder
+        if self._remember:
+            self._settings.setValue(RECORDINGS_KEY, str(folder))
+        self.statusBar().showMessage(f"New recordings go to {_home_relative(folder)}", 8000)
+
+    def choose_recordings_dir(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self, "Folder for new recordings", str(self.recordings_dir())
+        )
+        if path:
+            self.set_recordings_dir(Path(path))
+
     def open_recordings(self) -> None:
-        folder = self.controller.folder or self._out_dir or default_recordings_dir()
+        folder = self.controller.folder or self.recordings_dir()
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def recover_interrupted(self) -> list[Path]:
+        """Fix the WAV headers of sessions a crash left behind, and say so."""
+        from cxone_desktop.session.repair import find_interrupted, repair_folder
+
+        folders = find_interrupted(self.recordings_dir())
+        for folder in folders:
+            log.info("repaired %s", repair_folder(folder).line())
+        if folders:
+            names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
+            self.banner.show_notice(
+                Notice(
+                    f"Recovered {len(folders)} recording(s) cut short by a crash: {names}.",
+                    "Their WAV files were repaired and hold everything up to the crash; "
+                    "open the recordings folder to export them.",
+                    "info",
+                )
+            )
+        return folders
 
     # ---- the display tick ------------------------------------------------------------------
     def tick(self) -> None:
@@ -304,8 +369,8 @@ class MainWindow(QMainWindow):
     def _show_folder(self) -> None:
         folder = self.controller.folder
         has = folder is not None
-        self.export_recording_action.setEnabled(has)
-        self.export_metrics_action.setEnabled(has)
+        for act in self._export_actions():
+            act.setEnabled(has)
         self.folder_label.setText(f"Recording in {_home_relative(folder)}" if has else "")
         self.folder_label.setToolTip(str(folder) if has else "")
 

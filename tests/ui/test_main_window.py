@@ -189,3 +189,67 @@ def test_invalid_form_does_not_connect(make_window) -> None:
     assert not window.connect_call()
     assert sessions == []
     assert window.form.message_for("client_secret")
+
+
+async def test_raw_or_processed_only_exports(make_window, tmp_path: Path) -> None:
+    window, _sessions = make_window(seconds=0.3)
+    window.connect_call()
+    await until(lambda: window.state_panel.current_state is CallState.TERMINATED)
+    await until(lambda: window.export_raw_action.isEnabled())
+    raw_dest, played_dest = tmp_path / "raw-only", tmp_path / "played-only"
+    window.ask_export_folder = lambda title: raw_dest
+    window.export_raw_action.trigger()
+    window.ask_export_folder = lambda title: played_dest
+    window.export_processed_action.trigger()
+    assert sorted(p.name for p in raw_dest.iterdir()) == ["raw.wav"]
+    assert sorted(p.name for p in played_dest.iterdir()) == ["processed.wav"]
+
+
+async def test_recordings_folder_is_remembered_and_used_for_the_next_call(
+    qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: None
+) -> None:
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    chosen = tmp_path / "chosen"
+    window.set_recordings_dir(chosen)
+    assert settings.value("recordings/folder") == str(chosen)
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    assert again.recordings_dir() == chosen
+    # --out wins for one run without changing what is remembered.
+    override = MainWindow(settings=settings, out_dir=tmp_path / "once")
+    qtbot.addWidget(override)
+    assert override.recordings_dir() == tmp_path / "once"
+    assert settings.value("recordings/folder") == str(chosen)
+
+
+async def test_sessions_cut_short_by_a_crash_are_repaired_on_start(
+    qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: None
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "rec"
+    # A recorder process that dies without finalizing (as kill -9 would leave it).
+    script = (
+        "import os, sys, numpy as np; from pathlib import Path;"
+        "from cxone_desktop.session.recorder import SessionRecorder;"
+        "r = SessionRecorder(Path(sys.argv[1]), 'crashed-call', header_interval_s=0);"
+        "r.write_raw(np.zeros(8000, np.int16)); r.flush(); print(r.folder, flush=True); os._exit(9)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(out)], capture_output=True, text=True, timeout=30
+    )
+    crashed = Path(proc.stdout.strip())
+    assert (crashed / ".recording").exists()
+
+    window = MainWindow(settings=settings, out_dir=out)
+    qtbot.addWidget(window)
+    assert window.recover_interrupted() == [crashed]
+    assert "Recovered 1 recording" in window.banner.title_label.text()
+    assert not (crashed / ".recording").exists()
+    summary = json.loads((crashed / "summary.json").read_text())
+    assert summary["finished_cleanly"] is False
+    with wave.open(str(crashed / "raw.wav")) as w:
+        assert w.getnframes() == 8000

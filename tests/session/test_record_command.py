@@ -177,3 +177,47 @@ def test_an_interrupted_session_is_repaired_on_the_next_start(simulator, tmp_pat
     assert not (crashed / ".recording").exists()
     with wave.open(str(crashed / "raw.wav")) as w:
         assert w.getnframes() >= 0.5 * 8000  # ~1.2 s streamed, at most ~1 s lost to the kill
+
+
+@pytest.mark.parametrize("simulator", [["--loop"]], indirect=True)
+def test_kill_9_mid_call_leaves_wavs_that_hold_all_but_a_second(simulator, tmp_path):
+    import shutil
+    import stat
+
+    import numpy as np
+
+    source = np.frombuffer(_wav_frames(tmp_path / "call.wav"), np.int16)
+    out = tmp_path / "out"
+    proc = record(simulator, out, "--gain", "1", "--gate-mode", "off")
+    seen = ""
+    while "STREAMING" not in seen:
+        seen += proc.stderr.readline()
+    streamed_from = time.monotonic()
+    time.sleep(3.0)
+    proc.kill()
+    streamed_s = time.monotonic() - streamed_from
+    proc.wait(timeout=10)
+    (folder,) = out.iterdir()
+
+    raw = np.frombuffer(_wav_frames(folder / "raw.wav"), np.int16)
+    played = np.frombuffer(_wav_frames(folder / "processed.wav"), np.int16)
+    # At most ~1 s lost to the kill (headers are patched every second), plus scheduling slack.
+    assert len(raw) >= (streamed_s - 1.3) * 8000
+    assert len(played) >= (streamed_s - 1.4) * 8000
+    # What is there is exactly what was sent: the looping source from its start.
+    looped = np.tile(source, 4)
+    assert np.array_equal(raw, looped[: len(raw)])
+    for name in ("raw.wav", "processed.wav"):
+        assert shutil.which("sox"), "sox is part of the test rig (packaging/quickstart.sh)"
+        info = subprocess.run(["sox", "--i", "-s", str(folder / name)],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        assert int(info.stdout) >= (streamed_s - 1.4) * 8000
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    rows = (folder / "metrics.csv").read_text().strip().splitlines()[1:]
+    assert 1 <= len(rows) <= streamed_s + 1
+
+
+def _wav_frames(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as w:
+        return w.readframes(w.getnframes())

@@ -10,7 +10,7 @@ RUNTIME_PKGS=(libpulse0 libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0
   libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core)
 # What the tests use as real parts: a sound server with a null sink, an X server, speech, TLS, the seed-shaped Go client.
-TEST_PKGS=(xvfb x11-apps imagemagick pulseaudio pulseaudio-utils espeak-ng sox openssl golang-go
+TEST_PKGS=(xvfb xauth x11-apps imagemagick pulseaudio pulseaudio-utils espeak-ng sox openssl golang-go
   golang-github-gorilla-websocket-dev desktop-file-utils binutils)
 
 need_python() {
@@ -52,6 +52,18 @@ case "${1:-}" in
   demo)
     shift
     SYS_PKGS=("${RUNTIME_PKGS[@]}"); need_python; install_system; install_python
+    if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}${QT_QPA_PLATFORM:-}" ]; then
+      cat >&2 <<'MSG'
+Installed. But there is no display here, and the app needs a screen.
+  - On a desktop: run this command again from a terminal inside your desktop session.
+  - On a machine without a screen: run it on a virtual screen (Xvfb):
+        apt-get install xvfb xauth
+        xvfb-run -a -s "-screen 0 1280x800x24" bash packaging/quickstart.sh demo
+  - To record the demo call without a window:
+        .venv/bin/cxone-desktop simulate            (prints a ready-to-run `record` line)
+MSG
+      exit 2
+    fi
     exec .venv/bin/cxone-desktop gui --demo "$@"
     ;;
   test)

@@ -16,10 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-NO_DISPLAY_TEXT = (
-    "No display found. Run inside a desktop session, or under Xvfb: "
-    "xvfb-run -a cxone-desktop gui --demo"
-)
+NO_DISPLAY_TEXT = """\
+No display found: the desktop app needs a screen (DISPLAY / WAYLAND_DISPLAY is not set).
+  - On a desktop: run it from a terminal inside your desktop session.
+  - On a machine without a screen: give it a virtual one with Xvfb, e.g.
+        apt-get install xvfb xauth
+        xvfb-run -a cxone-desktop gui --demo
+  - To record a call without any window: cxone-desktop record --help"""
 APP_ORGANIZATION = "CXone Voice Desktop"
 APP_NAME = "cxone-desktop"
 
@@ -40,6 +43,10 @@ def run_gui(args: argparse.Namespace) -> int:
     if not has_display():
         print(NO_DISPLAY_TEXT, file=sys.stderr)
         return 2
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # Qt Multimedia's backend chatter (pipewire probing, FFmpeg banner) means nothing to
+        # a listener; the controls panel says plainly whether there is an audio output.
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
     import qasync
     from PySide6.QtWidgets import QApplication
 

@@ -185,12 +185,9 @@ class StreamMetrics:
             self._start_s = arrival_s
         self.total_packets += 1
         self.total_bytes += nbytes
-        window = self._window
-        window.append((arrival_s, nbytes))
+        self._window.append((arrival_s, nbytes))
         self._window_bytes += nbytes
-        cutoff = arrival_s - WINDOW_S
-        while window[0][0] <= cutoff:
-            self._window_bytes -= window.popleft()[1]
+        self._prune_window(arrival_s)
         if nbytes == 0:
             return
         frame_s = self._frame_s
@@ -209,21 +206,31 @@ class StreamMetrics:
             self._jitter_s += (abs(d) - self._jitter_s) / 16.0
             if interarrival > 0:
                 self._effective_kbps = nbytes * 8 / interarrival / 1000.0
-        anchor = self._anchor
-        late = arrival_s - anchor - media_s - self._committed_lost * frame_s
+        late = self._lateness(arrival_s, media_s)
         if late < 0.0:
             if late < -_EPS:
                 self._unlose(-late)
-                anchor = self._anchor
-            late = max(0.0, arrival_s - anchor - media_s - self._committed_lost * frame_s)
+            late = max(0.0, self._lateness(arrival_s, media_s))
         window_over = arrival_s - self._window_start >= LOSS_COMMIT_S
         if window_over and self._close_loss_window(arrival_s):
-            late = max(0.0, arrival_s - anchor - media_s - self._committed_lost * frame_s)
+            late = max(0.0, self._lateness(arrival_s, media_s))
         if late < self._window_min:
             self._window_min = late
         self._avg_latency_ms += LATENCY_EMA * (late * 1000.0 - self._avg_latency_ms)
         self._last_arrival = arrival_s
         self._last_media_s = media_s
+
+    def _lateness(self, arrival_s: float, media_s: float) -> float:
+        """How far after its due time on the media clock a byte at `media_s` arrived."""
+        assert self._anchor is not None
+        return arrival_s - self._anchor - media_s - self._committed_lost * self._frame_s
+
+    def _prune_window(self, now_s: float) -> None:
+        """Forget packets that left the bitrate window."""
+        window = self._window
+        cutoff = now_s - WINDOW_S
+        while window and window[0][0] <= cutoff:
+            self._window_bytes -= window.popleft()[1]
 
     def _unlose(self, early_s: float) -> None:
         """A packet came early: frames thought lost arrived after all, or the anchor was late."""
@@ -318,18 +325,15 @@ class StreamMetrics:
     def _snapshot(self, now_s: float) -> MetricsSnapshot:
         if self._start_s is None:
             self._start_s = now_s
-        window = self._window
-        cutoff = now_s - WINDOW_S
-        while window and window[0][0] <= cutoff:
-            self._window_bytes -= window.popleft()[1]
+        self._prune_window(now_s)
         first = self._first_arrival
         bitrate = packets_per_s = 0.0
-        if window:
-            since_first = math.inf if first is None else now_s - first
-            span = WINDOW_S if since_first >= WINDOW_S else max(since_first, 0.0) + self._frame_s
-            span = min(span, WINDOW_S)
+        if self._window:
+            # In the first second, divide by the time covered so far, not by a whole second.
+            since_first = math.inf if first is None else max(now_s - first, 0.0)
+            span = min(WINDOW_S, since_first + self._frame_s)
             bitrate = self._window_bytes * 8 / span / 1000.0
-            packets_per_s = len(window) / span
+            packets_per_s = len(self._window) / span
         if first is not None and now_s - first >= WINDOW_S:
             if bitrate < self._degraded_below:
                 self._degraded = True
@@ -344,7 +348,7 @@ class StreamMetrics:
             avg_latency_ms=self._avg_latency_ms,
             effective_bitrate=self._effective_kbps,
             bitrate_kbps=bitrate,
-            jitter_ms=self._jitter_s * 1000.0,
+            jitter_ms=self.jitter_ms,
             packets_per_s=packets_per_s,
             frames=self.frames,
             partial_bytes=self.partial_bytes,

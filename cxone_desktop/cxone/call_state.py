@@ -21,16 +21,15 @@ from cxone_desktop.cxone.retry import (
     is_transient,
     parse_retry_after,
     transient_error,
+    unreachable_error,
 )
-from cxone_desktop.cxone.settings import RetryPolicy, TlsSettings, is_certificate_failure
+from cxone_desktop.cxone.settings import RetryPolicy, TlsSettings
 from cxone_desktop.cxone.token_provider import HTTP_TIMEOUT_S, TokenProvider
 from cxone_desktop.errors import (
     VIEW_SCOPE,
     CallStateError,
     InvalidCredentials,
     MissingScope,
-    ServiceUnavailable,
-    TlsVerificationFailed,
 )
 
 log = logging.getLogger(__name__)
@@ -109,8 +108,8 @@ class CallStatePoller:
     async def fetch(self) -> CallInfo:
         """One reading, with backoff on 429/5xx/connect errors and one token refresh on 401."""
         backoff = Backoff(
-            self._retry, clock=self._clock, sleep=self._sleep, rng=self._rng,
-            on_retry=self._notify_retry,
+            self._retry, what="the call-state request", clock=self._clock, sleep=self._sleep,
+            rng=self._rng, on_retry=self.on_retry,
         )  # fmt: skip
         refreshed = False
         token = await self._tokens.token()
@@ -124,13 +123,7 @@ class CallStatePoller:
                     },
                 )
             except httpx.TransportError as e:
-                if is_certificate_failure(e):
-                    raise TlsVerificationFailed(
-                        f"The certificate of the call-state endpoint {self._url} was not trusted."
-                    ) from None
-                err: Exception = ServiceUnavailable(
-                    f"Could not reach the call-state endpoint at {self._url} ({type(e).__name__})."
-                )
+                err: Exception = unreachable_error(e, "the call-state endpoint", self._url)
                 if await backoff.wait(err):
                     continue
                 raise err from None
@@ -159,11 +152,6 @@ class CallStatePoller:
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
-
-    def _notify_retry(self, error: Exception, delay_s: float) -> None:
-        log.info("retrying the call-state request in %.1f s", delay_s)
-        if self.on_retry is not None:
-            self.on_retry(error, delay_s)
 
     def _parse(self, resp: httpx.Response) -> CallInfo:
         try:

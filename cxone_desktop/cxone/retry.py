@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -9,8 +10,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from cxone_desktop.cxone.settings import RetryPolicy
-from cxone_desktop.errors import RateLimited, ServiceUnavailable
+from cxone_desktop.cxone.settings import RetryPolicy, is_certificate_failure
+from cxone_desktop.errors import RateLimited, ServiceUnavailable, TlsVerificationFailed
+
+log = logging.getLogger(__name__)
 
 OnRetry = Callable[[Exception, float], None]
 
@@ -18,21 +21,24 @@ OnRetry = Callable[[Exception, float], None]
 class Backoff:
     """Counts failures of one operation and sleeps between attempts per a RetryPolicy.
 
-    `wait()` returns False once the attempts or the total time are spent; the caller
-    then raises its typed error. `on_retry(error, delay_s)` runs before each sleep so
-    the UI can say "retry in N s".
+    `wait()` returns False once the attempts or the total time are spent, or at once for
+    an untrusted certificate (no retry helps); the caller then raises its typed error.
+    Each retry is logged as "retrying {what} in N s" and `on_retry(error, delay_s)` runs
+    before the sleep so the UI can say "retry in N s".
     """
 
     def __init__(
         self,
         policy: RetryPolicy,
         *,
+        what: str,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]],
         rng: random.Random,
         on_retry: OnRetry | None = None,
     ) -> None:
         self._policy = policy
+        self._what = what
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
@@ -42,12 +48,15 @@ class Backoff:
 
     async def wait(self, error: Exception, retry_after_s: float | None = None) -> bool:
         """Record a failure; sleep and return True if another attempt is allowed."""
+        if isinstance(error, TlsVerificationFailed):
+            return False
         self.failures += 1
         if self.failures >= self._policy.max_attempts:
             return False
         delay = self._policy.delay(self.failures, retry_after_s, self._rng)
         if self._clock() - self._start + delay > self._policy.max_total_s:
             return False
+        log.info("retrying %s in %.1f s", self._what, delay)
         if self._on_retry is not None:
             self._on_retry(error, delay)
         await self._sleep(delay)
@@ -57,6 +66,19 @@ class Backoff:
 def is_transient(status: int) -> bool:
     """Statuses worth another attempt after a backoff: throttling and server errors."""
     return status == 429 or status >= 500
+
+
+def unreachable_error(
+    exc: BaseException, what: str, where: str
+) -> TlsVerificationFailed | ServiceUnavailable:
+    """The typed error for a request to `what` at `where` that got no HTTP answer.
+
+    `where` must be safe to show (no token in it). A failed certificate check is
+    final; anything else (refused, reset, timed out) is worth a retry.
+    """
+    if is_certificate_failure(exc):
+        return TlsVerificationFailed(f"The certificate of {what} at {where} was not trusted.")
+    return ServiceUnavailable(f"Could not reach {what} at {where} ({type(exc).__name__}).")
 
 
 def transient_error(

@@ -23,21 +23,20 @@ from cxone_desktop.cxone.retry import (
     is_transient,
     parse_retry_after,
     transient_error,
+    unreachable_error,
 )
 from cxone_desktop.cxone.settings import (
     AuthSettings,
     Credentials,
     RetryPolicy,
     TlsSettings,
-    is_certificate_failure,
 )
 from cxone_desktop.errors import (
     AGENT_SCOPE,
     AuthError,
+    CXoneError,
     InvalidCredentials,
     MissingScope,
-    ServiceUnavailable,
-    TlsVerificationFailed,
     TokenResponseInvalid,
 )
 
@@ -150,21 +149,15 @@ class TokenProvider:
     async def _fetch(self) -> AccessToken:
         url = self._endpoints.token_url
         backoff = Backoff(
-            self._retry, clock=self._clock, sleep=self._sleep, rng=self._rng,
-            on_retry=self._notify_retry,
+            self._retry, what="the token request", clock=self._clock, sleep=self._sleep,
+            rng=self._rng, on_retry=self.on_retry,
         )  # fmt: skip
         while True:
             sent_at = self._clock()
             try:
                 resp = await self._client.post(url, **self._request_kwargs())
             except httpx.TransportError as e:
-                if is_certificate_failure(e):
-                    raise TlsVerificationFailed(
-                        f"The certificate of the token endpoint {url} was not trusted."
-                    ) from None
-                err: AuthError | ServiceUnavailable = ServiceUnavailable(
-                    f"Could not reach the token endpoint at {url} ({type(e).__name__})."
-                )
+                err: CXoneError = unreachable_error(e, "the token endpoint", url)
                 log.info("token request failed: %s", err)
                 if await backoff.wait(err):
                     continue
@@ -186,11 +179,6 @@ class TokenProvider:
                     continue
                 raise err
             raise _rejection(resp)
-
-    def _notify_retry(self, error: Exception, delay_s: float) -> None:
-        log.info("retrying the token request in %.1f s", delay_s)
-        if self.on_retry is not None:
-            self.on_retry(error, delay_s)
 
     def _request_kwargs(self) -> dict[str, Any]:
         """Client authentication in the configured style."""

@@ -30,19 +30,17 @@ from cxone_desktop.cxone.retry import (
     is_transient,
     parse_retry_after,
     transient_error,
+    unreachable_error,
 )
 from cxone_desktop.cxone.settings import (
     RetryPolicy,
     StreamSettings,
     TlsSettings,
-    is_certificate_failure,
 )
 from cxone_desktop.cxone.token_provider import TokenProvider
 from cxone_desktop.errors import (
     AGENT_SCOPE,
     HandshakeRejected,
-    ServiceUnavailable,
-    TlsVerificationFailed,
 )
 
 log = logging.getLogger(__name__)
@@ -150,8 +148,8 @@ class VoiceStream:
         self._end = None
         ssl_ctx = self._ssl_context()
         backoff = Backoff(
-            self._retry, clock=self._clock, sleep=self._sleep, rng=self._rng,
-            on_retry=self._notify_retry,
+            self._retry, what="the voice stream", clock=self._clock, sleep=self._sleep,
+            rng=self._rng, on_retry=self.on_retry,
         )  # fmt: skip
         refreshed = False
         token = await self._tokens.token()
@@ -184,15 +182,7 @@ class VoiceStream:
                     raise err from None
                 raise self._rejection(status, e.response.body, token.value) from None
             except (OSError, TimeoutError, InvalidHandshake) as e:
-                if is_certificate_failure(e):
-                    raise TlsVerificationFailed(
-                        f"The certificate of the voice stream server {self._endpoints.base_url} "
-                        "was not trusted."
-                    ) from None
-                err = ServiceUnavailable(
-                    f"Could not open the voice stream at {redact_url(self._url)} "
-                    f"({type(e).__name__})."
-                )
+                err = unreachable_error(e, "the voice stream", redact_url(self._url))
                 log.info("voice stream connect failed: %s", err)
                 if await backoff.wait(err):
                     continue
@@ -259,11 +249,6 @@ class VoiceStream:
             unverified.verify_mode = ssl.CERT_NONE
             return unverified
         return ctx
-
-    def _notify_retry(self, error: Exception, delay_s: float) -> None:
-        log.info("retrying the voice stream in %.1f s", delay_s)
-        if self.on_retry is not None:
-            self.on_retry(error, delay_s)
 
     def _rejection(
         self, status: int, body: bytes | bytearray | None, token: str

@@ -20,6 +20,8 @@ from cxone_desktop.cxone.settings import (
 from cxone_desktop.errors import InputError
 
 APP_NAME = "CXone Voice Desktop"
+#: The call-state poll interval the app accepts, in seconds (the form's spin box uses it too).
+POLL_INTERVAL_MIN_S, POLL_INTERVAL_MAX_S = 0.2, 300.0
 
 
 def default_recordings_dir() -> Path:
@@ -55,8 +57,11 @@ class SessionConfig:
             raise InputError("client_id", "is empty; enter the OAuth client ID of your application")
         if not self.credentials.client_secret:
             raise InputError("client_secret", "is empty; enter the OAuth client secret")
-        if not 0.2 <= self.poll_interval_s <= 300:
-            raise InputError("poll_interval", "must be between 0.2 and 300 seconds")
+        if not POLL_INTERVAL_MIN_S <= self.poll_interval_s <= POLL_INTERVAL_MAX_S:
+            raise InputError(
+                "poll_interval",
+                f"must be between {POLL_INTERVAL_MIN_S:g} and {POLL_INTERVAL_MAX_S:g} seconds",
+            )
         if self.duration_s is not None and self.duration_s <= 0:
             raise InputError("duration", "must be a positive number of seconds")
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from cxone_desktop import __version__, errors
+from cxone_desktop.cxone.log_redaction import redact_text
 from cxone_desktop.session.wav_writer import WavWriter, describe_os_error
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _SECRET_IN_TEXT = re.compile(r"((?:access_token|client_secret|password)=)[^&\s\"']+", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 REDACTED = "***"
 
 
@@ -60,7 +60,8 @@ def redact(value: Any) -> Any:
 
     Defensive only: the recorder is never handed credentials. Keys are matched by name
     (token, secret, password, authorization, api_key…), recursively; strings lose
-    `access_token=…` query values and `Bearer …` tokens.
+    `access_token=…`/`password=…` values anywhere, plus what the log filter scrubs
+    (`redact_text`: token-ish query values, `Bearer …` and `Basic …` credentials).
     """
     if isinstance(value, Mapping):
         return {
@@ -69,7 +70,7 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, str):
-        return _BEARER.sub(r"\1" + REDACTED, _SECRET_IN_TEXT.sub(r"\1" + REDACTED, value))
+        return redact_text(_SECRET_IN_TEXT.sub(r"\1" + REDACTED, value))
     return value
 
 
@@ -150,13 +151,19 @@ def write_private_file(path: Path, text: str) -> None:
 def process_identity() -> dict[str, Any]:
     """What the `.recording` marker says about this process (tells it from a reused pid)."""
     ident: dict[str, Any] = {"pid": os.getpid(), "host": socket.gethostname()}
-    boot_id = _read_text("/proc/sys/kernel/random/boot_id")
+    boot = boot_id()
     start = proc_start_ticks(os.getpid())
-    if boot_id is not None:
-        ident["boot_id"] = boot_id.strip()
+    if boot is not None:
+        ident["boot_id"] = boot
     if start is not None:
         ident["proc_start"] = start
     return ident
+
+
+def boot_id() -> str | None:
+    """This boot's ID (Linux), or None where unknown: a pid from another boot is stale."""
+    text = _read_text("/proc/sys/kernel/random/boot_id")
+    return text.strip() if text is not None else None
 
 
 def proc_start_ticks(pid: int) -> int | None:

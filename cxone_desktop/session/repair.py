@@ -27,6 +27,7 @@ from cxone_desktop.session.recorder import (
     PROCESSED_WAV,
     RAW_WAV,
     SUMMARY_JSON,
+    boot_id,
     dumps,
     iso_utc,
     proc_start_ticks,
@@ -96,13 +97,10 @@ def marker_is_live(marker: dict[str, Any]) -> bool | None:
     pid = marker.get("pid")
     if not isinstance(pid, int) or pid <= 0:
         return False
-    boot_id = marker.get("boot_id")
-    if isinstance(boot_id, str):
-        try:
-            current = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        except OSError:
-            current = None
-        if current is not None and current != boot_id:
+    marker_boot = marker.get("boot_id")
+    if isinstance(marker_boot, str):
+        current = boot_id()
+        if current is not None and current != marker_boot:
             return False  # rebooted since: the process is gone whatever the pid says
     try:
         os.kill(pid, 0)

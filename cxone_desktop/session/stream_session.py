@@ -118,6 +118,7 @@ class StreamSession:
         self._late_seen = 0
         self._rng = random.Random()
         self._finished = asyncio.Event()
+        self._closing: set[asyncio.Task[None]] = set()
         self.state_machine.add_listener(self._on_transition)
 
     # ---- observers -------------------------------------------------------------------------
@@ -139,12 +140,9 @@ class StreamSession:
             "call state %s → %s (%s)", t.previous and t.previous.value, t.state.value, t.reason
         )
         if self._recorder is not None:
-            self._recorder.event(
-                "state",
-                state=t.state.value,
-                previous=t.previous and t.previous.value,
-                reason=t.reason,
-            )
+            record = _transition_record(t)
+            del record["wall_time"], record["monotonic_s"]  # the event line has its own time
+            self._recorder.event("state", **record)
         self._notify("on_state", t)
 
     def _event(self, kind: str, **fields: Any) -> None:
@@ -180,9 +178,7 @@ class StreamSession:
     async def stop(self) -> None:
         """DISCONNECTING → TERMINATED with files finalized; returns when run() has finished."""
         self._stop_event.set()
-        if self._stream is not None:
-            with contextlib.suppress(Exception):
-                await self._stream.close()
+        await self._close_stream()
         if self.state_machine.state is not CallState.IDLE:
             await self._finished.wait()
 
@@ -190,7 +186,16 @@ class StreamSession:
         """Non-async stop for signal handlers."""
         self._stop_event.set()
         if self._stream is not None:
-            asyncio.get_running_loop().create_task(self._stream.close())
+            # Hold a reference: the loop keeps only a weak one to a running task.
+            task = asyncio.get_running_loop().create_task(self._close_stream())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _close_stream(self) -> None:
+        """Close the current stream, if any; its async iteration then ends."""
+        if self._stream is not None:
+            with contextlib.suppress(Exception):
+                await self._stream.close()
 
     # ---- the call --------------------------------------------------------------------------
     async def run(self) -> SessionResult:
@@ -241,9 +246,7 @@ class StreamSession:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            if self._stream is not None:
-                with contextlib.suppress(Exception):
-                    await self._stream.close()
+            await self._close_stream()
             self._play(self.jitter.drain())
             await poller.aclose()
             await tokens.aclose()
@@ -407,8 +410,7 @@ class StreamSession:
                     last = info.status
                 if info.status == "ended":
                     self._call_ended = True
-                    if self._stream is not None:
-                        await self._stream.close()
+                    await self._close_stream()
                     return
         except CXoneError as exc:
             self._error(exc)  # the stream goes on without call-state updates
@@ -417,8 +419,7 @@ class StreamSession:
         await asyncio.sleep(seconds)
         self._event("duration_reached", seconds=seconds)
         self._stop_event.set()
-        if self._stream is not None:
-            await self._stream.close()
+        await self._close_stream()
 
     def _on_retry(self, err: Exception, delay_s: float) -> None:
         if isinstance(err, CXoneError):
@@ -507,16 +508,7 @@ class StreamSession:
         self.metrics.reanchor()
         snap = self.metrics.snapshot(now)
         if self._recorder is not None:
-            history = [
-                {
-                    "state": t.state.value,
-                    "previous": t.previous and t.previous.value,
-                    "wall_time": t.wall_time,
-                    "monotonic_s": t.monotonic_s,
-                    "reason": t.reason,
-                }
-                for t in self.state_machine.history
-            ]
+            history = [_transition_record(t) for t in self.state_machine.history]
             summary = {
                 **snap.as_seed_dict(),
                 "metrics": snap.as_dict(),
@@ -540,3 +532,14 @@ class StreamSession:
             reconnects=self._reconnects,
             errors=list(self._errors),
         )
+
+
+def _transition_record(t: Transition) -> dict[str, Any]:
+    """A transition as events.jsonl and summary.json spell it."""
+    return {
+        "state": t.state.value,
+        "previous": t.previous and t.previous.value,
+        "wall_time": t.wall_time,
+        "monotonic_s": t.monotonic_s,
+        "reason": t.reason,
+    }

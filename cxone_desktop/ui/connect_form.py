@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxone_desktop.session.config import POLL_INTERVAL_MAX_S, POLL_INTERVAL_MIN_S
 from cxone_desktop.ui.connect_model import (
     AUTH_STYLES,
     ENCODINGS,
@@ -81,7 +82,7 @@ class ConnectForm(QGroupBox):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_ca)
         self.poll_interval = QDoubleSpinBox()
-        self.poll_interval.setRange(0.2, 300.0)
+        self.poll_interval.setRange(POLL_INTERVAL_MIN_S, POLL_INTERVAL_MAX_S)
         self.poll_interval.setDecimals(1)
         self.poll_interval.setSingleStep(0.5)
         self.poll_interval.setValue(2.0)

@@ -6,7 +6,6 @@ and this is the only ui module besides the controller that knows `cxone/`.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.cxone.endpoints import Endpoints, validate_call_id
 from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings, TlsSettings
 from cxone_desktop.errors import InputError
-from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.config import POLL_INTERVAL_MAX_S, POLL_INTERVAL_MIN_S, SessionConfig
 
 AUTH_STYLES = ("json", "form", "basic")
 TOKEN_TRANSPORTS = ("query", "header")
@@ -79,8 +78,10 @@ def validate(values: ConnectValues) -> dict[str, str]:
     check("call_id", lambda: validate_call_id(values.call_id))
     if values.ca_file.strip():
         check("ca_file", lambda: TlsSettings(ca_file=values.ca_file.strip()))
-    if not (math.isfinite(values.poll_interval_s) and 0.2 <= values.poll_interval_s <= 300):
-        errors["poll_interval"] = "Between 0.2 and 300 seconds."
+    if not POLL_INTERVAL_MIN_S <= values.poll_interval_s <= POLL_INTERVAL_MAX_S:  # NaN fails
+        errors["poll_interval"] = (
+            f"Between {POLL_INTERVAL_MIN_S:g} and {POLL_INTERVAL_MAX_S:g} seconds."
+        )
     return errors
 
 

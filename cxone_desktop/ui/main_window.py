@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 FRAME_INTERVAL_MS = 33
 RECORDINGS_KEY = "recordings/folder"
 WINDOW_TITLE = "CXone Voice Desktop"
-_EMPTY = np.zeros(0, dtype=np.float32)
 
 
 class MainWindow(QMainWindow):
@@ -306,11 +305,7 @@ class MainWindow(QMainWindow):
         shown = (raw, ring.total_written)
         if shown != self._shown_wave:
             self._shown_wave = shown
-            samples = ring.data()
-            if raw:
-                self.waveform.refresh(_EMPTY, samples, session.level_dbfs)
-            else:
-                self.waveform.refresh(samples, _EMPTY, session.level_dbfs)
+            self.waveform.refresh(ring.data(), session.level_dbfs)
         elif not self.controller.running:
             self.waveform.level_meter.set_level(-np.inf)
         self.metrics.refresh(session.metrics.per_second)

@@ -79,9 +79,8 @@ class WaveformView(QWidget):
         layout.addLayout(body, 1)
         self._last_y: np.ndarray | None = None
 
-    def refresh(self, processed: np.ndarray, raw: np.ndarray, level_dbfs: float) -> None:
-        """One display tick: redraw the envelope of whichever stream is chosen."""
-        samples = raw if self.show_raw.isChecked() else processed
+    def refresh(self, samples: np.ndarray, level_dbfs: float) -> None:
+        """One display tick: redraw the envelope of `samples` (the stream `show_raw` picks)."""
         y = minmax_envelope(samples, self._window, COLUMNS)
         y *= 1.0 / FULL_SCALE
         if self._last_y is None or not np.array_equal(y, self._last_y):

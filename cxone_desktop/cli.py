@@ -59,9 +59,22 @@ def _add_connection_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _RefuseSecretOnCommandLine(argparse.Action):
+    """A secret in argv shows in `ps` and shell history: refuse it, without echoing it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+        parser.error(
+            "the client secret is never taken from the command line (ps and shell history "
+            "would show it); set CXONE_CLIENT_SECRET, pass --secret-file FILE, or type it "
+            "at the prompt"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # allow_abbrev=False: `--secret X` must not be taken for `--secret-file X` and echoed.
     parser = argparse.ArgumentParser(
         prog="cxone-desktop",
+        allow_abbrev=False,
         description="Listen to a live NICE CXone call, watch its state and network health, "
         "and record it. Without a subcommand, opens the desktop app.",
     )
@@ -74,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui = sub.add_parser("gui", allow_abbrev=False, help="open the desktop app (the default)")
     _add_connection_args(gui)
     gui.add_argument(
         "--demo",
@@ -91,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--quit-after", type=float, default=None, metavar="S", help=argparse.SUPPRESS
     )  # for tests and demos: close after S seconds
 
-    rec = sub.add_parser("record", help="record a call headless into a session folder")
+    rec = sub.add_parser(
+        "record", allow_abbrev=False, help="record a call headless into a session folder"
+    )
     _add_connection_args(rec)
     rec.add_argument("--out", required=True, help="folder to create the session folder in")
     rec.add_argument(
@@ -113,8 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--secret-file",
         help="read the client secret from this file (else env CXONE_CLIENT_SECRET, else a prompt)",
     )
+    rec.add_argument(
+        "--secret", "--client-secret", action=_RefuseSecretOnCommandLine, help=argparse.SUPPRESS
+    )
 
-    sim = sub.add_parser("simulate", help="run the CXone simulator")
+    sim = sub.add_parser("simulate", allow_abbrev=False, help="run the CXone simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=0, help="0 picks a free port")
     sim.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS/WSS with")
@@ -171,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--hold-for", type=float, default=3.0, metavar="S")
     sim.add_argument("--seed", type=int, default=None, help="random seed for impairments")
 
-    rep = sub.add_parser("repair", help="fix the WAV headers of an interrupted session folder")
+    rep = sub.add_parser(
+        "repair", allow_abbrev=False, help="fix the WAV headers of an interrupted session folder"
+    )
     rep.add_argument("folder", nargs="+")
     return parser
 

@@ -71,6 +71,8 @@ class TlsSettings:
     def __post_init__(self) -> None:
         if self.ca_file is not None and not os.path.isfile(self.ca_file):
             raise InputError("ca_file", "the CA file does not exist or is not a file.")
+        if self.ca_file is not None:
+            self._verifying_context()  # a file that is not PEM fails here, at the form or CLI
 
     def ssl_context(self) -> ssl.SSLContext | bool:
         """A verifying context (system CAs plus `ca_file`), or False when verification is off.
@@ -86,6 +88,9 @@ class TlsSettings:
                     "and the call audio and token can be intercepted."
                 )
             return False
+        return self._verifying_context()
+
+    def _verifying_context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context()
         if self.ca_file is not None:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,9 @@ class SessionConfig:
                 "poll_interval",
                 f"must be between {POLL_INTERVAL_MIN_S:g} and {POLL_INTERVAL_MAX_S:g} seconds",
             )
-        if self.duration_s is not None and self.duration_s <= 0:
+        if self.duration_s is not None and not (
+            math.isfinite(self.duration_s) and self.duration_s > 0
+        ):
             raise InputError("duration", "must be a positive number of seconds")
 
     @property

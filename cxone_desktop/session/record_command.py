@@ -72,8 +72,9 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
             ),
             gate_mode=args.gate_mode or dsp_defaults.gate_mode,
         )
-    except ValueError as exc:
-        raise InputError("gain", str(exc)) from None
+    except ValueError as exc:  # DspSettings names the field first: "noise_threshold must …"
+        field, _, problem = str(exc).partition(" ")
+        raise InputError(field, problem) from None
     return SessionConfig(
         endpoints=endpoints,
         call_id=call_id,
@@ -96,11 +97,19 @@ class _ProgressPrinter:
         print(f"[state] {t.state.value}" + (f" — {t.reason}" if t.reason else ""), file=sys.stderr)
 
     def on_error(self, err: CXoneError) -> None:
-        remedy = f" {err.remedy}" if err.remedy else ""
+        remedy = f" {err.remedy}" if err.remedy and err.remedy not in err.message else ""
         print(f"[error] {err.message}{remedy}", file=sys.stderr)
 
     def on_event(self, event: dict[str, Any]) -> None:
-        if event["kind"] in ("retry", "reconnect_wait", "closed", "call_state", "partial_frame"):
+        if event["kind"] in (
+            "retry",
+            "reconnect_wait",
+            "closed",
+            "call_state",
+            "partial_frame",
+            "control",
+            "control_unparsable",
+        ):
             detail = {k: v for k, v in event.items() if k != "kind"}
             print(f"[{event['kind']}] {json.dumps(detail)}", file=sys.stderr)
 
@@ -118,11 +127,22 @@ def run_record(args: argparse.Namespace) -> int:
     try:
         secret = read_secret(args.secret_file, interactive=sys.stdin.isatty())
         config = config_from_args(args, secret)
+        ensure_writable(config.recordings_dir)
     except InputError as exc:
         print(f"cxone-desktop record: {exc.message}", file=sys.stderr)
         return EXIT_INPUT
     repair_interrupted(config.recordings_dir)
     return asyncio.run(_record(config))
+
+
+def ensure_writable(out_dir: Path) -> None:
+    """`record` exists to write a session folder: an unusable --out is bad input, found first."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("out", f"cannot create {out_dir}: {exc.strerror or exc}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise InputError("out", f"cannot write to {out_dir}; choose a folder you may write to")
 
 
 def repair_interrupted(out_dir: Path) -> None:
@@ -147,8 +167,10 @@ async def _record(config: SessionConfig) -> int:
         loop.add_signal_handler(sig, on_signal)
     result = await session.run()
     print(json.dumps(result.snapshot.as_seed_dict() | {"outcome": result.outcome}))
-    if result.folder is not None:
-        print(result.folder)
+    if result.folder is None:
+        print("cxone-desktop record: no session folder could be written in --out", file=sys.stderr)
+        return EXIT_INPUT
+    print(result.folder)
     return _exit_code(result, interrupted)
 
 

@@ -47,12 +47,19 @@ SUMMARY_JSON = "summary.json"
 MARKER = ".recording"
 
 _FOLDER_STAMP = "%Y%m%dT%H%M%SZ"
+_LEADING_COLUMNS = ("wall_time", "elapsed_s", "state")
 _SECRET_KEY = re.compile(
     r"token|secret|password|passwd|passphrase|authori[sz]ation|api[_-]?key|credential|cookie",
     re.IGNORECASE,
 )
 _SECRET_IN_TEXT = re.compile(r"((?:access_token|client_secret|password)=)[^&\s\"']+", re.IGNORECASE)
 REDACTED = "***"
+#: Keys that look secret by name but name a setting, not a credential.
+_PUBLIC_KEYS = frozenset({"token_in"})
+
+
+def _is_secret_key(key: str) -> bool:
+    return key not in _PUBLIC_KEYS and _SECRET_KEY.search(key) is not None
 
 
 def redact(value: Any) -> Any:
@@ -64,9 +71,7 @@ def redact(value: Any) -> Any:
     (`redact_text`: token-ish query values, `Bearer …` and `Basic …` credentials).
     """
     if isinstance(value, Mapping):
-        return {
-            str(k): REDACTED if _SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()
-        }
+        return {str(k): REDACTED if _is_secret_key(str(k)) else redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, str):
@@ -304,10 +309,10 @@ class SessionRecorder:
         if self.finalized or METRICS_CSV in self._failed_files:
             return
         try:
-            if self._columns is None:
-                self._columns = [str(k) for k in row]
+            if self._columns is None:  # the fixed leading columns are not repeated
+                self._columns = [str(k) for k in row if k not in _LEADING_COLUMNS]
             if self._metrics.lines == 0:
-                header = ["wall_time", "elapsed_s", "state", *self._columns]
+                header = [*_LEADING_COLUMNS, *self._columns]
                 self._metrics.write_line(self._csv_line(header))
             cells = [
                 iso_utc(self._wall_now()),

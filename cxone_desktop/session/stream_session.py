@@ -16,7 +16,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -32,12 +32,14 @@ from cxone_desktop.core.reassembler import FrameReassembler
 from cxone_desktop.core.ring_buffer import RingBuffer
 from cxone_desktop.core.state_machine import CallState, CallStateMachine, Transition
 from cxone_desktop.cxone.call_state import CallInfo, CallStatePoller
+from cxone_desktop.cxone.settings import RetryPolicy
 from cxone_desktop.cxone.token_provider import TokenProvider
 from cxone_desktop.cxone.voice_stream import ControlMessage, StreamEnd, VoiceStream
 from cxone_desktop.errors import (
     AuthError,
     CXoneError,
     HandshakeRejected,
+    RateLimited,
     RecordingError,
     RetriesExhausted,
     StreamClosedAbnormally,
@@ -48,6 +50,8 @@ from cxone_desktop.session.recorder import SessionRecorder
 log = logging.getLogger(__name__)
 
 PLAYOUT_TICK_S = 0.01
+#: Wait at least this long before polling the call state again after it failed.
+CALL_STATE_RETRY_S = 5.0
 WAVE_SECONDS = 5.0
 Outcome = Literal["ended", "stopped", "auth_failed", "stream_failed"]
 
@@ -111,6 +115,8 @@ class StreamSession:
         self._stream: VoiceStream | None = None
         self._stop_event = asyncio.Event()
         self._call_ended = False
+        self._on_hold = False  # the server said call.hold since the last connect
+        self._stop_reason = "stopped by the user"
         self._started_s: float | None = None
         self._reconnects = 0
         self._errors: list[str] = []
@@ -203,8 +209,8 @@ class StreamSession:
         cfg = self.config
         outcome: Outcome = "ended"
         error: CXoneError | None = None
+        self._open_recorder()  # first, so events.jsonl holds every transition
         self.state_machine.transition(CallState.CONNECTING, f"call {cfg.call_id}")
-        self._open_recorder()
         tokens = TokenProvider(
             cfg.endpoints, cfg.credentials, auth=cfg.auth, tls=cfg.tls, retry=cfg.retry
         )
@@ -230,6 +236,12 @@ class StreamSession:
             outcome = await self._stream_until_done(stream, tokens, poller)
         except _Stopped:
             outcome = "stopped"
+        except asyncio.CancelledError:
+            outcome = "stopped"  # finalize below, then let the cancellation through
+            raise
+        except RateLimited as exc:
+            outcome, error = "stream_failed", exc  # retries spent: not a credentials problem
+            self._error(exc)
         except AuthError as exc:
             outcome, error = "auth_failed", exc
             self._error(exc)
@@ -270,14 +282,23 @@ class StreamSession:
             await task
         raise _Stopped
 
-    async def _connect(self, tokens: TokenProvider) -> VoiceStream:
+    async def _connect(
+        self, tokens: TokenProvider, retry: RetryPolicy | None = None
+    ) -> VoiceStream:
+        """Open the stream; `retry` overrides the handshake's own backoff."""
         cfg = self.config
         await tokens.token()
         stream = VoiceStream(
-            cfg.endpoints, cfg.call_id, tokens, settings=cfg.stream, tls=cfg.tls, retry=cfg.retry
+            cfg.endpoints,
+            cfg.call_id,
+            tokens,
+            settings=cfg.stream,
+            tls=cfg.tls,
+            retry=retry or cfg.retry,
         )
         await stream.connect()
         self._stream = stream
+        self._on_hold = False
         self._event("connected", url_path=cfg.endpoints.stream_path)
         return stream
 
@@ -299,11 +320,12 @@ class StreamSession:
             if info is not None and info.status == "ended":
                 self._call_ended = True
                 return "ended"
-            if end.normal and info is None:
-                return "ended"
+            on_hold = self._on_hold or (info is not None and info.status == "on_hold")
+            if end.normal and not on_hold:
+                return "ended"  # 1000/1001 mean the call is over unless it went on hold
             why = (
                 "call on hold"
-                if info is not None and info.status == "on_hold"
+                if on_hold
                 else f"connection dropped ({end.code or 'no close frame'})"
             )
             if not end.normal:
@@ -352,11 +374,18 @@ class StreamSession:
 
     def _on_control(self, message: ControlMessage) -> None:
         if message.data is None:
+            log.warning(
+                "unparsable control message (%d chars): %s", len(message.text), message.error
+            )
             self._event("control_unparsable", error=message.error, length=len(message.text))
             return
         self._event("control", message=message.data)
-        if message.data.get("event") == "call.ended":
+        kind = message.data.get("event")
+        log.info("control message: %s", kind)
+        if kind == "call.ended":
             self._call_ended = True
+        elif kind == "call.hold":
+            self._on_hold = True
 
     async def _call_info(self, poller: CallStatePoller) -> CallInfo | None:
         try:
@@ -381,7 +410,8 @@ class StreamSession:
                 await asyncio.sleep(min(self.config.poll_interval_s, 1.0))
                 continue
             try:
-                return await self._connect(tokens)
+                # One handshake per attempt: this loop is the backoff (and checks the call).
+                return await self._connect(tokens, replace(retry, max_attempts=1))
             except HandshakeRejected as exc:
                 if exc.status in (401, 403):
                     info = await self._call_info(poller)
@@ -397,27 +427,40 @@ class StreamSession:
                     f"Could not reconnect to the audio stream after {attempt} attempts "
                     f"({type(last).__name__}: {last.message})"
                 )
-            delay = retry.delay(attempt, None, self._rng)
+            retry_after = last.retry_after_s if isinstance(last, RateLimited) else None
+            delay = retry.delay(attempt, retry_after, self._rng)
             self._event("reconnect_wait", attempt=attempt, delay_s=round(delay, 2))
             await asyncio.sleep(delay)
 
     async def _watch_call(self, poller: CallStatePoller) -> None:
+        """Poll the call state while connected; an outage is reported once, then ridden out."""
         last: str | None = None
-        try:
-            async for info in poller.watch():
-                if info.status != last:
-                    self._event("call_state", status=info.status)
-                    last = info.status
-                if info.status == "ended":
-                    self._call_ended = True
-                    await self._close_stream()
-                    return
-        except CXoneError as exc:
-            self._error(exc)  # the stream goes on without call-state updates
+        failing = False
+        while True:
+            try:
+                info = await poller.fetch()
+            except CXoneError as exc:
+                if not failing:
+                    self._error(exc)  # the stream goes on; polling resumes when it can
+                failing = True
+                await asyncio.sleep(max(poller.interval_s, CALL_STATE_RETRY_S))
+                continue
+            if failing:
+                self._event("call_state_restored")
+                failing = False
+            if info.status != last:
+                self._event("call_state", status=info.status)
+                last = info.status
+            if info.status == "ended":
+                self._call_ended = True
+                await self._close_stream()
+                return
+            await asyncio.sleep(poller.interval_s)
 
     async def _stop_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
         self._event("duration_reached", seconds=seconds)
+        self._stop_reason = f"--duration {seconds:g} s reached"
         self._stop_event.set()
         await self._close_stream()
 
@@ -494,11 +537,14 @@ class StreamSession:
         sm = self.state_machine
         reason = {
             "ended": "call ended",
-            "stopped": "stopped by the user",
+            "stopped": self._stop_reason,
             "auth_failed": "authentication failed",
             "stream_failed": "stream failed",
         }[outcome]
-        if sm.state in (CallState.STREAMING, CallState.RECONNECTING):
+        # Closing a live stream passes DISCONNECTING; a spent or ended reconnect has none to close.
+        if sm.state is CallState.STREAMING or (
+            sm.state is CallState.RECONNECTING and outcome == "stopped"
+        ):
             sm.transition(CallState.DISCONNECTING, reason)
         if sm.state is not CallState.TERMINATED:
             sm.transition(CallState.TERMINATED, reason)

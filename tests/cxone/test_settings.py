@@ -107,8 +107,9 @@ def test_missing_or_bad_ca_file_is_an_input_error(tmp_path: Path) -> None:
     assert ei.value.field == "ca_file"
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate")
-    with pytest.raises(InputError):
-        TlsSettings(ca_file=str(junk)).ssl_context()
+    with pytest.raises(InputError) as ei:
+        TlsSettings(ca_file=str(junk))  # refused where it is typed, not at connect time
+    assert ei.value.field == "ca_file"
 
 
 def test_verify_off_warns_once(

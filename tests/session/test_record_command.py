@@ -92,6 +92,7 @@ def test_wrong_secret_exits_3_in_seconds_saying_the_credentials_were_rejected(si
     assert proc.returncode == 3
     assert time.monotonic() - started < 10
     assert "rejected" in err and "401" in err
+    assert err.count("Check the client ID and secret") == 1  # the remedy is said once
     assert "not-the-secret" not in out + err
 
 
@@ -118,7 +119,8 @@ def test_bad_input_exits_2_naming_the_field(tmp_path):
     assert "tenant" in proc.stderr
 
 
-def test_secret_is_never_taken_from_argv(tmp_path):
+@pytest.mark.parametrize("flag", ["--client-secret", "--secret", "--secret-fil"])
+def test_secret_is_never_taken_from_argv_nor_echoed(tmp_path, flag):
     proc = subprocess.run(
         [
             *PY,
@@ -131,14 +133,57 @@ def test_secret_is_never_taken_from_argv(tmp_path):
             "c",
             "--out",
             str(tmp_path),
-            "--client-secret",
-            "s",
+            flag,
+            "hunter2-secret",
         ],
         capture_output=True,
         text=True,
         timeout=30,
     )
-    assert proc.returncode == 2 and "unrecognized arguments" in proc.stderr
+    assert proc.returncode == 2
+    if flag != "--secret-fil":  # a typo is the user's own text; no abbreviation matches it
+        assert "never taken from the command line" in proc.stderr
+        assert "hunter2-secret" not in proc.stdout + proc.stderr
+    else:
+        assert "unrecognized arguments" in proc.stderr and "cannot read" not in proc.stderr
+
+
+def _record_input_error(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PY, "record", "--base-url", "http://127.0.0.1:9", "--client-id", "x", "--call-id", "c",
+         *extra],
+        env={**os.environ, "CXONE_CLIENT_SECRET": "s"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        (["--duration", "nan"], "duration:"),
+        (["--duration", "0"], "duration:"),
+        (["--noise-threshold", "-5"], "noise_threshold:"),
+        (["--gain", "1000"], "gain:"),
+        (["--ca-file", "{junk}"], "ca_file:"),
+        (["--out", "{file}/sub"], "out:"),
+    ],
+)
+def test_each_bad_value_exits_2_before_any_network_call_naming_its_field(tmp_path, extra, field):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    extra = [e.format(junk=junk, file=a_file) for e in extra]
+    if "--out" not in extra:
+        extra += ["--out", str(tmp_path / "out")]
+    proc = _record_input_error(tmp_path, *extra)
+    assert proc.returncode == 2, proc.stderr
+    assert f"cxone-desktop record: {field}" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 @pytest.mark.parametrize("simulator", [["--loop"]], indirect=True)

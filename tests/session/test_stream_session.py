@@ -232,3 +232,52 @@ async def test_mulaw_stream_is_decoded_into_raw_wav(start_simulator, tmp_path):
     played = np.frombuffer(wav_bytes(result.folder / "processed.wav"), np.int16)
     # Bursty 1–1000-byte messages may cost a few concealed frames at the start, no more.
     assert abs(len(played) - len(sent)) <= 5 * 160
+
+
+async def test_token_endpoint_throttling_past_the_retries_is_a_stream_failure_not_bad_credentials(
+    start_simulator, tmp_path
+):
+    from cxone_desktop.cxone.settings import RetryPolicy
+    from cxone_desktop.errors import RateLimited
+
+    async with start_simulator(rate_limit=100) as sim:
+        retry = RetryPolicy(max_attempts=2, base_delay_s=0.05, max_delay_s=0.3, max_total_s=10)
+        result = await StreamSession(session_config(sim, tmp_path, retry=retry)).run()
+    assert result.outcome == "stream_failed"  # `record` exits 4, not 3 ("authentication failed")
+    assert isinstance(result.error, RateLimited)
+
+
+async def test_cancelling_the_session_task_finalizes_it_as_stopped(start_simulator, tmp_path):
+    import asyncio
+
+    async with start_simulator(loop=True) as sim:
+        session = StreamSession(session_config(sim, tmp_path))
+        task = asyncio.create_task(session.run())
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if session.state_machine.state is CallState.STREAMING:
+                break
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    summary = json.loads((session.folder / "summary.json").read_text())
+    assert summary["outcome"] == "stopped"
+    assert states(session)[-1] is CallState.TERMINATED
+    assert not (session.folder / ".recording").exists()
+
+
+async def test_session_files_hold_every_transition_and_plain_settings(start_simulator, tmp_path):
+    async with start_simulator() as sim:
+        result = await StreamSession(session_config(sim, tmp_path, duration_s=1.3)).run()
+    folder = result.folder
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+    seen = [e["state"] for e in events if e["kind"] == "state"]
+    summary = json.loads((folder / "summary.json").read_text())
+    history = [h["state"] for h in summary["state_history"] if h["previous"] is not None]
+    assert seen == history  # every transition, CONNECTING included
+    assert seen[0] == "CONNECTING" and seen[-1] == "TERMINATED"
+    assert events[-1]["reason"].startswith("--duration 1.3 s")  # not "stopped by the user"
+    header = (folder / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert len(header) == len(set(header)) and header[:3] == ["wall_time", "elapsed_s", "state"]
+    assert summary["settings"]["token_in"] == "query"  # a setting's name, not a secret

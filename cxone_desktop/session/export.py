@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cxone_desktop import errors
 from cxone_desktop.session.recorder import (
@@ -19,7 +21,9 @@ from cxone_desktop.session.recorder import (
     PROCESSED_WAV,
     RAW_WAV,
     SUMMARY_JSON,
+    dumps,
     open_private,
+    write_private_file,
 )
 from cxone_desktop.session.repair import trim_partial_line
 from cxone_desktop.session.wav_writer import WavFormatError, describe_os_error, fix_wav_sizes
@@ -34,11 +38,14 @@ def export_session(
     raw: bool = True,
     processed: bool = True,
     metrics: bool = True,
+    live_summary: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Copy the chosen files of session `folder` into `dest` (created 0700 if missing).
 
-    `metrics` covers metrics.csv, events.jsonl and summary.json (absent while recording).
-    Files keep their names; an existing copy is replaced. Returns the paths written.
+    `metrics` covers metrics.csv, events.jsonl and summary.json; a running session has
+    no summary.json yet, so the caller passes `live_summary` (its figures so far) to be
+    written in its place. Files keep their names; an existing copy is replaced. Returns
+    the paths written.
     Raises `errors.RecordingError` naming the file and the OS reason if a copy fails.
     """
     folder, dest = Path(folder), Path(dest)
@@ -73,6 +80,13 @@ def export_session(
             ) from exc
         except WavFormatError as exc:
             raise errors.RecordingError(f"Cannot export {src}: {exc}") from exc
+        written.append(target)
+    if metrics and live_summary is not None and not (folder / SUMMARY_JSON).exists():
+        target = dest / SUMMARY_JSON
+        try:
+            write_private_file(target, dumps(dict(live_summary), indent=2) + "\n")
+        except OSError as exc:
+            raise errors.RecordingError(f"Cannot write {target}: {describe_os_error(exc)}") from exc
         written.append(target)
     return written
 

@@ -10,10 +10,13 @@ trims a half-written last line from metrics.csv and events.jsonl, writes summary
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import json
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,6 +262,7 @@ def _summary(folder: Path, marker: dict[str, Any] | None, report: RepairReport) 
                 files[name]["duration_s"] = report.wavs[name]["duration_s"]
                 files[name]["format"] = report.wavs[name]["format"]
     doc = {
+        **_recovered_figures(folder),
         "finished_cleanly": False,
         "repaired_utc": iso_utc(datetime.now(UTC)),
         "started_utc": (marker or {}).get("started_utc"),
@@ -269,3 +273,64 @@ def _summary(folder: Path, marker: dict[str, Any] | None, report: RepairReport) 
         "repair_problems": report.problems,
     }
     return dumps(doc, indent=2)
+
+
+def _recovered_figures(folder: Path) -> dict[str, Any]:
+    """What metrics.csv and events.jsonl still tell of a call cut short.
+
+    The seed's keys come from the last whole metrics row (at most a second old);
+    settings, state history and errors from the events. Unreadable parts are skipped.
+    """
+    doc: dict[str, Any] = {}
+    row = _last_metrics_row(folder / METRICS_CSV)
+    if row is not None:
+        for key, column, kind in _SEED_FROM_CSV:
+            with contextlib.suppress(KeyError, ValueError):
+                doc[key] = kind(float(row[column]))
+    history: list[dict[str, Any]] = []
+    errors: list[str] = []
+    with contextlib.suppress(OSError), (folder / EVENTS_JSONL).open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a line cut by the crash
+            kind = event.get("kind") if isinstance(event, dict) else None
+            if kind == "session_started" and isinstance(event.get("settings"), dict):
+                doc["settings"] = event["settings"]
+            elif kind == "state":
+                history.append(
+                    {k: event.get(k) for k in ("state", "previous", "reason")}
+                    | {"wall_time": event.get("t")}
+                )
+            elif kind == "error":
+                errors.append(f"{event.get('type')}: {event.get('message')}")
+    if history:
+        doc["state_history"] = history
+    if errors:
+        doc["errors"] = errors
+    if doc:
+        doc["outcome"] = "interrupted"
+    return doc
+
+
+#: summary.json key, metrics.csv column, type.
+_SEED_FROM_CSV: tuple[tuple[str, str, Callable[[float], Any]], ...] = (
+    ("total_packets", "total_packets", int),
+    ("dropped_packets", "lost_frames", int),
+    ("total_bytes", "total_bytes", int),
+    ("avg_latency_ms", "avg_latency_ms", float),
+    ("effective_bitrate", "effective_bitrate", float),
+    ("duration_s", "elapsed_s", float),
+)
+
+
+def _last_metrics_row(path: Path) -> dict[str, str] | None:
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            last = None
+            for row in csv.DictReader(f):
+                last = row
+            return last
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return None

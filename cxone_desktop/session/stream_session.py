@@ -511,6 +511,7 @@ class StreamSession:
             self._recorder.write_metrics(
                 snap.as_dict(), state=self.state_machine.state.value, elapsed_s=snap.elapsed_s
             )
+            self._recorder.flush()  # headers current each second, on hold and reconnect too
         self._notify("on_metrics", snap)
 
     # ---- recording -------------------------------------------------------------------------
@@ -549,23 +550,32 @@ class StreamSession:
         if sm.state is not CallState.TERMINATED:
             sm.transition(CallState.TERMINATED, reason)
 
+    def checkpoint(self) -> dict[str, Any]:
+        """Push the recording to disk now; the summary as it stands, for a live export."""
+        if self._recorder is not None:
+            self._recorder.flush()
+        now = self._clock()
+        return self._summary(now, self.metrics.snapshot(now), "in_progress")
+
+    def _summary(self, now: float, snap: MetricsSnapshot, outcome: str) -> dict[str, Any]:
+        return {
+            **snap.as_seed_dict(),
+            "metrics": snap.as_dict(),
+            "outcome": outcome,
+            "duration_s": (now - self._started_s) if self._started_s is not None else 0.0,
+            "settings": self.config.public_settings(),
+            "state_history": [_transition_record(t) for t in self.state_machine.history],
+            "errors": list(self._errors),
+            "reconnects": self._reconnects,
+            "app_version": __version__,
+        }
+
     def _finalize(self, outcome: Outcome, error: CXoneError | None) -> SessionResult:
         now = self._clock()
         self.metrics.reanchor()
         snap = self.metrics.snapshot(now)
         if self._recorder is not None:
-            history = [_transition_record(t) for t in self.state_machine.history]
-            summary = {
-                **snap.as_seed_dict(),
-                "metrics": snap.as_dict(),
-                "outcome": outcome,
-                "duration_s": (now - self._started_s) if self._started_s is not None else 0.0,
-                "settings": self.config.public_settings(),
-                "state_history": history,
-                "errors": list(self._errors),
-                "reconnects": self._reconnects,
-                "app_version": __version__,
-            }
+            summary = self._summary(now, snap, outcome)
             try:
                 self._recorder.finalize(summary)
             except RecordingError as exc:

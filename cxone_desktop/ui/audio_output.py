@@ -154,8 +154,9 @@ class QtPlayoutSink(QObject):
                 "Streaming and recording carry on; pick another output."
             )
             return
+        # Failure is checked on each pump, not through `stateChanged`: PySide6 6.11 cannot
+        # convert its QtAudio.State argument and raises TypeError in the slot call.
         self._sink, self._io = sink, io
-        sink.stateChanged.connect(self._on_sink_state)
         self._apply_volume()
         self._pump()
         self._set_status(f"Playing on: {device.description()}")
@@ -168,6 +169,8 @@ class QtPlayoutSink(QObject):
     # ---- internals -------------------------------------------------------------------------
     def _pump(self) -> None:
         if self._sink is None or self._io is None:
+            return
+        if self._sink_failed():
             return
         free = self._sink.bytesFree()
         free -= free % 2
@@ -193,14 +196,17 @@ class QtPlayoutSink(QObject):
         self._sink = None
         self._io = None
 
-    def _on_sink_state(self, state: QtAudio.State) -> None:
+    def _sink_failed(self) -> bool:
+        """True (and the default output reopened) when the device died under the sink."""
         sink = self._sink
-        if sink is None or state != QtAudio.State.StoppedState:
-            return
-        if sink.error() in (QtAudio.Error.OpenError, QtAudio.Error.FatalError):
-            # The device vanished under us (unplugged, sound server restarted).
-            log.warning("audio output %s failed: %s", self._device.description(), sink.error())
-            self.set_device(None)
+        if sink is None or sink.state() != QtAudio.State.StoppedState:
+            return False
+        if sink.error() not in (QtAudio.Error.OpenError, QtAudio.Error.FatalError):
+            return False
+        # The device vanished under us (unplugged, sound server restarted).
+        log.warning("audio output %s failed: %s", self._device.description(), sink.error())
+        self.set_device(None)
+        return True
 
     def _on_outputs_changed(self) -> None:
         ids = {bytes(d.id().data()) for d in QMediaDevices.audioOutputs()}

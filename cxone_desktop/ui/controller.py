@@ -77,6 +77,13 @@ class SessionController(QObject):
         """The current or last session folder, once the recorder created it."""
         return getattr(self._session, "folder", None) if self._session is not None else None
 
+    def checkpoint(self) -> dict[str, Any] | None:
+        """While a call runs: its files pushed to disk and its summary so far, for an export."""
+        if self._session is None or not self.running:
+            return None
+        summary: dict[str, Any] = self._session.checkpoint()
+        return summary
+
     # ---- actions ---------------------------------------------------------------------------
     def start(self, config: SessionConfig) -> None:
         """Start a session for `config` as a task on the running loop."""

@@ -36,10 +36,12 @@ class ErrorBanner(QFrame):
         row.addLayout(text, 1)
         row.addWidget(dismiss)
         self.severity = ""
+        self.transient = False
         self.hide()
 
     def show_notice(self, notice: Notice) -> None:
         self.severity = notice.severity
+        self.transient = notice.transient
         self.setStyleSheet(f"#error_banner{{{_STYLES.get(notice.severity, _STYLES['error'])}}}")
         self.title_label.setText(notice.title)
         self.remedy_label.setText(notice.remedy)
@@ -48,6 +50,7 @@ class ErrorBanner(QFrame):
 
     def clear(self) -> None:
         self.severity = ""
+        self.transient = False
         self.title_label.clear()
         self.remedy_label.clear()
         self.hide()

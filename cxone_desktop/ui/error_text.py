@@ -36,6 +36,9 @@ class Notice:
     title: str
     remedy: str
     severity: str = "error"  # "error" | "warning" | "info"
+    #: A passing trouble the app is working around (a retry, a reconnect): streaming
+    #: again clears it. Anything else stays until the user dismisses it.
+    transient: bool = False
 
 
 def describe_error(err: CXoneError) -> Notice:
@@ -53,7 +56,9 @@ def describe_error(err: CXoneError) -> Notice:
             if err.retry_after_s is not None
             else "retrying shortly"
         )
-        return Notice(f"Too many requests (429): backing off, {wait}.", err.remedy, "warning")
+        return Notice(
+            f"Too many requests (429): backing off, {wait}.", err.remedy, "warning", transient=True
+        )
     if isinstance(err, HandshakeRejected):
         if err.status in (401, 403):
             return Notice(f"The audio stream refused the token ({err.status}).", SCOPE_ADVICE)
@@ -64,13 +69,15 @@ def describe_error(err: CXoneError) -> Notice:
             f"Connection dropped ({code}): reconnecting while the call is active.",
             "Nothing to do unless it keeps happening; if the call has ended the session stops.",
             "warning",
+            transient=True,
         )
     if isinstance(err, RetriesExhausted):
         return Notice("Could not reconnect to the audio stream.", err.remedy)
     if isinstance(err, AudioOutputError):
         return Notice("No audio output device.", err.remedy, "warning")
     if isinstance(err, RecordingError):
-        return Notice("The recording cannot be written.", err.remedy, "warning")
+        # The message names the file and the OS's reason (disk full, permission): keep it.
+        return Notice(f"The recording cannot be written: {err.message}", err.remedy, "warning")
     if isinstance(err, ServiceUnavailable):
         return Notice("CXone is not reachable.", err.remedy)
     if isinstance(err, TokenResponseInvalid):
@@ -90,17 +97,20 @@ def describe_progress(event: dict[str, Any]) -> Notice | None:
                 f"Too many requests (429): backing off, retrying in {wait}.",
                 "Nothing to do; the server is throttling and the app waits as it asks.",
                 "warning",
+                transient=True,
             )
         return Notice(
             f"The request failed ({error}); retrying in {wait}.",
             "Nothing to do unless it keeps failing; check the network or the CXone status.",
             "warning",
+            transient=True,
         )
     if kind == "reconnect_wait":
         return Notice(
             f"Reconnecting: attempt {event.get('attempt')} failed, next try in {wait}.",
             "The call is still up; the app keeps trying while it lasts.",
             "warning",
+            transient=True,
         )
     return None
 

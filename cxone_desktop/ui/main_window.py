@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
     # ---- controller signals ----------------------------------------------------------------
     def _on_state(self, t: Transition) -> None:
         self.state_panel.show_transition(t)
-        if t.state is CallState.STREAMING and self.banner.severity == "warning":
+        if t.state is CallState.STREAMING and self.banner.transient:
             self.banner.clear()  # the retry or reconnect it warned about worked
         self.setWindowTitle(f"{WINDOW_TITLE} — {t.state.name.title()}")
 
@@ -329,7 +329,8 @@ class MainWindow(QMainWindow):
         if line is not None:
             self.state_panel.add_note(*line)
         progress = describe_progress(event)
-        if progress is not None and self.banner.severity != "error":
+        # Retry progress never hides a lasting notice (an error, a recording problem).
+        if progress is not None and (not self.banner.severity or self.banner.transient):
             self.banner.show_notice(progress)
         if event.get("kind") == "session_started":
             self._show_folder()
@@ -347,7 +348,7 @@ class MainWindow(QMainWindow):
         self._show_folder()
 
     def _on_finished(self, result: Any) -> None:
-        if getattr(result, "outcome", None) == "ended" and self.banner.severity == "warning":
+        if getattr(result, "outcome", None) == "ended" and self.banner.transient:
             self.banner.show_notice(
                 Notice(
                     "The call has ended.",
@@ -387,8 +388,17 @@ class MainWindow(QMainWindow):
         dest = self.ask_export_folder(title)
         if dest is None:
             return []
+        # One subfolder per session: exporting another call to the same place replaces nothing.
+        dest = dest / folder.name
         try:
-            written = export_session(folder, dest, raw=raw, processed=processed, metrics=metrics)
+            written = export_session(
+                folder,
+                dest,
+                raw=raw,
+                processed=processed,
+                metrics=metrics,
+                live_summary=self.controller.checkpoint(),
+            )
         except RecordingError as exc:
             self.banner.show_notice(describe_error(exc))
             return []

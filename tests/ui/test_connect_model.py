@@ -32,6 +32,7 @@ def test_tenant_and_base_url_share_one_field() -> None:
         ({"client_secret": ""}, "client_secret"),
         ({"call_id": "a b/c"}, "call_id"),
         ({"ca_file": "/no/such/file.pem"}, "ca_file"),
+        ({"ca_file": "/etc/hostname"}, "ca_file"),  # exists, but holds no PEM certificate
         ({"poll_interval_s": 0.05}, "poll_interval"),
     ],
 )
@@ -42,8 +43,9 @@ def test_each_bad_field_gets_its_own_message(change: dict, field: str) -> None:
 
 
 def test_session_config_carries_every_advanced_option(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("x")
+    from cxone_desktop.simulator.tls import make_throwaway_certificate
+
+    ca = make_throwaway_certificate(["cxone.test"], tmp_path).ca_path
     values = ConnectValues(
         **{
             **GOOD.__dict__,

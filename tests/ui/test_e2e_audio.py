@@ -134,6 +134,8 @@ def test_demo_call_is_heard_on_the_sound_card(null_sink: dict[str, str], tmp_pat
             parec.wait(5)
     assert app.returncode == 0, app.stderr[-2000:]
     assert "Null Output" not in app.stderr  # no "cannot open the audio output"
+    # No slot failed along the way (PySide6 prints those errors and carries on).
+    assert "Error" not in app.stderr and "Traceback" not in app.stderr, app.stderr[-2000:]
 
     heard = np.fromfile(capture, dtype="<i2").astype(np.float64)
     with wave.open(str(resource_path("demo-call.wav"))) as w:

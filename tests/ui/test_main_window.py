@@ -140,9 +140,9 @@ async def test_export_recording_and_metrics(make_window, tmp_path: Path) -> None
     window.connect_call()
     await until(lambda: window.state_panel.current_state is CallState.TERMINATED)
     await until(lambda: window.export_recording_action.isEnabled())
-    dest = tmp_path / "out"
-    window.ask_export_folder = lambda title: dest
+    window.ask_export_folder = lambda title: tmp_path / "out"
     written = window._export(raw=True, processed=True, metrics=False, title="x")
+    dest = tmp_path / "out" / window.controller.folder.name  # one subfolder per session
     assert sorted(p.name for p in written) == ["processed.wav", "raw.wav"]
     with wave.open(str(dest / "processed.wav")) as w:
         assert w.getframerate() == 8000 and w.getnframes() >= 160
@@ -201,8 +201,9 @@ async def test_raw_or_processed_only_exports(make_window, tmp_path: Path) -> Non
     window.export_raw_action.trigger()
     window.ask_export_folder = lambda title: played_dest
     window.export_processed_action.trigger()
-    assert sorted(p.name for p in raw_dest.iterdir()) == ["raw.wav"]
-    assert sorted(p.name for p in played_dest.iterdir()) == ["processed.wav"]
+    name = window.controller.folder.name
+    assert sorted(p.name for p in (raw_dest / name).iterdir()) == ["raw.wav"]
+    assert sorted(p.name for p in (played_dest / name).iterdir()) == ["processed.wav"]
 
 
 async def test_recordings_folder_is_remembered_and_used_for_the_next_call(

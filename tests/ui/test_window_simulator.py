@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -78,10 +79,10 @@ async def test_stream_adjust_export_and_disconnect(
     window.disconnect_call()
     await until(lambda: window.state_panel.current_state is CallState.TERMINATED)
     await until(lambda: not window.controller.running)
-    dest = tmp_path / "export"
-    window.ask_export_folder = lambda title: dest
+    window.ask_export_folder = lambda title: tmp_path / "export"
     window.export_recording_action.trigger()
     window.export_metrics_action.trigger()
+    dest = tmp_path / "export" / window.controller.folder.name
     assert {p.name for p in dest.iterdir()} >= {
         "raw.wav",
         "processed.wav",
@@ -92,6 +93,31 @@ async def test_stream_adjust_export_and_disconnect(
     summary = json.loads((dest / "summary.json").read_text())
     assert summary["outcome"] == "stopped"
     assert simulator.config.client_secret not in (dest / "summary.json").read_text()
+
+
+async def test_export_during_the_call_holds_everything_up_to_now(
+    window: MainWindow, simulator: CXoneSimulator, tmp_path: Path
+) -> None:
+    window.fill(values_for(simulator))
+    assert window.connect_call()
+    await until(lambda: window.state_panel.current_state is CallState.STREAMING)
+    session = window.controller.session
+    await until(lambda: session.metrics.total_bytes >= 8000 * 2 * 1.5)
+    window.ask_export_folder = lambda title: tmp_path / "live"
+    window.export_recording_action.trigger()
+    window.export_metrics_action.trigger()
+    received = session.metrics.total_bytes  # nothing streams between the export and here
+    dest = tmp_path / "live" / window.controller.folder.name
+    with wave.open(str(dest / "raw.wav")) as w:
+        assert w.getnframes() * 2 == received  # flushed first: not a second behind
+    summary = json.loads((dest / "summary.json").read_text())
+    assert summary["outcome"] == "in_progress" and summary["total_bytes"] == received
+    assert {"total_packets", "dropped_packets", "avg_latency_ms", "effective_bitrate"} <= set(
+        summary
+    )
+    assert not (window.controller.folder / "summary.json").exists()  # the session's own: at the end
+    window.disconnect_call()
+    await until(lambda: not window.controller.running)
 
 
 async def test_wrong_secret_shows_401_advice(window: MainWindow, simulator: CXoneSimulator) -> None:
@@ -130,7 +156,7 @@ async def test_rate_limit_is_shown_then_cleared_once_streaming(window: MainWindo
         window.connect_call()
         await until(lambda: window.state_panel.current_state is CallState.STREAMING, timeout=8)
         assert any("429" in t and "retrying in" in t for t in seen), seen
-        assert not window.banner.isVisible()
+        assert not window.banner.isVisible(), window.banner.title_label.text()
         await window.controller.stop()
     finally:
         await sim.stop()
@@ -157,3 +183,22 @@ async def test_a_dropped_connection_reconnects_and_says_so(window: MainWindow) -
         await window.controller.stop()
     finally:
         await sim.stop()
+
+
+async def test_a_recording_that_cannot_be_written_stays_on_screen_while_streaming(
+    qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: None, simulator: CXoneSimulator
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    window = MainWindow(settings=settings, out_dir=blocker / "rec")
+    qtbot.addWidget(window)
+    window.show()
+    window.fill(values_for(simulator))
+    assert window.connect_call()
+    await until(lambda: window.state_panel.current_state is CallState.STREAMING)
+    await until(lambda: window.controller.session.metrics.total_bytes > 8000)
+    # Streaming goes on, and the banner still says why nothing is recorded, with the OS reason.
+    assert window.banner.isVisible()
+    title = window.banner.title_label.text()
+    assert "recording cannot be written" in title and "Not a directory" in title, title
+    await window.controller.stop()

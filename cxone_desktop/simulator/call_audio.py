@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from cxone_desktop.core.codecs import decode
 from cxone_desktop.errors import InputError
 
 WIRE_RATE_HZ = 8000
@@ -25,6 +26,7 @@ WIRE_RATE_HZ = 8000
 _PCM = 0x0001
 _FLOAT = 0x0003
 _EXTENSIBLE = 0xFFFE
+_G711 = {0x0006: "alaw", 0x0007: "mulaw"}  # call recordings often come as G.711
 _KAISER_BETA = 8.6
 _ZERO_CROSSINGS = 12
 _CUTOFF = 0.95
@@ -39,6 +41,7 @@ class WavInfo:
     channels: int
     sample_width: int
     is_float: bool
+    g711: str | None = None  # "mulaw" / "alaw": one byte a sample, decoded by core.codecs
 
 
 def load_call_audio(path: Path) -> npt.NDArray[np.int16]:
@@ -83,8 +86,15 @@ def _parse_fmt(body: bytes, path: Path) -> WavInfo:
     tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", body)
     if tag == _EXTENSIBLE and len(body) >= 26:
         (tag,) = struct.unpack_from("<H", body, 24)  # first two bytes of the SubFormat GUID
-    if tag not in (_PCM, _FLOAT) or channels < 1 or rate < 1:
-        raise InputError("audio", f"{path}: only PCM or float WAV is supported (format {tag:#x})")
+    if channels < 1 or rate < 1:
+        raise InputError("audio", f"{path}: the fmt chunk says {channels} channels at {rate} Hz")
+    if tag in _G711:
+        return WavInfo(rate_hz=rate, channels=channels, sample_width=1, is_float=False,
+                       g711=_G711[tag])  # fmt: skip
+    if tag not in (_PCM, _FLOAT):
+        raise InputError(
+            "audio", f"{path}: only PCM, float or G.711 WAV is supported (format {tag:#x})"
+        )
     width = block_align // channels if block_align else (bits + 7) // 8
     is_float = tag == _FLOAT
     if (is_float and width not in (4, 8)) or (not is_float and width not in (1, 2, 3, 4)):
@@ -98,7 +108,9 @@ def _decode(payload: bytes, info: WavInfo) -> npt.NDArray[np.float64]:
     width = info.sample_width
     raw = np.frombuffer(payload, dtype=np.uint8)
     values: npt.NDArray[np.float64]
-    if info.is_float:
+    if info.g711 is not None:
+        values = decode(payload, "mulaw" if info.g711 == "mulaw" else "alaw") / 32768.0
+    elif info.is_float:
         values = np.frombuffer(payload, dtype="<f4" if width == 4 else "<f8").astype(np.float64)
     elif width == 1:
         values = (raw.astype(np.float64) - 128.0) / 128.0

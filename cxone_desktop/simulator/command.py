@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.simulator.config import SimulatorConfig
@@ -31,7 +32,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         from cxone_desktop.simulator.server import CXoneSimulator
 
         simulator = CXoneSimulator(config)
-        return asyncio.run(_serve(simulator, ca_path))
+        public_host = certificate_host(Path(args.tls_cert)) if args.tls_cert else None
+        return asyncio.run(_serve(simulator, ca_path, public_host))
     except CXoneError as exc:
         print(f"cxone-desktop simulate: {exc.message}", file=sys.stderr)
         return 2
@@ -62,7 +64,22 @@ def _tls_from_args(
     return None, None, None
 
 
-async def _serve(simulator: CXoneSimulator, ca_path: Path | None) -> int:
+def certificate_host(cert_path: Path) -> str | None:
+    """The first DNS name a given certificate is for (not localhost): clients must use it."""
+    from cryptography import x509
+
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return None
+    hosts = [n for n in names.get_values_for_type(x509.DNSName) if n != "localhost"]
+    return hosts[0] if hosts and "*" not in hosts[0] else None
+
+
+async def _serve(
+    simulator: CXoneSimulator, ca_path: Path | None, public_host: str | None = None
+) -> int:
     config = simulator.config
     try:
         await simulator.start()
@@ -73,7 +90,10 @@ async def _serve(simulator: CXoneSimulator, ca_path: Path | None) -> int:
             file=sys.stderr,
         )
         return 1
-    print(banner(simulator.base_url, config, ca_path), flush=True)
+    base_url = simulator.base_url
+    if public_host is not None:  # a certificate for a real name: 127.0.0.1 would not verify
+        base_url = base_url.replace(urlsplit(base_url).hostname or "", public_host, 1)
+    print(banner(base_url, config, ca_path, public_host), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -88,7 +108,9 @@ async def _serve(simulator: CXoneSimulator, ca_path: Path | None) -> int:
     return 0
 
 
-def banner(base_url: str, config: SimulatorConfig, ca_path: Path | None) -> str:
+def banner(
+    base_url: str, config: SimulatorConfig, ca_path: Path | None, public_host: str | None = None
+) -> str:
     """What `simulate` prints on start: where it is, how to log in, and a command to try."""
     default_secret = SimulatorConfig().client_secret
     secret = (
@@ -99,20 +121,28 @@ def banner(base_url: str, config: SimulatorConfig, ca_path: Path | None) -> str:
     audio = str(config.audio_path) if config.audio_path else "bundled demo call"
     imp = config.impairments
     trouble = [f"fragment={imp.fragment}"]
+    defaults = SimulatorConfig()
     for name, value in (
         ("jitter-ms", imp.jitter_ms),
         ("loss", imp.loss),
         ("burst-loss", imp.burst_loss),
+        ("burst-frames", imp.burst_frames if imp.burst_loss else None),
         ("drop-after", imp.drop_after_s),
         ("hold-at", imp.hold_at_s),
+        ("hold-for", imp.hold_for_s if imp.hold_at_s else None),
+        ("token-ttl", config.token_ttl_s if config.token_ttl_s != defaults.token_ttl_s else None),
+        ("rate-limit", config.rate_limit),
+        ("seed", imp.seed),
     ):
         if value:
-            trouble.append(f"{name}={value}")
+            trouble.append(f"{name}={value:g}")
     call = config.call_ids[0]
     common = (
         f"--base-url {base_url} --client-id {shlex.quote(config.client_id)} "
         f"--call-id {shlex.quote(call)}"
     )
+    if config.encoding != "pcm16":
+        common += f" --encoding {config.encoding}"
     if ca_path is not None:
         common += f" --ca-file {shlex.quote(str(ca_path))}"
     lines = [
@@ -125,6 +155,11 @@ def banner(base_url: str, config: SimulatorConfig, ca_path: Path | None) -> str:
     ]
     if ca_path is not None:
         lines.append(f"  TLS CA:        {ca_path}  (trust it: --ca-file or SSL_CERT_FILE)")
+    if public_host is not None:
+        lines.append(
+            f"  host name:     {public_host} must resolve to {config.host} "
+            "(DNS, or a line in /etc/hosts) for the certificate to verify"
+        )
     env_secret = shlex.quote(secret) if secret == default_secret else "…"
     lines += [
         "Try:",

@@ -75,7 +75,11 @@ class Impairments:
                 "must be a number > 0",
             )
         if self.hold_at_s is not None:
-            _finite_non_negative(self.hold_at_s, "hold_at_s")
+            _require(
+                math.isfinite(self.hold_at_s) and self.hold_at_s > 0,
+                "hold_at_s",
+                "must be a number > 0 (the call has to start before it can be held)",
+            )
         _require(
             math.isfinite(self.hold_for_s) and self.hold_for_s > 0, "hold_for_s", "must be > 0"
         )

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 from cxone_desktop.simulator.media_pump import CallMedia
 from cxone_desktop.simulator.timeline import CallState
 
+#: Sent audio kept per call for `sent_audio()`: 16 MiB, over 17 minutes of PCM16.
+SENT_KEEP_BYTES = 16 << 20
+
 
 class LiveCall:
     """Mutable per-call record the server keeps; times are on the simulator's clock.
@@ -22,7 +25,16 @@ class LiveCall:
         self.started_at: datetime | None = None
         self.accepted = 0  # stream connections accepted so far
         self.open = 0  # stream connections open now
-        self.sent = bytearray()  # every audio byte sent to any listener, in send order
+        self.sent = bytearray()  # the audio bytes sent to any listener, in send order
+        self.sent_truncated = False  # True once SENT_KEEP_BYTES was reached
+
+    def keep_sent(self, data: bytes) -> None:
+        """Remember sent audio for tests, up to SENT_KEEP_BYTES: a looping demo runs for hours."""
+        room = SENT_KEEP_BYTES - len(self.sent)
+        if room < len(data):
+            self.sent_truncated = True
+        if room > 0:
+            self.sent += data[:room]
 
     def start_clock(self, now: float) -> float:
         """Start the media clock if this is the first listener; returns t0."""

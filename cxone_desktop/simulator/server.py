@@ -28,7 +28,7 @@ from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE
 from cxone_desktop.simulator.call_audio import load_call_audio
 from cxone_desktop.simulator.clock import Clock, MonotonicClock
 from cxone_desktop.simulator.config import SimulatorConfig
-from cxone_desktop.simulator.live_call import LiveCall
+from cxone_desktop.simulator.live_call import SENT_KEEP_BYTES, LiveCall
 from cxone_desktop.simulator.media_pump import CallMedia, MediaPump, PumpOutcome
 from cxone_desktop.simulator.timeline import CallTimeline
 from cxone_desktop.simulator.tokens import IssuedToken, TokenStore
@@ -151,8 +151,14 @@ class CXoneSimulator:
         return f"{scheme}://{host}{port}"
 
     def sent_audio(self, call_id: str) -> bytes:
-        """Every audio byte sent to any listener of `call_id`, in send order."""
-        return bytes(self._call(call_id).sent)
+        """Every audio byte sent to any listener of `call_id`, in send order.
+
+        Kept up to SENT_KEEP_BYTES a call; past that this raises rather than mislead.
+        """
+        call = self._call(call_id)
+        if call.sent_truncated:
+            raise RuntimeError(f"more than {SENT_KEEP_BYTES} bytes were sent to {call_id}")
+        return bytes(call.sent)
 
     def connections(self, call_id: str) -> int:
         """How many stream connections to `call_id` were accepted so far."""
@@ -375,7 +381,7 @@ class _WebSocketSink:
 
     async def send_bytes(self, data: bytes) -> None:
         await self._ws.send_bytes(data)
-        self._call.sent += data
+        self._call.keep_sent(data)
 
     async def send_event(self, event: dict[str, object]) -> None:
         await self._ws.send_str(json.dumps(event, separators=(",", ":")))
@@ -445,7 +451,10 @@ async def _token_fields(request: web.Request) -> dict[str, str] | web.Response:
             )
         return {str(k): v for k, v in body.items()}
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data", ""):
-        form = await request.post()
+        try:
+            form = await request.post()
+        except ValueError:  # e.g. multipart without a boundary
+            return error_response(400, "invalid_request", "The form body could not be parsed.")
         return {k: v for k, v in form.items() if isinstance(v, str)}
     return error_response(
         400,

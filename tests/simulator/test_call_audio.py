@@ -128,9 +128,24 @@ def test_unusable_files_raise_input_error_naming_audio(tmp_path: Path, content: 
     assert caught.value.field == "audio"
 
 
-def test_compressed_wavs_are_refused(tmp_path: Path) -> None:
-    path = riff(tmp_path / "ulaw.wav", b"\xff" * 100, tag=7, channels=1, rate=8000, width=1)
-    with pytest.raises(InputError, match="only PCM or float"):
+@pytest.mark.parametrize(("tag", "encode"), [(7, "mulaw"), (6, "alaw")])
+def test_g711_call_recordings_decode_like_the_wire_codec(
+    tmp_path: Path, tag: int, encode: str
+) -> None:
+    from cxone_desktop.core import codecs
+
+    pcm = np.round(tone(440, 8000) * 20000).astype(np.int16)
+    encoded = codecs.encode_mulaw(pcm) if encode == "mulaw" else codecs.encode_alaw(pcm)
+    path = riff(tmp_path / f"{encode}.wav", bytes(encoded), tag=tag, channels=1, rate=8000,
+                width=1)  # fmt: skip
+    out = load_call_audio(path)
+    assert np.array_equal(out, codecs.decode(bytes(encoded), encode))
+    assert abs(peak_hz(out) - 440) < 10
+
+
+def test_other_compressed_wavs_are_refused(tmp_path: Path) -> None:
+    path = riff(tmp_path / "adpcm.wav", b"\xff" * 100, tag=2, channels=1, rate=8000, width=1)
+    with pytest.raises(InputError, match="only PCM, float or G.711"):
         load_call_audio(path)
 
 

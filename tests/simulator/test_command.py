@@ -104,3 +104,33 @@ def test_bad_arguments_exit_2_with_a_message(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--tls-key" in result.stderr
+
+
+def test_the_printed_record_line_matches_what_is_served(tmp_path: Path) -> None:
+    """μ-law needs --encoding in the line; every impairment in force is listed."""
+    process, banner = start("--encoding", "mulaw", "--rate-limit", "2", "--token-ttl", "30",
+                            "--hold-at", "5", "--seed", "9")  # fmt: skip
+    try:
+        text = "\n".join(banner)
+        record_line = next(line for line in banner if "cxone-desktop record" in line)
+        assert "--encoding mulaw" in record_line
+        for shown in ("rate-limit=2", "token-ttl=30", "hold-at=5", "hold-for=3", "seed=9"):
+            assert shown in text, text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+
+
+def test_a_given_certificate_prints_its_host_name_not_the_address(tmp_path: Path) -> None:
+    from cxone_desktop.simulator.tls import make_throwaway_certificate
+
+    tls = make_throwaway_certificate(["cxone.example.test"], tmp_path)
+    process, banner = start("--tls-cert", str(tls.cert_path), "--tls-key", str(tls.key_path))
+    try:
+        text = "\n".join(banner)
+        assert re.search(r"listening on https://cxone\.example\.test:\d+", text), text
+        assert "cxone.example.test must resolve to 127.0.0.1" in text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    assert process.returncode == 0

@@ -21,6 +21,7 @@ from cxone_desktop.simulator import Impairments, SimulatorConfig
         ({"burst_frames": 0}, "burst_frames"),
         ({"drop_after_s": 0.0}, "drop_after_s"),
         ({"hold_at_s": -2.0}, "hold_at_s"),
+        ({"hold_at_s": 0.0}, "hold_at_s"),  # would never hold: the call starts at 0
         ({"hold_for_s": 0.0}, "hold_for_s"),
     ],
 )

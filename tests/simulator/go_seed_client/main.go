@@ -6,7 +6,8 @@
 // and counts what it received. The simulator's tests run it against the simulator to prove
 // the seed's exact wire shape is served.
 //
-// Usage: go_seed_client -tenant demo -client-id ID -call-id CALL   (secret in CXONE_CLIENT_SECRET)
+// Configured as the seed is, from the environment: CXONE_TENANT, CXONE_CLIENT_ID,
+// CXONE_CLIENT_SECRET and CXONE_CALL_ID (all required).
 // Prints "bytes=N frames=M remainder=R" and exits 0 when the server closes with 1000.
 package main
 
@@ -14,7 +15,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -85,20 +85,29 @@ func process(frame []byte) {
 	}
 }
 
-func main() {
-	tenant := flag.String("tenant", "demo", "CXone tenant name")
-	clientID := flag.String("client-id", "demo-client", "OAuth client ID")
-	callID := flag.String("call-id", "demo-call", "call (interaction) ID")
-	flag.Parse()
-	secret := os.Getenv("CXONE_CLIENT_SECRET")
+// mustEnv reads one of the seed's configuration variables.
+func mustEnv(name string) string {
+	v := os.Getenv(name)
+	if v == "" {
+		fmt.Fprintf(os.Stderr, "%s is not set\n", name)
+		os.Exit(1)
+	}
+	return v
+}
 
-	token, err := getAccessToken(*tenant, *clientID, secret)
+func main() {
+	tenant := mustEnv("CXONE_TENANT")
+	clientID := mustEnv("CXONE_CLIENT_ID")
+	secret := mustEnv("CXONE_CLIENT_SECRET")
+	callID := mustEnv("CXONE_CALL_ID")
+
+	token, err := getAccessToken(tenant, clientID, secret)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "token:", err)
 		os.Exit(2)
 	}
 	streamURL := fmt.Sprintf("wss://%s.niceincontact.com/agent/voice/%s/stream?access_token=%s",
-		*tenant, url.PathEscape(*callID), url.QueryEscape(token))
+		tenant, url.PathEscape(callID), url.QueryEscape(token))
 	dialer := websocket.Dialer{HandshakeTimeout: handshakeWait}
 	conn, resp, err := dialer.Dial(streamURL, nil)
 	if err != nil {

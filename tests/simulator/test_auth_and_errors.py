@@ -156,7 +156,8 @@ async def test_unparseable_json_and_unknown_scope_are_400(
     url = f"{sim.base_url}/oauth2/token"
     bad = await http.post(url, content=b"{nope", headers={"Content-Type": "application/json"})
     assert_json_error(bad, 400, "invalid_request")
-    no_boundary = await http.post(url, content=b"x", headers={"Content-Type": "multipart/form-data"})
+    multipart = {"Content-Type": "multipart/form-data"}  # and no boundary
+    no_boundary = await http.post(url, content=b"x", headers=multipart)
     assert_json_error(no_boundary, 400, "invalid_request")
     scope = await http.post(
         url,

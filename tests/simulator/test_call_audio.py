@@ -145,7 +145,7 @@ def test_g711_call_recordings_decode_like_the_wire_codec(
 
 def test_other_compressed_wavs_are_refused(tmp_path: Path) -> None:
     path = riff(tmp_path / "adpcm.wav", b"\xff" * 100, tag=2, channels=1, rate=8000, width=1)
-    with pytest.raises(InputError, match="only PCM, float or G.711"):
+    with pytest.raises(InputError, match=r"only PCM, float or G\.711"):
         load_call_audio(path)
 
 

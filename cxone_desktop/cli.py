@@ -38,6 +38,9 @@ def _add_connection_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="send the token as ?access_token= (default) or Authorization: Bearer",
     )
+    p.add_argument(
+        "--scope", help="OAuth scope to request, space separated (default: none, as the seed)"
+    )
     p.add_argument("--ca-file", help="PEM file of extra CA certificates to trust")
     p.add_argument(
         "--insecure",
@@ -109,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_connection_args(rec)
     rec.add_argument("--out", required=True, help="folder to create the session folder in")
+    for name, default in (
+        ("token-path", "/oauth2/token"),
+        ("stream-path", "/agent/voice/{callId}/stream"),
+        ("call-state-path", "/api/v2/interactions/{interactionId}/call"),
+    ):
+        rec.add_argument(
+            f"--{name}", metavar="PATH", help=f"for tenants whose URLs differ (default {default})"
+        )
     rec.add_argument(
         "--duration",
         type=float,

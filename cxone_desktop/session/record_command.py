@@ -54,7 +54,13 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
     tenant = args.tenant or (None if args.base_url else os.environ.get("CXONE_TENANT"))
     if not tenant and not args.base_url:
         raise InputError("tenant", "give --tenant NAME or --base-url URL (or set CXONE_TENANT)")
-    endpoints = Endpoints.from_input(tenant=tenant, base_url=args.base_url)
+    endpoints = Endpoints.from_input(
+        tenant=tenant,
+        base_url=args.base_url,
+        token_path=args.token_path,
+        stream_path=args.stream_path,
+        call_state_path=args.call_state_path,
+    )
     client_id = args.client_id or os.environ.get("CXONE_CLIENT_ID", "")
     call_id = args.call_id or os.environ.get("CXONE_CALL_ID", "")
     if not call_id:
@@ -79,7 +85,7 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
         endpoints=endpoints,
         call_id=call_id,
         credentials=Credentials(client_id=client_id, client_secret=secret),
-        auth=AuthSettings(style=args.auth_style or "json"),
+        auth=AuthSettings(style=args.auth_style or "json", scope=args.scope),
         tls=TlsSettings(verify=not args.insecure, ca_file=args.ca_file),
         stream=StreamSettings(token_in=args.token_in or "query"),
         dsp=dsp,

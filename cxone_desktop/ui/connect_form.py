@@ -89,6 +89,8 @@ class ConnectForm(QGroupBox):
         self.poll_interval.setSuffix(" s")
         self.encoding = QComboBox()
         self.encoding.addItems(ENCODINGS)
+        self.scope = QLineEdit(placeholderText="e.g. agent:voice:stream interaction:view")
+        self.scope.setToolTip("OAuth scope to request; empty sends none, as the seed does")
 
         self.remember_secret = QCheckBox("Remember secret in system keyring")
         self.keyring_note = QLabel()
@@ -140,6 +142,7 @@ class ConnectForm(QGroupBox):
         adv.addRow("CA file", self._with_message("ca_file", ca_box))
         adv.addRow("Poll interval", self._with_message("poll_interval", self.poll_interval))
         adv.addRow("Audio encoding", self.encoding)
+        adv.addRow("OAuth scope", self.scope)
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
 
@@ -175,6 +178,7 @@ class ConnectForm(QGroupBox):
             client_secret=self.client_secret.text(),
             call_id=self.call_id.text().strip(),
             auth_style=self.auth_style.currentText(),
+            scope=" ".join(self.scope.text().split()),
             token_in=self.token_in.currentText(),
             verify_tls=self.verify_tls.isChecked(),
             ca_file=self.ca_file.text().strip(),
@@ -188,6 +192,7 @@ class ConnectForm(QGroupBox):
         self.client_secret.setText(v.client_secret)
         self.call_id.setText(v.call_id)
         self.auth_style.setCurrentText(v.auth_style)
+        self.scope.setText(v.scope)
         self.token_in.setCurrentText(v.token_in)
         self.verify_tls.setChecked(v.verify_tls)
         self.ca_file.setText(v.ca_file)
@@ -222,6 +227,7 @@ class ConnectForm(QGroupBox):
                 client_id=str(s.value("client_id", "")),
                 call_id=str(s.value("call_id", "")),
                 auth_style=str(s.value("auth_style", "json")),
+                scope=str(s.value("scope", "")),
                 token_in=str(s.value("token_in", "query")),
                 verify_tls=_as_bool(s.value("verify_tls", True)),
                 ca_file=str(s.value("ca_file", "")),
@@ -248,6 +254,7 @@ class ConnectForm(QGroupBox):
             s.setValue("client_id", v.client_id)
             s.setValue("call_id", v.call_id)
             s.setValue("auth_style", v.auth_style)
+            s.setValue("scope", v.scope)
             s.setValue("token_in", v.token_in)
             s.setValue("verify_tls", v.verify_tls)
             s.setValue("ca_file", v.ca_file)

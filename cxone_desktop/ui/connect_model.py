@@ -34,6 +34,7 @@ class ConnectValues:
     client_secret: str = ""
     call_id: str = ""
     auth_style: str = "json"
+    scope: str = ""  # space separated; empty sends none (the seed's way)
     token_in: str = "query"
     verify_tls: bool = True
     ca_file: str = ""
@@ -93,7 +94,7 @@ def to_session_config(
         endpoints=endpoints_for(values.location),
         call_id=values.call_id,
         credentials=Credentials(values.client_id, values.client_secret),
-        auth=AuthSettings(style=values.auth_style),  # type: ignore[arg-type]
+        auth=AuthSettings(style=values.auth_style, scope=values.scope or None),  # type: ignore[arg-type]
         tls=TlsSettings(verify=values.verify_tls, ca_file=values.ca_file.strip() or None),
         stream=StreamSettings(token_in=values.token_in),  # type: ignore[arg-type]
         dsp=dsp,

@@ -134,6 +134,7 @@ def _apply_args(base: Any, args: argparse.Namespace, *, keep_location: bool = Fa
         ("encoding", "encoding"),
         ("poll_interval", "poll_interval_s"),
         ("ca_file", "ca_file"),
+        ("scope", "scope"),
     ):
         value = getattr(args, arg, None)
         if value is not None:

@@ -85,6 +85,19 @@ def test_record_writes_a_session_folder_and_prints_its_path_last(simulator, tmp_
     assert "demo-secret" not in out + err
 
 
+def test_scope_and_path_options_reach_the_wire(simulator, tmp_path):
+    ok = record(simulator, tmp_path / "ok", "--scope", "agent:voice:stream interaction:view",
+                "--stream-path", "/agent/voice/{callId}/stream")  # fmt: skip
+    out, err = ok.communicate(timeout=30)
+    assert ok.returncode == 0, err
+    summary = json.loads((Path(out.strip().splitlines()[-1]) / "summary.json").read_text())
+    assert summary["settings"]["scope"] == "agent:voice:stream interaction:view"
+    # A scope the server does not grant reaches it, and is refused.
+    bad_scope = record(simulator, tmp_path / "s", "--scope", "admin:all")
+    _, err = bad_scope.communicate(timeout=30)
+    assert bad_scope.returncode == 3 and "refused the client (400)" in err, err
+
+
 def test_wrong_secret_exits_3_in_seconds_saying_the_credentials_were_rejected(simulator, tmp_path):
     started = time.monotonic()
     proc = record(simulator, tmp_path / "out", secret="not-the-secret")

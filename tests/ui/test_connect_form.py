@@ -59,7 +59,11 @@ def test_settings_remember_everything_but_the_secret(
     qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: None
 ) -> None:
     form = make(qtbot, settings)
-    form.set_values(ConnectValues(**{**GOOD.__dict__, "auth_style": "form", "token_in": "header"}))
+    form.set_values(
+        ConnectValues(
+            **{**GOOD.__dict__, "auth_style": "form", "token_in": "header", "scope": "a:b c:d"}
+        )
+    )
     form.save_settings()
     text = Path(settings.fileName()).read_text()
     assert "s3cr3t" not in text
@@ -74,6 +78,7 @@ def test_settings_remember_everything_but_the_secret(
         "header",
     )
     assert v.client_secret == ""
+    assert v.scope == "a:b c:d"
 
 
 def test_without_a_keyring_the_remember_box_is_off_and_says_why(

@@ -55,9 +55,11 @@ def test_session_config_carries_every_advanced_option(tmp_path: Path) -> None:
             "ca_file": str(ca),
             "poll_interval_s": 5.0,
             "encoding": "mulaw",
+            "scope": "agent:voice:stream interaction:view",
         }
     )
     cfg = to_session_config(values, dsp=DspSettings(gain=2.0), out_dir=tmp_path)
+    assert cfg.auth.scope == "agent:voice:stream interaction:view"
     assert (cfg.auth.style, cfg.stream.token_in, cfg.tls.verify, cfg.tls.ca_file) == (
         "basic",
         "header",

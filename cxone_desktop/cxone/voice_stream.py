@@ -169,8 +169,9 @@ class VoiceStream:
                 )
             except InvalidStatus as e:
                 status = e.response.status_code
-                if status == 401 and not refreshed:
-                    log.info("voice stream handshake got 401; fetching a fresh token")
+                # A stale token is refused with 401 or 403: try once more with a fresh one.
+                if status in (401, 403) and not refreshed:
+                    log.info("voice stream handshake got %d; fetching a fresh token", status)
                     refreshed = True
                     token = await self._tokens.refresh()
                     continue

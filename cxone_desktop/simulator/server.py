@@ -343,7 +343,7 @@ class CXoneSimulator:
         token = request.query.get("access_token") or _bearer(request)
         grant: IssuedToken | None = self._tokens.lookup(token)
         if grant is None:
-            return _invalid_token()
+            return _invalid_token(403)  # the stream refuses with 403, as CXone's does
         if AGENT_SCOPE not in grant.scopes:
             return _insufficient_scope(AGENT_SCOPE)
         call = self._calls.get(request.match_info["call_id"])
@@ -489,9 +489,9 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _invalid_token() -> web.Response:
+def _invalid_token(status: int = 401) -> web.Response:
     return error_response(
-        401,
+        status,
         "invalid_token",
         "The access token is missing, unknown, revoked or expired; request a new one.",
         {"WWW-Authenticate": 'Bearer error="invalid_token"'},

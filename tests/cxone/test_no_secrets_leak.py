@@ -62,7 +62,8 @@ async def test_error_paths_leak_nothing(
         await ok.connect()
         assert_clean(repr(ok))
         await ok.close()
-    ws_fake.rejections = [(401, {}, TOKEN), (401, {}, TOKEN), (403, {}, f"bad {TOKEN}"),
+    forbidden = (403, {}, f"bad {TOKEN}")
+    ws_fake.rejections = [(401, {}, TOKEN), (401, {}, TOKEN), forbidden, forbidden,
                           (429, {}, TOKEN), (429, {}, TOKEN)]  # fmt: skip
     for _ in range(3):
         s = VoiceStream(ws_ep, "c1", tokens, retry=ONE, clock=ft.clock, sleep=ft.sleep)

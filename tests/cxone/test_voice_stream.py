@@ -100,7 +100,8 @@ async def test_401_after_refresh_is_handshake_rejected(
 async def test_403_explains_scope_or_unbound_call_and_quotes_the_server(
     ws_fake: WsFake, make_stream: MakeStream
 ) -> None:
-    ws_fake.rejections = [(403, {}, '{"error":"forbidden","message":"the call has ended"}')]
+    refused = (403, {}, '{"error":"forbidden","message":"the call has ended"}')
+    ws_fake.rejections = [refused, refused]
     with pytest.raises(HandshakeRejected) as ei:
         await make_stream().connect()
     assert ei.value.status == 403
@@ -108,7 +109,18 @@ async def test_403_explains_scope_or_unbound_call_and_quotes_the_server(
     assert "'agent:voice:stream' scope" in msg
     assert "the call is not connected and bound to an agent" in msg
     assert "the call has ended" in msg
-    assert len(ws_fake.requests) == 1
+    assert len(ws_fake.requests) == 2  # once more with a fresh token: a stale one gets 403 too
+
+
+async def test_a_403_for_a_stale_token_is_cured_by_one_fresh_token(
+    ws_fake: WsFake, http_fake: HttpFake, make_stream: MakeStream
+) -> None:
+    ws_fake.rejections = [(403, {}, '{"error":"invalid_token"}')]
+    stream = make_stream()
+    await stream.connect()
+    assert stream.connected
+    assert len(ws_fake.requests) == 2 and len(http_fake.seen) == 2
+    await stream.close()
 
 
 async def test_429_backs_off_honouring_retry_after_then_connects(

@@ -198,10 +198,10 @@ async def test_tokens_expire_after_their_ttl(call_wav: Callable[..., tuple[Path,
         clock.t += 0.1
         assert_json_error(await rest_state(http, sim, token), 401, "invalid_token")
         status, _ = await handshake_status(stream_url(sim, token))
-        assert status == 401
+        assert status == 403
 
 
-async def test_bad_token_gets_401_at_rest_and_handshake(
+async def test_bad_token_gets_401_at_rest_and_403_at_the_handshake(
     sim: CXoneSimulator, http: httpx.AsyncClient
 ) -> None:
     bogus = "not-a-token-we-issued"
@@ -210,9 +210,9 @@ async def test_bad_token_gets_401_at_rest_and_handshake(
     no_auth = await http.get(f"{sim.base_url}/api/v2/interactions/{CALL}/call")
     assert_json_error(no_auth, 401, "invalid_token")
     status, raw = await handshake_status(stream_url(sim, bogus))
-    assert status == 401 and b"invalid_token" in raw and bogus.encode() not in raw
+    assert status == 403 and b"invalid_token" in raw and bogus.encode() not in raw
     status, _ = await handshake_status(stream_url(sim))
-    assert status == 401
+    assert status == 403
 
 
 async def test_revoked_tokens_stop_working(sim: CXoneSimulator, http: httpx.AsyncClient) -> None:

@@ -58,15 +58,18 @@ def seed_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hosts_entry() -> Iterator[None]:
     """Point demo.niceincontact.com at 127.0.0.1, and put /etc/hosts back afterwards."""
     hosts = Path("/etc/hosts")
-    original = hosts.read_bytes()
+    original = hosts.read_bytes() if hosts.exists() else None  # a bare chroot may have none
     try:
-        hosts.write_bytes(original.rstrip(b"\n") + f"\n127.0.0.1 {HOST}\n".encode())
+        hosts.write_bytes((original or b"").rstrip(b"\n") + f"\n127.0.0.1 {HOST}\n".encode())
     except PermissionError:
         pytest.fail("this test must run as root: it edits /etc/hosts and serves port 443")
     try:
         yield
     finally:
-        hosts.write_bytes(original)
+        if original is None:
+            hosts.unlink()
+        else:
+            hosts.write_bytes(original)
 
 
 async def test_the_seed_shaped_go_client_streams_the_whole_call(

@@ -83,11 +83,12 @@ class MetricsView(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setXRange(-HISTORY_S, 0, padding=0)
             plot.disableAutoRange()
-            plot.setYRange(0, spec.y_top, padding=0.02)
+            _set_y_top(plot, spec.y_top)
             plot.getAxis("bottom").setStyle(tickLength=-4)
             plot.getAxis("left").setWidth(36)
-            for column, _name, colour in spec.columns:
+            for j, (column, _name, colour) in enumerate(spec.columns):
                 curve = plot.plot(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=False)
+                curve.setZValue(len(spec.columns) - j)  # the first named (e.g. lost) on top
                 self.curves[column] = curve
             self.plots.append(plot)
         layout = QVBoxLayout(self)
@@ -125,7 +126,7 @@ class MetricsView(QWidget):
             top = nice_top(peak * 1.1, spec.y_top)
             if top != self._y_tops[i]:
                 self._y_tops[i] = top
-                self.plots[i].setYRange(0, top, padding=0.02)
+                _set_y_top(self.plots[i], top)
         latest = per_second.latest() or {}
         self.summary.setText(_summary(latest))
         self.redraws += 1
@@ -179,3 +180,8 @@ def _summary(row: dict[str, float]) -> str:
         f"{val('bitrate_kbps', '.1f')} kbps · jitter {val('jitter_ms', '.1f')} ms · "
         f"{val('packets_per_s', '.0f')} pkt/s · buffer {val('buffer_depth_ms', '.0f')} ms"
     )
+
+
+def _set_y_top(plot: pg.PlotItem, top: float) -> None:
+    """0…top, with a little room below 0 so a flat zero curve is not hidden by the axis."""
+    plot.setYRange(-0.04 * top, top * 1.02, padding=0)

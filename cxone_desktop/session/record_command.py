@@ -144,7 +144,7 @@ def run_record(args: argparse.Namespace) -> int:
 def ensure_writable(out_dir: Path) -> None:
     """`record` exists to write a session folder: an unusable --out is bad input, found first."""
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # names carry call IDs
     except OSError as exc:
         raise InputError("out", f"cannot create {out_dir}: {exc.strerror or exc}") from None
     if not os.access(out_dir, os.W_OK | os.X_OK):

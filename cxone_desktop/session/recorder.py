@@ -419,7 +419,8 @@ class SessionRecorder:
     def _make_folder(self, out_dir: Path) -> Path:
         base = f"{sanitize_call_id(self.call_id)}-{self.started_utc.strftime(_FOLDER_STAMP)}"
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            # A folder we create is private too: session names carry call IDs.
+            out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             for n in range(1, 10_000):
                 folder = out_dir / (base if n == 1 else f"{base}-{n}")
                 try:

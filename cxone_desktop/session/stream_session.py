@@ -50,6 +50,8 @@ from cxone_desktop.session.recorder import SessionRecorder
 log = logging.getLogger(__name__)
 
 PLAYOUT_TICK_S = 0.01
+#: A slider drag is logged to events.jsonl at most this often (its final value always).
+DSP_EVENT_INTERVAL_S = 0.25
 #: Wait at least this long before polling the call state again after it failed.
 CALL_STATE_RETRY_S = 5.0
 WAVE_SECONDS = 5.0
@@ -125,6 +127,8 @@ class StreamSession:
         self._rng = random.Random()
         self._finished = asyncio.Event()
         self._closing: set[asyncio.Task[None]] = set()
+        self._dsp_event_due = False
+        self._dsp_event_at = -math.inf
         self.state_machine.add_listener(self._on_transition)
 
     # ---- observers -------------------------------------------------------------------------
@@ -165,8 +169,21 @@ class StreamSession:
 
     # ---- controls --------------------------------------------------------------------------
     def set_dsp(self, settings: DspSettings) -> None:
-        """Takes effect on the next 20 ms frame."""
+        """Takes effect on the next 20 ms frame; logged at most every DSP_EVENT_INTERVAL_S."""
         self._dsp.update(settings)
+        self._dsp_event_due = True
+        self._log_dsp()
+
+    def _log_dsp(self, *, now: bool = False) -> None:
+        """One "dsp" event for a slider drag, not one per step; the final value always."""
+        if not self._dsp_event_due:
+            return
+        t = self._clock()
+        if not now and t - self._dsp_event_at < DSP_EVENT_INTERVAL_S:
+            return  # the playout loop logs it once the interval has passed
+        self._dsp_event_due = False
+        self._dsp_event_at = t
+        settings = self._dsp.settings
         self._event(
             "dsp",
             gain=settings.gain,
@@ -260,6 +277,7 @@ class StreamSession:
                     await task
             await self._close_stream()
             self._play(self.jitter.drain())
+            self._log_dsp(now=True)
             await poller.aclose()
             await tokens.aclose()
             self._finish_states(outcome)
@@ -479,6 +497,7 @@ class StreamSession:
             snap = self.metrics.tick(now)
             if snap is not None:
                 self._on_second(snap)
+            self._log_dsp()
             await asyncio.sleep(PLAYOUT_TICK_S)
 
     def _play(self, batch: PlayoutBatch) -> None:

@@ -313,3 +313,13 @@ def test_cannot_create_the_folder_raises_recording_error(tmp_path: Path) -> None
     with pytest.raises(errors.RecordingError) as info:
         SessionRecorder(not_a_dir, "c1", started_utc=START)
     assert str(not_a_dir) in info.value.message
+
+
+def test_a_recordings_folder_it_creates_is_private_too(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        rec, _ = make(tmp_path / "new" / "recordings")
+        rec.finalize({"outcome": "ended"})
+    finally:
+        os.umask(old_umask)
+    assert mode(tmp_path / "new" / "recordings") == 0o700  # others cannot list call IDs

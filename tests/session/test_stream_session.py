@@ -177,10 +177,16 @@ async def test_slider_change_reaches_the_next_frames(start_simulator, tmp_path):
         session.set_dsp(DspSettings(gain=0.1, noise_threshold=0, gate_mode="off"))
         await asyncio.sleep(0.3)
         quiet = np.abs(session.processed_wave.data()[-1600:]).max()
+        for step in range(1, 51):  # a drag: fifty slider steps in 0.1 s
+            session.set_dsp(DspSettings(gain=step / 100, noise_threshold=0, gate_mode="off"))
+            await asyncio.sleep(0.002)
         await session.stop()
         await task
     assert loud > 1000
     assert quiet < loud * 0.2
+    events = [json.loads(line) for line in (session.folder / "events.jsonl").open()]
+    gains = [e["gain"] for e in events if e["kind"] == "dsp"]
+    assert len(gains) <= 4 and gains[-1] == 0.5  # coalesced, and the final value is logged
 
 
 async def test_no_secret_or_token_reaches_logs_or_the_session_folder(

@@ -96,8 +96,8 @@ def validate_tenant(tenant: str) -> str:
     if "://" in t or "." in t or "/" in t:
         raise InputError(
             "tenant",
-            "enter only the tenant name (the part before .niceincontact.com); "
-            "put a full URL in the base URL field instead.",
+            "enter only the tenant name (the part before .niceincontact.com), "
+            "or a full base URL starting with https:// (--base-url on the command line).",
         )
     if not _TENANT_RE.match(t):
         raise InputError(

@@ -10,8 +10,10 @@ forever). All times are passed in; nothing here reads a clock.
 Loss and delay look the same on such a wire until more data arrives: frames
 that are due but missing are first counted as pending loss (beyond the jitter
 allowance); if every packet for a whole second then stays at least a frame
-late, those frames are committed as lost and the media clock shifts past them,
-so a lost frame does not show up as latency forever.
+late, those frames are committed as lost and the media clock shifts past them.
+The latency average and the RFC 3550 jitter make the same distinction packet by
+packet, a moment later: a delay passes (later packets are on time again), a loss
+does not, so lost frames show up as neither latency nor jitter.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ WINDOW_S = 1.0
 LOSS_COMMIT_S = 1.0
 #: A frame counts as missing once it is this many jitter estimates late (and at least a frame).
 JITTER_ALLOWANCE_FACTOR = 4.0
+#: How long after a packet its lateness is judged (delay, or frames lost before it).
+LATENCY_LAG_S = 0.2
 #: Smoothing of the seed's latency average: avg = (1 - a) * avg + a * sample.
 LATENCY_EMA = 0.1
 
@@ -158,7 +162,11 @@ class StreamMetrics:
         self._last_arrival: float | None = None
         self._last_media_s = 0.0
         self._jitter_s = 0.0
+        self._held_d: float | None = None  # a D that may be loss; see _update_jitter
         self._avg_latency_ms = 0.0
+        # Lateness samples waiting for judgment (arrival, lateness in s); see _add_latency.
+        self._latency_pending: collections.deque[tuple[float, float]] = collections.deque()
+        self._latency_mins: collections.deque[float] = collections.deque()
         self._effective_kbps = 0.0
         self._window: collections.deque[tuple[float, int]] = collections.deque()
         self._window_bytes = 0
@@ -185,9 +193,11 @@ class StreamMetrics:
             self._start_s = arrival_s
         self.total_packets += 1
         self.total_bytes += nbytes
-        self._window.append((arrival_s, nbytes))
+        window = self._window
+        window.append((arrival_s, nbytes))
         self._window_bytes += nbytes
-        self._prune_window(arrival_s)
+        if window[0][0] <= arrival_s - WINDOW_S:
+            self._prune_window(arrival_s)
         if nbytes == 0:
             return
         frame_s = self._frame_s
@@ -203,10 +213,13 @@ class StreamMetrics:
             assert last is not None
             interarrival = arrival_s - last
             d = interarrival - (media_s - self._last_media_s)
-            self._jitter_s += (abs(d) - self._jitter_s) / 16.0
+            if self._held_d is None and d < 0.75 * frame_s:  # cannot be loss: plain RFC 3550
+                self._jitter_s += (abs(d) - self._jitter_s) / 16.0
+            else:
+                self._update_jitter(d)
             if interarrival > 0:
                 self._effective_kbps = nbytes * 8 / interarrival / 1000.0
-        late = self._lateness(arrival_s, media_s)
+        late = arrival_s - self._anchor - media_s - self._committed_lost * frame_s  # _lateness
         if late < 0.0:
             if late < -_EPS:
                 self._unlose(-late)
@@ -216,9 +229,76 @@ class StreamMetrics:
             late = max(0.0, self._lateness(arrival_s, media_s))
         if late < self._window_min:
             self._window_min = late
-        self._avg_latency_ms += LATENCY_EMA * (late * 1000.0 - self._avg_latency_ms)
+        self._add_latency(arrival_s, late + self._committed_lost * frame_s)
         self._last_arrival = arrival_s
         self._last_media_s = media_s
+
+    def _add_latency(self, arrival_s: float, late_s: float) -> None:
+        """Add one lateness sample to the seed's average, judged on the packets after it.
+
+        A lost frame shifts every later packet a frame "late", as a delay would. The
+        packets that follow tell them apart: delay passes (a later packet is on time
+        again), loss does not. So a sample a frame or more late waits LATENCY_LAG_S and
+        loses the whole frames that it and every packet since stayed late (`_settle`);
+        samples after it queue behind it, to keep the average's order.
+        """
+        pending = self._latency_pending
+        if not pending and late_s < self._frame_s - _EPS:  # the usual case: nothing to judge
+            self._avg_latency_ms += LATENCY_EMA * (late_s * 1000.0 - self._avg_latency_ms)
+            return
+        mins = self._latency_mins  # increasing: mins[0] is the least of `pending`
+        pending.append((arrival_s, late_s))
+        while mins and mins[-1] > late_s:
+            mins.pop()
+        mins.append(late_s)
+        cutoff = arrival_s - LATENCY_LAG_S
+        avg = self._avg_latency_ms
+        while pending and pending[0][0] <= cutoff:
+            avg = self._settle(avg)
+        self._avg_latency_ms = avg
+
+    def _settle(self, avg_ms: float) -> float:
+        """Fold the oldest queued sample into `avg_ms`."""
+        late = self._latency_pending.popleft()[1]
+        mins = self._latency_mins
+        floor = mins[0]
+        if floor == late:
+            mins.popleft()
+        return _judged_ema(avg_ms, late, floor, self._frame_s)
+
+    def _settled_latency(self) -> float:
+        """The average with the queued samples in, each judged on the packets after it."""
+        pending = self._latency_pending
+        floors: list[float] = []
+        least = math.inf
+        for _, late in reversed(pending):
+            least = min(least, late)
+            floors.append(least)
+        avg = self._avg_latency_ms
+        for (_, late), floor in zip(pending, reversed(floors), strict=True):
+            avg = _judged_ema(avg, late, floor, self._frame_s)
+        return avg
+
+    def _update_jitter(self, d: float) -> None:
+        """RFC 3550's ``J += (|D| - J) / 16``, with frames lost upstream taken out of D.
+
+        The wire has no sender timestamps: a lost frame makes the next packet look a frame
+        late (D ≈ +20 ms), as a delay spike would. The packet after tells them apart: a
+        spike is followed by an early one (D ≤ -half a frame), a loss is not. So a D
+        within a quarter frame of a whole number of frames waits for one more packet.
+        """
+        f = self._frame_s
+        held = self._held_d
+        if held is not None:
+            self._held_d = None
+            if d > -f / 2:  # no catching up: those frames never came
+                held -= round(held / f) * f
+            self._jitter_s += (abs(held) - self._jitter_s) / 16.0
+        frames = round(d / f)
+        if frames >= 1 and abs(d - frames * f) <= f / 4:
+            self._held_d = d
+            return
+        self._jitter_s += (abs(d) - self._jitter_s) / 16.0
 
     def _lateness(self, arrival_s: float, media_s: float) -> float:
         """How far after its due time on the media clock a byte at `media_s` arrived."""
@@ -284,9 +364,13 @@ class StreamMetrics:
     def _reanchor(self) -> None:
         if self._anchor is not None and self._last_arrival is not None:
             self._lost_base += self._lost_in_epoch(self._last_arrival)
+        self._avg_latency_ms = self._settled_latency()
+        self._latency_pending.clear()
+        self._latency_mins.clear()
         self._anchor = None
         self._first_arrival = None
         self._last_arrival = None
+        self._held_d = None
         self._clock_bytes = 0
         self._committed_lost = 0
 
@@ -303,11 +387,15 @@ class StreamMetrics:
         )
 
     def _lost_in_epoch(self, now_s: float) -> int:
+        return self._committed_lost + self._pending_lost(now_s)
+
+    def _pending_lost(self, now_s: float) -> int:
+        """Frames due by `now_s` (less the allowance) that neither came nor were committed."""
         if self._anchor is None:
             return 0
         due = math.floor((now_s - self.allowance_s() - self._anchor) / self._frame_s + _EPS) + 1
         accounted = self._clock_bytes // self._frame_bytes + self._committed_lost
-        return self._committed_lost + max(0, due - accounted)
+        return max(0, due - accounted)
 
     def lost_frames(self, now_s: float) -> int:
         """Frames due by `now_s` (less the allowance) by the media clock that did not arrive."""
@@ -345,7 +433,7 @@ class StreamMetrics:
             total_packets=self.total_packets,
             dropped_packets=lost,
             total_bytes=self.total_bytes,
-            avg_latency_ms=self._avg_latency_ms,
+            avg_latency_ms=self._settled_latency(),
             effective_bitrate=self._effective_kbps,
             bitrate_kbps=bitrate,
             jitter_ms=self.jitter_ms,
@@ -382,3 +470,10 @@ class StreamMetrics:
         snap = self._snapshot(now_s)
         self.per_second.append_row(snap.as_row())
         return snap
+
+
+def _judged_ema(avg_ms: float, late_s: float, floor_s: float, frame_s: float) -> float:
+    """The seed's average after one sample, less the whole frames that stayed late after it."""
+    if floor_s >= frame_s - _EPS:
+        late_s -= math.floor(floor_s / frame_s + _EPS) * frame_s
+    return avg_ms + LATENCY_EMA * (max(0.0, late_s) * 1000.0 - avg_ms)

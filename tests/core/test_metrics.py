@@ -77,10 +77,40 @@ def test_rfc3550_jitter_on_a_single_delay_spike() -> None:
 def test_latency_is_an_ema_of_lateness_against_the_media_clock() -> None:
     m = StreamMetrics()
     paced(m, 10)
-    m.record_packet(320, T0 + 10 * FRAME + 0.050)  # 50 ms late
-    assert m.snapshot(T0 + 0.3).avg_latency_ms == pytest.approx(0.1 * 50.0)
-    m.record_packet(320, T0 + 11 * FRAME + 0.050)
-    assert m.snapshot(T0 + 0.3).avg_latency_ms == pytest.approx(0.9 * 5.0 + 0.1 * 50.0)
+    m.record_packet(320, T0 + 10 * FRAME + 0.050)  # 50 ms late...
+    m.record_packet(320, T0 + 11 * FRAME + 0.030)  # ...30 ms late...
+    m.record_packet(320, T0 + 12 * FRAME)  # ...and on time again: it was delay, not loss
+    assert m.snapshot(T0 + 0.3).avg_latency_ms == pytest.approx(0.81 * 5.0 + 0.9 * 3.0)
+    paced(m, 20, start=13)  # the average forgets it as on-time packets come (also when settled)
+    assert m.snapshot(T0 + 33 * FRAME).avg_latency_ms == pytest.approx(
+        (0.81 * 5.0 + 0.9 * 3.0) * 0.9**20
+    )
+
+
+def test_steady_random_loss_is_neither_latency_nor_jitter() -> None:
+    """Without sender timestamps a lost frame looks like a frame of delay until later packets."""
+    rng = np.random.default_rng(3)
+    for loss in (0.05, 0.10):
+        m = StreamMetrics()
+        m.set_buffer(depth_ms=40, target_ms=40)
+        sent = [k for k in range(1500) if k == 0 or rng.random() >= loss]
+        for k in sent:
+            m.record_packet(320, T0 + k * FRAME)
+        s = m.snapshot(T0 + 1499 * FRAME)
+        assert s.avg_latency_ms < 1.0, (loss, s.avg_latency_ms)
+        assert s.jitter_ms < 0.5, (loss, s.jitter_ms)
+        assert s.lost_frames == pytest.approx(1500 - len(sent), abs=3)
+
+
+def test_loss_correction_leaves_real_network_jitter_measured() -> None:
+    """Uniform 0-40 ms delays: RFC 3550 J tends to E|D| = 40/3 ms; the loss filter keeps it."""
+    rng = np.random.default_rng(4)
+    m = StreamMetrics()
+    delays = rng.uniform(0, 0.040, 3000)
+    for k, d in enumerate(delays):
+        m.record_packet(320, T0 + k * FRAME + d)
+    j = m.snapshot(T0 + 3000 * FRAME).jitter_ms
+    assert 40 / 3 * 0.85 < j < 40 / 3 * 1.15, j
 
 
 def test_a_late_first_packet_does_not_inflate_latency() -> None:

@@ -95,6 +95,7 @@ class Trace:
     sink: list[tuple[float, np.ndarray]] = field(default_factory=list)
     concealed: int = 0
     late_dropped: int = 0
+    shrink_dropped: int = 0
 
 
 class _LoggingJitterBuffer(JitterBuffer):
@@ -175,6 +176,7 @@ async def run_session(cond: Condition, audio: Path, out_dir: Path) -> tuple[Trac
         raise RuntimeError(f"{cond.name}: session ended {result.outcome}: {result.errors}")
     trace.concealed = session.jitter.concealed_frames
     trace.late_dropped = session.jitter.late_dropped_frames
+    trace.shrink_dropped = session.jitter.shrink_dropped_frames
     return trace, read_wav(result.folder / "processed.wav")
 
 
@@ -273,6 +275,7 @@ def evaluate(cond: Condition, source: np.ndarray, trace: Trace, processed: np.nd
         "lost_frames": int(lost.sum()),
         "concealed": trace.concealed,
         "late_dropped": trace.late_dropped,
+        "shrink_dropped": trace.shrink_dropped,
         "zero_fill_concealed": jb_zero.concealed_frames,
         "final_target_ms": round(jb.target_ms, 1),
         "receive_to_sink_ms_mean": round(float(r2s.mean()), 1) if r2s.size else None,

@@ -139,6 +139,7 @@ class JitterBuffer:
         self._played = 0
         self._concealed = 0
         self._late_dropped = 0
+        self._shrink_dropped = 0
 
         self._empty = PlayoutBatch(
             np.zeros((0, self._samples), dtype=np.int16), np.zeros(0, dtype=np.bool_)
@@ -175,8 +176,13 @@ class JitterBuffer:
 
     @property
     def late_dropped_frames(self) -> int:
-        """Received frames discarded: too late for their slot, or to bring the delay back."""
+        """Received frames discarded because they came too late for their slot."""
         return self._late_dropped
+
+    @property
+    def shrink_dropped_frames(self) -> int:
+        """Frames that came in time but were skipped (quietly) to bring the delay back down."""
+        return self._shrink_dropped
 
     def push(self, frames: npt.ArrayLike, arrival_s: float) -> None:
         """Queue whole frames, shape (n, frame_samples) int16, that arrived at `arrival_s`."""
@@ -404,7 +410,8 @@ class JitterBuffer:
                 return True
             if self._count:
                 if drift > _CORRECT_FRAMES * f and self._may_correct(due_s, drift, h):
-                    self._drop_head()
+                    self._shrink_dropped += 1
+                    self._pop_head()
                     self._next_slot += 1
                     continue
                 if drift < -_CORRECT_FRAMES * f and (

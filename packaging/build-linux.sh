@@ -14,6 +14,19 @@ VENV="$ROOT/build/venv"
 APP="$ROOT/dist/cxone-desktop/cxone-desktop"
 
 cd "$ROOT"
+# What the build itself needs from the system: venv for the build env, objdump for PyInstaller.
+need=()
+"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v objdump >/dev/null || need+=(binutils)
+if [[ ${#need[@]} -gt 0 ]]; then
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    else
+        echo "Install these first: sudo apt-get install ${need[*]}" >&2
+        exit 1
+    fi
+fi
 if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi

@@ -97,7 +97,13 @@ class DspSettings:
     @classmethod
     def from_db(cls, gain_db: float, **kwargs: Any) -> DspSettings:
         """Settings with the gain given in decibels."""
-        return cls(gain=db_to_gain(gain_db), **kwargs)
+        try:
+            gain = db_to_gain(gain_db)
+        except OverflowError:
+            raise ValueError(
+                f"gain must be a number in 0..{MAX_GAIN:g}, got {gain_db!r} dB"
+            ) from None
+        return cls(gain=gain, **kwargs)
 
     @property
     def gain_db(self) -> float:

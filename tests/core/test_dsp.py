@@ -202,3 +202,9 @@ def test_smooth_gate_only_ever_attenuates() -> None:
     assert np.all(np.abs(out) <= np.abs(ungated))
     assert np.all(out * ungated >= 0)  # never flips a sign
     assert 0 < np.count_nonzero(out) < np.count_nonzero(ungated)
+
+
+@pytest.mark.parametrize("gain_db", [1e6, 60.0, float("nan")])
+def test_an_impossible_gain_in_db_is_a_value_error_naming_gain(gain_db: float) -> None:
+    with pytest.raises(ValueError, match=r"^gain must"):
+        DspSettings.from_db(gain_db)

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def test_bundle_carries_resources_where_assets_finds_them(app: Path) -> None:
     assert (resources / "icons" / "cxone-desktop-256.png").is_file()
     assert (resources / "demo-call.wav").is_file()
     assert not list(resources.rglob("*.sh"))  # generator scripts are not run-time data
+    assert not (resources / "screenshot.png").exists()  # nor is the README's picture
 
 
 def test_gui_demo_connects_and_quits_cleanly(app: Path, tmp_path: Path) -> None:
@@ -127,6 +129,11 @@ def test_wheel_installs_resources_into_site_packages(tmp_path: Path) -> None:
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     (wheel,) = wheels.glob("cxone_desktop-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    assert "cxone_desktop/resources/demo-call.wav" in names
+    assert "cxone_desktop/resources/icons/cxone-desktop.svg" in names
+    assert not [n for n in names if n.endswith("screenshot.png")]  # README only
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
                    check=True)  # fmt: skip
     probe = ("from cxone_desktop.assets import resource_path as r; "

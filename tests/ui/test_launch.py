@@ -60,3 +60,14 @@ def test_demo_keeps_the_simulators_location_and_credentials() -> None:
     )
     v = _apply_args(demo, parse("--tenant", "acme", "--token-in", "header"), keep_location=True)
     assert (v.location, v.client_id, v.token_in) == ("http://127.0.0.1:5", "demo-client", "header")
+
+
+def test_the_application_icon_is_set_and_renders_at_taskbar_sizes(qapp) -> None:  # type: ignore[no-untyped-def]
+    from cxone_desktop.ui.launch import _set_icon
+
+    _set_icon(qapp)
+    icon = qapp.windowIcon()
+    assert not icon.isNull()
+    for size in (16, 48, 256):
+        pixmap = icon.pixmap(size, size)
+        assert not pixmap.isNull() and pixmap.width() == size

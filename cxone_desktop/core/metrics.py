@@ -33,6 +33,8 @@ from cxone_desktop.core.ring_buffer import RecordRing
 
 #: The degraded flag clears only once the bitrate is back above this multiple of the floor.
 DEGRADED_CLEAR_RATIO = 1.2
+#: Live charts get a row this often (metrics.csv one a second).
+CHART_INTERVAL_S = 0.25
 #: Sliding window of `bitrate_kbps` and `packets_per_s`.
 WINDOW_S = 1.0
 #: How long packets must stay late before their missing frames are committed as lost.
@@ -135,12 +137,16 @@ class StreamMetrics:
         self._frame_s = fmt.frame_duration_s
         self._degraded_below = degraded_below_kbps
         self._degraded_clear = degraded_below_kbps * DEGRADED_CLEAR_RATIO
-        #: One row a second (see `tick`), for metrics.csv and the charts.
+        #: One row a second (see `tick`), for metrics.csv and summaries.
         self.per_second = RecordRing(max(1, math.ceil(history_seconds)), PER_SECOND_COLUMNS)
-        self._chart_rows = max(1, math.ceil(chart_seconds))
+        #: A row every CHART_INTERVAL_S over the last `chart_seconds`, for live charts.
+        self.chart_rows = RecordRing(
+            max(1, math.ceil(chart_seconds / CHART_INTERVAL_S)), PER_SECOND_COLUMNS
+        )
         self._lock = threading.Lock()
         self._start_s: float | None = None
         self._seconds_done = 0
+        self._chart_ticks_done = 0
         # Totals.
         self.total_packets = 0
         self.total_bytes = 0
@@ -180,6 +186,7 @@ class StreamMetrics:
         """Set the origin of `elapsed_s` and `tick`; else the first packet or tick sets it."""
         self._start_s = now_s
         self._seconds_done = 0
+        self._chart_ticks_done = 0
 
     def record_packet(self, nbytes: int, arrival_s: float) -> None:
         """Account one WebSocket message of `nbytes` that arrived at `arrival_s`."""
@@ -449,13 +456,14 @@ class StreamMetrics:
         )
 
     def chart(self, column: str) -> npt.NDArray[np.float64]:
-        """The last `chart_seconds` values of one `per_second` column, oldest first."""
-        return self.per_second.column(column, last=self._chart_rows)
+        """The last `chart_seconds` of one column at the chart rate, oldest first."""
+        return self.chart_rows.column(column)
 
     def tick(self, now_s: float) -> MetricsSnapshot | None:
         """Once per whole second since start: a snapshot, also appended to `per_second`.
 
         Returns None between seconds. A late tick yields one row, not a backlog.
+        Every CHART_INTERVAL_S a row also goes to `chart_rows`.
         """
         with self._lock:
             return self._tick(now_s)
@@ -463,12 +471,19 @@ class StreamMetrics:
     def _tick(self, now_s: float) -> MetricsSnapshot | None:
         if self._start_s is None:
             self._start_s = now_s
-        seconds = math.floor(now_s - self._start_s + _EPS)
+        since = now_s - self._start_s
+        chart_ticks = math.floor(since / CHART_INTERVAL_S + _EPS)
+        if chart_ticks <= self._chart_ticks_done:
+            return None
+        self._chart_ticks_done = chart_ticks
+        snap = self._snapshot(now_s)
+        row = snap.as_row()
+        self.chart_rows.append_row(row)
+        seconds = math.floor(since + _EPS)
         if seconds <= self._seconds_done:
             return None
         self._seconds_done = seconds
-        snap = self._snapshot(now_s)
-        self.per_second.append_row(snap.as_row())
+        self.per_second.append_row(row)
         return snap
 
 

@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
             self.waveform.refresh(ring.data(), session.level_dbfs)
         elif not self.controller.running:
             self.waveform.level_meter.set_level(-np.inf)
-        self.metrics.refresh(session.metrics.per_second)
+        self.metrics.refresh(session.metrics.chart_rows)
 
     # ---- controller signals ----------------------------------------------------------------
     def _on_state(self, t: Transition) -> None:

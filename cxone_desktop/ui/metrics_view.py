@@ -98,27 +98,33 @@ class MetricsView(QWidget):
         self._seen_rows = -1
         self.redraws = 0
 
-    def refresh(self, per_second: RecordRing) -> bool:
-        """Redraw from the ring if it has a new row; True when it redrew."""
+    def refresh(self, rows: RecordRing) -> bool:
+        """Redraw the last HISTORY_S of `rows` (the metrics' chart ring) if it has a new row.
+
+        True when it redrew.
+        """
+        per_second = rows  # any row rate: x is the elapsed_s column
         total = per_second.total_written
         if total == self._seen_rows:
             return False
         self._seen_rows = total
         if X_COLUMN not in per_second.columns:
             return False
-        x = per_second.column(X_COLUMN, last=HISTORY_S)
+        x = per_second.column(X_COLUMN)
         if x.size == 0:
             for curve in self.curves.values():
                 curve.setData([], [])
             return True
         # Time axis: seconds before the newest row, so the right edge is "now".
         rel = x - x[-1]
+        shown = rel > -HISTORY_S
+        rel = rel[shown]
         for i, spec in enumerate(METRIC_PLOTS):
             peak = 0.0
             for column, _name, _colour in spec.columns:
                 if column not in per_second.columns:
                     continue
-                y = per_second.column(column, last=HISTORY_S)
+                y = per_second.column(column)[shown]
                 self.curves[column].setData(rel, y, skipFiniteCheck=False)
                 finite = y[np.isfinite(y)]
                 if finite.size:

@@ -272,7 +272,11 @@ def test_tick_emits_one_row_per_whole_second() -> None:
     assert m.tick(T0 + 9.5) is not None
     assert m.tick(T0 + 9.7) is None
     assert len(m.per_second) == 4
-    assert m.chart("elapsed_s").tolist() == pytest.approx([1.0, 2.0, 3.0, 9.5])
+    # Charts get a row every quarter second (15 in the 4 s, then the late one).
+    chart = m.chart("elapsed_s")
+    assert len(chart) == 16 and chart[-1] == pytest.approx(9.5)
+    assert np.diff(chart[:-1]) == pytest.approx([0.25] * 14, abs=0.011)
+    assert m.chart("bitrate_kbps")[4:15].tolist() == pytest.approx([128.0] * 11)
 
 
 def test_invalid_input() -> None:

@@ -42,7 +42,10 @@ class FakeSession:
         self.config = config
         self.playout_sink = playout_sink
         self.state_machine = CallStateMachine()
-        self.metrics = SimpleNamespace(per_second=RecordRing(3600, PER_SECOND_COLUMNS))
+        self.metrics = SimpleNamespace(
+            per_second=RecordRing(3600, PER_SECOND_COLUMNS),
+            chart_rows=RecordRing(240, PER_SECOND_COLUMNS),
+        )
         self.processed_wave = RingBuffer(5 * RATE_HZ, np.float32)
         self.raw_wave = RingBuffer(5 * RATE_HZ, np.float32)
         self.level_dbfs = -math.inf
@@ -127,6 +130,7 @@ class FakeSession:
             degraded=float(degraded),
         )
         self.metrics.per_second.append(**row)
+        self.metrics.chart_rows.append(**row)
         self._notify("on_metrics", SimpleNamespace(**{**row, "degraded": degraded}))
 
     def _make_folder(self) -> Path | None:

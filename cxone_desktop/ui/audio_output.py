@@ -4,13 +4,18 @@ Push mode: `write()` queues bytes in a bounded buffer and moves as much as the
 QAudioSink will take (`bytesFree()`); while bytes are left over, a 10 ms QTimer
 keeps topping up (it stops when the buffer is empty, so an idle app is idle).
 With no output device (or no sound server) the sink says so and swallows
-frames, so streaming, charts and recording carry on. Lives on the Qt thread,
-like the session under qasync.
+frames, so streaming, charts and recording carry on. A device that stops
+taking audio (a sound server that died keeps the sink "active" with no error)
+is reported after STALL_S, and no sink is opened again in this process: Qt
+6.11's PulseAudio backend does not reconnect, and a new sink then aborts the
+process inside libpulse (seen with `pulseaudio --kill` and a restart).
+Lives on the Qt thread, like the session under qasync.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
@@ -18,6 +23,13 @@ from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaD
 
 log = logging.getLogger(__name__)
 
+#: A sink that takes no audio for this long while we have some is reopened.
+STALL_S = 2.0
+
+STALLED_TEXT = (
+    "The audio output '{name}' stopped taking audio: the sound server may have stopped. "
+    "Restart the app to hear calls again; streaming and recording carry on."
+)
 NO_OUTPUT_TEXT = (
     "No audio output: no sound device or sound server was found. "
     "Streaming, charts and recording carry on."
@@ -55,6 +67,9 @@ class QtPlayoutSink(QObject):
         self._io: QIODevice | None = None
         self._device = QAudioDevice()
         self._status = ""
+        self._progress_at = time.monotonic()  # when the sink last took or played audio
+        self._played_usecs = 0
+        self._stalled = False  # the sink stopped taking audio; see _pump
         self._media = QMediaDevices(self)
         self._media.audioOutputsChanged.connect(self._on_outputs_changed)
         self._timer = QTimer(self)
@@ -129,6 +144,8 @@ class QtPlayoutSink(QObject):
 
     def set_device(self, device: QAudioDevice | None) -> None:
         """Play on `device`; None (or a null device) means the system default."""
+        if self._stalled:
+            return  # the sound server went away under us; see the module docstring
         if device is None or device.isNull():
             device = QMediaDevices.defaultAudioOutput()
             if device.isNull():
@@ -157,6 +174,9 @@ class QtPlayoutSink(QObject):
         # Failure is checked on each pump, not through `stateChanged`: PySide6 6.11 cannot
         # convert its QtAudio.State argument and raises TypeError in the slot call.
         self._sink, self._io = sink, io
+        self._progress_at = time.monotonic()
+        self._played_usecs = 0
+        self._stalled = False
         self._apply_volume()
         self._pump()
         self._set_status(f"Playing on: {device.description()}")
@@ -172,6 +192,14 @@ class QtPlayoutSink(QObject):
             return
         if self._sink_failed():
             return
+        now = time.monotonic()
+        played = self._sink.processedUSecs()
+        if played != self._played_usecs:
+            self._played_usecs = played
+            self._progress_at = now
+            if self._stalled:
+                self._stalled = False
+                self._set_status(f"Playing on: {self._device.description()}")
         free = self._sink.bytesFree()
         free -= free % 2
         if free > 0 and self._pending:
@@ -179,6 +207,12 @@ class QtPlayoutSink(QObject):
             if written > 0:
                 del self._pending[:written]
                 self._written_bytes += written
+                self._progress_at = now
+        elif self._pending and now - self._progress_at > STALL_S and not self._stalled:
+            self._stalled = True
+            name = self._device.description()
+            log.warning("audio output %s took no audio for %.0f s", name, STALL_S)
+            self._set_status(STALLED_TEXT.format(name=name))
         if self._pending and not self._timer.isActive():
             self._timer.start()
         elif not self._pending and self._timer.isActive():
@@ -212,7 +246,9 @@ class QtPlayoutSink(QObject):
         ids = {bytes(d.id().data()) for d in QMediaDevices.audioOutputs()}
         current = bytes(self._device.id().data()) if not self._device.isNull() else None
         broken = self._sink is not None and self._sink.error() != QtAudio.Error.NoError
-        if current is None or current not in ids or broken:
+        if self._stalled:
+            pass  # opening a sink now could abort the process (see the module docstring)
+        elif current is None or current not in ids or broken:
             # Our device went away (or we had none and one appeared): follow the default.
             log.info("audio outputs changed (%d now); following the default", len(ids))
             self.set_device(None)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -146,16 +148,20 @@ async def test_hold_closes_the_socket_and_the_session_resumes_after_it(start_sim
     assert result.snapshot.lost_frames <= 2
 
 
-async def test_stop_while_streaming_finalizes_the_recording(start_simulator, tmp_path):
-    import asyncio
+async def start_streaming(sim, tmp_path) -> tuple[StreamSession, asyncio.Task[Any]]:
+    """A session running as a task, returned once it is STREAMING."""
+    session = StreamSession(session_config(sim, tmp_path))
+    task = asyncio.create_task(session.run())
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if session.state_machine.state is CallState.STREAMING:
+            break
+    return session, task
 
+
+async def test_stop_while_streaming_finalizes_the_recording(start_simulator, tmp_path):
     async with start_simulator(loop=True) as sim:
-        session = StreamSession(session_config(sim, tmp_path))
-        task = asyncio.create_task(session.run())
-        for _ in range(200):
-            await asyncio.sleep(0.02)
-            if session.state_machine.state is CallState.STREAMING:
-                break
+        session, task = await start_streaming(sim, tmp_path)
         await asyncio.sleep(0.5)
         await session.stop()
         result = await task
@@ -167,8 +173,6 @@ async def test_stop_while_streaming_finalizes_the_recording(start_simulator, tmp
 
 
 async def test_slider_change_reaches_the_next_frames(start_simulator, tmp_path):
-    import asyncio
-
     async with start_simulator(loop=True) as sim:
         session = StreamSession(session_config(sim, tmp_path, dsp=PASSTHROUGH))
         task = asyncio.create_task(session.run())
@@ -254,15 +258,8 @@ async def test_token_endpoint_throttling_past_the_retries_is_a_stream_failure_no
 
 
 async def test_cancelling_the_session_task_finalizes_it_as_stopped(start_simulator, tmp_path):
-    import asyncio
-
     async with start_simulator(loop=True) as sim:
-        session = StreamSession(session_config(sim, tmp_path))
-        task = asyncio.create_task(session.run())
-        for _ in range(200):
-            await asyncio.sleep(0.02)
-            if session.state_machine.state is CallState.STREAMING:
-                break
+        session, task = await start_streaming(sim, tmp_path)
         await asyncio.sleep(0.3)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -7,7 +7,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -68,7 +68,7 @@ class CallInfo:
 
 
 class CallStatePoller:
-    """Reads `GET .../interactions/{id}/call`, once (`fetch`) or every interval (`watch`)."""
+    """Reads `GET .../interactions/{id}/call`; the session calls `fetch` every `interval_s`."""
 
     def __init__(
         self,
@@ -142,12 +142,6 @@ class CallStatePoller:
                     continue
                 raise err
             raise self._rejection(status)
-
-    async def watch(self) -> AsyncIterator[CallInfo]:
-        """Fetch every `interval_s` and yield each reading, until cancelled or an error."""
-        while True:
-            yield await self.fetch()
-            await self._sleep(self.interval_s)
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from cxone_desktop.cxone.call_state import CallInfo, CallStatePoller
+from cxone_desktop.cxone.call_state import CallStatePoller
 from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import Credentials, RetryPolicy
 from cxone_desktop.cxone.token_provider import TokenProvider
@@ -77,22 +77,6 @@ async def test_states_map_to_call_status(
     (req,) = state_fake.seen
     assert req.method == "GET" and req.path == "/api/v2/interactions/c-1/call"
     assert req.headers["Authorization"].startswith("Bearer ")
-
-
-async def test_watch_yields_each_reading_every_interval(
-    state_fake: HttpFake, make_poller: MakePoller
-) -> None:
-    ft = FakeTime()
-    state_fake.script = [reply(200, call("active")), reply(200, call("on_hold"))]
-    state_fake.default = reply(200, call("ended"))
-    poller = make_poller(interval_s=2.5, sleep=ft.sleep, clock=ft.clock)
-    got: list[CallInfo] = []
-    async for info in poller.watch():
-        got.append(info)
-        if len(got) == 4:
-            break
-    assert [i.status for i in got] == ["active", "on_hold", "ended", "ended"]
-    assert ft.sleeps == [2.5, 2.5, 2.5]
 
 
 async def test_429_backs_off_honouring_retry_after(

@@ -284,3 +284,19 @@ async def test_session_files_hold_every_transition_and_plain_settings(start_simu
     header = (folder / "metrics.csv").read_text().splitlines()[0].split(",")
     assert len(header) == len(set(header)) and header[:3] == ["wall_time", "elapsed_s", "state"]
     assert summary["settings"]["token_in"] == "query"  # a setting's name, not a secret
+
+
+async def test_a_failing_call_state_endpoint_is_reported_once_and_the_call_streams_on(
+    start_simulator, tmp_path
+):
+    from cxone_desktop.cxone.endpoints import Endpoints
+
+    async with start_simulator() as sim:
+        broken = Endpoints.from_input(base_url=sim.base_url, call_state_path="/v9/{interactionId}")
+        config = session_config(sim, tmp_path, endpoints=broken, poll_interval_s=0.2)
+        result = await StreamSession(config).run()
+        sent = sim.sent_audio(CALL_ID)
+    assert result.outcome == "ended"  # the stream's call.ended and close 1000 still end it
+    assert wav_bytes(result.folder / "raw.wav") == sent
+    call_state_errors = [e for e in result.errors if e.startswith("CallStateError")]
+    assert len(call_state_errors) == 1, result.errors  # once, not every 0.2 s

@@ -23,7 +23,7 @@ from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaD
 
 log = logging.getLogger(__name__)
 
-#: A sink that takes no audio for this long while we have some is reopened.
+#: A sink that takes no audio for this long while we have some is reported as stalled.
 STALL_S = 2.0
 
 STALLED_TEXT = (

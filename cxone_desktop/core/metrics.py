@@ -394,15 +394,11 @@ class StreamMetrics:
         )
 
     def _lost_in_epoch(self, now_s: float) -> int:
-        return self._committed_lost + self._pending_lost(now_s)
-
-    def _pending_lost(self, now_s: float) -> int:
-        """Frames due by `now_s` (less the allowance) that neither came nor were committed."""
         if self._anchor is None:
             return 0
         due = math.floor((now_s - self.allowance_s() - self._anchor) / self._frame_s + _EPS) + 1
         accounted = self._clock_bytes // self._frame_bytes + self._committed_lost
-        return max(0, due - accounted)
+        return self._committed_lost + max(0, due - accounted)
 
     def lost_frames(self, now_s: float) -> int:
         """Frames due by `now_s` (less the allowance) by the media clock that did not arrive."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from cxone_desktop.core.audio_format import Encoding
 from cxone_desktop.core.codecs import decode
 from cxone_desktop.errors import InputError
 
@@ -26,7 +27,8 @@ WIRE_RATE_HZ = 8000
 _PCM = 0x0001
 _FLOAT = 0x0003
 _EXTENSIBLE = 0xFFFE
-_G711 = {0x0006: "alaw", 0x0007: "mulaw"}  # call recordings often come as G.711
+#: Call recordings often come as G.711.
+_G711: dict[int, Encoding] = {0x0006: "alaw", 0x0007: "mulaw"}
 _KAISER_BETA = 8.6
 _ZERO_CROSSINGS = 12
 _CUTOFF = 0.95
@@ -41,7 +43,7 @@ class WavInfo:
     channels: int
     sample_width: int
     is_float: bool
-    g711: str | None = None  # "mulaw" / "alaw": one byte a sample, decoded by core.codecs
+    g711: Encoding | None = None  # "mulaw" / "alaw": one byte a sample, decoded by core.codecs
 
 
 def load_call_audio(path: Path) -> npt.NDArray[np.int16]:
@@ -109,7 +111,7 @@ def _decode(payload: bytes, info: WavInfo) -> npt.NDArray[np.float64]:
     raw = np.frombuffer(payload, dtype=np.uint8)
     values: npt.NDArray[np.float64]
     if info.g711 is not None:
-        values = decode(payload, "mulaw" if info.g711 == "mulaw" else "alaw") / 32768.0
+        values = decode(payload, info.g711) / 32768.0
     elif info.is_float:
         values = np.frombuffer(payload, dtype="<f4" if width == 4 else "<f8").astype(np.float64)
     elif width == 1:

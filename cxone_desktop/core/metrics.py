@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+import operator
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,7 @@ PER_SECOND_COLUMNS: tuple[str, ...] = (
     "effective_bitrate",
 )
 _EPS = 1e-9
+_ROW_VALUES = operator.attrgetter(*PER_SECOND_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class MetricsSnapshot:
 
     def as_row(self) -> tuple[float, ...]:
         """The values of PER_SECOND_COLUMNS, in order."""
-        return tuple(float(getattr(self, name)) for name in PER_SECOND_COLUMNS)
+        return tuple(map(float, _ROW_VALUES(self)))  # 4 times a second: kept cheap
 
 
 class StreamMetrics:
@@ -147,6 +149,7 @@ class StreamMetrics:
         self._start_s: float | None = None
         self._seconds_done = 0
         self._chart_ticks_done = 0
+        self._next_tick_s = -math.inf  # `tick` does nothing before this
         # Totals.
         self.total_packets = 0
         self.total_bytes = 0
@@ -187,6 +190,7 @@ class StreamMetrics:
         self._start_s = now_s
         self._seconds_done = 0
         self._chart_ticks_done = 0
+        self._next_tick_s = -math.inf  # `tick` does nothing before this
 
     def record_packet(self, nbytes: int, arrival_s: float) -> None:
         """Account one WebSocket message of `nbytes` that arrived at `arrival_s`."""
@@ -461,6 +465,8 @@ class StreamMetrics:
         Returns None between seconds. A late tick yields one row, not a backlog.
         Every CHART_INTERVAL_S a row also goes to `chart_rows`.
         """
+        if now_s < self._next_tick_s:  # the usual case, once per message: no lock needed
+            return None
         with self._lock:
             return self._tick(now_s)
 
@@ -472,6 +478,7 @@ class StreamMetrics:
         if chart_ticks <= self._chart_ticks_done:
             return None
         self._chart_ticks_done = chart_ticks
+        self._next_tick_s = self._start_s + (chart_ticks + 1 - _EPS) * CHART_INTERVAL_S
         snap = self._snapshot(now_s)
         row = snap.as_row()
         self.chart_rows.append_row(row)

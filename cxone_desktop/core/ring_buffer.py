@@ -1,13 +1,12 @@
 """Preallocated numpy rings: the session writes, the UI reads on a ~30 fps timer.
 
-Writers and readers may be on different threads; a short lock keeps a read
-from seeing half a write. Readers get copies, oldest first.
+Both run on the one event-loop thread (qasync), so there are no locks: not
+thread-safe. Readers get copies, oldest first.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy.typing as npt
 
 
 class _Ring:
-    """Head, count and lock over a preallocated array whose first axis is the ring."""
+    """Head and count over a preallocated array whose first axis is the ring."""
 
     def __init__(self, store: npt.NDArray[Any]) -> None:
         self._store = store
@@ -24,7 +23,6 @@ class _Ring:
         self._head = 0  # next write position
         self._count = 0
         self._total = 0
-        self._lock = threading.Lock()
 
     @property
     def capacity(self) -> int:
@@ -39,13 +37,13 @@ class _Ring:
         return self._count
 
     def _advance(self, n: int) -> None:
-        """Account `n` writes that ended at the head (call under the lock)."""
+        """Account `n` writes that ended at the head."""
         self._head = (self._head + n) % self._capacity
         self._count = min(self._count + n, self._capacity)
         self._total += n
 
     def _ordered(self, last: int | None, *index: int | slice) -> npt.NDArray[Any]:
-        """A copy of the newest `last` entries (all if None), oldest first (call under the lock)."""
+        """A copy of the newest `last` entries (all if None), oldest first."""
         count = self._count if last is None else max(0, min(last, self._count))
         start = (self._head - count) % self._capacity
         store = self._store
@@ -57,10 +55,9 @@ class _Ring:
 
     def clear(self) -> None:
         """Empty the ring; `total_written` restarts too."""
-        with self._lock:
-            self._head = 0
-            self._count = 0
-            self._total = 0
+        self._head = 0
+        self._count = 0
+        self._total = 0
 
 
 class RingBuffer(_Ring):
@@ -76,9 +73,8 @@ class RingBuffer(_Ring):
         return self._store.dtype
 
     def append(self, value: float) -> None:
-        with self._lock:
-            self._store[self._head] = value
-            self._advance(1)
+        self._store[self._head] = value
+        self._advance(1)
 
     def extend(self, values: npt.ArrayLike) -> None:
         """Append many values; only the last `capacity` of a long batch are kept."""
@@ -88,24 +84,22 @@ class RingBuffer(_Ring):
             return
         cap = self._capacity
         buf = self._store
-        with self._lock:
-            if n >= cap:
-                buf[:] = arr[n - cap :]
-                self._head = 0
-                self._count = cap
-                self._total += n
-                return
-            head = self._head
-            first = min(n, cap - head)
-            buf[head : head + first] = arr[:first]
-            if first < n:
-                buf[: n - first] = arr[first:]
-            self._advance(n)
+        if n >= cap:
+            buf[:] = arr[n - cap :]
+            self._head = 0
+            self._count = cap
+            self._total += n
+            return
+        head = self._head
+        first = min(n, cap - head)
+        buf[head : head + first] = arr[:first]
+        if first < n:
+            buf[: n - first] = arr[first:]
+        self._advance(n)
 
     def data(self, last: int | None = None) -> npt.NDArray[Any]:
         """A copy of the held values, oldest → newest; only the newest `last` if given."""
-        with self._lock:
-            return self._ordered(last)
+        return self._ordered(last)
 
 
 class RecordRing(_Ring):
@@ -138,9 +132,8 @@ class RecordRing(_Ring):
         """Add one row given in column order (the fast path for hot loops)."""
         if len(row) != len(self._columns):
             raise ValueError(f"expected {len(self._columns)} values, got {len(row)}")
-        with self._lock:
-            self._store[self._head] = row
-            self._advance(1)
+        self._store[self._head] = row
+        self._advance(1)
 
     def _column_index(self, name: str) -> int:
         try:
@@ -151,18 +144,15 @@ class RecordRing(_Ring):
     def column(self, name: str, last: int | None = None) -> npt.NDArray[np.float64]:
         """One column, oldest → newest (a copy); only the newest `last` rows if given."""
         col = self._column_index(name)
-        with self._lock:
-            return self._ordered(last, col)
+        return self._ordered(last, col)
 
     def table(self, last: int | None = None) -> npt.NDArray[np.float64]:
         """All rows, oldest → newest, shape (rows, columns) (a copy)."""
-        with self._lock:
-            return self._ordered(last)
+        return self._ordered(last)
 
     def latest(self) -> dict[str, float] | None:
         """The newest row as a dict, or None when empty."""
-        with self._lock:
-            if not self._count:
-                return None
-            row = self._store[(self._head - 1) % self._capacity]
-            return {name: float(row[i]) for i, name in enumerate(self._columns)}
+        if not self._count:
+            return None
+        row = self._store[(self._head - 1) % self._capacity]
+        return {name: float(row[i]) for i, name in enumerate(self._columns)}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,9 +74,9 @@ Listener = Callable[[Transition], None]
 class CallStateMachine:
     """Holds the call state; refuses transitions outside the table.
 
-    Thread-safe: state and history change under a lock; listeners run after it
-    is released, in the thread that made the transition, so a listener may
-    itself call `transition`. A listener that raises is logged and skipped.
+    Not thread-safe (the session drives it from one event loop). Listeners run after
+    the history is updated, so a listener may itself call `transition`. A listener
+    that raises is logged and skipped.
     """
 
     def __init__(
@@ -88,7 +87,6 @@ class CallStateMachine:
     ) -> None:
         self._monotonic = monotonic
         self._wall = wall
-        self._lock = threading.Lock()
         first = Transition(None, CallState.IDLE, monotonic(), wall(), "created")
         self._history: list[Transition] = [first]
         self._listeners: list[Listener] = []
@@ -100,8 +98,7 @@ class CallStateMachine:
     @property
     def history(self) -> list[Transition]:
         """Every transition so far, oldest first (a copy)."""
-        with self._lock:
-            return list(self._history)
+        return list(self._history)
 
     @property
     def terminal(self) -> bool:
@@ -112,16 +109,15 @@ class CallStateMachine:
 
     def transition(self, to: CallState, reason: str = "") -> Transition:
         """Enter `to`, record it and tell listeners; raise InvalidTransition (changing nothing)."""
-        with self._lock:
-            current = self._history[-1].state
-            if to not in ALLOWED[current]:
-                raise InvalidTransition(
-                    f"The call cannot go from {current.value} to {to.value}"
-                    + (f" ({reason})" if reason else "")
-                )
-            entry = Transition(current, to, self._monotonic(), self._wall(), reason)
-            self._history.append(entry)
-            listeners = tuple(self._listeners)
+        current = self._history[-1].state
+        if to not in ALLOWED[current]:
+            raise InvalidTransition(
+                f"The call cannot go from {current.value} to {to.value}"
+                + (f" ({reason})" if reason else "")
+            )
+        entry = Transition(current, to, self._monotonic(), self._wall(), reason)
+        self._history.append(entry)
+        listeners = tuple(self._listeners)
         for listener in listeners:
             try:
                 listener(entry)
@@ -130,12 +126,11 @@ class CallStateMachine:
         return entry
 
     def add_listener(self, cb: Listener) -> None:
-        with self._lock:
-            self._listeners.append(cb)
+        self._listeners.append(cb)
 
     def remove_listener(self, cb: Listener) -> None:
         """Forget `cb`; unknown listeners are ignored."""
-        with self._lock, contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError):
             self._listeners.remove(cb)
 
     def time_in_state(self) -> float:

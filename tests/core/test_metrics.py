@@ -265,18 +265,16 @@ def test_tick_emits_one_row_per_whole_second() -> None:
         if snap is not None:
             rows.append(snap)
     assert [round(r.elapsed_s, 6) for r in rows] == [1.0, 2.0, 3.0]
-    assert len(m.per_second) == 3
-    assert m.per_second.column("bitrate_kbps").tolist() == pytest.approx([128.0] * 3)
-    assert m.per_second.column("degraded").tolist() == [0.0, 0.0, 0.0]
+    assert [r.bitrate_kbps for r in rows] == pytest.approx([128.0] * 3)
+    assert [r.degraded for r in rows] == [False, False, False]
     # A late tick yields one row, not a backlog.
     assert m.tick(T0 + 9.5) is not None
     assert m.tick(T0 + 9.7) is None
-    assert len(m.per_second) == 4
     # Charts get a row every quarter second (15 in the 4 s, then the late one).
-    chart = m.chart("elapsed_s")
+    chart = m.chart_rows.column("elapsed_s")
     assert len(chart) == 16 and chart[-1] == pytest.approx(9.5)
     assert np.diff(chart[:-1]) == pytest.approx([0.25] * 14, abs=0.011)
-    assert m.chart("bitrate_kbps")[4:15].tolist() == pytest.approx([128.0] * 11)
+    assert m.chart_rows.column("bitrate_kbps")[4:15].tolist() == pytest.approx([128.0] * 11)
 
 
 def test_invalid_input() -> None:
@@ -284,3 +282,5 @@ def test_invalid_input() -> None:
         StreamMetrics().record_packet(-1, T0)
     with pytest.raises(ValueError):
         StreamMetrics(chart_seconds=0)
+    with pytest.raises(ValueError):
+        StreamMetrics(degraded_below_kbps=-1)

@@ -1,5 +1,4 @@
 import itertools
-import threading
 
 import pytest
 
@@ -153,35 +152,3 @@ def test_a_listener_may_transition_and_a_failing_one_is_isolated(
     assert m.state is S.RECONNECTING
     assert seen == [S.STREAMING, S.RECONNECTING]
     assert "listener failed" in caplog.text
-
-
-def test_concurrent_transitions_keep_the_history_consistent() -> None:
-    m = machine_in(S.STREAMING)
-    barrier = threading.Barrier(8)
-    wins: list[Transition] = []
-    losses: list[Exception] = []
-
-    def worker() -> None:
-        barrier.wait()
-        for _ in range(200):
-            try:
-                wins.append(m.transition(S.RECONNECTING))
-            except InvalidTransition as e:
-                losses.append(e)
-            try:
-                wins.append(m.transition(S.STREAMING))
-            except InvalidTransition as e:
-                losses.append(e)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    history = m.history
-    assert len(history) == 3 + len(wins)
-    assert len(wins) + len(losses) == 8 * 200 * 2
-    # Every recorded step is a valid transition from the one before.
-    for before, after in itertools.pairwise(history):
-        assert after.previous is before.state
-        assert after.state in ALLOWED[before.state]

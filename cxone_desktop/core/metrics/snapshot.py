@@ -1,0 +1,67 @@
+"""The stream's figures at one instant, and the columns the per-second rows use."""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+PER_SECOND_COLUMNS: tuple[str, ...] = (
+    "elapsed_s",
+    "bitrate_kbps",
+    "jitter_ms",
+    "packets_per_s",
+    "lost_frames",
+    "concealed_frames",
+    "late_frames",
+    "avg_latency_ms",
+    "buffer_depth_ms",
+    "buffer_target_ms",
+    "degraded",
+    "total_packets",
+    "total_bytes",
+    "frames",
+    "effective_bitrate",
+)
+_ROW_VALUES = operator.attrgetter(*PER_SECOND_COLUMNS)
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """The stream's figures at one instant. Times in ms unless named `_s`; rates per second."""
+
+    elapsed_s: float
+    total_packets: int
+    dropped_packets: int  # the seed's name: frames lost against the media clock (= lost_frames)
+    total_bytes: int
+    avg_latency_ms: float
+    effective_bitrate: float  # kbps, the seed's noisy per-packet bytes * 8 / interarrival
+    bitrate_kbps: float  # over the last second
+    jitter_ms: float  # RFC 3550 interarrival jitter against the media clock
+    packets_per_s: float
+    frames: int
+    partial_bytes: int
+    lost_frames: int
+    concealed_frames: int
+    late_frames: int
+    buffer_depth_ms: float
+    buffer_target_ms: float
+    degraded: bool
+
+    def as_seed_dict(self) -> dict[str, Any]:
+        """Exactly the seed's metrics keys."""
+        return {
+            "total_packets": self.total_packets,
+            "dropped_packets": self.dropped_packets,
+            "total_bytes": self.total_bytes,
+            "avg_latency_ms": self.avg_latency_ms,
+            "effective_bitrate": self.effective_bitrate,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def as_row(self) -> tuple[float, ...]:
+        """The values of PER_SECOND_COLUMNS, in order (4 rows a second: kept cheap)."""
+        return tuple(map(float, _ROW_VALUES(self)))

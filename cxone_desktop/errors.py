@@ -7,17 +7,22 @@ names, URLs passed through `redact_url`), never from credentials.
     CXoneError
     ├── InputError                    a field the user typed is wrong (names the field)
     ├── InvalidTransition             the call state machine refused a transition
-    ├── AuthError
+    ├── AuthError                     the credentials or the token are the problem
     │   ├── InvalidCredentials        401 from the token endpoint
     │   ├── MissingScope              403: scope or call not agent-bound
-    │   ├── RateLimited               429 after all retries (carries retry_after_s)
-    │   └── TokenResponseInvalid      the token endpoint answered nonsense
+    │   ├── TokenResponseInvalid      the token endpoint answered nonsense
+    │   └── StreamTokenRejected       the stream refused the token (also a HandshakeRejected)
+    ├── TransientError                worth another try later (carries retry_after_s)
+    │   ├── RateLimited               429 after all retries
+    │   └── ServiceUnavailable        5xx / connect errors after all retries
     ├── StreamError
     │   ├── HandshakeRejected         the WebSocket upgrade was refused (carries status)
+    │   │   ├── StreamTokenRejected   …because of the token or the credentials
+    │   │   ├── CallNotFound          …because the server does not know the call
+    │   │   └── CallAlreadyEnded      …because the call is over (a normal end, not a failure)
     │   ├── StreamClosedAbnormally    1006 or any close that is not 1000/1001
     │   └── RetriesExhausted          reconnects spent while the call was still up
     ├── CallStateError                the call-state endpoint failed
-    ├── ServiceUnavailable            5xx / connect errors after all retries
     ├── TlsVerificationFailed         the server's certificate was not trusted (no retry)
     ├── AudioOutputError              no sound device / server; streaming carries on
     └── RecordingError                the session folder cannot be written
@@ -74,10 +79,18 @@ class MissingScope(AuthError):
     )
 
 
-class RateLimited(AuthError):
-    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
-        super().__init__(message, remedy="Wait a moment and try again; the server is throttling.")
+class TransientError(CXoneError):
+    """Another attempt may work later; `retry_after_s` is the server's hint, if it gave one."""
+
+    def __init__(
+        self, message: str, *, retry_after_s: float | None = None, remedy: str | None = None
+    ) -> None:
+        super().__init__(message, remedy=remedy)
         self.retry_after_s = retry_after_s
+
+
+class RateLimited(TransientError):
+    remedy = "Wait a moment and try again; the server is throttling."
 
 
 class TokenResponseInvalid(AuthError):
@@ -89,9 +102,28 @@ class StreamError(CXoneError):
 
 
 class HandshakeRejected(StreamError):
-    def __init__(self, message: str, *, status: int, remedy: str | None = None) -> None:
+    """The upgrade was refused; `reason` is the server's own words (safe to show), if any."""
+
+    def __init__(
+        self, message: str, *, status: int, reason: str = "", remedy: str | None = None
+    ) -> None:
         super().__init__(message, remedy=remedy)
         self.status = status
+        self.reason = reason
+
+
+class StreamTokenRejected(HandshakeRejected, AuthError):
+    remedy = (
+        f"Check the client ID and secret, and that the application has the '{AGENT_SCOPE}' scope."
+    )
+
+
+class CallNotFound(HandshakeRejected):
+    remedy = "Check the call ID (and the tenant or base URL): the server does not know this call."
+
+
+class CallAlreadyEnded(HandshakeRejected):
+    remedy = "The call is over; its recording so far (if any) is finalized."
 
 
 class StreamClosedAbnormally(StreamError):
@@ -110,7 +142,7 @@ class CallStateError(CXoneError):
     """The call-state endpoint failed."""
 
 
-class ServiceUnavailable(CXoneError):
+class ServiceUnavailable(TransientError):
     remedy = "The CXone service or the network is down; try again later."
 
 

@@ -6,6 +6,7 @@ caches OAuth tokens; `VoiceStream` yields the call's audio and control messages;
 """
 
 from cxone_desktop.cxone.call_state import CallInfo, CallStatePoller, CallStatus
+from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
 from cxone_desktop.cxone.endpoints import Endpoints, redact_url, validate_call_id
 from cxone_desktop.cxone.settings import (
     AuthSettings,
@@ -17,7 +18,7 @@ from cxone_desktop.cxone.settings import (
     TokenTransport,
 )
 from cxone_desktop.cxone.token_provider import AccessToken, TokenProvider
-from cxone_desktop.cxone.voice_stream import ControlMessage, StreamEnd, VoiceStream
+from cxone_desktop.cxone.voice_stream import CloseKind, StreamEnd, VoiceStream
 
 __all__ = [
     "AccessToken",
@@ -26,7 +27,9 @@ __all__ = [
     "CallInfo",
     "CallStatePoller",
     "CallStatus",
-    "ControlMessage",
+    "CloseKind",
+    "ControlEvent",
+    "ControlKind",
     "Credentials",
     "Endpoints",
     "RetryPolicy",

@@ -8,20 +8,20 @@ a finished call (1000/1001) from a drop (1006 and anything else).
 from __future__ import annotations
 
 import asyncio
-import json
+import enum
 import logging
 import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from cxone_desktop import USER_AGENT
+from cxone_desktop.cxone.control_event import ControlEvent
 from cxone_desktop.cxone.endpoints import Endpoints, redact_url, validate_call_id
 from cxone_desktop.cxone.log_redaction import redacting_logger
 from cxone_desktop.cxone.retry import (
@@ -37,59 +37,55 @@ from cxone_desktop.cxone.settings import (
     StreamSettings,
     TlsSettings,
 )
+from cxone_desktop.cxone.stream_rejection import read_refusal, rejection_error
 from cxone_desktop.cxone.token_provider import TokenProvider
-from cxone_desktop.errors import (
-    AGENT_SCOPE,
-    HandshakeRejected,
-)
 
 log = logging.getLogger(__name__)
 # websockets logs the request line and headers at DEBUG: give it a scrubbing logger.
 _wire_log = redacting_logger("cxone_desktop.cxone.wire")
 
 NORMAL_CLOSE_CODES = (1000, 1001)
-_BODY_SNIPPET_CHARS = 200
+
+
+class CloseKind(enum.Enum):
+    """How a stream closed, as the session needs to know it."""
+
+    NORMAL = "normal"  # 1000: the server finished the stream
+    GOING_AWAY = "going_away"  # 1001: the server (or a proxy) is going away
+    ABNORMAL = "abnormal"  # 1006 (no close frame) or any other code
 
 
 @dataclass(frozen=True)
 class StreamEnd:
-    """How the stream ended: `normal` is a 1000/1001 close; 1006 means no close frame."""
+    """How the stream ended; `code` None means no close frame came (1006)."""
 
     code: int | None
     reason: str
-    normal: bool
-
-
-@dataclass(frozen=True)
-class ControlMessage:
-    """A text message: parsed JSON object in `data`, or `error` saying why not."""
-
-    data: dict[str, Any] | None
-    text: str
-    error: str | None
 
     @property
-    def event(self) -> str | None:
-        """The `event` field (e.g. "call.ended"), if any."""
-        ev = self.data.get("event") if self.data else None
-        return ev if isinstance(ev, str) else None
+    def kind(self) -> CloseKind:
+        if self.code == 1000:
+            return CloseKind.NORMAL
+        if self.code == 1001:
+            return CloseKind.GOING_AWAY
+        return CloseKind.ABNORMAL
 
-    @classmethod
-    def parse(cls, text: str) -> ControlMessage:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            return cls(data=None, text=text, error=f"not JSON: {e.msg}")
-        if not isinstance(data, dict):
-            return cls(data=None, text=text, error="JSON but not an object")
-        return cls(data=data, text=text, error=None)
+    @property
+    def normal(self) -> bool:
+        """A 1000 or 1001 close: the server meant to close."""
+        return self.kind is not CloseKind.ABNORMAL
+
+    @property
+    def shown_code(self) -> int:
+        """The code as users know it: 1006 when no close frame came."""
+        return self.code if self.code is not None else 1006
 
 
 class VoiceStream:
     """One WebSocket connection to a call's voice stream.
 
     `connect()` performs the handshake (refreshing the token once on 401, backing off
-    on 429/5xx/connect errors); iterating yields bytes (audio) and ControlMessage
+    on 429/5xx/connect errors); iterating yields bytes (audio) and ControlEvent
     (text) until the socket closes, then `end` says how. Call `connect()` again to
     reconnect after an end.
     """
@@ -141,7 +137,7 @@ class VoiceStream:
         return self._ws is not None and self._end is None
 
     async def connect(self) -> None:
-        """Open the stream; raises HandshakeRejected, RateLimited, ServiceUnavailable, AuthError."""
+        """Open the stream; raises HandshakeRejected (typed by cause), TransientError, AuthError."""
         if self._ws is not None and self._end is None:
             raise RuntimeError("VoiceStream is already connected")
         self._ws = None
@@ -169,8 +165,13 @@ class VoiceStream:
                 )
             except InvalidStatus as e:
                 status = e.response.status_code
-                # A stale token is refused with 401 or 403: try once more with a fresh one.
-                if status in (401, 403) and not refreshed:
+                refusal = read_refusal(
+                    status,
+                    e.response.body,
+                    e.response.headers.get("WWW-Authenticate"),
+                    token.value,
+                )
+                if refusal.worth_fresh_token and not refreshed:
                     log.info("voice stream handshake got %d; fetching a fresh token", status)
                     refreshed = True
                     token = await self._tokens.refresh()
@@ -181,7 +182,7 @@ class VoiceStream:
                     if await backoff.wait(err, retry_after):
                         continue
                     raise err from None
-                raise self._rejection(status, e.response.body, token.value) from None
+                raise rejection_error(refusal, self._call_id) from None
             except (OSError, TimeoutError, InvalidHandshake) as e:
                 err = unreachable_error(e, "the voice stream", redact_url(self._url))
                 log.info("voice stream connect failed: %s", err)
@@ -192,10 +193,10 @@ class VoiceStream:
             log.info("voice stream connected: %s", redact_url(self._url))
             return
 
-    def __aiter__(self) -> AsyncIterator[bytes | ControlMessage]:
+    def __aiter__(self) -> AsyncIterator[bytes | ControlEvent]:
         return self._messages()
 
-    async def _messages(self) -> AsyncIterator[bytes | ControlMessage]:
+    async def _messages(self) -> AsyncIterator[bytes | ControlEvent]:
         ws = self._ws
         if ws is None:
             raise RuntimeError("call connect() before iterating the VoiceStream")
@@ -203,7 +204,7 @@ class VoiceStream:
             while True:
                 msg = await ws.recv()
                 if isinstance(msg, str):
-                    yield ControlMessage.parse(msg)
+                    yield ControlEvent.parse(msg)
                 else:
                     yield msg
         except ConnectionClosed as e:
@@ -230,7 +231,7 @@ class VoiceStream:
             code, reason = ws.close_code, ws.close_reason
         code = None if code is None else int(code)
         reason = reason or ""
-        self._end = StreamEnd(code=code, reason=reason, normal=code in NORMAL_CLOSE_CODES)
+        self._end = StreamEnd(code=code, reason=reason)
         log.info("voice stream ended: code %s reason %r", code, reason)
 
     def _request(self, token: str) -> tuple[str, dict[str, str]]:
@@ -250,44 +251,3 @@ class VoiceStream:
             unverified.verify_mode = ssl.CERT_NONE
             return unverified
         return ctx
-
-    def _rejection(
-        self, status: int, body: bytes | bytearray | None, token: str
-    ) -> HandshakeRejected:
-        said = _server_said(body, token)
-        suffix = f" The server said: {said}" if said else ""
-        if status == 401:
-            msg = (
-                "The voice stream rejected the access token (401) even after a fresh one was "
-                "fetched."
-            )
-        elif status == 403:
-            msg = (
-                f"The voice stream refused the call (403): the token lacks the '{AGENT_SCOPE}' "
-                "scope, or the call is not connected and bound to an agent."
-            )
-        elif status == 404:
-            msg = "The voice stream was not found (404): check the call ID and the base URL."
-        else:
-            msg = f"The voice stream refused the connection ({status})."
-        return HandshakeRejected(msg + suffix, status=status)
-
-
-def _server_said(body: bytes | bytearray | None, token: str) -> str:
-    """A short, printable excerpt of a rejection body (its `message`/`error` if JSON)."""
-    if not body:
-        return ""
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        for key in ("message", "error_description", "reason", "error"):
-            if isinstance(data.get(key), str):
-                text = data[key]
-                break
-    text = "".join(c if c.isprintable() else " " for c in text)
-    if token:
-        text = text.replace(token, "***")
-    return text[:_BODY_SNIPPET_CHARS]

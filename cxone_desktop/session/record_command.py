@@ -25,8 +25,10 @@ from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings, TlsSettings
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.repair import find_interrupted, repair_folder
-from cxone_desktop.session.stream_session import SessionResult, StreamSession
+from cxone_desktop.session.session_result import SessionResult
+from cxone_desktop.session.stream_session import StreamSession
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -96,13 +98,15 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
     )
 
 
-class _ProgressPrinter:
+class _ProgressPrinter(SessionObserver):
     """State changes, errors and a once-every-5 s metrics line on stderr."""
 
-    def on_state(self, t: Transition) -> None:
+    def on_state(self, transition: Transition) -> None:
+        t = transition
         print(f"[state] {t.state.value}" + (f" — {t.reason}" if t.reason else ""), file=sys.stderr)
 
-    def on_error(self, err: CXoneError) -> None:
+    def on_error(self, error: CXoneError) -> None:
+        err = error
         remedy = f" {err.remedy}" if err.remedy and err.remedy not in err.message else ""
         print(f"[error] {err.message}{remedy}", file=sys.stderr)
 
@@ -119,7 +123,8 @@ class _ProgressPrinter:
             detail = {k: v for k, v in event.items() if k != "kind"}
             print(f"[{event['kind']}] {json.dumps(detail)}", file=sys.stderr)
 
-    def on_metrics(self, s: MetricsSnapshot) -> None:
+    def on_metrics(self, snapshot: MetricsSnapshot) -> None:
+        s = snapshot
         if int(s.elapsed_s) % 5 == 0:
             print(
                 f"[metrics] {s.elapsed_s:5.0f} s  {s.bitrate_kbps:6.1f} kbps"

@@ -1,10 +1,10 @@
 """One call end to end: the only place that drives the state machine.
 
-The session pumps stream → reassembler → metrics → raw recorder → jitter
-buffer → DSP → playout sink + processed recorder, polls the call state, and
-reconnects after an abnormal close while the call is still up. Everything runs
-as tasks on one asyncio loop (under qasync that loop is the Qt thread), so
-observers are called on that thread and may touch widgets.
+The session owns lifetimes and awaits: the token provider, the call-state poller,
+the socket, the playout timer, the recorder. What happens to the audio is the
+`Pipeline`'s (synchronous); what happens to the call after a close is
+`call_decision`'s (pure); retry pacing is `Backoff`'s. Everything runs on one
+asyncio loop (under qasync, the Qt thread), so observers may touch widgets.
 """
 
 from __future__ import annotations
@@ -12,75 +12,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import numpy as np
+from typing import Any, TypeVar
 
 from cxone_desktop import __version__
 from cxone_desktop.core.audio_format import AudioFormat
-from cxone_desktop.core.codecs import decode
-from cxone_desktop.core.dsp import DspChain, DspSettings
-from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
-from cxone_desktop.core.metrics import MetricsSnapshot, StreamMetrics
-from cxone_desktop.core.reassembler import FrameReassembler
-from cxone_desktop.core.ring_buffer import RingBuffer
+from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.metrics import MetricsSnapshot
+from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.state_machine import CallState, CallStateMachine, Transition
-from cxone_desktop.cxone.call_state import CallInfo, CallStatePoller
-from cxone_desktop.cxone.settings import RetryPolicy
+from cxone_desktop.cxone.call_state import CallStatePoller, CallStatus
+from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
+from cxone_desktop.cxone.retry import Backoff
 from cxone_desktop.cxone.token_provider import TokenProvider
-from cxone_desktop.cxone.voice_stream import ControlMessage, StreamEnd, VoiceStream
+from cxone_desktop.cxone.voice_stream import StreamEnd, VoiceStream
 from cxone_desktop.errors import (
     AuthError,
+    CallAlreadyEnded,
     CXoneError,
-    HandshakeRejected,
-    RateLimited,
     RecordingError,
     RetriesExhausted,
     StreamClosedAbnormally,
+    TransientError,
 )
+from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close, before_attempt
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.observer import SessionObserver
+from cxone_desktop.session.pipeline import Pipeline, PlayoutSink
 from cxone_desktop.session.recorder import SessionRecorder
+from cxone_desktop.session.session_result import Outcome, SessionResult
+from cxone_desktop.session.summary import build_summary, transition_record
 
 log = logging.getLogger(__name__)
 
 PLAYOUT_TICK_S = 0.01
-#: A slider drag is logged to events.jsonl at most this often (its final value always).
-DSP_EVENT_INTERVAL_S = 0.25
 #: Wait at least this long before polling the call state again after it failed.
 CALL_STATE_RETRY_S = 5.0
-WAVE_SECONDS = 5.0
-Outcome = Literal["ended", "stopped", "auth_failed", "stream_failed"]
-
-
-class SessionObserver(Protocol):
-    """What the UI (or the `record` command) hears from a session; every method optional."""
-
-    def on_state(self, t: Transition) -> None: ...
-    def on_error(self, err: CXoneError) -> None: ...
-    def on_event(self, event: dict[str, Any]) -> None: ...
-    def on_metrics(self, snapshot: MetricsSnapshot) -> None: ...
-
-
-class PlayoutSink(Protocol):
-    """Receives processed int16 frames (n, samples) on the 20 ms playout clock."""
-
-    def write(self, frames: np.ndarray) -> None: ...
-
-
-@dataclass
-class SessionResult:
-    outcome: Outcome
-    folder: Path | None
-    snapshot: MetricsSnapshot
-    error: CXoneError | None = None
-    reconnects: int = 0
-    errors: list[str] = field(default_factory=list)
+#: While the call is on hold, ask the call-state endpoint this often (at most).
+HOLD_POLL_S = 1.0
+_STOP_REASONS: dict[Outcome, str] = {
+    "ended": "call ended",
+    "auth_failed": "authentication failed",
+    "stream_failed": "stream failed",
+}
+T = TypeVar("T")
 
 
 class _Stopped(Exception):
@@ -96,123 +75,134 @@ class StreamSession:
         *,
         playout_sink: PlayoutSink | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
         record: bool = True,
     ) -> None:
         self.config = config
-        self.fmt = AudioFormat(encoding=config.encoding)
         self.state_machine = CallStateMachine()
-        self.metrics = StreamMetrics(self.fmt)
-        self.jitter = JitterBuffer(self.fmt, target_delay_ms=config.jitter_target_ms)
-        self.processed_wave = RingBuffer(int(WAVE_SECONDS * self.fmt.rate_hz), np.float32)
-        self.raw_wave = RingBuffer(int(WAVE_SECONDS * self.fmt.rate_hz), np.float32)
-        self.level_dbfs = -math.inf
+        self.pipeline = Pipeline(
+            AudioFormat(encoding=config.encoding),
+            config.dsp,
+            emit=self._event,
+            jitter_target_ms=config.jitter_target_ms,
+            sink=playout_sink,
+            on_sink_error=self._on_sink_error,
+        )
         self.folder: Path | None = None
-        self.playout_sink = playout_sink
-        self._dsp = DspChain(config.dsp, self.fmt)
-        self._reassembler = FrameReassembler(self.fmt)
         self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
         self._record = record
-        self._observers: list[Any] = []
-        self._recorder: SessionRecorder | None = None
-        self._stream: VoiceStream | None = None
+        self._observers: list[SessionObserver] = []
+        self._facts = CallFacts()
         self._stop_event = asyncio.Event()
-        self._call_ended = False
-        self._on_hold = False  # the server said call.hold since the last connect
-        self._stop_reason = "stopped by the user"
+        self._stream: VoiceStream | None = None
         self._started_s: float | None = None
         self._reconnects = 0
         self._errors: list[str] = []
-        self._concealed_seen = 0
-        self._late_seen = 0
-        self._rng = random.Random()
+        self._sink_failed = False
         self._finished = asyncio.Event()
         self._closing: set[asyncio.Task[None]] = set()
-        self._dsp_event_due = False
-        self._dsp_event_at = -math.inf
         self.state_machine.add_listener(self._on_transition)
 
+    # ---- what the window reads (LiveView) --------------------------------------------------
+    @property
+    def raw_wave(self) -> RingBuffer:
+        return self.pipeline.raw_wave
+
+    @property
+    def processed_wave(self) -> RingBuffer:
+        return self.pipeline.processed_wave
+
+    @property
+    def level_dbfs(self) -> float:
+        return self.pipeline.level_dbfs
+
+    @property
+    def chart_rows(self) -> RecordRing:
+        return self.pipeline.chart_rows
+
+    @property
+    def state(self) -> CallState:
+        return self.state_machine.state
+
+    @property
+    def dsp_settings(self) -> DspSettings:
+        return self.pipeline.dsp_settings
+
+    def latest_snapshot(self) -> MetricsSnapshot:
+        return self.pipeline.metrics.snapshot(self._clock())
+
     # ---- observers -------------------------------------------------------------------------
-    def add_observer(self, observer: Any) -> None:
+    def add_observer(self, observer: SessionObserver) -> None:
         self._observers.append(observer)
 
-    def _notify(self, method: str, *args: Any) -> None:
+    def _tell(self, call: Callable[[SessionObserver], None]) -> None:
         for obs in list(self._observers):
-            fn = getattr(obs, method, None)
-            if fn is None:
-                continue
             try:
-                fn(*args)
+                call(obs)
             except Exception:  # an observer bug must not kill the call
-                log.exception("session observer %s.%s failed", type(obs).__name__, method)
+                log.exception("session observer %s failed", type(obs).__name__)
+
+    def _tell_metrics(self, snap: MetricsSnapshot) -> None:
+        self._tell(lambda o: o.on_metrics(snap))
 
     def _on_transition(self, t: Transition) -> None:
         log.info(
             "call state %s → %s (%s)", t.previous and t.previous.value, t.state.value, t.reason
         )
-        if self._recorder is not None:
-            record = _transition_record(t)
+        recorder = self.pipeline.recorder
+        if recorder is not None:
+            record = transition_record(t)
             del record["wall_time"], record["monotonic_s"]  # the event line has its own time
-            self._recorder.event("state", **record)
-        self._notify("on_state", t)
+            recorder.event("state", **record)
+        self._tell(lambda o: o.on_state(t))
 
     def _event(self, kind: str, **fields: Any) -> None:
-        if self._recorder is not None:
-            self._recorder.event(kind, **fields)
-        self._notify("on_event", {"kind": kind, **fields})
+        if self.pipeline.recorder is not None:
+            self.pipeline.recorder.event(kind, **fields)
+        event = {"kind": kind, **fields}
+        self._tell(lambda o: o.on_event(event))
 
     def _error(self, err: CXoneError) -> None:
         log.info("%s: %s", type(err).__name__, err.message)
         self._errors.append(f"{type(err).__name__}: {err.message}")
-        if self._recorder is not None:
-            self._recorder.event("error", type=type(err).__name__, message=err.message)
-        self._notify("on_error", err)
+        if self.pipeline.recorder is not None:
+            self.pipeline.recorder.event("error", type=type(err).__name__, message=err.message)
+        self._tell(lambda o: o.on_error(err))
+
+    def _on_sink_error(self, exc: Exception) -> None:
+        """The sink reports its own trouble to the user (QtPlayoutSink's status); log it once."""
+        if not self._sink_failed:  # it would fail on every frame
+            self._sink_failed = True
+            log.error("playout sink failed: %r", exc, exc_info=exc)
 
     # ---- controls --------------------------------------------------------------------------
     def set_dsp(self, settings: DspSettings) -> None:
-        """Takes effect on the next 20 ms frame; logged at most every DSP_EVENT_INTERVAL_S."""
-        self._dsp.update(settings)
-        self._dsp_event_due = True
-        self._log_dsp()
-
-    def _log_dsp(self, *, now: bool = False) -> None:
-        """One "dsp" event for a slider drag, not one per step; the final value always."""
-        if not self._dsp_event_due:
-            return
-        t = self._clock()
-        if not now and t - self._dsp_event_at < DSP_EVENT_INTERVAL_S:
-            return  # the playout loop logs it once the interval has passed
-        self._dsp_event_due = False
-        self._dsp_event_at = t
-        settings = self._dsp.settings
-        self._event(
-            "dsp",
-            gain=settings.gain,
-            noise_threshold=settings.noise_threshold,
-            gate_mode=settings.gate_mode,
-        )
-
-    @property
-    def dsp_settings(self) -> DspSettings:
-        return self._dsp.settings
-
-    def latest_snapshot(self) -> MetricsSnapshot:
-        return self.metrics.snapshot(self._clock())
+        """Takes effect on the next 20 ms frame."""
+        self.pipeline.set_dsp(settings, self._clock())
 
     async def stop(self) -> None:
         """DISCONNECTING → TERMINATED with files finalized; returns when run() has finished."""
-        self._stop_event.set()
+        self._request_stop("stopped by the user")
         await self._close_stream()
         if self.state_machine.state is not CallState.IDLE:
             await self._finished.wait()
 
     def request_stop(self) -> None:
         """Non-async stop for signal handlers."""
-        self._stop_event.set()
+        self._request_stop("stopped by the user")
         if self._stream is not None:
             # Hold a reference: the loop keeps only a weak one to a running task.
             task = asyncio.get_running_loop().create_task(self._close_stream())
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
+
+    def _request_stop(self, reason: str) -> None:
+        if self._facts.stop_reason is None:
+            self._facts.stop_reason = reason
+        self._stop_event.set()
 
     async def _close_stream(self) -> None:
         """Close the current stream, if any; its async iteration then ends."""
@@ -240,11 +230,11 @@ class StreamSession:
             retry=cfg.retry,
             interval_s=cfg.poll_interval_s,
         )
-        tasks: list[asyncio.Task[Any]] = []
+        tasks: list[asyncio.Task[None]] = []
         try:
             stream = await self._until_stopped(self._connect(tokens))
             self._started_s = self._clock()
-            self.metrics.start(self._started_s)
+            self.pipeline.metrics.start(self._started_s)
             self.state_machine.transition(CallState.STREAMING, "audio stream open")
             tasks.append(asyncio.create_task(self._playout_loop(), name="playout"))
             tasks.append(asyncio.create_task(self._watch_call(poller), name="call-state"))
@@ -256,17 +246,13 @@ class StreamSession:
         except asyncio.CancelledError:
             outcome = "stopped"  # finalize below, then let the cancellation through
             raise
-        except RateLimited as exc:
-            outcome, error = "stream_failed", exc  # retries spent: not a credentials problem
-            self._error(exc)
+        except CallAlreadyEnded as exc:
+            outcome = "ended"  # a normal end, not a failure
+            self._event("call_already_ended", message=exc.message)
         except AuthError as exc:
             outcome, error = "auth_failed", exc
             self._error(exc)
-        except HandshakeRejected as exc:
-            outcome = "auth_failed" if exc.status in (401, 403) else "stream_failed"
-            error = exc
-            self._error(exc)
-        except CXoneError as exc:
+        except CXoneError as exc:  # transient errors past their retries included
             outcome, error = "stream_failed", exc
             self._error(exc)
         finally:
@@ -276,16 +262,15 @@ class StreamSession:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self._close_stream()
-            self._play(self.jitter.drain())
-            self._log_dsp(now=True)
             await poller.aclose()
             await tokens.aclose()
+            snap = self.pipeline.finish(self._clock())
             self._finish_states(outcome)
-            result = self._finalize(outcome, error)
+            result = self._finalize(outcome, error, snap)
             self._finished.set()
         return result
 
-    async def _until_stopped(self, coro: Any) -> Any:
+    async def _until_stopped(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` unless stop() comes first."""
         task = asyncio.ensure_future(coro)
         stopper = asyncio.ensure_future(self._stop_event.wait())
@@ -300,10 +285,8 @@ class StreamSession:
             await task
         raise _Stopped
 
-    async def _connect(
-        self, tokens: TokenProvider, retry: RetryPolicy | None = None
-    ) -> VoiceStream:
-        """Open the stream; `retry` overrides the handshake's own backoff."""
+    async def _connect(self, tokens: TokenProvider, *, single_attempt: bool = False) -> VoiceStream:
+        """Open the stream; `single_attempt` leaves the backoff to the caller."""
         cfg = self.config
         await tokens.token()
         stream = VoiceStream(
@@ -312,143 +295,110 @@ class StreamSession:
             tokens,
             settings=cfg.stream,
             tls=cfg.tls,
-            retry=retry or cfg.retry,
+            retry=replace(cfg.retry, max_attempts=1) if single_attempt else cfg.retry,
+            rng=self._rng,
         )
         await stream.connect()
         self._stream = stream
-        self._on_hold = False
+        self._facts.note_connected()
         self._event("connected", url_path=cfg.endpoints.stream_path)
         return stream
 
     async def _stream_until_done(
         self, stream: VoiceStream, tokens: TokenProvider, poller: CallStatePoller
     ) -> Outcome:
-        """Pump messages; on a close decide between ended, stopped and reconnect."""
+        """Pump messages; on each close, decide between ended, stopped and reconnect."""
         while True:
             await self._pump(stream)
-            end = stream.end or StreamEnd(code=None, reason="stream ended", normal=False)
-            self._flush_partial()
-            self.metrics.reanchor()  # time on hold or reconnecting is not packet loss
-            if self._stop_event.is_set():
+            end = stream.end or StreamEnd(code=None, reason="stream ended")
+            self.pipeline.connection_lost()
+            if self._facts.stop_reason is None and not self._facts.ended:
+                self._event("closed", code=end.code, reason=end.reason, normal=end.normal)
+            status = await self._call_status(poller) if self._facts.needs_call_state else None
+            decision = after_close(self._facts, end, status)
+            if decision.step is NextStep.STOP:
                 return "stopped"
-            if self._call_ended:
+            if decision.step is NextStep.END:
                 return "ended"
-            self._event("closed", code=end.code, reason=end.reason, normal=end.normal)
-            info = await self._call_info(poller)
-            if info is not None and info.status == "ended":
-                self._call_ended = True
-                return "ended"
-            on_hold = self._on_hold or (info is not None and info.status == "on_hold")
-            if end.normal and not on_hold:
-                return "ended"  # 1000/1001 mean the call is over unless it went on hold
-            why = (
-                "call on hold"
-                if on_hold
-                else f"connection dropped ({end.code or 'no close frame'})"
-            )
-            if not end.normal:
+            if decision.abnormal:
                 self._error(
                     StreamClosedAbnormally(
-                        f"The audio stream closed abnormally (code {end.code or 1006}); "
+                        f"The audio stream closed abnormally (code {end.shown_code}); "
                         "reconnecting while the call is active.",
                         code=end.code,
                     )
                 )
-            self.state_machine.transition(CallState.RECONNECTING, why)
-            stream = await self._until_stopped(self._reconnect(tokens, poller))
-            if stream is None:
-                self._call_ended = True
+            self.state_machine.transition(CallState.RECONNECTING, decision.why)
+            reopened = await self._until_stopped(self._reconnect(tokens, poller))
+            if reopened is None:
                 return "ended"
-            self.jitter.reset()
+            stream = reopened
+            self.pipeline.reconnected()
             self._reconnects += 1
             self.state_machine.transition(CallState.STREAMING, f"reconnected (#{self._reconnects})")
 
     async def _pump(self, stream: VoiceStream) -> None:
         async for message in stream:
-            if isinstance(message, ControlMessage):
+            if isinstance(message, ControlEvent):
                 self._on_control(message)
             else:
-                self._feed(message)
+                self.pipeline.feed(message, self._clock())
 
-    def _feed(self, data: bytes) -> None:
-        """One binary WebSocket message: metrics, raw recording, frames into the jitter buffer."""
-        now = self._clock()
-        self.metrics.record_packet(len(data), now)
-        if self._recorder is not None:
-            self._recorder.write_raw(
-                data if self.fmt.encoding == "pcm16" else decode(data, self.fmt.encoding)
-            )
-        frames = self._reassembler.feed(data)
-        if len(frames):
-            self.metrics.record_frames(len(frames))
-            self.raw_wave.extend(frames.reshape(-1))
-            self.jitter.push(frames, now)
-
-    def _flush_partial(self) -> None:
-        partial = self._reassembler.flush()
-        if partial:
-            self.metrics.record_partial(len(partial))
-            self._event("partial_frame", bytes=len(partial))
-
-    def _on_control(self, message: ControlMessage) -> None:
-        if message.data is None:
-            log.warning(
-                "unparsable control message (%d chars): %s", len(message.text), message.error
-            )
-            self._event("control_unparsable", error=message.error, length=len(message.text))
+    def _on_control(self, message: ControlEvent) -> None:
+        if message.kind is ControlKind.UNPARSABLE:
+            log.warning("unparsable control message (%d chars): %s", message.length, message.error)
+            self._event("control_unparsable", error=message.error, length=message.length)
             return
         self._event("control", message=message.data)
-        kind = message.data.get("event")
-        log.info("control message: %s", kind)
-        if kind == "call.ended":
-            self._call_ended = True
-        elif kind == "call.hold":
-            self._on_hold = True
+        log.info("control message: %s", message.name)
+        self._facts.note_control(message.kind)
 
-    async def _call_info(self, poller: CallStatePoller) -> CallInfo | None:
+    async def _call_status(self, poller: CallStatePoller) -> CallStatus | None:
         try:
-            return await poller.fetch()
+            status = (await poller.fetch()).status
         except CXoneError as exc:
             self._error(exc)
             return None
+        self._facts.note_status(status)
+        return status
 
     async def _reconnect(
         self, tokens: TokenProvider, poller: CallStatePoller
     ) -> VoiceStream | None:
-        """New connection with backoff while the call is up; None when it has ended."""
-        retry = self.config.retry
-        deadline = self._clock() + retry.max_total_s
-        attempt = 0
+        """A new connection, paced by Backoff while the call is up; None when it has ended."""
+        backoff = Backoff(
+            self.config.retry,
+            what="the audio stream",
+            clock=self._clock,
+            sleep=self._sleep,
+            rng=self._rng,
+            on_retry=lambda err, delay: self._event(
+                "reconnect_wait", attempt=backoff.failures, delay_s=round(delay, 2)
+            ),
+        )
         while True:
-            info = await self._call_info(poller)
-            if info is not None and info.status == "ended":
+            decision = before_attempt(self._facts, await self._call_status(poller))
+            if decision.step is NextStep.END:
                 return None
-            if info is not None and info.status == "on_hold":
-                # Holds can last; wait for resume without spending retries.
-                await asyncio.sleep(min(self.config.poll_interval_s, 1.0))
+            if decision.step is NextStep.WAIT:  # holds can last: spend no retries
+                await self._sleep(min(self.config.poll_interval_s, HOLD_POLL_S))
                 continue
             try:
-                # One handshake per attempt: this loop is the backoff (and checks the call).
-                return await self._connect(tokens, replace(retry, max_attempts=1))
-            except HandshakeRejected as exc:
-                if exc.status in (401, 403):
-                    info = await self._call_info(poller)
-                    if info is not None and info.status == "ended":
-                        return None
-                    raise
+                return await self._connect(tokens, single_attempt=True)
+            except CallAlreadyEnded:
+                return None
+            except AuthError:
+                if await self._call_status(poller) == "ended":
+                    return None  # a stale call refuses the token: not a credentials problem
+                raise
+            except (TransientError, RetriesExhausted, StreamClosedAbnormally) as exc:
                 last: CXoneError = exc
-            except CXoneError as exc:
-                last = exc
-            attempt += 1
-            if attempt >= retry.max_attempts or self._clock() >= deadline:
+            retry_after = last.retry_after_s if isinstance(last, TransientError) else None
+            if not await backoff.wait(last, retry_after):
                 raise RetriesExhausted(
-                    f"Could not reconnect to the audio stream after {attempt} attempts "
+                    f"Could not reconnect to the audio stream after {backoff.failures} attempts "
                     f"({type(last).__name__}: {last.message})"
                 )
-            retry_after = last.retry_after_s if isinstance(last, RateLimited) else None
-            delay = retry.delay(attempt, retry_after, self._rng)
-            self._event("reconnect_wait", attempt=attempt, delay_s=round(delay, 2))
-            await asyncio.sleep(delay)
 
     async def _watch_call(self, poller: CallStatePoller) -> None:
         """Poll the call state while connected; an outage is reported once, then ridden out."""
@@ -461,7 +411,7 @@ class StreamSession:
                 if not failing:
                     self._error(exc)  # the stream goes on; polling resumes when it can
                 failing = True
-                await asyncio.sleep(max(poller.interval_s, CALL_STATE_RETRY_S))
+                await self._sleep(max(poller.interval_s, CALL_STATE_RETRY_S))
                 continue
             if failing:
                 self._event("call_state_restored")
@@ -469,17 +419,16 @@ class StreamSession:
             if info.status != last:
                 self._event("call_state", status=info.status)
                 last = info.status
-            if info.status == "ended":
-                self._call_ended = True
+            self._facts.note_status(info.status)
+            if self._facts.ended:
                 await self._close_stream()
                 return
-            await asyncio.sleep(poller.interval_s)
+            await self._sleep(poller.interval_s)
 
     async def _stop_after(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self._sleep(seconds)
         self._event("duration_reached", seconds=seconds)
-        self._stop_reason = f"--duration {seconds:g} s reached"
-        self._stop_event.set()
+        self._request_stop(f"--duration {seconds:g} s reached")
         await self._close_stream()
 
     def _on_retry(self, err: Exception, delay_s: float) -> None:
@@ -488,60 +437,23 @@ class StreamSession:
         else:
             self._event("retry", error=type(err).__name__, delay_s=delay_s)
 
-    # ---- playout ---------------------------------------------------------------------------
     async def _playout_loop(self) -> None:
+        pipeline, sm = self.pipeline, self.state_machine
         while True:
-            now = self._clock()
-            self._play(self.jitter.pull(now))
-            self.metrics.set_buffer(self.jitter.depth_ms, self.jitter.target_ms)
-            snap = self.metrics.tick(now)
+            snap = pipeline.tick(self._clock(), sm.state.value)
             if snap is not None:
-                self._on_second(snap)
-            self._log_dsp()
+                self._tell_metrics(snap)
             await asyncio.sleep(PLAYOUT_TICK_S)
-
-    def _play(self, batch: PlayoutBatch) -> None:
-        concealed = self.jitter.concealed_frames - self._concealed_seen
-        late = self.jitter.late_dropped_frames - self._late_seen
-        if concealed:
-            self.metrics.record_concealed(concealed)
-            self._concealed_seen += concealed
-        if late:
-            self.metrics.record_late(late)
-            self._late_seen += late
-        if not len(batch):
-            return
-        out = self._dsp.process(batch.frames)
-        flat = out.reshape(-1)
-        self.processed_wave.extend(flat)
-        last = out[-1].astype(np.float64)
-        rms = math.sqrt(float(np.mean(last * last)))
-        self.level_dbfs = 20 * math.log10(rms / 32768.0) if rms > 0 else -math.inf
-        if self._recorder is not None:
-            self._recorder.write_processed(out)
-        if self.playout_sink is not None:
-            try:
-                self.playout_sink.write(out)
-            except Exception:
-                log.exception("playout sink failed")
-
-    def _on_second(self, snap: MetricsSnapshot) -> None:
-        if self._recorder is not None:
-            self._recorder.write_metrics(
-                snap.as_dict(), state=self.state_machine.state.value, elapsed_s=snap.elapsed_s
-            )
-            self._recorder.flush()  # headers current each second, on hold and reconnect too
-        self._notify("on_metrics", snap)
 
     # ---- recording -------------------------------------------------------------------------
     def _open_recorder(self) -> None:
         if not self._record:
             return
         try:
-            self._recorder = SessionRecorder(
+            recorder = SessionRecorder(
                 self.config.recordings_dir,
                 self.config.call_id,
-                rate_hz=self.fmt.rate_hz,
+                rate_hz=self.pipeline.fmt.rate_hz,
                 on_error=self._error,
             )
         except RecordingError as exc:
@@ -550,17 +462,14 @@ class StreamSession:
         except OSError as exc:
             self._error(RecordingError(f"Cannot create the session folder: {exc.strerror or exc}"))
             return
-        self.folder = self._recorder.folder
+        self.pipeline.recorder = recorder
+        self.folder = recorder.folder
         self._event("session_started", settings=self.config.public_settings(), version=__version__)
 
     def _finish_states(self, outcome: Outcome) -> None:
         sm = self.state_machine
-        reason = {
-            "ended": "call ended",
-            "stopped": self._stop_reason,
-            "auth_failed": "authentication failed",
-            "stream_failed": "stream failed",
-        }[outcome]
+        reason = self._facts.stop_reason if outcome == "stopped" else _STOP_REASONS[outcome]
+        reason = reason or "stopped by the user"
         # Closing a live stream passes DISCONNECTING; a spent or ended reconnect has none to close.
         if sm.state is CallState.STREAMING or (
             sm.state is CallState.RECONNECTING and outcome == "stopped"
@@ -569,34 +478,31 @@ class StreamSession:
         if sm.state is not CallState.TERMINATED:
             sm.transition(CallState.TERMINATED, reason)
 
+    def _summary(self, snap: MetricsSnapshot, outcome: str) -> dict[str, Any]:
+        started = self._started_s
+        return build_summary(
+            snap,
+            outcome=outcome,
+            duration_s=(self._clock() - started) if started is not None else 0.0,
+            settings=self.config.public_settings(),
+            history=self.state_machine.history,
+            errors=self._errors,
+            reconnects=self._reconnects,
+        )
+
     def checkpoint(self) -> dict[str, Any]:
         """Push the recording to disk now; the summary as it stands, for a live export."""
-        if self._recorder is not None:
-            self._recorder.flush()
-        now = self._clock()
-        return self._summary(now, self.metrics.snapshot(now), "in_progress")
+        if self.pipeline.recorder is not None:
+            self.pipeline.recorder.flush()
+        return self._summary(self.latest_snapshot(), "in_progress")
 
-    def _summary(self, now: float, snap: MetricsSnapshot, outcome: str) -> dict[str, Any]:
-        return {
-            **snap.as_seed_dict(),
-            "metrics": snap.as_dict(),
-            "outcome": outcome,
-            "duration_s": (now - self._started_s) if self._started_s is not None else 0.0,
-            "settings": self.config.public_settings(),
-            "state_history": [_transition_record(t) for t in self.state_machine.history],
-            "errors": list(self._errors),
-            "reconnects": self._reconnects,
-            "app_version": __version__,
-        }
-
-    def _finalize(self, outcome: Outcome, error: CXoneError | None) -> SessionResult:
-        now = self._clock()
-        self.metrics.reanchor()
-        snap = self.metrics.snapshot(now)
-        if self._recorder is not None:
-            summary = self._summary(now, snap, outcome)
+    def _finalize(
+        self, outcome: Outcome, error: CXoneError | None, snap: MetricsSnapshot
+    ) -> SessionResult:
+        recorder = self.pipeline.recorder
+        if recorder is not None:
             try:
-                self._recorder.finalize(summary)
+                recorder.finalize(self._summary(snap, outcome))
             except RecordingError as exc:
                 self._error(exc)
         return SessionResult(
@@ -607,14 +513,3 @@ class StreamSession:
             reconnects=self._reconnects,
             errors=list(self._errors),
         )
-
-
-def _transition_record(t: Transition) -> dict[str, Any]:
-    """A transition as events.jsonl and summary.json spell it."""
-    return {
-        "state": t.state.value,
-        "previous": t.previous and t.previous.value,
-        "wall_time": t.wall_time,
-        "monotonic_s": t.monotonic_s,
-        "reason": t.reason,
-    }

@@ -350,7 +350,7 @@ class CXoneSimulator:
         if call is None:
             return error_response(
                 403,
-                "access_denied",
+                "call_not_found",
                 "This call is not connected to an agent on this tenant (unknown call ID).",
             )
         state = call.state(self._clock.now())

@@ -17,20 +17,44 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, ServiceUnavailable
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.live_view import LiveSession, LiveView
+from cxone_desktop.session.observer import SessionEvent, SessionObserver
+from cxone_desktop.session.pipeline import PlayoutSink
+from cxone_desktop.session.session_result import SessionResult
 
 log = logging.getLogger(__name__)
 
-#: Builds a session; tests pass a fake. (config, playout_sink) → StreamSession-like.
-SessionFactory = Callable[[SessionConfig, Any], Any]
+#: Builds a session; tests pass a fake.
+SessionFactory = Callable[[SessionConfig, PlayoutSink | None], LiveSession]
 
 
-def _real_session(config: SessionConfig, playout_sink: Any) -> Any:
+def _real_session(config: SessionConfig, playout_sink: PlayoutSink | None) -> LiveSession:
     from cxone_desktop.session.stream_session import StreamSession
 
     return StreamSession(config, playout_sink=playout_sink)
+
+
+class _Relay(SessionObserver):
+    """The session's observer calls, re-emitted as the controller's signals."""
+
+    def __init__(self, controller: SessionController) -> None:
+        self._c = controller
+
+    def on_state(self, transition: Transition) -> None:
+        self._c.state_changed.emit(transition)
+
+    def on_error(self, error: CXoneError) -> None:
+        self._c.error_raised.emit(error)
+
+    def on_event(self, event: SessionEvent) -> None:
+        self._c.event_received.emit(event)
+
+    def on_metrics(self, snapshot: MetricsSnapshot) -> None:
+        self._c.metrics_updated.emit(snapshot)
 
 
 class SessionController(QObject):
@@ -38,9 +62,8 @@ class SessionController(QObject):
 
     state_changed = Signal(object)  # Transition
     error_raised = Signal(object)  # CXoneError
-    event_received = Signal(object)  # dict
+    event_received = Signal(object)  # SessionEvent
     metrics_updated = Signal(object)  # MetricsSnapshot, once a second
-    session_started = Signal(object)  # the session object
     session_finished = Signal(object)  # SessionResult, or None if run() crashed
     busy_changed = Signal(bool)
 
@@ -48,20 +71,19 @@ class SessionController(QObject):
         self,
         parent: QObject | None = None,
         *,
-        playout_sink: Any = None,
+        playout_sink: PlayoutSink | None = None,
         session_factory: SessionFactory | None = None,
     ) -> None:
         super().__init__(parent)
         self._factory = session_factory or _real_session
         self._playout_sink = playout_sink
-        self._session: Any = None
-        self._task: asyncio.Task[Any] | None = None
-        self._last_result: Any = None
+        self._session: LiveSession | None = None
+        self._task: asyncio.Task[None] | None = None
 
     # ---- what widgets read -----------------------------------------------------------------
     @property
-    def session(self) -> Any:
-        """The current session, or the last one after it finished (its buffers stay readable)."""
+    def live(self) -> LiveView | None:
+        """The current call's view, or the last one's after it finished (its rings stay)."""
         return self._session
 
     @property
@@ -69,20 +91,15 @@ class SessionController(QObject):
         return self._task is not None and not self._task.done()
 
     @property
-    def last_result(self) -> Any:
-        return self._last_result
-
-    @property
     def folder(self) -> Path | None:
         """The current or last session folder, once the recorder created it."""
-        return getattr(self._session, "folder", None) if self._session is not None else None
+        return self._session.folder if self._session is not None else None
 
     def checkpoint(self) -> dict[str, Any] | None:
         """While a call runs: its files pushed to disk and its summary so far, for an export."""
         if self._session is None or not self.running:
             return None
-        summary: dict[str, Any] = self._session.checkpoint()
-        return summary
+        return self._session.checkpoint()
 
     # ---- actions ---------------------------------------------------------------------------
     def start(self, config: SessionConfig) -> None:
@@ -90,11 +107,9 @@ class SessionController(QObject):
         if self.running:
             raise RuntimeError("a session is already running; stop it first")
         session = self._factory(config, self._playout_sink)
-        session.add_observer(self)
+        session.add_observer(_Relay(self))
         self._session = session
-        self._last_result = None
         self._task = asyncio.ensure_future(self._run(session))
-        self.session_started.emit(session)
         self.busy_changed.emit(True)
 
     async def stop(self, timeout_s: float = 8.0) -> None:
@@ -113,33 +128,13 @@ class SessionController(QObject):
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(asyncio.shield(task), timeout_s)
 
-    async def wait_finished(self) -> Any:
-        """Wait for the current session's run() to return; its SessionResult."""
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
-        return self._last_result
-
     def set_dsp(self, settings: DspSettings) -> None:
         if self._session is not None and self.running:
             self._session.set_dsp(settings)
 
-    # ---- SessionObserver -------------------------------------------------------------------
-    def on_state(self, t: Transition) -> None:
-        self.state_changed.emit(t)
-
-    def on_error(self, err: CXoneError) -> None:
-        self.error_raised.emit(err)
-
-    def on_event(self, event: dict[str, Any]) -> None:
-        self.event_received.emit(event)
-
-    def on_metrics(self, snapshot: Any) -> None:
-        self.metrics_updated.emit(snapshot)
-
     # ---- internals -------------------------------------------------------------------------
-    async def _run(self, session: Any) -> None:
-        result = None
+    async def _run(self, session: LiveSession) -> None:
+        result: SessionResult | None = None
         try:
             result = await session.run()
         except asyncio.CancelledError:
@@ -153,9 +148,7 @@ class SessionController(QObject):
                 )
             )
         finally:
-            self._last_result = result
-            sm = getattr(session, "state_machine", None)
-            if sm is not None and sm.state not in (CallState.TERMINATED, CallState.IDLE):
-                log.warning("session left in %s", sm.state)
+            if session.state not in (CallState.TERMINATED, CallState.IDLE):
+                log.warning("session left in %s", session.state)
             self.busy_changed.emit(False)
             self.session_finished.emit(result)

@@ -27,14 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
 from cxone_desktop.session.config import default_recordings_dir
+from cxone_desktop.session.session_result import SessionResult
 from cxone_desktop.ui.audio_output import QtPlayoutSink
 from cxone_desktop.ui.call_state_panel import CallStatePanel
 from cxone_desktop.ui.connect_form import ConnectForm
 from cxone_desktop.ui.connect_model import ConnectValues, to_session_config
-from cxone_desktop.ui.controller import SessionController
+from cxone_desktop.ui.controller import SessionController, SessionFactory
 from cxone_desktop.ui.controls_panel import ControlsPanel
 from cxone_desktop.ui.error_banner import ErrorBanner
 from cxone_desktop.ui.error_text import (
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
         secrets: SecretStore | None = None,
         playout: QtPlayoutSink | None = None,
         controller: SessionController | None = None,
+        session_factory: SessionFactory | None = None,
         out_dir: Path | None = None,
         remember_settings: bool = True,
     ) -> None:
@@ -83,7 +86,9 @@ class MainWindow(QMainWindow):
         self._tasks: set[asyncio.Future[None]] = set()
 
         self.playout = playout if playout is not None else QtPlayoutSink(self)
-        self.controller = controller or SessionController(self, playout_sink=self.playout)
+        self.controller = controller or SessionController(
+            self, playout_sink=self.playout, session_factory=session_factory
+        )
 
         self.banner = ErrorBanner()
         self.form = ConnectForm(settings, secrets or SecretStore())
@@ -297,18 +302,18 @@ class MainWindow(QMainWindow):
     def tick(self) -> None:
         """~30 times a second: redraw from ring buffers only what changed."""
         self.state_panel.refresh_clock(time.monotonic())
-        session = self.controller.session
-        if session is None:
+        live = self.controller.live
+        if live is None:
             return
         raw = self.waveform.show_raw.isChecked()
-        ring = session.raw_wave if raw else session.processed_wave
+        ring = live.raw_wave if raw else live.processed_wave
         shown = (raw, ring.total_written)
         if shown != self._shown_wave:
             self._shown_wave = shown
-            self.waveform.refresh(ring.data(), session.level_dbfs)
+            self.waveform.refresh(ring.data(), live.level_dbfs)
         elif not self.controller.running:
             self.waveform.level_meter.set_level(-np.inf)
-        self.metrics.refresh(session.metrics.chart_rows)
+        self.metrics.refresh(live.chart_rows)
 
     # ---- controller signals ----------------------------------------------------------------
     def _on_state(self, t: Transition) -> None:
@@ -335,8 +340,8 @@ class MainWindow(QMainWindow):
         if event.get("kind") == "session_started":
             self._show_folder()
 
-    def _on_metrics(self, snapshot: Any) -> None:
-        degraded = bool(getattr(snapshot, "degraded", False))
+    def _on_metrics(self, snapshot: MetricsSnapshot) -> None:
+        degraded = snapshot.degraded
         if degraded != self._degraded:
             self._degraded = degraded
             self.metrics.set_degraded(degraded)
@@ -347,8 +352,8 @@ class MainWindow(QMainWindow):
         self.disconnect_action.setEnabled(busy)
         self._show_folder()
 
-    def _on_finished(self, result: Any) -> None:
-        if getattr(result, "outcome", None) == "ended" and self.banner.transient:
+    def _on_finished(self, result: SessionResult | None) -> None:
+        if result is not None and result.outcome == "ended" and self.banner.transient:
             self.banner.show_notice(
                 Notice(
                     "The call has ended.",

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from cxone_desktop.cxone.call_state import CallStatePoller
+from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
 from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings
 from cxone_desktop.cxone.token_provider import TokenProvider
-from cxone_desktop.cxone.voice_stream import ControlMessage, VoiceStream
+from cxone_desktop.cxone.voice_stream import VoiceStream
 from cxone_desktop.errors import HandshakeRejected, InvalidCredentials, MissingScope
 from cxone_desktop.simulator.config import Impairments, SimulatorConfig
 from cxone_desktop.simulator.server import CXoneSimulator
@@ -57,7 +58,7 @@ async def test_token_stream_and_state_against_the_simulator(
     try:
         await stream.connect()
         audio = 0
-        controls: list[ControlMessage] = []
+        controls: list[ControlEvent] = []
         async with asyncio.timeout(5):
             async for msg in stream:
                 if isinstance(msg, bytes):
@@ -67,7 +68,7 @@ async def test_token_stream_and_state_against_the_simulator(
                 if audio >= 1600:
                     break
         assert audio >= 1600
-        assert controls and controls[0].event == "call.started" and controls[0].error is None
+        assert controls and controls[0].kind is ControlKind.STARTED and controls[0].error is None
         assert (await poller.fetch()).status == "active"
         assert sim.token_requests == 1  # the stream and the poller shared the cached token
     finally:

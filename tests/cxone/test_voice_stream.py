@@ -9,14 +9,19 @@ import pytest
 from websockets.asyncio.server import ServerConnection
 
 from cxone_desktop import USER_AGENT
+from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
 from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import Credentials, RetryPolicy, StreamSettings, TlsSettings
 from cxone_desktop.cxone.token_provider import TokenProvider
-from cxone_desktop.cxone.voice_stream import ControlMessage, StreamEnd, VoiceStream
+from cxone_desktop.cxone.voice_stream import CloseKind, StreamEnd, VoiceStream
 from cxone_desktop.errors import (
+    AuthError,
+    CallAlreadyEnded,
+    CallNotFound,
     HandshakeRejected,
     RateLimited,
     ServiceUnavailable,
+    StreamTokenRejected,
     TlsVerificationFailed,
 )
 
@@ -53,7 +58,7 @@ async def make_stream(ws_fake: WsFake, tokens: TokenProvider) -> AsyncIterator[M
         await s.close()
 
 
-async def collect(stream: VoiceStream) -> list[bytes | ControlMessage]:
+async def collect(stream: VoiceStream) -> list[bytes | ControlEvent]:
     return [m async for m in stream]
 
 
@@ -97,19 +102,64 @@ async def test_401_after_refresh_is_handshake_rejected(
     assert len(http_fake.seen) == 2
 
 
-async def test_403_explains_scope_or_unbound_call_and_quotes_the_server(
+async def test_403_for_another_reason_quotes_the_server_and_names_the_call(
     ws_fake: WsFake, make_stream: MakeStream
 ) -> None:
-    refused = (403, {}, '{"error":"forbidden","message":"the call has ended"}')
+    refused = (403, {}, '{"error":"forbidden","message":"not bound to an agent"}')
     ws_fake.rejections = [refused, refused]
     with pytest.raises(HandshakeRejected) as ei:
         await make_stream().connect()
-    assert ei.value.status == 403
+    assert ei.value.status == 403 and ei.value.reason == "not bound to an agent"
+    assert not isinstance(ei.value, AuthError)  # the credentials are not the problem
     msg = str(ei.value)
-    assert "'agent:voice:stream' scope" in msg
-    assert "the call is not connected and bound to an agent" in msg
-    assert "the call has ended" in msg
-    assert len(ws_fake.requests) == 2  # once more with a fresh token: a stale one gets 403 too
+    assert "call-1" in msg and "not bound to an agent" in msg
+    assert "secret" not in msg and "secret" not in ei.value.remedy
+    assert len(ws_fake.requests) == 1  # a fresh token would not help
+
+
+async def test_403_that_blames_the_token_is_an_auth_error_after_one_fresh_token(
+    ws_fake: WsFake, http_fake: HttpFake, make_stream: MakeStream
+) -> None:
+    refused = (403, {}, '{"error":"insufficient_scope","message":"scope missing"}')
+    ws_fake.rejections = [refused, refused]
+    with pytest.raises(StreamTokenRejected) as ei:
+        await make_stream().connect()
+    assert isinstance(ei.value, AuthError) and ei.value.status == 403
+    assert "'agent:voice:stream' scope" in str(ei.value)
+    assert len(ws_fake.requests) == 2
+
+
+async def test_403_without_a_reason_tries_a_fresh_token_then_says_it_was_not_told_why(
+    ws_fake: WsFake, make_stream: MakeStream
+) -> None:
+    ws_fake.rejections = [(403, {}, ""), (403, {}, "")]
+    with pytest.raises(HandshakeRejected) as ei:
+        await make_stream().connect()
+    assert "without saying why" in str(ei.value) and "call-1" in str(ei.value)
+    assert len(ws_fake.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error_type"),
+    [
+        (404, "", CallNotFound),
+        (403, '{"error":"call_not_found","message":"no such call"}', CallNotFound),
+        (403, '{"error":"call_ended","message":"The call has ended."}', CallAlreadyEnded),
+    ],
+)
+async def test_unknown_and_ended_calls_are_told_apart_from_credentials(
+    ws_fake: WsFake,
+    make_stream: MakeStream,
+    status: int,
+    body: str,
+    error_type: type[HandshakeRejected],
+) -> None:
+    ws_fake.rejections = [(status, {}, body)]
+    with pytest.raises(error_type) as ei:
+        await make_stream().connect()
+    assert not isinstance(ei.value, AuthError)
+    assert "call-1" in str(ei.value)
+    assert len(ws_fake.requests) == 1
 
 
 async def test_a_403_for_a_stale_token_is_cured_by_one_fresh_token(
@@ -175,18 +225,18 @@ async def test_binary_is_audio_text_is_control_and_bad_text_is_reported(
     msgs = await collect(stream)
     assert msgs[0] == b"\x01\x02\x03" and msgs[4] == b"\x04" * 1000
     started = msgs[1]
-    assert isinstance(started, ControlMessage) and started.error is None
-    assert started.event == "call.started" and started.data == {
+    assert isinstance(started, ControlEvent) and started.error is None
+    assert started.kind is ControlKind.STARTED and started.data == {
         "event": "call.started",
         "callId": "call-1",
         "sampleRate": 8000,
     }
     bad, not_object = msgs[2], msgs[3]
-    assert isinstance(bad, ControlMessage) and bad.data is None and bad.text == "not json{"
+    assert isinstance(bad, ControlEvent) and bad.data is None and bad.length == len("not json{")
     assert bad.error and "not JSON" in bad.error
-    assert isinstance(not_object, ControlMessage) and not_object.data is None and not_object.error
-    assert isinstance(msgs[5], ControlMessage) and msgs[5].event == "call.ended"
-    assert stream.end == StreamEnd(code=1000, reason="call ended", normal=True)
+    assert isinstance(not_object, ControlEvent) and not_object.data is None and not_object.error
+    assert isinstance(msgs[5], ControlEvent) and msgs[5].kind is ControlKind.ENDED
+    assert stream.end == StreamEnd(code=1000, reason="call ended")
     assert not stream.connected
 
 
@@ -198,7 +248,8 @@ async def test_going_away_1001_is_normal(ws_fake: WsFake, make_stream: MakeStrea
     stream = make_stream()
     await stream.connect()
     assert await collect(stream) == []
-    assert stream.end == StreamEnd(code=1001, reason="server restart", normal=True)
+    assert stream.end == StreamEnd(code=1001, reason="server restart")
+    assert stream.end.kind is CloseKind.GOING_AWAY
 
 
 async def test_abrupt_tcp_drop_ends_with_1006_abnormal(
@@ -237,7 +288,7 @@ async def test_client_close_is_normal_and_reconnect_works(
     stream = make_stream()
     await stream.connect()
     await stream.close()
-    assert stream.end == StreamEnd(code=1000, reason="", normal=True)
+    assert stream.end == StreamEnd(code=1000, reason="")
     await stream.connect()
     assert stream.connected and stream.end is None
     assert len(ws_fake.requests) == 2

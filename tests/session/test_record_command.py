@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import wave
 from collections.abc import Iterator
@@ -18,6 +20,31 @@ import pytest
 from .conftest import write_voice_like_wav
 
 PY = [sys.executable, "-m", "cxone_desktop"]
+
+
+def wait_for_output(stream, needle: str, timeout_s: float = 20.0) -> str:
+    """Read `stream` until a line holds `needle`; fail (never hang) after `timeout_s`."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in iter(stream.readline, ""):
+            lines.put(line)
+            if needle in line:
+                return
+        lines.put("")  # end of stream
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout_s
+    seen = ""
+    while needle not in seen:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no {needle!r} within {timeout_s} s; got: {seen}") from None
+        if not line:
+            raise AssertionError(f"stream ended before {needle!r}; got: {seen}")
+        seen += line
+    return seen
 
 
 @pytest.fixture
@@ -33,7 +60,7 @@ def simulator(tmp_path: Path, request) -> Iterator[str]:
         text=True,
     )
     try:
-        line = proc.stdout.readline()
+        line = wait_for_output(proc.stdout, "listening on")
         match = re.search(r"listening on (\S+)", line)
         assert match, line + proc.stderr.read()
         yield match.group(1)
@@ -202,10 +229,7 @@ def test_each_bad_value_exits_2_before_any_network_call_naming_its_field(tmp_pat
 @pytest.mark.parametrize("simulator", [["--loop"]], indirect=True)
 def test_sigint_finalizes_the_files_and_exits_130(simulator, tmp_path):
     proc = record(simulator, tmp_path / "out")
-    deadline = time.monotonic() + 15
-    seen = ""
-    while "STREAMING" not in seen and time.monotonic() < deadline:
-        seen += proc.stderr.readline()
+    wait_for_output(proc.stderr, "STREAMING")
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=15)
@@ -220,9 +244,7 @@ def test_sigint_finalizes_the_files_and_exits_130(simulator, tmp_path):
 def test_an_interrupted_session_is_repaired_on_the_next_start(simulator, tmp_path):
     out = tmp_path / "out"
     proc = record(simulator, out)
-    seen = ""
-    while "STREAMING" not in seen:
-        seen += proc.stderr.readline()
+    wait_for_output(proc.stderr, "STREAMING")
     time.sleep(1.2)
     proc.kill()  # kill -9: no finalize, headers as last patched
     proc.wait(timeout=10)
@@ -247,9 +269,7 @@ def test_kill_9_mid_call_leaves_wavs_that_hold_all_but_a_second(simulator, tmp_p
     source = np.frombuffer(_wav_frames(tmp_path / "call.wav"), np.int16)
     out = tmp_path / "out"
     proc = record(simulator, out, "--gain", "1", "--gate-mode", "off")
-    seen = ""
-    while "STREAMING" not in seen:
-        seen += proc.stderr.readline()
+    wait_for_output(proc.stderr, "STREAMING")
     streamed_from = time.monotonic()
     time.sleep(3.0)
     proc.kill()

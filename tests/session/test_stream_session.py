@@ -16,6 +16,7 @@ from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.cxone.settings import Credentials
 from cxone_desktop.errors import HandshakeRejected, InvalidCredentials
+from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.stream_session import StreamSession
 from cxone_desktop.simulator.config import Impairments
 
@@ -123,7 +124,7 @@ async def test_token_expiring_mid_call_is_refreshed_for_the_reconnect(start_simu
 async def test_rate_limited_token_endpoint_is_retried_after_retry_after(start_simulator, tmp_path):
     events: list[dict] = []
 
-    class Collect:
+    class Collect(SessionObserver):
         def on_event(self, event: dict) -> None:
             events.append(event)
 
@@ -148,21 +149,29 @@ async def test_hold_closes_the_socket_and_the_session_resumes_after_it(start_sim
     assert result.snapshot.lost_frames <= 2
 
 
-async def start_streaming(sim, tmp_path) -> tuple[StreamSession, asyncio.Task[Any]]:
-    """A session running as a task, returned once it is STREAMING."""
-    session = StreamSession(session_config(sim, tmp_path))
+async def until(condition, timeout_s: float = 20.0) -> None:
+    """Wait for `condition()`, failing the test if it does not come within `timeout_s`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(0.01)
+
+
+async def start_streaming(sim, tmp_path, **overrides) -> tuple[StreamSession, asyncio.Task[Any]]:
+    """A session running as a task, returned once it is STREAMING (fails if it never is)."""
+    session = StreamSession(session_config(sim, tmp_path, **overrides))
     task = asyncio.create_task(session.run())
-    for _ in range(200):
-        await asyncio.sleep(0.02)
-        if session.state_machine.state is CallState.STREAMING:
-            break
+    await until(lambda: session.state_machine.state is CallState.STREAMING or task.done())
+    assert session.state_machine.state is CallState.STREAMING, task.result()
     return session, task
 
 
 async def test_stop_while_streaming_finalizes_the_recording(start_simulator, tmp_path):
     async with start_simulator(loop=True) as sim:
         session, task = await start_streaming(sim, tmp_path)
-        await asyncio.sleep(0.5)
+        await until(lambda: session.raw_wave.total_written >= 4000)
         await session.stop()
         result = await task
     assert result.outcome == "stopped"
@@ -174,23 +183,23 @@ async def test_stop_while_streaming_finalizes_the_recording(start_simulator, tmp
 
 async def test_slider_change_reaches_the_next_frames(start_simulator, tmp_path):
     async with start_simulator(loop=True) as sim:
-        session = StreamSession(session_config(sim, tmp_path, dsp=PASSTHROUGH))
-        task = asyncio.create_task(session.run())
-        await asyncio.sleep(0.8)
-        loud = np.abs(session.processed_wave.data()[-1600:]).max()
+        session, task = await start_streaming(sim, tmp_path, dsp=PASSTHROUGH)
+        played = session.processed_wave
+        await until(lambda: played.total_written >= 1600)
+        loud = np.abs(played.data()[-1600:]).max()
         session.set_dsp(DspSettings(gain=0.1, noise_threshold=0, gate_mode="off"))
-        await asyncio.sleep(0.3)
-        quiet = np.abs(session.processed_wave.data()[-1600:]).max()
-        for step in range(1, 51):  # a drag: fifty slider steps in 0.1 s
+        mark = played.total_written
+        await until(lambda: played.total_written >= mark + 3200)  # 0.4 s more played
+        quiet = np.abs(played.data()[-1600:]).max()
+        for step in range(1, 51):  # a drag: fifty slider steps (coalescing: test_pipeline)
             session.set_dsp(DspSettings(gain=step / 100, noise_threshold=0, gate_mode="off"))
-            await asyncio.sleep(0.002)
         await session.stop()
         await task
     assert loud > 1000
     assert quiet < loud * 0.2
     events = [json.loads(line) for line in (session.folder / "events.jsonl").open()]
     gains = [e["gain"] for e in events if e["kind"] == "dsp"]
-    assert len(gains) <= 4 and gains[-1] == 0.5  # coalesced, and the final value is logged
+    assert gains[0] == 0.1 and gains[-1] == 0.5  # the first change at once, the final value last
 
 
 async def test_no_secret_or_token_reaches_logs_or_the_session_folder(
@@ -260,7 +269,7 @@ async def test_token_endpoint_throttling_past_the_retries_is_a_stream_failure_no
 async def test_cancelling_the_session_task_finalizes_it_as_stopped(start_simulator, tmp_path):
     async with start_simulator(loop=True) as sim:
         session, task = await start_streaming(sim, tmp_path)
-        await asyncio.sleep(0.3)
+        await until(lambda: session.raw_wave.total_written >= 1600)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

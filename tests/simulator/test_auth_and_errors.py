@@ -235,7 +235,7 @@ async def test_unknown_call_is_403_at_the_stream_and_404_at_rest(
 ) -> None:
     token = sim.issue_token()
     status, raw = await handshake_status(stream_url(sim, token, call_id="no-such-call"))
-    assert status == 403 and b"access_denied" in raw
+    assert status == 403 and b"call_not_found" in raw
     assert_json_error(await rest_state(http, sim, token, "no-such-call"), 404, "not_found")
 
 

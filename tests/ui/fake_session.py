@@ -2,6 +2,7 @@
 
 It plays a 440 Hz tone through the real DSP chain on a 20 ms clock, so the
 widgets, the controller and the sliders can be tested without a simulator.
+mypy checks it against `LiveSession`, the face the window relies on.
 """
 
 from __future__ import annotations
@@ -9,18 +10,22 @@ from __future__ import annotations
 import asyncio
 import math
 import wave
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from cxone_desktop.core.dsp import DspChain, DspSettings
-from cxone_desktop.core.metrics import PER_SECOND_COLUMNS
+from cxone_desktop.core.metrics import PER_SECOND_COLUMNS, MetricsSnapshot
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.state_machine import CallState, CallStateMachine
 from cxone_desktop.errors import CXoneError
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.live_view import LiveSession
+from cxone_desktop.session.observer import SessionObserver
+from cxone_desktop.session.pipeline import PlayoutSink
+from cxone_desktop.session.session_result import Outcome, SessionResult
 
 RATE_HZ = 8000
 FRAME = 160
@@ -32,7 +37,7 @@ class FakeSession:
     def __init__(
         self,
         config: SessionConfig,
-        playout_sink: Any = None,
+        playout_sink: PlayoutSink | None = None,
         *,
         seconds: float = 30.0,
         amplitude: float = 1000.0,
@@ -42,14 +47,11 @@ class FakeSession:
         self.config = config
         self.playout_sink = playout_sink
         self.state_machine = CallStateMachine()
-        self.metrics = SimpleNamespace(
-            per_second=RecordRing(3600, PER_SECOND_COLUMNS),
-            chart_rows=RecordRing(240, PER_SECOND_COLUMNS),
-        )
-        self.processed_wave = RingBuffer(5 * RATE_HZ, np.float32)
-        self.raw_wave = RingBuffer(5 * RATE_HZ, np.float32)
-        self.level_dbfs = -math.inf
-        self.folder: Path | None = None
+        self._chart_rows = RecordRing(240, PER_SECOND_COLUMNS)
+        self._processed_wave = RingBuffer(5 * RATE_HZ, np.float32)
+        self._raw_wave = RingBuffer(5 * RATE_HZ, np.float32)
+        self._level_dbfs = -math.inf
+        self._folder: Path | None = None
         self.dsp_changes: list[DspSettings] = []
         self.processed_frames: list[np.ndarray] = []
         self._dsp = DspChain(config.dsp)
@@ -57,37 +59,67 @@ class FakeSession:
         self._amplitude = amplitude
         self._fail_with = fail_with
         self._degraded_after_s = degraded_after_s
-        self._observers: list[Any] = []
+        self._observers: list[SessionObserver] = []
         self._stop = asyncio.Event()
         self._finished = asyncio.Event()
-        self.state_machine.add_listener(lambda t: self._notify("on_state", t))
+        self.state_machine.add_listener(lambda t: self._tell(lambda o: o.on_state(t)))
 
-    def add_observer(self, obs: Any) -> None:
-        self._observers.append(obs)
+    # ---- LiveView ---------------------------------------------------------------------------
+    @property
+    def raw_wave(self) -> RingBuffer:
+        return self._raw_wave
+
+    @property
+    def processed_wave(self) -> RingBuffer:
+        return self._processed_wave
+
+    @property
+    def level_dbfs(self) -> float:
+        return self._level_dbfs
+
+    @property
+    def chart_rows(self) -> RecordRing:
+        return self._chart_rows
+
+    @property
+    def state(self) -> CallState:
+        return self.state_machine.state
+
+    @property
+    def folder(self) -> Path | None:
+        return self._folder
+
+    # ---- LiveSession ------------------------------------------------------------------------
+    def add_observer(self, observer: SessionObserver) -> None:
+        self._observers.append(observer)
 
     def set_dsp(self, settings: DspSettings) -> None:
         self._dsp.update(settings)
         self.dsp_changes.append(settings)
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {"outcome": "in_progress"}
 
     async def stop(self) -> None:
         self._stop.set()
         if self.state_machine.state is not CallState.IDLE:
             await self._finished.wait()
 
-    async def run(self) -> Any:
+    async def run(self) -> SessionResult:
         sm = self.state_machine
         sm.transition(CallState.CONNECTING, f"call {self.config.call_id}")
         await asyncio.sleep(0.02)
         if self._fail_with is not None:
-            self._notify("on_error", self._fail_with)
+            err = self._fail_with
+            self._tell(lambda o: o.on_error(err))
             sm.transition(CallState.TERMINATED, "authentication failed")
             self._finished.set()
-            return SimpleNamespace(outcome="auth_failed", folder=None)
-        self.folder = self._make_folder()
-        self._notify("on_event", {"kind": "session_started"})
+            return self._result("auth_failed")
+        self._folder = self._make_folder()
+        self._tell(lambda o: o.on_event({"kind": "session_started"}))
         sm.transition(CallState.STREAMING, "audio stream open")
         n = 0
-        outcome = "ended"
+        outcome: Outcome = "ended"
         raw_all: list[np.ndarray] = []
         t = np.arange(FRAME) / RATE_HZ
         while n * FRAME < self._seconds * RATE_HZ:
@@ -97,12 +129,12 @@ class FakeSession:
             phase = n * FRAME / RATE_HZ
             frame = (self._amplitude * np.sin(2 * np.pi * 440 * (t + phase))).astype(np.int16)
             raw_all.append(frame)
-            self.raw_wave.extend(frame)
+            self._raw_wave.extend(frame)
             out = self._dsp.process(frame.reshape(1, FRAME))
             self.processed_frames.append(out.reshape(-1))
-            self.processed_wave.extend(out.reshape(-1))
+            self._processed_wave.extend(out.reshape(-1))
             rms = math.sqrt(float(np.mean(out.astype(np.float64) ** 2)))
-            self.level_dbfs = 20 * math.log10(rms / 32768) if rms > 0 else -math.inf
+            self._level_dbfs = 20 * math.log10(rms / 32768) if rms > 0 else -math.inf
             if self.playout_sink is not None:
                 self.playout_sink.write(out)
             n += 1
@@ -115,23 +147,18 @@ class FakeSession:
         self._write_wavs(raw_all)
         sm.transition(CallState.TERMINATED, "done")
         self._finished.set()
-        return SimpleNamespace(outcome=outcome, folder=self.folder)
+        return self._result(outcome)
+
+    # ---- internals --------------------------------------------------------------------------
+    def _result(self, outcome: Outcome) -> SessionResult:
+        snap = _snapshot(elapsed_s=0.0, degraded=False)
+        return SessionResult(outcome=outcome, folder=self._folder, snapshot=snap)
 
     def _second(self, elapsed: int) -> None:
         degraded = self._degraded_after_s is not None and elapsed >= self._degraded_after_s
-        row = {c: 0.0 for c in PER_SECOND_COLUMNS}
-        row.update(
-            elapsed_s=float(elapsed),
-            bitrate_kbps=128.0 if not degraded else 8.0,
-            jitter_ms=1.0 + elapsed,
-            packets_per_s=50.0,
-            buffer_depth_ms=40.0,
-            buffer_target_ms=40.0,
-            degraded=float(degraded),
-        )
-        self.metrics.per_second.append(**row)
-        self.metrics.chart_rows.append(**row)
-        self._notify("on_metrics", SimpleNamespace(**{**row, "degraded": degraded}))
+        snap = _snapshot(elapsed_s=float(elapsed), degraded=degraded)
+        self._chart_rows.append_row(snap.as_row())
+        self._tell(lambda o: o.on_metrics(snap))
 
     def _make_folder(self) -> Path | None:
         if self.config.out_dir is None:
@@ -141,18 +168,44 @@ class FakeSession:
         return folder
 
     def _write_wavs(self, raw: list[np.ndarray]) -> None:
-        if self.folder is None:
+        if self._folder is None:
             return
         for name, frames in (("raw.wav", raw), ("processed.wav", self.processed_frames)):
-            with wave.open(str(self.folder / name), "wb") as w:
+            with wave.open(str(self._folder / name), "wb") as w:
                 w.setnchannels(1)
                 w.setsampwidth(2)
                 w.setframerate(RATE_HZ)
                 w.writeframes(b"".join(f.astype("<i2").tobytes() for f in frames))
-        (self.folder / "metrics.csv").write_text("elapsed_s\n1\n")
+        (self._folder / "metrics.csv").write_text("elapsed_s\n1\n")
 
-    def _notify(self, method: str, *args: Any) -> None:
+    def _tell(self, call: Callable[[SessionObserver], None]) -> None:
         for obs in list(self._observers):
-            fn = getattr(obs, method, None)
-            if fn is not None:
-                fn(*args)
+            call(obs)
+
+
+def _snapshot(*, elapsed_s: float, degraded: bool) -> MetricsSnapshot:
+    """A second of a healthy (or, once degraded, starved) 128 kbps stream."""
+    return MetricsSnapshot(
+        elapsed_s=elapsed_s,
+        total_packets=int(50 * elapsed_s),
+        dropped_packets=0,
+        total_bytes=int(16000 * elapsed_s),
+        avg_latency_ms=0.0,
+        effective_bitrate=128.0,
+        bitrate_kbps=8.0 if degraded else 128.0,
+        jitter_ms=1.0 + elapsed_s,
+        packets_per_s=50.0,
+        frames=int(50 * elapsed_s),
+        partial_bytes=0,
+        lost_frames=0,
+        concealed_frames=0,
+        late_frames=0,
+        buffer_depth_ms=40.0,
+        buffer_target_ms=40.0,
+        degraded=degraded,
+    )
+
+
+def _satisfies_live_session(config: SessionConfig) -> LiveSession:
+    """Never called: mypy checks here that the fake has the face the window relies on."""
+    return FakeSession(config)

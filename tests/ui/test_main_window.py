@@ -14,7 +14,6 @@ from pytestqt.qtbot import QtBot
 from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.errors import InvalidCredentials
 from cxone_desktop.ui.connect_model import ConnectValues
-from cxone_desktop.ui.controller import SessionController
 from cxone_desktop.ui.main_window import MainWindow
 
 from .fake_session import FakeSession
@@ -41,11 +40,7 @@ def make_window(qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: N
             created.append(s)
             return s
 
-        window = MainWindow(settings=settings, out_dir=tmp_path / "rec")
-        window.controller = SessionController(
-            window, playout_sink=window.playout, session_factory=factory
-        )
-        window._wire()
+        window = MainWindow(settings=settings, out_dir=tmp_path / "rec", session_factory=factory)
         qtbot.addWidget(window)
         window.fill(GOOD)
         return window, created

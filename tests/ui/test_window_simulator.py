@@ -61,7 +61,7 @@ async def test_stream_adjust_export_and_disconnect(
     window.controls.threshold_slider.setValue(0)  # gate off: the ratio below is the gain
     assert window.connect_call()
     await until(lambda: window.state_panel.current_state is CallState.STREAMING)
-    session = window.controller.session
+    session = window.controller.live
     await until(lambda: len(session.processed_wave) >= 8000 * 1.5)
     ratio_before = rms(session.processed_wave.data(8000)) / rms(session.raw_wave.data(8000))
     assert ratio_before == pytest.approx(1.2, rel=0.15)
@@ -101,12 +101,12 @@ async def test_export_during_the_call_holds_everything_up_to_now(
     window.fill(values_for(simulator))
     assert window.connect_call()
     await until(lambda: window.state_panel.current_state is CallState.STREAMING)
-    session = window.controller.session
-    await until(lambda: session.metrics.total_bytes >= 8000 * 2 * 1.5)
+    session = window.controller.live
+    await until(lambda: session.pipeline.metrics.total_bytes >= 8000 * 2 * 1.5)
     window.ask_export_folder = lambda title: tmp_path / "live"
     window.export_recording_action.trigger()
     window.export_metrics_action.trigger()
-    received = session.metrics.total_bytes  # nothing streams between the export and here
+    received = session.pipeline.metrics.total_bytes  # nothing streams between export and here
     dest = tmp_path / "live" / window.controller.folder.name
     with wave.open(str(dest / "raw.wav")) as w:
         assert w.getnframes() * 2 == received  # flushed first: not a second behind
@@ -196,7 +196,7 @@ async def test_a_recording_that_cannot_be_written_stays_on_screen_while_streamin
     window.fill(values_for(simulator))
     assert window.connect_call()
     await until(lambda: window.state_panel.current_state is CallState.STREAMING)
-    await until(lambda: window.controller.session.metrics.total_bytes > 8000)
+    await until(lambda: window.controller.live.pipeline.metrics.total_bytes > 8000)
     # Streaming goes on, and the banner still says why nothing is recorded, with the OS reason.
     assert window.banner.isVisible()
     title = window.banner.title_label.text()

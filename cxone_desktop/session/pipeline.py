@@ -1,0 +1,176 @@
+"""One call's audio path, synchronous: bytes in; frames measured, played and recorded.
+
+    feed(bytes, t)  → metrics → raw recording → reassembler → raw wave ring → jitter buffer
+    tick(t)         → jitter buffer → DSP → processed wave ring, level, sink, processed
+                      recording; metrics rows (4 a second for charts, 1 a second to the CSV)
+
+Times are passed in and nothing here awaits, so the whole path is tested and benchmarked
+without sockets or an event loop (the websockets pattern: logic without I/O). Not
+thread-safe: the session calls it from its one loop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from cxone_desktop.core.audio_format import AudioFormat
+from cxone_desktop.core.codecs import decode
+from cxone_desktop.core.dsp import DspChain, DspSettings
+from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
+from cxone_desktop.core.metrics import MetricsSnapshot, StreamMetrics
+from cxone_desktop.core.reassembler import FrameReassembler
+from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
+from cxone_desktop.session.recorder import SessionRecorder
+
+#: Seconds of audio the live waveform rings hold.
+WAVE_SECONDS = 5.0
+#: A slider drag is logged to events.jsonl at most this often (its final value always).
+DSP_EVENT_INTERVAL_S = 0.25
+
+#: `emit(kind, **fields)`: an events.jsonl line (the session also tells observers).
+EmitEvent = Callable[..., None]
+
+
+class PlayoutSink(Protocol):
+    """Receives processed int16 frames (n, samples) on the 20 ms playout clock."""
+
+    def write(self, frames: npt.NDArray[np.int16]) -> None: ...
+
+
+class Pipeline:
+    """Reassembler, metrics, jitter buffer, DSP and the recorder's calls for one call."""
+
+    def __init__(
+        self,
+        fmt: AudioFormat,
+        dsp: DspSettings,
+        *,
+        emit: EmitEvent,
+        jitter_target_ms: float = 40.0,
+        sink: PlayoutSink | None = None,
+        on_sink_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.fmt = fmt
+        self.metrics = StreamMetrics(fmt)
+        self.jitter = JitterBuffer(fmt, target_delay_ms=jitter_target_ms)
+        self.raw_wave = RingBuffer(int(WAVE_SECONDS * fmt.rate_hz), np.float32)
+        self.processed_wave = RingBuffer(int(WAVE_SECONDS * fmt.rate_hz), np.float32)
+        self.level_dbfs = -math.inf
+        #: Where the call is recorded; None when it is not (or could not be).
+        self.recorder: SessionRecorder | None = None
+        self.sink = sink
+        self._on_sink_error = on_sink_error
+        self._emit = emit
+        self._dsp = DspChain(dsp, fmt)
+        self._reassembler = FrameReassembler(fmt)
+        self._concealed_seen = 0
+        self._late_seen = 0
+        self._dsp_event_due = False
+        self._dsp_event_at = -math.inf
+
+    @property
+    def chart_rows(self) -> RecordRing:
+        return self.metrics.chart_rows
+
+    @property
+    def dsp_settings(self) -> DspSettings:
+        return self._dsp.settings
+
+    # ---- in --------------------------------------------------------------------------------
+    def feed(self, data: bytes, arrival_s: float) -> None:
+        """One binary WebSocket message: metrics, raw recording, frames into the jitter buffer."""
+        self.metrics.record_packet(len(data), arrival_s)
+        if self.recorder is not None:
+            self.recorder.write_raw(
+                data if self.fmt.encoding == "pcm16" else decode(data, self.fmt.encoding)
+            )
+        frames = self._reassembler.feed(data)
+        if len(frames):
+            self.metrics.record_frames(len(frames))
+            self.raw_wave.extend(frames.reshape(-1))
+            self.jitter.push(frames, arrival_s)
+
+    def connection_lost(self) -> None:
+        """A socket ended: its partial frame is dropped and the next one starts a new clock."""
+        partial = self._reassembler.flush()
+        if partial:
+            self.metrics.record_partial(len(partial))
+            self._emit("partial_frame", bytes=len(partial))
+        self.metrics.reanchor()  # time on hold or reconnecting is not packet loss
+
+    def reconnected(self) -> None:
+        """A new socket: the jitter buffer re-anchors its playout clock at its first frame."""
+        self.jitter.reset()
+
+    def set_dsp(self, settings: DspSettings, now_s: float) -> None:
+        """Takes effect on the next 20 ms frame; logged at most every DSP_EVENT_INTERVAL_S."""
+        self._dsp.update(settings)
+        self._dsp_event_due = True
+        self._log_dsp(now_s)
+
+    # ---- out -------------------------------------------------------------------------------
+    def tick(self, now_s: float, state: str) -> MetricsSnapshot | None:
+        """Play what is due by `now_s`; once a second a snapshot (also written to metrics.csv)."""
+        self._play(self.jitter.pull(now_s))
+        self.metrics.set_buffer(self.jitter.depth_ms, self.jitter.target_ms)
+        snap = self.metrics.tick(now_s)
+        if snap is not None and self.recorder is not None:
+            self.recorder.write_metrics(snap.as_dict(), state=state, elapsed_s=snap.elapsed_s)
+            self.recorder.flush()  # headers current each second, on hold and reconnect too
+        if self._dsp_event_due:
+            self._log_dsp(now_s)
+        return snap
+
+    def finish(self, now_s: float) -> MetricsSnapshot:
+        """The call is over: play what is queued, log the last slider value; final figures."""
+        self._play(self.jitter.drain())
+        self._log_dsp(now_s, now=True)
+        self.metrics.reanchor()
+        return self.metrics.snapshot(now_s)
+
+    def _play(self, batch: PlayoutBatch) -> None:
+        jitter, metrics = self.jitter, self.metrics
+        concealed = jitter.concealed_frames - self._concealed_seen
+        late = jitter.late_dropped_frames - self._late_seen
+        if concealed:
+            metrics.record_concealed(concealed)
+            self._concealed_seen += concealed
+        if late:
+            metrics.record_late(late)
+            self._late_seen += late
+        if not len(batch):
+            return
+        out = self._dsp.process(batch.frames)
+        self.processed_wave.extend(out.reshape(-1))
+        last = out[-1].astype(np.float64)
+        rms = math.sqrt(float(np.mean(last * last)))
+        self.level_dbfs = 20 * math.log10(rms / 32768.0) if rms > 0 else -math.inf
+        if self.recorder is not None:
+            self.recorder.write_processed(out)
+        if self.sink is not None:
+            try:
+                self.sink.write(out)
+            except Exception as exc:  # a broken device must not stop the call or the recording
+                if self._on_sink_error is not None:
+                    self._on_sink_error(exc)
+
+    def _log_dsp(self, now_s: float, *, now: bool = False) -> None:
+        """One "dsp" event for a slider drag, not one per step; the final value always."""
+        if not self._dsp_event_due:
+            return
+        if not now and now_s - self._dsp_event_at < DSP_EVENT_INTERVAL_S:
+            return  # `tick` logs it once the interval has passed
+        self._dsp_event_due = False
+        self._dsp_event_at = now_s
+        s = self._dsp.settings
+        fields: dict[str, Any] = {
+            "gain": s.gain,
+            "noise_threshold": s.noise_threshold,
+            "gate_mode": s.gate_mode,
+        }
+        self._emit("dsp", **fields)

@@ -1,0 +1,45 @@
+"""summary.json and the state records of events.jsonl, as the session writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cxone_desktop import __version__
+from cxone_desktop.core.metrics import MetricsSnapshot
+from cxone_desktop.core.state_machine import Transition
+
+
+def transition_record(t: Transition) -> dict[str, Any]:
+    """A transition as events.jsonl and summary.json spell it."""
+    return {
+        "state": t.state.value,
+        "previous": t.previous and t.previous.value,
+        "wall_time": t.wall_time,
+        "monotonic_s": t.monotonic_s,
+        "reason": t.reason,
+    }
+
+
+def build_summary(
+    snap: MetricsSnapshot,
+    *,
+    outcome: str,
+    duration_s: float,
+    settings: Mapping[str, object],
+    history: Sequence[Transition],
+    errors: Sequence[str],
+    reconnects: int,
+) -> dict[str, Any]:
+    """The seed's five keys first, then ours."""
+    return {
+        **snap.as_seed_dict(),
+        "metrics": snap.as_dict(),
+        "outcome": outcome,
+        "duration_s": duration_s,
+        "settings": dict(settings),
+        "state_history": [transition_record(t) for t in history],
+        "errors": list(errors),
+        "reconnects": reconnects,
+        "app_version": __version__,
+    }

@@ -199,6 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--hold-for", type=float, default=3.0, metavar="S")
     sim.add_argument("--seed", type=int, default=None, help="random seed for impairments")
+    sim.add_argument(
+        "--ready-json",
+        action="store_true",
+        help="print one JSON line (base URL, demo credentials) instead of the banner",
+    )
+    sim.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="stop when standard input closes (a parent process that started it has exited)",
+    )
 
     rep = sub.add_parser(
         "repair", allow_abbrev=False, help="fix the WAV headers of an interrupted session folder"

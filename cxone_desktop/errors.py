@@ -133,6 +133,11 @@ class StreamClosedAbnormally(StreamError):
         )
         self.code = code
 
+    @property
+    def shown_code(self) -> int:
+        """The close code as users know it: 1006 when no close frame came."""
+        return self.code if self.code is not None else 1006
+
 
 class RetriesExhausted(StreamError):
     remedy = "The call may still be running: check the network and connect again."

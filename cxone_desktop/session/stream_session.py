@@ -349,7 +349,7 @@ class StreamSession:
             log.warning("unparsable control message (%d chars): %s", message.length, message.error)
             self._event("control_unparsable", error=message.error, length=message.length)
             return
-        self._event("control", message=message.data)
+        self._event("control", name=message.name, message=message.data)
         log.info("control message: %s", message.name)
         self._facts.note_control(message.kind)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import shlex
 import shutil
 import signal
 import ssl
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -33,7 +36,15 @@ def run_simulate(args: argparse.Namespace) -> int:
 
         simulator = CXoneSimulator(config)
         public_host = certificate_host(Path(args.tls_cert)) if args.tls_cert else None
-        return asyncio.run(_serve(simulator, ca_path, public_host))
+        return asyncio.run(
+            _serve(
+                simulator,
+                ca_path,
+                public_host,
+                ready_json=args.ready_json,
+                stop_on_stdin_eof=args.stop_on_stdin_eof,
+            )
+        )
     except CXoneError as exc:
         print(f"cxone-desktop simulate: {exc.message}", file=sys.stderr)
         return 2
@@ -78,7 +89,12 @@ def certificate_host(cert_path: Path) -> str | None:
 
 
 async def _serve(
-    simulator: CXoneSimulator, ca_path: Path | None, public_host: str | None = None
+    simulator: CXoneSimulator,
+    ca_path: Path | None,
+    public_host: str | None = None,
+    *,
+    ready_json: bool = False,
+    stop_on_stdin_eof: bool = False,
 ) -> int:
     config = simulator.config
     try:
@@ -93,9 +109,14 @@ async def _serve(
     base_url = simulator.base_url
     if public_host is not None:  # a certificate for a real name: 127.0.0.1 would not verify
         base_url = base_url.replace(urlsplit(base_url).hostname or "", public_host, 1)
-    print(banner(base_url, config, ca_path, public_host), flush=True)
+    if ready_json:  # for a parent process (`gui --demo`): one line it can parse
+        print(json.dumps(ready_document(base_url, config)), flush=True)
+    else:
+        print(banner(base_url, config, ca_path, public_host), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if stop_on_stdin_eof:
+        _stop_on_stdin_eof(loop, stop)
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
@@ -106,6 +127,29 @@ async def _serve(
         await simulator.stop()
     print("CXone simulator stopped.", flush=True)
     return 0
+
+
+def ready_document(base_url: str, config: SimulatorConfig) -> dict[str, object]:
+    """Where the simulator listens and the demo credentials, as `--ready-json` prints them."""
+    return {
+        "base_url": base_url,
+        "client_id": config.client_id,
+        "client_secret": config.client_secret,
+        "call_ids": list(config.call_ids),
+    }
+
+
+def _stop_on_stdin_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Stop when standard input closes: the parent process exited, however it died."""
+
+    def wait_for_eof() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        with contextlib.suppress(RuntimeError):  # the loop may already be closed
+            loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=wait_for_eof, name="stdin-eof", daemon=True).start()
 
 
 def banner(

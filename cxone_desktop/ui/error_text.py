@@ -11,6 +11,8 @@ from typing import Any
 
 from cxone_desktop.errors import (
     AudioOutputError,
+    CallAlreadyEnded,
+    CallNotFound,
     CXoneError,
     HandshakeRejected,
     InvalidCredentials,
@@ -20,6 +22,7 @@ from cxone_desktop.errors import (
     RetriesExhausted,
     ServiceUnavailable,
     StreamClosedAbnormally,
+    StreamTokenRejected,
     TokenResponseInvalid,
 )
 
@@ -59,14 +62,17 @@ def describe_error(err: CXoneError) -> Notice:
         return Notice(
             f"Too many requests (429): backing off, {wait}.", err.remedy, "warning", transient=True
         )
-    if isinstance(err, HandshakeRejected):
-        if err.status in (401, 403):
-            return Notice(f"The audio stream refused the token ({err.status}).", SCOPE_ADVICE)
-        return Notice(f"The audio stream refused the connection ({err.status}).", err.remedy)
-    if isinstance(err, StreamClosedAbnormally):
-        code = err.code or 1006
+    if isinstance(err, StreamTokenRejected):
+        return Notice(f"The audio stream refused the token ({err.status}).", SCOPE_ADVICE)
+    if isinstance(err, CallNotFound | CallAlreadyEnded):
         return Notice(
-            f"Connection dropped ({code}): reconnecting while the call is active.",
+            err.message, err.remedy, "info" if isinstance(err, CallAlreadyEnded) else "error"
+        )
+    if isinstance(err, HandshakeRejected):
+        return Notice(err.message, err.remedy)
+    if isinstance(err, StreamClosedAbnormally):
+        return Notice(
+            f"Connection dropped ({err.shown_code}): reconnecting while the call is active.",
             "Nothing to do unless it keeps happening; if the call has ended the session stops.",
             "warning",
             transient=True,
@@ -133,9 +139,7 @@ def describe_event(event: dict[str, Any]) -> tuple[str, str] | None:
     if kind == "call_state":
         return "Call", str(event.get("status"))
     if kind == "control":
-        message = event.get("message") or {}
-        name = message.get("event") if isinstance(message, dict) else None
-        return "Control", str(name or "unnamed message")
+        return "Control", str(event.get("name") or "unnamed message")
     if kind == "duration_reached":
         return "Duration", "reached; stopping"
     if kind == "partial_frame":

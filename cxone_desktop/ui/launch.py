@@ -14,7 +14,12 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from cxone_desktop.errors import CXoneError
+
+if TYPE_CHECKING:
+    from cxone_desktop.ui.demo import DemoSimulator
 
 NO_DISPLAY_TEXT = """\
 No display found: the desktop app needs a screen (DISPLAY / WAYLAND_DISPLAY is not set).
@@ -85,31 +90,25 @@ async def _main(args: argparse.Namespace) -> int:
     window.recover_interrupted()
     _install_signal_handlers(loop, window)
 
-    simulator: Any = None
+    simulator: DemoSimulator | None = None
     if args.demo:
-        from cxone_desktop.ui.demo import start_demo_simulator
+        from cxone_desktop.ui.demo import DemoSimulator
+        from cxone_desktop.ui.error_text import describe_error
 
         try:
-            simulator, values = await start_demo_simulator()
-        except Exception as exc:
-            log.exception("the demo simulator did not start")
-            from cxone_desktop.ui.error_text import Notice
-
-            window.banner.show_notice(
-                Notice(f"The demo simulator did not start ({type(exc).__name__}).", str(exc))
-            )
+            simulator = await DemoSimulator.start()
+        except CXoneError as exc:
+            log.error("%s", exc.message)
+            window.banner.show_notice(describe_error(exc))
         else:
-            window.fill(_apply_args(values, args, keep_location=True))
+            window.fill(_apply_args(simulator.values, args, keep_location=True))
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     if args.autoconnect:
         window.connect_call()
     await closed.wait()
     if simulator is not None:
-        try:
-            await asyncio.wait_for(simulator.stop(), 5.0)
-        except Exception:
-            log.exception("stopping the demo simulator failed")
+        await simulator.stop()
     window.deleteLater()
     return 0
 

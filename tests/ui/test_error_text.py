@@ -1,10 +1,13 @@
 from cxone_desktop.errors import (
     AudioOutputError,
+    CallAlreadyEnded,
+    CallNotFound,
     HandshakeRejected,
     InvalidCredentials,
     MissingScope,
     RateLimited,
     StreamClosedAbnormally,
+    StreamTokenRejected,
 )
 from cxone_desktop.ui.error_text import describe_error, describe_event
 
@@ -23,9 +26,21 @@ def test_403_names_scope_and_agent_bound_call() -> None:
     assert "agent" in n.remedy and "connected" in n.remedy
 
 
-def test_stream_handshake_403_gets_the_same_advice() -> None:
-    n = describe_error(HandshakeRejected("refused", status=403))
+def test_a_refused_token_at_the_stream_gets_the_credentials_advice() -> None:
+    n = describe_error(StreamTokenRejected("refused", status=403))
     assert "403" in n.title and "agent:voice:stream" in n.remedy
+
+
+def test_other_stream_refusals_show_the_servers_words_not_credentials_advice() -> None:
+    n = describe_error(
+        HandshakeRejected("The audio stream refused call c-9 (403). The server said: busy",
+                          status=403, reason="busy", remedy="Do what it says.")
+    )  # fmt: skip
+    assert "c-9" in n.title and "busy" in n.title and "secret" not in n.remedy
+    unknown = describe_error(CallNotFound("The server does not know call c-9 (404).", status=404))
+    assert "c-9" in unknown.title and "call ID" in unknown.remedy and unknown.severity == "error"
+    ended = describe_error(CallAlreadyEnded("Call c-9 has ended.", status=403))
+    assert ended.severity == "info"
 
 
 def test_429_says_when_it_retries() -> None:
@@ -55,7 +70,7 @@ def test_events_worth_a_history_line() -> None:
     )
     assert describe_event({"kind": "call_state", "status": "on_hold"}) == ("Call", "on_hold")
     assert describe_event({"kind": "closed", "code": 1006, "reason": ""}) == ("Closed", "1006")
-    assert describe_event({"kind": "control", "message": {"event": "call.ended"}}) == (
+    assert describe_event({"kind": "control", "name": "call.ended", "message": {}}) == (
         "Control",
         "call.ended",
     )

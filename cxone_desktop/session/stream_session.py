@@ -1,9 +1,9 @@
 """One call end to end: the only place that drives the state machine.
 
-The session owns lifetimes and awaits: the token provider, the call-state poller,
-the socket, the playout timer, the recorder. What happens to the audio is the
-`Pipeline`'s (synchronous); what happens to the call after a close is
-`call_decision`'s (pure); retry pacing is `Backoff`'s. Everything runs on one
+The session owns lifetimes and awaits: the call link (token provider, call-state
+poller, socket, reconnects: `CallLink`), the playout timer, the recorder. What happens
+to the audio is the `Pipeline`'s (synchronous); what happens to the call after a
+close is `call_decision`'s (pure); news goes out through `SessionNews`. Everything runs on one
 asyncio loop (under qasync, the Qt thread), so observers may touch widgets.
 """
 
@@ -15,7 +15,6 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,36 +23,29 @@ from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
-from cxone_desktop.core.state_machine import CallState, CallStateMachine, Transition
-from cxone_desktop.cxone.call_state import CallStatePoller, CallStatus
+from cxone_desktop.core.state_machine import CallState, CallStateMachine
 from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
-from cxone_desktop.cxone.retry import Backoff
-from cxone_desktop.cxone.token_provider import TokenProvider
 from cxone_desktop.cxone.voice_stream import StreamEnd, VoiceStream
 from cxone_desktop.errors import (
     AuthError,
     CallAlreadyEnded,
     CXoneError,
     RecordingError,
-    RetriesExhausted,
     StreamClosedAbnormally,
-    TransientError,
 )
-from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close, before_attempt
+from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close
+from cxone_desktop.session.call_link import CallLink
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.pipeline import Pipeline, PlayoutSink
 from cxone_desktop.session.recorder import SessionRecorder
+from cxone_desktop.session.session_news import SessionNews
 from cxone_desktop.session.session_result import Outcome, SessionResult
-from cxone_desktop.session.summary import build_summary, transition_record
+from cxone_desktop.session.summary import build_summary
 
 log = logging.getLogger(__name__)
 
 PLAYOUT_TICK_S = 0.01
-#: Wait at least this long before polling the call state again after it failed.
-CALL_STATE_RETRY_S = 5.0
-#: While the call is on hold, ask the call-state endpoint this often (at most).
-HOLD_POLL_S = 1.0
 _STOP_REASONS: dict[Outcome, str] = {
     "ended": "call ended",
     "auth_failed": "authentication failed",
@@ -80,11 +72,12 @@ class StreamSession:
         record: bool = True,
     ) -> None:
         self.config = config
+        self._news = SessionNews()
         self.state_machine = CallStateMachine()
         self.pipeline = Pipeline(
             AudioFormat(encoding=config.encoding),
             config.dsp,
-            emit=self._event,
+            emit=self._news.event,
             jitter_target_ms=config.jitter_target_ms,
             sink=playout_sink,
             on_sink_error=self._on_sink_error,
@@ -94,17 +87,15 @@ class StreamSession:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._record = record
-        self._observers: list[SessionObserver] = []
         self._facts = CallFacts()
         self._stop_event = asyncio.Event()
-        self._stream: VoiceStream | None = None
+        self._link: CallLink | None = None
         self._started_s: float | None = None
         self._reconnects = 0
-        self._errors: list[str] = []
         self._sink_failed = False
         self._finished = asyncio.Event()
         self._closing: set[asyncio.Task[None]] = set()
-        self.state_machine.add_listener(self._on_transition)
+        self.state_machine.add_listener(self._news.transition)
 
     # ---- what the window reads (LiveView) --------------------------------------------------
     @property
@@ -134,43 +125,9 @@ class StreamSession:
     def latest_snapshot(self) -> MetricsSnapshot:
         return self.pipeline.metrics.snapshot(self._clock())
 
-    # ---- observers -------------------------------------------------------------------------
+    # ---- news ------------------------------------------------------------------------------
     def add_observer(self, observer: SessionObserver) -> None:
-        self._observers.append(observer)
-
-    def _tell(self, call: Callable[[SessionObserver], None]) -> None:
-        for obs in list(self._observers):
-            try:
-                call(obs)
-            except Exception:  # an observer bug must not kill the call
-                log.exception("session observer %s failed", type(obs).__name__)
-
-    def _tell_metrics(self, snap: MetricsSnapshot) -> None:
-        self._tell(lambda o: o.on_metrics(snap))
-
-    def _on_transition(self, t: Transition) -> None:
-        log.info(
-            "call state %s → %s (%s)", t.previous and t.previous.value, t.state.value, t.reason
-        )
-        recorder = self.pipeline.recorder
-        if recorder is not None:
-            record = transition_record(t)
-            del record["wall_time"], record["monotonic_s"]  # the event line has its own time
-            recorder.event("state", **record)
-        self._tell(lambda o: o.on_state(t))
-
-    def _event(self, kind: str, **fields: Any) -> None:
-        if self.pipeline.recorder is not None:
-            self.pipeline.recorder.event(kind, **fields)
-        event = {"kind": kind, **fields}
-        self._tell(lambda o: o.on_event(event))
-
-    def _error(self, err: CXoneError) -> None:
-        log.info("%s: %s", type(err).__name__, err.message)
-        self._errors.append(f"{type(err).__name__}: {err.message}")
-        if self.pipeline.recorder is not None:
-            self.pipeline.recorder.event("error", type=type(err).__name__, message=err.message)
-        self._tell(lambda o: o.on_error(err))
+        self._news.observers.append(observer)
 
     def _on_sink_error(self, exc: Exception) -> None:
         """The sink reports its own trouble to the user (QtPlayoutSink's status); log it once."""
@@ -193,7 +150,7 @@ class StreamSession:
     def request_stop(self) -> None:
         """Non-async stop for signal handlers."""
         self._request_stop("stopped by the user")
-        if self._stream is not None:
+        if self._link is not None:
             # Hold a reference: the loop keeps only a weak one to a running task.
             task = asyncio.get_running_loop().create_task(self._close_stream())
             self._closing.add(task)
@@ -205,10 +162,8 @@ class StreamSession:
         self._stop_event.set()
 
     async def _close_stream(self) -> None:
-        """Close the current stream, if any; its async iteration then ends."""
-        if self._stream is not None:
-            with contextlib.suppress(Exception):
-                await self._stream.close()
+        if self._link is not None:
+            await self._link.close_stream()
 
     # ---- the call --------------------------------------------------------------------------
     async def run(self) -> SessionResult:
@@ -218,29 +173,20 @@ class StreamSession:
         error: CXoneError | None = None
         self._open_recorder()  # first, so events.jsonl holds every transition
         self.state_machine.transition(CallState.CONNECTING, f"call {cfg.call_id}")
-        tokens = TokenProvider(
-            cfg.endpoints, cfg.credentials, auth=cfg.auth, tls=cfg.tls, retry=cfg.retry
-        )
-        tokens.on_retry = self._on_retry
-        poller = CallStatePoller(
-            cfg.endpoints,
-            cfg.call_id,
-            tokens,
-            tls=cfg.tls,
-            retry=cfg.retry,
-            interval_s=cfg.poll_interval_s,
+        link = self._link = CallLink(
+            cfg, self._facts, self._news, clock=self._clock, sleep=self._sleep, rng=self._rng
         )
         tasks: list[asyncio.Task[None]] = []
         try:
-            stream = await self._until_stopped(self._connect(tokens))
+            stream = await self._until_stopped(link.connect())
             self._started_s = self._clock()
             self.pipeline.metrics.start(self._started_s)
             self.state_machine.transition(CallState.STREAMING, "audio stream open")
             tasks.append(asyncio.create_task(self._playout_loop(), name="playout"))
-            tasks.append(asyncio.create_task(self._watch_call(poller), name="call-state"))
+            tasks.append(asyncio.create_task(link.watch(), name="call-state"))
             if cfg.duration_s is not None:
                 tasks.append(asyncio.create_task(self._stop_after(cfg.duration_s), name="duration"))
-            outcome = await self._stream_until_done(stream, tokens, poller)
+            outcome = await self._stream_until_done(link, stream)
         except _Stopped:
             outcome = "stopped"
         except asyncio.CancelledError:
@@ -248,22 +194,20 @@ class StreamSession:
             raise
         except CallAlreadyEnded as exc:
             outcome = "ended"  # a normal end, not a failure
-            self._event("call_already_ended", message=exc.message)
+            self._news.event("call_already_ended", message=exc.message)
         except AuthError as exc:
             outcome, error = "auth_failed", exc
-            self._error(exc)
+            self._news.error(exc)
         except CXoneError as exc:  # transient errors past their retries included
             outcome, error = "stream_failed", exc
-            self._error(exc)
+            self._news.error(exc)
         finally:
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            await self._close_stream()
-            await poller.aclose()
-            await tokens.aclose()
+            await link.aclose()
             snap = self.pipeline.finish(self._clock())
             self._finish_states(outcome)
             result = self._finalize(outcome, error, snap)
@@ -285,43 +229,22 @@ class StreamSession:
             await task
         raise _Stopped
 
-    async def _connect(self, tokens: TokenProvider, *, single_attempt: bool = False) -> VoiceStream:
-        """Open the stream; `single_attempt` leaves the backoff to the caller."""
-        cfg = self.config
-        await tokens.token()
-        stream = VoiceStream(
-            cfg.endpoints,
-            cfg.call_id,
-            tokens,
-            settings=cfg.stream,
-            tls=cfg.tls,
-            retry=replace(cfg.retry, max_attempts=1) if single_attempt else cfg.retry,
-            rng=self._rng,
-        )
-        await stream.connect()
-        self._stream = stream
-        self._facts.note_connected()
-        self._event("connected", url_path=cfg.endpoints.stream_path)
-        return stream
-
-    async def _stream_until_done(
-        self, stream: VoiceStream, tokens: TokenProvider, poller: CallStatePoller
-    ) -> Outcome:
+    async def _stream_until_done(self, link: CallLink, stream: VoiceStream) -> Outcome:
         """Pump messages; on each close, decide between ended, stopped and reconnect."""
         while True:
             await self._pump(stream)
             end = stream.end or StreamEnd(code=None, reason="stream ended")
             self.pipeline.connection_lost()
             if self._facts.stop_reason is None and not self._facts.ended:
-                self._event("closed", code=end.code, reason=end.reason, normal=end.normal)
-            status = await self._call_status(poller) if self._facts.needs_call_state else None
+                self._news.event("closed", code=end.code, reason=end.reason, normal=end.normal)
+            status = await link.status() if self._facts.needs_call_state else None
             decision = after_close(self._facts, end, status)
             if decision.step is NextStep.STOP:
                 return "stopped"
             if decision.step is NextStep.END:
                 return "ended"
             if decision.abnormal:
-                self._error(
+                self._news.error(
                     StreamClosedAbnormally(
                         f"The audio stream closed abnormally (code {end.shown_code}); "
                         "reconnecting while the call is active.",
@@ -329,7 +252,7 @@ class StreamSession:
                     )
                 )
             self.state_machine.transition(CallState.RECONNECTING, decision.why)
-            reopened = await self._until_stopped(self._reconnect(tokens, poller))
+            reopened = await self._until_stopped(link.reconnect())
             if reopened is None:
                 return "ended"
             stream = reopened
@@ -347,102 +270,24 @@ class StreamSession:
     def _on_control(self, message: ControlEvent) -> None:
         if message.kind is ControlKind.UNPARSABLE:
             log.warning("unparsable control message (%d chars): %s", message.length, message.error)
-            self._event("control_unparsable", error=message.error, length=message.length)
+            self._news.event("control_unparsable", error=message.error, length=message.length)
             return
-        self._event("control", name=message.name, message=message.data)
+        self._news.event("control", name=message.name, message=message.data)
         log.info("control message: %s", message.name)
         self._facts.note_control(message.kind)
 
-    async def _call_status(self, poller: CallStatePoller) -> CallStatus | None:
-        try:
-            status = (await poller.fetch()).status
-        except CXoneError as exc:
-            self._error(exc)
-            return None
-        self._facts.note_status(status)
-        return status
-
-    async def _reconnect(
-        self, tokens: TokenProvider, poller: CallStatePoller
-    ) -> VoiceStream | None:
-        """A new connection, paced by Backoff while the call is up; None when it has ended."""
-        backoff = Backoff(
-            self.config.retry,
-            what="the audio stream",
-            clock=self._clock,
-            sleep=self._sleep,
-            rng=self._rng,
-            on_retry=lambda err, delay: self._event(
-                "reconnect_wait", attempt=backoff.failures, delay_s=round(delay, 2)
-            ),
-        )
-        while True:
-            decision = before_attempt(self._facts, await self._call_status(poller))
-            if decision.step is NextStep.END:
-                return None
-            if decision.step is NextStep.WAIT:  # holds can last: spend no retries
-                await self._sleep(min(self.config.poll_interval_s, HOLD_POLL_S))
-                continue
-            try:
-                return await self._connect(tokens, single_attempt=True)
-            except CallAlreadyEnded:
-                return None
-            except AuthError:
-                if await self._call_status(poller) == "ended":
-                    return None  # a stale call refuses the token: not a credentials problem
-                raise
-            except (TransientError, RetriesExhausted, StreamClosedAbnormally) as exc:
-                last: CXoneError = exc
-            retry_after = last.retry_after_s if isinstance(last, TransientError) else None
-            if not await backoff.wait(last, retry_after):
-                raise RetriesExhausted(
-                    f"Could not reconnect to the audio stream after {backoff.failures} attempts "
-                    f"({type(last).__name__}: {last.message})"
-                )
-
-    async def _watch_call(self, poller: CallStatePoller) -> None:
-        """Poll the call state while connected; an outage is reported once, then ridden out."""
-        last: str | None = None
-        failing = False
-        while True:
-            try:
-                info = await poller.fetch()
-            except CXoneError as exc:
-                if not failing:
-                    self._error(exc)  # the stream goes on; polling resumes when it can
-                failing = True
-                await self._sleep(max(poller.interval_s, CALL_STATE_RETRY_S))
-                continue
-            if failing:
-                self._event("call_state_restored")
-                failing = False
-            if info.status != last:
-                self._event("call_state", status=info.status)
-                last = info.status
-            self._facts.note_status(info.status)
-            if self._facts.ended:
-                await self._close_stream()
-                return
-            await self._sleep(poller.interval_s)
-
     async def _stop_after(self, seconds: float) -> None:
         await self._sleep(seconds)
-        self._event("duration_reached", seconds=seconds)
+        self._news.event("duration_reached", seconds=seconds)
         self._request_stop(f"--duration {seconds:g} s reached")
         await self._close_stream()
-
-    def _on_retry(self, err: Exception, delay_s: float) -> None:
-        if isinstance(err, CXoneError):
-            self._event("retry", error=type(err).__name__, message=err.message, delay_s=delay_s)
-        else:
-            self._event("retry", error=type(err).__name__, delay_s=delay_s)
 
     async def _playout_loop(self) -> None:
         pipeline, sm = self.pipeline, self.state_machine
         while True:
             snap = pipeline.tick(self._clock(), sm.state.value)
             if snap is not None:
-                self._tell_metrics(snap)
+                self._news.metrics(snap)
             await asyncio.sleep(PLAYOUT_TICK_S)
 
     # ---- recording -------------------------------------------------------------------------
@@ -454,17 +299,21 @@ class StreamSession:
                 self.config.recordings_dir,
                 self.config.call_id,
                 rate_hz=self.pipeline.fmt.rate_hz,
-                on_error=self._error,
+                on_error=self._news.error,
             )
         except RecordingError as exc:
-            self._error(exc)  # streaming goes on without a recording
+            self._news.error(exc)  # streaming goes on without a recording
             return
         except OSError as exc:
-            self._error(RecordingError(f"Cannot create the session folder: {exc.strerror or exc}"))
+            self._news.error(
+                RecordingError(f"Cannot create the session folder: {exc.strerror or exc}")
+            )
             return
-        self.pipeline.recorder = recorder
+        self.pipeline.recorder = self._news.recorder = recorder
         self.folder = recorder.folder
-        self._event("session_started", settings=self.config.public_settings(), version=__version__)
+        self._news.event(
+            "session_started", settings=self.config.public_settings(), version=__version__
+        )
 
     def _finish_states(self, outcome: Outcome) -> None:
         sm = self.state_machine
@@ -486,7 +335,7 @@ class StreamSession:
             duration_s=(self._clock() - started) if started is not None else 0.0,
             settings=self.config.public_settings(),
             history=self.state_machine.history,
-            errors=self._errors,
+            errors=self._news.errors,
             reconnects=self._reconnects,
         )
 
@@ -504,12 +353,12 @@ class StreamSession:
             try:
                 recorder.finalize(self._summary(snap, outcome))
             except RecordingError as exc:
-                self._error(exc)
+                self._news.error(exc)
         return SessionResult(
             outcome=outcome,
             folder=self.folder,
             snapshot=snap,
             error=error,
             reconnects=self._reconnects,
-            errors=list(self._errors),
+            errors=list(self._news.errors),
         )

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from cxone_desktop.core.audio_format import Encoding
+from cxone_desktop.core.audio_format import DEFAULT_FORMAT, Encoding
 from cxone_desktop.core.codecs import decode
 from cxone_desktop.errors import InputError
 
-WIRE_RATE_HZ = 8000
+WIRE_RATE_HZ = DEFAULT_FORMAT.rate_hz
 
 _PCM = 0x0001
 _FLOAT = 0x0003

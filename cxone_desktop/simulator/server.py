@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus
 import numpy as np
 from aiohttp import web
 
+from cxone_desktop.core.audio_format import DEFAULT_FORMAT
 from cxone_desktop.core.codecs import encode
 from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE
 from cxone_desktop.simulator.call_audio import load_call_audio
@@ -35,7 +36,7 @@ from cxone_desktop.simulator.tokens import IssuedToken, TokenStore
 
 log = logging.getLogger(__name__)
 
-FRAME_SAMPLES = 160  # 20 ms at 8 kHz
+FRAME_SAMPLES = DEFAULT_FORMAT.frame_samples  # 20 ms at 8 kHz
 RETRY_AFTER_S = 1
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _HTTP_ERRORS = {
@@ -310,7 +311,7 @@ class CXoneSimulator:
                     "event": "call.started",
                     "callId": call.call_id,
                     "encoding": call.media.encoding,
-                    "sampleRate": 8000,
+                    "sampleRate": DEFAULT_FORMAT.rate_hz,
                 }
             )
             reader = asyncio.create_task(_drain(ws))

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxone_desktop.session.pipeline import WAVE_SECONDS
 from cxone_desktop.ui.envelope import envelope_x, minmax_envelope
 from cxone_desktop.ui.level_meter import LevelMeter
 
-WAVE_SECONDS = 5.0
 COLUMNS = 1000
 FULL_SCALE = 32768.0
 

@@ -1,0 +1,169 @@
+"""The call's wire-facing lifetimes: token provider, call-state poller and the socket.
+
+Opens the voice stream, reopens it after a close (paced by `Backoff` while the call is
+up, waiting out holds without spending retries), reads and watches the call state, and
+closes it all. Keeps `CallFacts` current and reports through `SessionNews`; what to do
+after a close is decided elsewhere (`call_decision`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from cxone_desktop.cxone.call_state import CallStatePoller, CallStatus
+from cxone_desktop.cxone.retry import Backoff
+from cxone_desktop.cxone.token_provider import TokenProvider
+from cxone_desktop.cxone.voice_stream import VoiceStream
+from cxone_desktop.errors import (
+    AuthError,
+    CallAlreadyEnded,
+    CXoneError,
+    RetriesExhausted,
+    StreamClosedAbnormally,
+    TransientError,
+)
+from cxone_desktop.session.call_decision import CallFacts, NextStep, before_attempt
+from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.session_news import SessionNews
+
+#: Wait at least this long before polling the call state again after it failed.
+CALL_STATE_RETRY_S = 5.0
+#: While the call is on hold, ask the call-state endpoint this often (at most).
+HOLD_POLL_S = 1.0
+
+
+class CallLink:
+    """One call's token provider, poller and current stream (None until connected)."""
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        facts: CallFacts,
+        news: SessionNews,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        rng: random.Random,
+    ) -> None:
+        self._config = config
+        self._facts = facts
+        self._news = news
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._tokens = TokenProvider(
+            config.endpoints, config.credentials, auth=config.auth, tls=config.tls,
+            retry=config.retry,
+        )  # fmt: skip
+        self._tokens.on_retry = self._on_retry
+        self._poller = CallStatePoller(
+            config.endpoints, config.call_id, self._tokens, tls=config.tls, retry=config.retry,
+            interval_s=config.poll_interval_s,
+        )  # fmt: skip
+        self.stream: VoiceStream | None = None
+
+    async def connect(self, *, single_attempt: bool = False) -> VoiceStream:
+        """Open the stream; `single_attempt` leaves the backoff to the caller."""
+        cfg = self._config
+        await self._tokens.token()
+        stream = VoiceStream(
+            cfg.endpoints, cfg.call_id, self._tokens, settings=cfg.stream, tls=cfg.tls,
+            retry=replace(cfg.retry, max_attempts=1) if single_attempt else cfg.retry,
+            rng=self._rng,
+        )  # fmt: skip
+        await stream.connect()
+        self.stream = stream
+        self._facts.note_connected()
+        self._news.event("connected", url_path=cfg.endpoints.stream_path)
+        return stream
+
+    async def status(self) -> CallStatus | None:
+        """The call-state endpoint's word now; None (error reported) when it did not answer."""
+        try:
+            status = (await self._poller.fetch()).status
+        except CXoneError as exc:
+            self._news.error(exc)
+            return None
+        self._facts.note_status(status)
+        return status
+
+    async def reconnect(self) -> VoiceStream | None:
+        """A new connection while the call is up; None when it has ended meanwhile."""
+        backoff = Backoff(
+            self._config.retry, what="the audio stream", clock=self._clock, sleep=self._sleep,
+            rng=self._rng,
+            on_retry=lambda err, delay: self._news.event(
+                "reconnect_wait", attempt=backoff.failures, delay_s=round(delay, 2)
+            ),
+        )  # fmt: skip
+        while True:
+            decision = before_attempt(self._facts, await self.status())
+            if decision.step is NextStep.END:
+                return None
+            if decision.step is NextStep.WAIT:  # holds can last: spend no retries
+                await self._sleep(min(self._config.poll_interval_s, HOLD_POLL_S))
+                continue
+            try:
+                return await self.connect(single_attempt=True)
+            except CallAlreadyEnded:
+                return None
+            except AuthError:
+                if await self.status() == "ended":
+                    return None  # a stale call refuses the token: not a credentials problem
+                raise
+            except (TransientError, RetriesExhausted, StreamClosedAbnormally) as exc:
+                last: CXoneError = exc
+            retry_after = last.retry_after_s if isinstance(last, TransientError) else None
+            if not await backoff.wait(last, retry_after):
+                raise RetriesExhausted(
+                    f"Could not reconnect to the audio stream after {backoff.failures} attempts "
+                    f"({type(last).__name__}: {last.message})"
+                )
+
+    async def watch(self) -> None:
+        """Poll the call state while connected; an outage is reported once, then ridden out.
+
+        Returns (after closing the stream) once the server says the call has ended.
+        """
+        poller = self._poller
+        last: str | None = None
+        failing = False
+        while True:
+            try:
+                info = await poller.fetch()
+            except CXoneError as exc:
+                if not failing:
+                    self._news.error(exc)  # the stream goes on; polling resumes when it can
+                failing = True
+                await self._sleep(max(poller.interval_s, CALL_STATE_RETRY_S))
+                continue
+            if failing:
+                self._news.event("call_state_restored")
+                failing = False
+            if info.status != last:
+                self._news.event("call_state", status=info.status)
+                last = info.status
+            self._facts.note_status(info.status)
+            if self._facts.ended:
+                await self.close_stream()
+                return
+            await self._sleep(poller.interval_s)
+
+    async def close_stream(self) -> None:
+        """Close the current stream, if any; its async iteration then ends."""
+        if self.stream is not None:
+            with contextlib.suppress(Exception):
+                await self.stream.close()
+
+    async def aclose(self) -> None:
+        """Close the stream, the poller's and the token provider's HTTP clients."""
+        await self.close_stream()
+        await self._poller.aclose()
+        await self._tokens.aclose()
+
+    def _on_retry(self, err: Exception, delay_s: float) -> None:
+        said = {"message": err.message} if isinstance(err, CXoneError) else {}
+        self._news.event("retry", error=type(err).__name__, delay_s=delay_s, **said)

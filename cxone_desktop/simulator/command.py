@@ -109,16 +109,16 @@ async def _serve(
     base_url = simulator.base_url
     if public_host is not None:  # a certificate for a real name: 127.0.0.1 would not verify
         base_url = base_url.replace(urlsplit(base_url).hostname or "", public_host, 1)
-    if ready_json:  # for a parent process (`gui --demo`): one line it can parse
-        print(json.dumps(ready_document(base_url, config)), flush=True)
-    else:
-        print(banner(base_url, config, ca_path, public_host), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if stop_on_stdin_eof:
         _stop_on_stdin_eof(loop, stop)
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM):  # before the banner: it invites a Ctrl+C
         loop.add_signal_handler(signum, stop.set)
+    if ready_json:  # for a parent process (`gui --demo`): one line it can parse
+        print(json.dumps(ready_document(base_url, config)), flush=True)
+    else:
+        print(banner(base_url, config, ca_path, public_host), flush=True)
     try:
         await stop.wait()
     finally:

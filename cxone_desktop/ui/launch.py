@@ -52,8 +52,9 @@ def run_gui(args: argparse.Namespace) -> int:
         # Qt Multimedia's backend chatter (pipewire probing, FFmpeg banner) means nothing to
         # a listener; the controls panel says plainly whether there is an audio output.
         os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from cxone_desktop.ui.event_loop import AppEventLoop
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     assert isinstance(app, QApplication)
@@ -63,7 +64,7 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setDesktopFileName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)  # we quit after the session has stopped
     _set_icon(app)
-    loop = qasync.QEventLoop(app)
+    loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         return int(loop.run_until_complete(_main(args)))

@@ -51,7 +51,7 @@ from cxone_desktop.ui.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
 
-FRAME_INTERVAL_MS = 33
+FRAME_INTERVAL_MS = 50
 RECORDINGS_KEY = "recordings/folder"
 WINDOW_TITLE = "CXone Voice Desktop"
 

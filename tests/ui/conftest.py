@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+
+from cxone_desktop.ui.event_loop import AppEventLoop
 
 
 def _qt_event_loop() -> asyncio.AbstractEventLoop:
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)  # as the app does: closing a window must not stop the loop
-    return qasync.QEventLoop(app)
+    return AppEventLoop(app)
 
 
 def pytest_asyncio_loop_factories(config: object, item: object) -> dict[str, object]:

@@ -1,0 +1,60 @@
+"""The app's loop: ready callbacks share one Qt timer pass, in order, without starving Qt."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import QTimer
+
+from cxone_desktop.ui.event_loop import AppEventLoop
+
+
+async def test_ready_callbacks_run_in_order_and_cancelled_ones_do_not() -> None:
+    loop = asyncio.get_running_loop()
+    assert isinstance(loop, AppEventLoop)
+    ran: list[int] = []
+    done = asyncio.Event()
+    handles = [loop.call_soon(ran.append, k) for k in range(5)]
+    handles[2].cancel()
+    loop.call_soon(done.set)
+    await asyncio.wait_for(done.wait(), 5)
+    assert ran == [0, 1, 3, 4]
+
+
+async def test_callbacks_scheduled_while_draining_wait_for_the_next_pass() -> None:
+    """A callback that keeps rescheduling itself must still let Qt timers fire."""
+    loop = asyncio.get_running_loop()
+    spins = 0
+    qt_fired = asyncio.Event()
+
+    def spin() -> None:
+        nonlocal spins
+        spins += 1
+        if not qt_fired.is_set():
+            loop.call_soon(spin)
+
+    QTimer.singleShot(20, qt_fired.set)
+    loop.call_soon(spin)
+    await asyncio.wait_for(qt_fired.wait(), 5)
+    assert spins > 1  # it kept going, and the Qt timer still got its turn
+
+
+async def test_tasks_timeouts_and_exceptions_behave_as_in_asyncio() -> None:
+    errors: list[dict] = []
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    try:
+        loop.call_soon(lambda: 1 / 0)
+        results = await asyncio.gather(*(asyncio.sleep(0.01 * k, result=k) for k in range(3)))
+        assert results == [0, 1, 2]
+        with_timeout = asyncio.wait_for(asyncio.sleep(5), 0.05)
+        try:
+            await with_timeout
+        except TimeoutError:
+            pass
+        else:
+            raise AssertionError("wait_for did not time out")
+    finally:
+        loop.set_exception_handler(previous)
+    assert errors and isinstance(errors[0].get("exception"), ZeroDivisionError)

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import shlex
 import shutil
-import signal
 import ssl
 import sys
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from cxone_desktop import portable
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.simulator.config import SimulatorConfig
 
@@ -95,15 +95,12 @@ async def _serve(
         base_url = base_url.replace(urlsplit(base_url).hostname or "", public_host, 1)
     print(banner(base_url, config, ca_path, public_host), flush=True)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    interrupts = portable.InterruptHandlers(asyncio.get_running_loop(), stop.set).install()
     try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
         await simulator.stop()
+        interrupts.uninstall()
     print("CXone simulator stopped.", flush=True)
     return 0
 

@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -145,20 +144,19 @@ def _apply_args(base: Any, args: argparse.Namespace, *, keep_location: bool = Fa
 
 
 def _install_signal_handlers(loop: asyncio.AbstractEventLoop, window: Any) -> None:
-    """SIGINT/SIGTERM → close the window (which stops the call first)."""
+    """SIGINT/SIGTERM (and Ctrl+Break, console close) → close the window, stopping the call."""
+    from cxone_desktop import portable
 
     def request_close() -> None:
         log.info("signal received: closing")
         window.close()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, request_close)
-        except (NotImplementedError, RuntimeError, ValueError):
-            # No loop support (Windows): a Python handler, run at the next bytecode; a
-            # light timer makes sure Python gets control while Qt waits in C++.
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(request_close))
-            _keep_python_awake(window)
+    handlers = portable.InterruptHandlers(loop, request_close).install()
+    window._interrupt_handlers = handlers  # keeps Windows' console callback alive
+    if not handlers.native:
+        # A Python handler (Windows) runs at the next bytecode; a light timer makes sure
+        # Python gets control while Qt waits in C++.
+        _keep_python_awake(window)
 
 
 def _keep_python_awake(window: Any) -> None:

@@ -18,12 +18,9 @@ import numpy as np
 import pytest
 
 from cxone_desktop import errors
-from cxone_desktop.session.wav_writer import (
-    HEADER_BYTES,
-    WavWriter,
-    fix_wav_sizes,
-    read_layout,
-)
+from cxone_desktop.core.riff import HEADER_BYTES, read_layout
+from cxone_desktop.session.wav_file import fix_wav_sizes
+from cxone_desktop.session.wav_writer import WavWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_sox = pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed")

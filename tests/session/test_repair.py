@@ -218,3 +218,15 @@ def test_run_repair_takes_out_dirs_and_session_folders(
     assert "still recording" in captured.out and "not a folder" in captured.err
     assert (live.folder / MARKER).exists()
     live.finalize({})
+
+
+def test_a_cp1252_console_gets_the_report_not_a_crash(tmp_path: Path) -> None:
+    """stdout redirected on Windows is cp1252, which has no "→"."""
+    folder, _ = crashed_session(tmp_path)
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "cxone_desktop", "repair", str(folder)],
+                         env=env, capture_output=True, timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stderr.decode("cp1252", "replace")
+    text = run.stdout.decode("cp1252")
+    assert "raw.wav header" in text and "?" in text  # the arrow, replaced
+    assert b"Traceback" not in run.stderr

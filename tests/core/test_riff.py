@@ -62,7 +62,8 @@ def test_the_walker_follows_odd_sizes_and_stops_at_an_unknown_size() -> None:
 def test_the_header_we_write_reads_back_riff_and_rf64() -> None:
     riff = read_layout(wav_header(data_bytes=3200, rate_hz=16000, channels=2))
     assert (riff.rf64, riff.rate_hz, riff.channels, riff.sample_width) == (False, 16000, 2, 2)
-    assert (riff.data_offset, riff.declared_data_bytes, riff.ds64_offset) == (HEADER_BYTES, 3200, 12)
+    assert (riff.data_offset, riff.declared_data_bytes) == (HEADER_BYTES, 3200)
+    assert riff.ds64_offset == 12
     rf64 = read_layout(wav_header(data_bytes=5_000_000_000, rf64=True, trailer_bytes=100))
     assert rf64.rf64 and rf64.declared_data_bytes == 5_000_000_000
     head = wav_header(data_bytes=10, trailer_bytes=100)

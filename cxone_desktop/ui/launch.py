@@ -68,6 +68,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
 
     from cxone_desktop.ui.connect_model import values_from_environment
     from cxone_desktop.ui.main_window import MainWindow
@@ -77,6 +78,10 @@ async def _main(args: argparse.Namespace) -> int:
     out_dir = Path(args.out).expanduser() if getattr(args, "out", None) else None
     window = MainWindow(settings=QSettings(), remember_settings=not args.demo, out_dir=out_dir)
     window.closed.connect(closed.set)
+    # Logoff / shutdown: finalize the files now; the process may not get another chance.
+    app = QApplication.instance()
+    if app is not None:
+        app.commitDataRequest.connect(lambda _manager: window.finalize_now())
     if not args.demo:
         window.form.load_settings()
         window.fill(values_from_environment(_apply_args(window.form.values(), args)))

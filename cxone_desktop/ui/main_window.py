@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxone_desktop import portable
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
-from cxone_desktop.session.config import default_recordings_dir
+from cxone_desktop.session.config import default_recordings_dir, legacy_recordings_dir
 from cxone_desktop.ui.audio_output import QtPlayoutSink
 from cxone_desktop.ui.call_state_panel import CallStatePanel
 from cxone_desktop.ui.connect_form import ConnectForm
@@ -52,6 +53,14 @@ log = logging.getLogger(__name__)
 FRAME_INTERVAL_MS = 33
 RECORDINGS_KEY = "recordings/folder"
 WINDOW_TITLE = "CXone Voice Desktop"
+
+
+def mute_shortcut(macos: bool = portable.IS_MACOS) -> str:
+    """Ctrl+M, except on macOS: there Qt's "Ctrl" is Cmd, and Cmd+M is the system's Minimize.
+
+    Cmd+Shift+M is what Teams uses for mute on a Mac.
+    """
+    return "Ctrl+Shift+M" if macos else "Ctrl+M"
 
 
 class MainWindow(QMainWindow):
@@ -145,7 +154,9 @@ class MainWindow(QMainWindow):
 
         self.connect_action = action("&Connect", "Ctrl+Return", self.connect_call)
         self.disconnect_action = action("&Disconnect", "Ctrl+D", self.disconnect_call)
-        self.mute_action = action("&Mute", "Ctrl+M", self.controls.mute.toggle)
+        self.mute_action = action("&Mute", mute_shortcut(), self.controls.mute.toggle)
+        key = self.mute_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.controls.mute.setToolTip(f"Mute playback ({key}); recording carries on")
         self.export_recording_action = action("Export &recording…", "Ctrl+E", self.export_recording)
         self.export_raw_action = action(
             "Export received audio only (raw.wav)…", None, self.export_raw
@@ -154,9 +165,16 @@ class MainWindow(QMainWindow):
             "Export played audio only (processed.wav)…", None, self.export_processed
         )
         self.export_metrics_action = action("Export &metrics…", None, self.export_metrics)
+        self.export_excel_action = action(
+            "Export metrics for &Excel (UTF-8 with BOM)…", None, self.export_metrics_for_excel
+        )
         self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
         self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
-        quit_action = action("&Quit", "Ctrl+Q", self.close)
+        quit_action = action("&Quit", None, self.close)
+        # Ctrl+Q / Cmd+Q where the platform has one (Windows has none: Alt+F4 closes).
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action = quit_action
         self.disconnect_action.setEnabled(False)
         for act in self._export_actions():
             act.setEnabled(False)
@@ -181,6 +199,7 @@ class MainWindow(QMainWindow):
             self.export_raw_action,
             self.export_processed_action,
             self.export_metrics_action,
+            self.export_excel_action,
         )
 
     def _wire(self) -> None:
@@ -248,6 +267,12 @@ class MainWindow(QMainWindow):
     def export_metrics(self) -> None:
         self._export(raw=False, processed=False, metrics=True, title="Export metrics to folder")
 
+    def export_metrics_for_excel(self) -> None:
+        """metrics.csv with a UTF-8 BOM: Excel then reads it as UTF-8 (see the README)."""
+        self._export(
+            raw=False, processed=False, metrics=True, title="Export metrics to folder", bom=True
+        )
+
     def recordings_dir(self) -> Path:
         """Where new session folders go: --out, else the folder chosen in settings, else default."""
         if self._out_dir is not None:
@@ -275,12 +300,32 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def recover_interrupted(self) -> list[Path]:
-        """Fix the WAV headers of sessions a crash left behind, and say so."""
+        """Fix the WAV headers of sessions a crash left behind, and say so.
+
+        Looks in the recordings folder and, unless --out chose one for this run, the pre-0.2
+        default. Folders still being
+        recorded (their marker is locked) are left alone, and nothing here can stop the
+        app from starting: a failure is logged and skipped.
+        """
         from cxone_desktop.session.repair import find_interrupted, repair_folder
 
-        folders = find_interrupted(self.recordings_dir())
-        for folder in folders:
-            log.info("repaired %s", repair_folder(folder).line())
+        folders: list[Path] = []
+        places = dict.fromkeys([self.recordings_dir()])
+        if self._out_dir is None:
+            places[legacy_recordings_dir()] = None
+        for place in places:
+            try:
+                found = find_interrupted(place)
+            except Exception:
+                log.exception("looking for interrupted sessions in %s failed", place)
+                continue
+            for folder in found:
+                try:
+                    log.info("repaired %s", repair_folder(folder).line())
+                except Exception:
+                    log.exception("repairing %s failed", folder)
+                    continue
+                folders.append(folder)
         if folders:
             names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
             self.banner.show_notice(
@@ -376,7 +421,9 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, title, str(Path.home()))
         return Path(path) if path else None
 
-    def _export(self, *, raw: bool, processed: bool, metrics: bool, title: str) -> list[Path]:
+    def _export(
+        self, *, raw: bool, processed: bool, metrics: bool, title: str, bom: bool = False
+    ) -> list[Path]:
         from cxone_desktop.session.export import export_session
 
         folder = self.controller.folder
@@ -398,6 +445,7 @@ class MainWindow(QMainWindow):
                 processed=processed,
                 metrics=metrics,
                 live_summary=self.controller.checkpoint(),
+                csv_bom=bom,
             )
         except RecordingError as exc:
             self.banner.show_notice(describe_error(exc))
@@ -406,6 +454,30 @@ class MainWindow(QMainWindow):
         return written
 
     # ---- closing ---------------------------------------------------------------------------
+    def finalize_now(self, timeout_s: float = 4.0) -> bool:
+        """Stop the call and finalize its files before returning: the desktop session ends.
+
+        At logoff (QGuiApplication.commitDataRequest) Windows and X11 session managers
+        give an app a few seconds, then end it, and a VDI's non-persistent profile may go
+        with it. The files are pushed to disk first (a kill right after loses nothing
+        received so far), then this runs the event loop until the session's files are
+        final or `timeout_s` passes. True when they are final. Call it from a Qt slot, not
+        from inside an asyncio task.
+        """
+        if not self.controller.running:
+            return True
+        try:
+            self.controller.checkpoint()
+        except Exception:
+            log.exception("pushing the recording to disk failed")
+        self._closing = True
+        self._background(self.controller.stop())
+        deadline = time.monotonic() + timeout_s
+        while self.controller.running and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        self._closing = False
+        return not self.controller.running
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._close_allowed or not self.controller.running:
             self._frame_timer.stop()

@@ -31,7 +31,7 @@ from cxone_desktop import portable
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
 from cxone_desktop.session.config import default_recordings_dir, legacy_recordings_dir
-from cxone_desktop.ui.audio_output import QtPlayoutSink
+from cxone_desktop.ui.audio_output import VDI_BUFFER_MS, QtPlayoutSink
 from cxone_desktop.ui.call_state_panel import CallStatePanel
 from cxone_desktop.ui.connect_form import ConnectForm
 from cxone_desktop.ui.connect_model import ConnectValues, to_session_config
@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 33
 RECORDINGS_KEY = "recordings/folder"
+#: A larger sound-device buffer for remote desktops (Citrix, VMware Horizon, RDP).
+VDI_BUFFER_KEY = "audio/vdi_buffer"
 WINDOW_TITLE = "CXone Voice Desktop"
 
 
@@ -91,7 +93,9 @@ class MainWindow(QMainWindow):
         self._degraded = False
         self._tasks: set[asyncio.Future[None]] = set()
 
-        self.playout = playout if playout is not None else QtPlayoutSink(self)
+        vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
+        buffer_ms = VDI_BUFFER_MS if vdi else 200
+        self.playout = playout or QtPlayoutSink(self, device_buffer_ms=buffer_ms)
         self.controller = controller or SessionController(self, playout_sink=self.playout)
 
         self.banner = ErrorBanner()
@@ -170,6 +174,15 @@ class MainWindow(QMainWindow):
         )
         self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
         self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
+        self.vdi_buffer_action = action(
+            "Large audio &buffer (Citrix, remote desktop)", None, self.set_vdi_buffer
+        )
+        self.vdi_buffer_action.setCheckable(True)
+        self.vdi_buffer_action.setChecked(self.playout.device_buffer_ms >= VDI_BUFFER_MS)
+        self.vdi_buffer_action.setToolTip(
+            f"Buffer {VDI_BUFFER_MS} ms of audio in the sound device: no dropouts when the "
+            "audio crosses the network to a thin client, at the cost of that much delay"
+        )
         quit_action = action("&Quit", None, self.close)
         # Ctrl+Q / Cmd+Q where the platform has one (Windows has none: Alt+F4 closes).
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
@@ -192,6 +205,8 @@ class MainWindow(QMainWindow):
         call_menu.addAction(self.connect_action)
         call_menu.addAction(self.disconnect_action)
         call_menu.addAction(self.mute_action)
+        call_menu.addSeparator()
+        call_menu.addAction(self.vdi_buffer_action)
 
     def _export_actions(self) -> tuple[QAction, ...]:
         return (
@@ -286,6 +301,12 @@ class MainWindow(QMainWindow):
         if self._remember:
             self._settings.setValue(RECORDINGS_KEY, str(folder))
         self.statusBar().showMessage(f"New recordings go to {_home_relative(folder)}", 8000)
+
+    def set_vdi_buffer(self, on: bool) -> None:
+        """Play through a larger device buffer (remembered); reopens the output."""
+        self.playout.set_device_buffer_ms(VDI_BUFFER_MS if on else 200)
+        if self._remember:
+            self._settings.setValue(VDI_BUFFER_KEY, "true" if on else "false")
 
     def choose_recordings_dir(self) -> None:
         path = QFileDialog.getExistingDirectory(

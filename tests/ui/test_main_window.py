@@ -288,3 +288,18 @@ def test_shortcuts_follow_the_platform(make_window) -> None:
     assert mute_shortcut(macos=True) not in ("Ctrl+M", "Meta+M")
     taken = {window.connect_action, window.disconnect_action, window.export_recording_action}
     assert all(a.shortcut() != QKeySequence(mute_shortcut(macos=True)) for a in taken)
+
+
+def test_the_vdi_buffer_is_a_remembered_setting(
+    qtbot: QtBot, settings: QSettings, no_keyring: None
+) -> None:
+    from cxone_desktop.ui.audio_output import VDI_BUFFER_MS
+
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    assert window.playout.device_buffer_ms == 200 and not window.vdi_buffer_action.isChecked()
+    window.vdi_buffer_action.trigger()
+    assert window.playout.device_buffer_ms == VDI_BUFFER_MS
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    assert again.vdi_buffer_action.isChecked() and again.playout.device_buffer_ms == VDI_BUFFER_MS

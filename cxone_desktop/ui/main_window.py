@@ -95,7 +95,9 @@ class MainWindow(QMainWindow):
 
         vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
         buffer_ms = VDI_BUFFER_MS if vdi else 200
-        self.playout = playout or QtPlayoutSink(self, device_buffer_ms=buffer_ms)
+        self.playout = (
+            playout if playout is not None else QtPlayoutSink(self, device_buffer_ms=buffer_ms)
+        )
         self.controller = controller or SessionController(self, playout_sink=self.playout)
 
         self.banner = ErrorBanner()

@@ -99,7 +99,7 @@ def lock_file(fd: int) -> bool:
     process ends, which is what makes it a liveness test). False: another open file holds
     it, in this process or another. Raises OSError where the file system has no locks.
     """
-    if IS_WINDOWS:
+    if sys.platform == "win32":  # spelled out so type checkers see the branch
         import msvcrt
 
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
@@ -123,7 +123,7 @@ def lock_file(fd: int) -> bool:
 
 def unlock_file(fd: int) -> None:
     """Release a lock taken by `lock_file` (closing the file releases it too)."""
-    if IS_WINDOWS:
+    if sys.platform == "win32":
         import msvcrt
 
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
@@ -217,10 +217,10 @@ class InterruptHandlers:
             with contextlib.suppress(ValueError, OSError, TypeError):
                 signal.signal(sig, previous)
         self._previous.clear()
-        if self._console_handler is not None:
+        if sys.platform == "win32" and self._console_handler is not None:
             import ctypes
 
-            ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, False)  # type: ignore[attr-defined]
+            ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, False)
             self._console_handler = None
 
     def _python_handler(self, signum: int, frame: object) -> None:
@@ -242,11 +242,13 @@ class InterruptHandlers:
         return True
 
     def _install_console_handler(self) -> None:
+        if sys.platform != "win32":
+            return
         import ctypes
         from ctypes import wintypes
 
-        prototype = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)  # type: ignore[attr-defined]
+        prototype = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)
         self._console_handler = prototype(self.console_event)  # keep a reference
-        if not ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, True):  # type: ignore[attr-defined]
+        if not ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, True):
             log.warning("cannot watch the console's close button")
             self._console_handler = None

@@ -73,7 +73,7 @@ MSG
     SYS_PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"); need_python; install_system; install_python
     echo "== ruff" >&2
     .venv/bin/ruff check cxone_desktop tests benchmarks
-    echo "== mypy (core, cxone)" >&2
+    echo "== mypy" >&2
     .venv/bin/mypy
     echo "== pytest" >&2
     .venv/bin/pytest -m "not packaging" "$@"

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import getpass
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -27,12 +26,10 @@ from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettin
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.private_files import check_writable, describe_os_error
-from cxone_desktop.session.repair import find_interrupted, repair_folder
+from cxone_desktop.session.repair import recover_interrupted
 from cxone_desktop.session.stream_session import SessionResult, StreamSession
 
 EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
-
-log = logging.getLogger(__name__)
 
 
 def read_secret(secret_file: str | None, *, interactive: bool) -> str:
@@ -173,12 +170,7 @@ def repair_interrupted(out_dir: Path) -> None:
 
     Never stops the recording from starting: a repair that fails is reported and skipped.
     """
-    try:
-        for folder in find_interrupted(out_dir):
-            print(f"[repair] {repair_folder(folder).line()}", file=sys.stderr)
-    except Exception as exc:
-        log.exception("repairing interrupted sessions failed")
-        print(f"[repair] skipped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    recover_interrupted([out_dir], lambda r: print(f"[repair] {r.line()}", file=sys.stderr))
 
 
 async def _record(config: SessionConfig) -> int:

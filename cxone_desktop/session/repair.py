@@ -14,9 +14,10 @@ import argparse
 import contextlib
 import csv
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,12 +46,15 @@ from cxone_desktop.session.session_format import (
 )
 from cxone_desktop.session.wav_file import WavFormatError, fix_wav_sizes
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "RepairReport",
     "find_interrupted",
     "is_session_folder",
     "read_marker",
     "recording_is_live",
+    "recover_interrupted",
     "repair_folder",
     "run_repair",
     "trim_partial_line",
@@ -99,6 +103,33 @@ def find_interrupted(out_dir: Path) -> list[Path]:
         except OSError:
             continue  # unreadable: not ours to judge
     return found
+
+
+def recover_interrupted(
+    places: Iterable[Path], on_repaired: Callable[[RepairReport], None] | None = None
+) -> list[Path]:
+    """Repair the interrupted sessions in each of `places`; the folders repaired.
+
+    What the app and `record` run at start, so it never raises: a place or a folder that
+    fails is logged and skipped. Live folders (their marker is locked) are left alone.
+    """
+    repaired: list[Path] = []
+    for place in dict.fromkeys(Path(p) for p in places):
+        try:
+            found = find_interrupted(place)
+        except Exception:
+            log.exception("looking for interrupted sessions in %s failed", place)
+            continue
+        for folder in found:
+            try:
+                report = repair_folder(folder)
+            except Exception:
+                log.exception("repairing %s failed", folder)
+                continue
+            repaired.append(folder)
+            if on_repaired is not None:
+                on_repaired(report)
+    return repaired
 
 
 def repair_folder(

@@ -326,29 +326,15 @@ class MainWindow(QMainWindow):
         """Fix the WAV headers of sessions a crash left behind, and say so.
 
         Looks in the recordings folder and, unless --out chose one for this run, the pre-0.2
-        default. Folders still being
-        recorded (their marker is locked) are left alone, and nothing here can stop the
-        app from starting: a failure is logged and skipped.
+        default. Folders still being recorded are left alone, and nothing here can stop
+        the app from starting (`repair.recover_interrupted` never raises).
         """
-        from cxone_desktop.session.repair import find_interrupted, repair_folder
+        from cxone_desktop.session.repair import recover_interrupted
 
-        folders: list[Path] = []
-        places = dict.fromkeys([self.recordings_dir()])
+        places = [self.recordings_dir()]
         if self._out_dir is None:
-            places[legacy_recordings_dir()] = None
-        for place in places:
-            try:
-                found = find_interrupted(place)
-            except Exception:
-                log.exception("looking for interrupted sessions in %s failed", place)
-                continue
-            for folder in found:
-                try:
-                    log.info("repaired %s", repair_folder(folder).line())
-                except Exception:
-                    log.exception("repairing %s failed", folder)
-                    continue
-                folders.append(folder)
+            places.append(legacy_recordings_dir())
+        folders = recover_interrupted(places, lambda r: log.info("repaired %s", r.line()))
         if folders:
             names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
             self.banner.show_notice(

@@ -230,3 +230,25 @@ def test_a_cp1252_console_gets_the_report_not_a_crash(tmp_path: Path) -> None:
     text = run.stdout.decode("cp1252")
     assert "raw.wav header" in text and "?" in text  # the arrow, replaced
     assert b"Traceback" not in run.stderr
+
+
+def test_recovery_at_start_skips_what_fails_and_never_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxone_desktop.session import repair
+
+    first, _ = crashed_session(tmp_path / "a")
+    second, _ = crashed_session(tmp_path / "b")
+    real = repair.repair_folder
+
+    def flaky(folder: Path, **kw: object) -> object:
+        if folder == first:
+            raise RuntimeError("unexpected")
+        return real(folder, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repair, "repair_folder", flaky)
+    seen: list[str] = []
+    got = repair.recover_interrupted(
+        [tmp_path / "a", tmp_path / "missing", tmp_path / "b"], lambda r: seen.append(r.line())
+    )
+    assert got == [second] and len(seen) == 1 and str(second) in seen[0]

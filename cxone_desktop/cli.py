@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from cxone_desktop.portable import make_console_streams_safe
+
+    make_console_streams_safe()  # a cp1252 console must not crash on "→"
     args_list = list(sys.argv[1:] if argv is None else argv)
     # `cxone-desktop --demo` means `cxone-desktop gui --demo`.
     if not any(a in SUBCOMMANDS for a in args_list) and not any(

@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 RUNTIME_PKGS=(libpulse0 libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0
   libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core)
-# What the tests use as real parts: a sound server with a null sink, an X server, speech, TLS, the seed-shaped Go client;
+# What the tests use as real parts: a sound server with a null sink, an X server, speech, TLS, the seed-shaped Go client,
+# libsndfile's sndfile-info (reads WAV cue points as Audacity does);
 # gcc and the Python headers build `pesq` (ITU-T P.862), which PyPI ships as source only.
-TEST_PKGS=(xvfb xauth x11-apps imagemagick pulseaudio pulseaudio-utils espeak-ng sox openssl golang-go
+TEST_PKGS=(xvfb xauth x11-apps imagemagick pulseaudio pulseaudio-utils espeak-ng sox sndfile-programs openssl golang-go
   golang-github-gorilla-websocket-dev desktop-file-utils binutils gcc libc6-dev python3-dev)
 
 need_python() {
@@ -72,7 +73,7 @@ MSG
     SYS_PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"); need_python; install_system; install_python
     echo "== ruff" >&2
     .venv/bin/ruff check cxone_desktop tests benchmarks
-    echo "== mypy (core, cxone)" >&2
+    echo "== mypy" >&2
     .venv/bin/mypy
     echo "== pytest" >&2
     .venv/bin/pytest -m "not packaging" "$@"

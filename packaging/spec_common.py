@@ -20,7 +20,8 @@ ROOT = PACKAGING.parent
 ENTRY = str(PACKAGING / "cxone_desktop_main.py")
 APP_NAME = "cxone-desktop"
 DISPLAY_NAME = "CXone Voice Desktop"
-BUNDLE_ID = "com.example.cxone-desktop"
+#: Reverse-DNS id for macOS (CFBundleIdentifier, notarization) and Windows' AppUserModelID.
+BUNDLE_ID = "com.cxone-desktop.voice"
 ICONS = ROOT / "resources" / "icons"
 
 # The Qt modules the app and pyqtgraph really use. The CLI imports the GUI lazily,
@@ -66,6 +67,28 @@ UNUSED_PACKAGES = [
 ]  # fmt: skip
 
 EXCLUDES = [f"PySide6.{name}" for name in UNUSED_QT] + UNUSED_PACKAGES
+
+
+def analysis_options() -> dict[str, object]:
+    """The Analysis(...) arguments, the same on all three platforms.
+
+    `cxone_desktop.portable` imports msvcrt/ctypes (Windows) and fcntl (POSIX) inside
+    functions; PyInstaller's scan follows those imports on the platform that builds.
+    """
+    from PyInstaller.utils.hooks import collect_submodules
+
+    return {
+        "pathex": [],
+        "binaries": [],
+        "datas": resource_datas(),
+        "hiddenimports": HIDDEN_IMPORTS + collect_submodules("cxone_desktop"),
+        "hookspath": [],
+        "hooksconfig": {},
+        "runtime_hooks": [],
+        "excludes": EXCLUDES,
+        "noarchive": False,
+        "optimize": 0,  # -OO would strip the docstrings numpy and pyqtgraph read at import
+    }
 
 # Qt files that PyInstaller's hooks collect although this app never loads them.
 # Written as bundle paths with "PySide6/" for the Qt root ("PySide6/Qt/" on Linux

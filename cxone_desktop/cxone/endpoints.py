@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from cxone_desktop.errors import InputError
+from cxone_desktop.redaction import is_secret_name
 
 _TENANT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~:@+=-]*$")
 CALL_ID_MAX_LEN = 128
 _PATH_KEYS = ("token_path", "stream_path", "call_state_path")
-# Query/fragment keys whose values are credentials or might be.
-_SECRET_KEY_RE = re.compile(
-    r"token|secret|password|passwd|pwd|key|sig|auth|credential|code|bearer", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -160,7 +157,7 @@ def _redact_query(query: str) -> str:
     out = []
     for item in query.split("&"):
         key, sep, _value = item.partition("=")
-        if sep and _SECRET_KEY_RE.search(unquote_plus(key)):
+        if sep and is_secret_name(unquote_plus(key), in_url=True):
             out.append(f"{key}=***")
         else:
             out.append(item)

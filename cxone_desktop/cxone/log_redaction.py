@@ -2,23 +2,16 @@
 
 websockets logs the request line (with `?access_token=`) and headers (with
 `Authorization: Bearer`) at DEBUG; the stream hands it a logger carrying this filter.
+What counts as a secret is decided in one place, `cxone_desktop.redaction`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 
-_QUERY_SECRET_RE = re.compile(
-    r"(?i)([?&#;\s](?:access_token|id_token|refresh_token|token|client_secret|secret)=)[^&\s\"'#]+"
-)
-_AUTH_HEADER_RE = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+")
+from cxone_desktop.redaction import redact_text
 
-
-def redact_text(text: str) -> str:
-    """The text with token-ish query values and Authorization credentials replaced by ***."""
-    text = _QUERY_SECRET_RE.sub(r"\1***", text)
-    return _AUTH_HEADER_RE.sub(r"\1 ***", text)
+__all__ = ["RedactingFilter", "redact_text", "redacting_logger"]
 
 
 class RedactingFilter(logging.Filter):

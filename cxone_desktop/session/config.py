@@ -26,7 +26,16 @@ POLL_INTERVAL_MIN_S, POLL_INTERVAL_MAX_S = 0.2, 300.0
 
 
 def default_recordings_dir() -> Path:
-    """Where session folders go unless the user chose another place."""
+    """Where session folders go unless the user chose another place: the user's Documents.
+
+    Not the app-data folder: VDI desktops with non-persistent profiles (Citrix, VMware
+    Horizon) wipe %LOCALAPPDATA% at logoff, while Documents is redirected to a share.
+    """
+    return platformdirs.user_documents_path() / APP_NAME / "recordings"
+
+
+def legacy_recordings_dir() -> Path:
+    """Where versions before 0.2 put session folders; startup repair still looks there."""
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / "recordings"
 
 

@@ -3,7 +3,8 @@
 A running session's files grow while they are copied, so each file is copied up to the
 length it had when the copy started: a WAV copy then gets its header sizes set from its
 own length (the source header may be a second stale), and a text copy ends at its last
-complete line. Copies are created 0600 and appear atomically (temp file + rename).
+complete line. Copies are created 0600 and appear atomically (temp file + rename); a copy
+that a player or Excel holds open is retried for a moment, then reported by name.
 """
 
 from __future__ import annotations
@@ -14,19 +15,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cxone_desktop import errors
-from cxone_desktop.session.recorder import (
+from cxone_desktop import errors, portable
+from cxone_desktop.session.private_files import (
+    describe_os_error,
+    open_private,
+    replace_file,
+    write_private_file,
+)
+from cxone_desktop.session.repair import trim_partial_line
+from cxone_desktop.session.session_format import (
     EVENTS_JSONL,
     METRICS_CSV,
     PROCESSED_WAV,
     RAW_WAV,
     SUMMARY_JSON,
+    UTF8_BOM,
     dumps,
-    open_private,
-    write_private_file,
 )
-from cxone_desktop.session.repair import trim_partial_line
-from cxone_desktop.session.wav_writer import WavFormatError, describe_os_error, fix_wav_sizes
+from cxone_desktop.session.wav_file import WavFormatError, fix_wav_sizes
 
 _CHUNK_BYTES = 1 << 20
 
@@ -39,13 +45,15 @@ def export_session(
     processed: bool = True,
     metrics: bool = True,
     live_summary: Mapping[str, Any] | None = None,
+    csv_bom: bool = False,
 ) -> list[Path]:
     """Copy the chosen files of session `folder` into `dest` (created 0700 if missing).
 
     `metrics` covers metrics.csv, events.jsonl and summary.json; a running session has
     no summary.json yet, so the caller passes `live_summary` (its figures so far) to be
     written in its place. Files keep their names; an existing copy is replaced. Returns
-    the paths written.
+    the paths written. `csv_bom` starts metrics.csv with a UTF-8 BOM, which Excel needs
+    to take the file for UTF-8 (the README's "metrics.csv in Excel" says more).
     Raises `errors.RecordingError` naming the file and the OS reason if a copy fails.
     """
     folder, dest = Path(folder), Path(dest)
@@ -73,7 +81,7 @@ def export_session(
             continue
         target = dest / name
         try:
-            _copy_snapshot(src, target)
+            _copy_snapshot(src, target, bom=csv_bom and name == METRICS_CSV)
         except OSError as exc:
             raise errors.RecordingError(
                 f"Cannot export {src} to {target}: {describe_os_error(exc)}"
@@ -91,17 +99,19 @@ def export_session(
     return written
 
 
-def _copy_snapshot(src: Path, target: Path) -> None:
+def _copy_snapshot(src: Path, target: Path, *, bom: bool = False) -> None:
     """Copy `src` as it is now into `target`, made consistent, via a 0600 temp file."""
     tmp = target.with_name(f".{target.name}.part")
     out = open_private(tmp, exclusive=False)
     try:
+        if bom:
+            _write_all(out, UTF8_BOM.encode("utf-8"))
         src_fd = os.open(src, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             remaining = os.fstat(src_fd).st_size
             offset = 0
             while remaining > 0:
-                chunk = os.pread(src_fd, min(_CHUNK_BYTES, remaining), offset)
+                chunk = portable.pread(src_fd, min(_CHUNK_BYTES, remaining), offset)
                 if not chunk:
                     break  # the source shrank (a repair ran): keep what we have
                 _write_all(out, chunk)
@@ -115,7 +125,7 @@ def _copy_snapshot(src: Path, target: Path) -> None:
             fix_wav_sizes(tmp)
         elif src.suffix in (".csv", ".jsonl"):
             trim_partial_line(tmp)  # the recorder may have been mid-line
-        os.replace(tmp, target)
+        replace_file(tmp, target)
     except BaseException:
         if out >= 0:
             os.close(out)

@@ -13,11 +13,11 @@ import asyncio
 import getpass
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from cxone_desktop import portable
 from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import Transition
@@ -26,7 +26,8 @@ from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettin
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.observer import SessionObserver
-from cxone_desktop.session.repair import find_interrupted, repair_folder
+from cxone_desktop.session.private_files import check_writable, describe_os_error
+from cxone_desktop.session.repair import recover_interrupted
 from cxone_desktop.session.session_result import SessionResult
 from cxone_desktop.session.stream_session import StreamSession
 
@@ -34,12 +35,20 @@ EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
 
 def read_secret(secret_file: str | None, *, interactive: bool) -> str:
-    """The client secret from a file, else $CXONE_CLIENT_SECRET, else a prompt — never argv."""
+    """The client secret from a file, else $CXONE_CLIENT_SECRET, else a prompt — never argv.
+
+    The file is read as UTF-8 with or without a BOM (Notepad writes one), whatever the
+    locale's encoding.
+    """
     if secret_file:
         try:
-            return Path(secret_file).read_text().strip()
+            return Path(secret_file).read_text(encoding="utf-8-sig").strip()
         except OSError as exc:
             raise InputError("secret_file", f"cannot read {secret_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InputError(
+                "secret_file", f"{secret_file} is not UTF-8 text; save it as UTF-8"
+            ) from None
     env = os.environ.get("CXONE_CLIENT_SECRET", "")
     if env:
         return env
@@ -147,19 +156,26 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def ensure_writable(out_dir: Path) -> None:
-    """`record` exists to write a session folder: an unusable --out is bad input, found first."""
+    """`record` exists to write a session folder: an unusable --out is bad input, found first.
+
+    Found by writing a file there: permission bits say nothing on Windows.
+    """
     try:
-        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # names carry call IDs
+        check_writable(out_dir)
     except OSError as exc:
-        raise InputError("out", f"cannot create {out_dir}: {exc.strerror or exc}") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise InputError("out", f"cannot write to {out_dir}; choose a folder you may write to")
+        raise InputError(
+            "out",
+            f"cannot write to {out_dir} ({describe_os_error(exc)}); "
+            "choose a folder you may write to",
+        ) from None
 
 
 def repair_interrupted(out_dir: Path) -> None:
-    """Sessions a crash left behind in `out_dir` get their headers fixed before we record anew."""
-    for folder in find_interrupted(out_dir):
-        print(f"[repair] {repair_folder(folder).line()}", file=sys.stderr)
+    """Sessions a crash left behind in `out_dir` get their headers fixed before we record anew.
+
+    Never stops the recording from starting: a repair that fails is reported and skipped.
+    """
+    recover_interrupted([out_dir], lambda r: print(f"[repair] {r.line()}", file=sys.stderr))
 
 
 async def _record(config: SessionConfig) -> int:
@@ -173,10 +189,11 @@ async def _record(config: SessionConfig) -> int:
         print("[interrupted] finalizing the recording…", file=sys.stderr)
         session.request_stop()
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
-    result = await session.run()
+    interrupts = portable.InterruptHandlers(asyncio.get_running_loop(), on_signal).install()
+    try:
+        result = await session.run()
+    finally:
+        interrupts.uninstall()  # the files are final: a console-close handler may return
     print(json.dumps(result.snapshot.as_seed_dict() | {"outcome": result.outcome}))
     if result.folder is None:
         print("cxone-desktop record: no session folder could be written in --out", file=sys.stderr)

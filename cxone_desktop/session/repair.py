@@ -1,10 +1,11 @@
 """Finish what a crashed recording left: `cxone-desktop repair DIR...`.
 
-A session folder whose `.recording` marker names a process that is gone (or a pid now
-used by another process, told apart by its start time and the boot ID) was interrupted.
-Repair sets the WAV header sizes from the file lengths (dropping a trailing part-sample),
-trims a half-written last line from metrics.csv and events.jsonl, writes summary.json with
-`finished_cleanly: false` if there is none, and removes the marker.
+A session folder whose `.recording` marker is no longer locked was interrupted: the
+recorder holds that lock until its files are final, and the OS drops it when the process
+ends (see `recording_lock`). A locked folder is live and left alone. Repair sets the WAV
+header sizes from the file lengths (dropping a trailing part-sample), trims a half-written
+last line from metrics.csv and events.jsonl, writes summary.json with `finished_cleanly:
+false` if there is none, and removes the marker.
 """
 
 from __future__ import annotations
@@ -13,40 +14,51 @@ import argparse
 import contextlib
 import csv
 import json
+import logging
 import os
-import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cxone_desktop import __version__
-from cxone_desktop.session.recorder import (
-    EVENTS_JSONL,
-    MARKER,
-    METRICS_CSV,
-    PROCESSED_WAV,
-    RAW_WAV,
-    SUMMARY_JSON,
-    boot_id,
-    dumps,
-    iso_utc,
-    proc_start_ticks,
+from cxone_desktop import __version__, portable
+from cxone_desktop.core.riff import HEADER_BYTES, RIFF_LIMIT_BYTES, Cue, wav_header
+from cxone_desktop.session.private_files import (
+    describe_os_error,
+    unlink_file,
     write_private_file,
 )
-from cxone_desktop.session.wav_writer import (
-    HEADER_BYTES,
-    RIFF_LIMIT_BYTES,
-    WavFormatError,
-    describe_os_error,
-    fix_wav_sizes,
-    wav_header,
+from cxone_desktop.session.recording_lock import (
+    MARKER,
+    read_marker,
+    recording_is_live,
 )
+from cxone_desktop.session.session_format import (
+    EVENTS_JSONL,
+    METRICS_CSV,
+    SUMMARY_JSON,
+    TEXT_FILES,
+    WAV_FILES,
+    dumps,
+    iso_utc,
+)
+from cxone_desktop.session.wav_file import WavFormatError, fix_wav_sizes
 
-WAV_FILES = (RAW_WAV, PROCESSED_WAV)
-TEXT_FILES = (METRICS_CSV, EVENTS_JSONL)
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "RepairReport",
+    "find_interrupted",
+    "is_session_folder",
+    "read_marker",
+    "recording_is_live",
+    "recover_interrupted",
+    "repair_folder",
+    "run_repair",
+    "trim_partial_line",
+]
 
 
 @dataclass
@@ -73,76 +85,64 @@ class RepairReport:
         return text
 
 
-def read_marker(folder: Path) -> dict[str, Any] | None:
-    """The `.recording` marker's contents; {} if unreadable, None if there is none."""
-    try:
-        text = (folder / MARKER).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def marker_is_live(marker: dict[str, Any]) -> bool | None:
-    """True if the recording process is still running, False if not, None if unknowable.
-
-    None means the marker was written on another host (a shared drive): its pid says
-    nothing here.
-    """
-    host = marker.get("host")
-    if isinstance(host, str) and host != socket.gethostname():
-        return None
-    pid = marker.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    marker_boot = marker.get("boot_id")
-    if isinstance(marker_boot, str):
-        current = boot_id()
-        if current is not None and current != marker_boot:
-            return False  # rebooted since: the process is gone whatever the pid says
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, owned by someone else
-    except OSError:
-        return False
-    started = marker.get("proc_start")
-    if isinstance(started, int):
-        now = proc_start_ticks(pid)
-        if now is not None and now != started:
-            return False  # the pid was reused by another process
-    return True
-
-
 def is_session_folder(path: Path) -> bool:
     return path.is_dir() and any((path / n).exists() for n in (MARKER, *WAV_FILES))
 
 
 def find_interrupted(out_dir: Path) -> list[Path]:
-    """Session folders directly in `out_dir` whose recording process is gone."""
+    """Session folders directly in `out_dir` with a marker no process holds any more."""
     found = []
     try:
         children = sorted(Path(out_dir).iterdir())
     except OSError:
         return []
     for folder in children:
-        if not folder.is_dir():
-            continue
-        marker = read_marker(folder)
-        if marker is not None and marker_is_live(marker) is False:
-            found.append(folder)
+        try:
+            if (folder / MARKER).is_file() and recording_is_live(folder) is False:
+                found.append(folder)
+        except OSError:
+            continue  # unreadable: not ours to judge
     return found
 
 
-def repair_folder(folder: Path, *, riff_limit_bytes: int = RIFF_LIMIT_BYTES) -> RepairReport:
-    """Make an interrupted session folder whole (idempotent; safe on clean folders)."""
+def recover_interrupted(
+    places: Iterable[Path], on_repaired: Callable[[RepairReport], None] | None = None
+) -> list[Path]:
+    """Repair the interrupted sessions in each of `places`; the folders repaired.
+
+    What the app and `record` run at start, so it never raises: a place or a folder that
+    fails is logged and skipped. Live folders (their marker is locked) are left alone.
+    """
+    repaired: list[Path] = []
+    for place in dict.fromkeys(Path(p) for p in places):
+        try:
+            found = find_interrupted(place)
+        except Exception:
+            log.exception("looking for interrupted sessions in %s failed", place)
+            continue
+        for folder in found:
+            try:
+                report = repair_folder(folder)
+            except Exception:
+                log.exception("repairing %s failed", folder)
+                continue
+            repaired.append(folder)
+            if on_repaired is not None:
+                on_repaired(report)
+    return repaired
+
+
+def repair_folder(
+    folder: Path,
+    *,
+    riff_limit_bytes: int = RIFF_LIMIT_BYTES,
+    cues: Mapping[str, Sequence[Cue]] | None = None,
+) -> RepairReport:
+    """Make an interrupted session folder whole (idempotent; safe on clean folders).
+
+    `cues` maps a WAV's name to cue points to write after its audio (replacing any it
+    has), for callers that know them from the events.
+    """
     folder = Path(folder)
     report = RepairReport(folder)
     for name in WAV_FILES:
@@ -154,7 +154,9 @@ def repair_folder(folder: Path, *, riff_limit_bytes: int = RIFF_LIMIT_BYTES) -> 
                 # died before the header was on disk: no audio to save, make it openable
                 path.write_bytes(wav_header(data_bytes=0))
                 report.actions.append(f"{name} had no header; wrote an empty one")
-            fix = fix_wav_sizes(path, riff_limit_bytes=riff_limit_bytes)
+            fix = fix_wav_sizes(
+                path, riff_limit_bytes=riff_limit_bytes, cues=(cues or {}).get(name)
+            )
         except (OSError, WavFormatError) as exc:
             reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
             report.problems.append(f"{name}: {reason}")
@@ -188,7 +190,7 @@ def repair_folder(folder: Path, *, riff_limit_bytes: int = RIFF_LIMIT_BYTES) -> 
             report.problems.append(f"{SUMMARY_JSON}: {describe_os_error(exc)}")
     if marker is not None and report.ok:
         try:
-            (folder / MARKER).unlink()
+            unlink_file(folder / MARKER)
             report.actions.append("removed .recording")
         except OSError as exc:
             report.problems.append(f"{MARKER}: {describe_os_error(exc)}")
@@ -211,9 +213,9 @@ def run_repair(args: argparse.Namespace) -> int:
             continue
         if is_session_folder(path):
             targets = [path]
-            marker = read_marker(path)
-            if marker is not None and marker_is_live(marker):
-                print(f"{path}: still recording (pid {marker.get('pid')}); skipped")
+            if recording_is_live(path):
+                pid = (read_marker(path) or {}).get("pid")
+                print(f"{path}: still recording (pid {pid}); skipped")
                 rc = 1
                 continue
         else:
@@ -231,7 +233,7 @@ def run_repair(args: argparse.Namespace) -> int:
 def trim_partial_line(path: Path) -> int:
     """Cut a text file back to its last newline; returns the bytes removed."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return 0
     try:
@@ -239,7 +241,7 @@ def trim_partial_line(path: Path) -> int:
         pos = size
         while pos > 0:
             start = max(0, pos - 4096)
-            chunk = os.pread(fd, pos - start, start)
+            chunk = portable.pread(fd, pos - start, start)
             nl = chunk.rfind(b"\n")
             if nl >= 0:
                 pos = start + nl + 1

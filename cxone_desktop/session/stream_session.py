@@ -66,7 +66,7 @@ class StreamSession:
         config: SessionConfig,
         *,
         playout_sink: PlayoutSink | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.perf_counter,  # arrival times: fine-grained everywhere
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         record: bool = True,

@@ -1,17 +1,16 @@
 """Turns any PCM or float WAV into what a CXone voice stream carries: 8 kHz mono int16.
 
-The RIFF reader is our own because the stdlib `wave` module of Python 3.11
-rejects WAVE_FORMAT_EXTENSIBLE (what sox writes for 24-bit and multichannel
-files) and IEEE float. Channels are averaged; the rate is converted by
-band-limited interpolation: each output sample is a Kaiser-windowed sinc
-(beta 8.6, 12 zero crossings each side) centred on its exact input position,
-with the cutoff at 95 % of the lower Nyquist frequency so downsampling does not
-alias. That is the sinc method of resampy / libsamplerate, in numpy.
+The RIFF reader is our own (`core.riff`, shared with the recorder) because the stdlib
+`wave` module of Python 3.11 rejects WAVE_FORMAT_EXTENSIBLE (what sox writes for 24-bit
+and multichannel files) and IEEE float. Channels are averaged; the rate is converted by
+band-limited interpolation: each output sample is a Kaiser-windowed sinc (beta 8.6, 12
+zero crossings each side) centred on its exact input position, with the cutoff at 95 % of
+the lower Nyquist frequency so downsampling does not alias. That is the sinc method of
+resampy / libsamplerate, in numpy.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +19,22 @@ import numpy.typing as npt
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT, Encoding
 from cxone_desktop.core.codecs import decode
+from cxone_desktop.core.riff import (
+    UNKNOWN_SIZE,
+    WAVE_FORMAT_ALAW,
+    WAVE_FORMAT_IEEE_FLOAT,
+    WAVE_FORMAT_MULAW,
+    WAVE_FORMAT_PCM,
+    RiffError,
+    iter_chunks,
+    parse_fmt,
+)
 from cxone_desktop.errors import InputError
 
 WIRE_RATE_HZ = DEFAULT_FORMAT.rate_hz
 
-_PCM = 0x0001
-_FLOAT = 0x0003
-_EXTENSIBLE = 0xFFFE
 #: Call recordings often come as G.711.
-_G711: dict[int, Encoding] = {0x0006: "alaw", 0x0007: "mulaw"}
+_G711: dict[int, Encoding] = {WAVE_FORMAT_ALAW: "alaw", WAVE_FORMAT_MULAW: "mulaw"}
 _KAISER_BETA = 8.6
 _ZERO_CROSSINGS = 12
 _CUTOFF = 0.95
@@ -64,41 +70,36 @@ def read_wav(path: Path) -> tuple[WavInfo, npt.NDArray[np.float64]]:
         raise InputError("audio", f"{path} is not a WAV file")
     info: WavInfo | None = None
     payload: bytes | None = None
-    pos = 12
-    while pos + 8 <= len(data):
-        chunk_id = data[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", data, pos + 4)
-        body_start = pos + 8
-        body = data[body_start : body_start + size]
-        if chunk_id == b"fmt ":
+    for chunk in iter_chunks(data):
+        body = data[chunk.body : chunk.body + chunk.size]
+        if chunk.id == b"fmt ":
             info = _parse_fmt(body, path)
-        elif chunk_id == b"data":
+        elif chunk.id == b"data":
             # A writer that died before fixing the header leaves size 0 or 0xFFFFFFFF.
-            payload = body if size not in (0, 0xFFFFFFFF) else data[body_start:]
+            payload = body if chunk.size not in (0, UNKNOWN_SIZE) else data[chunk.body :]
             break
-        pos = body_start + size + (size & 1)
     if info is None or payload is None:
         raise InputError("audio", f"{path} has no fmt or data chunk")
     return info, _decode(payload, info)
 
 
 def _parse_fmt(body: bytes, path: Path) -> WavInfo:
-    if len(body) < 16:
-        raise InputError("audio", f"{path} has a truncated fmt chunk")
-    tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", body)
-    if tag == _EXTENSIBLE and len(body) >= 26:
-        (tag,) = struct.unpack_from("<H", body, 24)  # first two bytes of the SubFormat GUID
+    try:
+        fmt = parse_fmt(body)
+    except RiffError:
+        raise InputError("audio", f"{path} has a truncated fmt chunk") from None
+    tag, channels, rate = fmt.tag, fmt.channels, fmt.rate_hz
     if channels < 1 or rate < 1:
         raise InputError("audio", f"{path}: the fmt chunk says {channels} channels at {rate} Hz")
     if tag in _G711:
         return WavInfo(rate_hz=rate, channels=channels, sample_width=1, is_float=False,
                        g711=_G711[tag])  # fmt: skip
-    if tag not in (_PCM, _FLOAT):
+    if tag not in (WAVE_FORMAT_PCM, WAVE_FORMAT_IEEE_FLOAT):
         raise InputError(
             "audio", f"{path}: only PCM, float or G.711 WAV is supported (format {tag:#x})"
         )
-    width = block_align // channels if block_align else (bits + 7) // 8
-    is_float = tag == _FLOAT
+    width = fmt.block_align // channels if fmt.block_align else (fmt.bits + 7) // 8
+    is_float = tag == WAVE_FORMAT_IEEE_FLOAT
     if (is_float and width not in (4, 8)) or (not is_float and width not in (1, 2, 3, 4)):
         raise InputError("audio", f"{path}: unsupported sample width {width} bytes")
     return WavInfo(rate_hz=rate, channels=channels, sample_width=width, is_float=is_float)

@@ -8,7 +8,6 @@ import contextlib
 import json
 import shlex
 import shutil
-import signal
 import ssl
 import sys
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from cxone_desktop import portable
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.simulator.config import SimulatorConfig
 
@@ -113,8 +113,8 @@ async def _serve(
     loop = asyncio.get_running_loop()
     if stop_on_stdin_eof:
         _stop_on_stdin_eof(loop, stop)
-    for signum in (signal.SIGINT, signal.SIGTERM):  # before the banner: it invites a Ctrl+C
-        loop.add_signal_handler(signum, stop.set)
+    # Before the banner: it invites a Ctrl+C.
+    interrupts = portable.InterruptHandlers(loop, stop.set).install()
     if ready_json:  # for a parent process (`gui --demo`): one line it can parse
         print(json.dumps(ready_document(base_url, config)), flush=True)
     else:
@@ -122,9 +122,8 @@ async def _serve(
     try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
         await simulator.stop()
+        interrupts.uninstall()
     print("CXone simulator stopped.", flush=True)
     return 0
 

@@ -6,9 +6,15 @@ keeps topping up (it stops when the buffer is empty, so an idle app is idle).
 With no output device (or no sound server) the sink says so and swallows
 frames, so streaming, charts and recording carry on. A device that stops
 taking audio (a sound server that died keeps the sink "active" with no error)
-is reported after STALL_S, and no sink is opened again in this process: Qt
+is reported after STALL_S. On Linux no sink is opened again in this process: Qt
 6.11's PulseAudio backend does not reconnect, and a new sink then aborts the
-process inside libpulse (seen with `pulseaudio --kill` and a restart).
+process inside libpulse (seen with `pulseaudio --kill` and a restart). Elsewhere
+(WASAPI, CoreAudio) the default output is reopened, so sound comes back after a
+Citrix reconnect swaps the virtual device.
+
+A device that refuses 8 kHz gets its own format (`output_format`). The device
+buffer is `device_buffer_ms` (200 ms; more for VDI, where audio crosses the
+network to the client: it costs as much delay).
 Lives on the Qt thread, like the session under qasync.
 """
 
@@ -16,19 +22,31 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
 
+from cxone_desktop import portable
+from cxone_desktop.ui.output_format import FrameConverter, choose_format
+
 log = logging.getLogger(__name__)
 
 #: A sink that takes no audio for this long while we have some is reported as stalled.
 STALL_S = 2.0
+#: Device buffer for remote desktops (Citrix, VMware Horizon, RDP): audio crosses the network.
+VDI_BUFFER_MS = 1000
+#: Reopening a sink after its sound server went away aborts inside Qt 6.11's PulseAudio backend.
+REOPEN_AFTER_STALL = not portable.IS_LINUX
 
 STALLED_TEXT = (
     "The audio output '{name}' stopped taking audio: the sound server may have stopped. "
     "Restart the app to hear calls again; streaming and recording carry on."
+)
+REOPENING_TEXT = (
+    "The audio output '{name}' stopped taking audio; reopening the default output. "
+    "Streaming and recording carry on."
 )
 NO_OUTPUT_TEXT = (
     "No audio output: no sound device or sound server was found. "
@@ -52,12 +70,17 @@ class QtPlayoutSink(QObject):
         max_buffer_ms: int = 500,
         device_buffer_ms: int = 200,
         pump_interval_ms: int = 10,
+        reopen_after_stall: bool = REOPEN_AFTER_STALL,
+        format_supported: Callable[[QAudioDevice, QAudioFormat], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self._rate_hz = rate_hz
-        self._bytes_per_ms = rate_hz * 2 // 1000
-        self._max_buffer = max_buffer_ms * self._bytes_per_ms
-        self._device_buffer = device_buffer_ms * self._bytes_per_ms
+        self._max_buffer_ms = max_buffer_ms
+        self._device_buffer_ms = device_buffer_ms
+        self._reopen_after_stall = reopen_after_stall
+        self._format_supported = format_supported
+        self._converter = FrameConverter(choose_format(QAudioDevice(), rate_hz, lambda d, f: True))
+        self._max_buffer = 0
         self._pending = bytearray()
         self._dropped_bytes = 0
         self._written_bytes = 0
@@ -92,6 +115,21 @@ class QtPlayoutSink(QObject):
         return self._device
 
     @property
+    def format(self) -> FrameConverter:
+        """What the device is fed: its rate, channels and sample format."""
+        return self._converter
+
+    @property
+    def device_buffer_ms(self) -> int:
+        return self._device_buffer_ms
+
+    def set_device_buffer_ms(self, buffer_ms: int) -> None:
+        """Use a device buffer of `buffer_ms` (reopens the output); VDI_BUFFER_MS for VDI."""
+        if buffer_ms != self._device_buffer_ms:
+            self._device_buffer_ms = buffer_ms
+            self.set_device(self._device if not self._device.isNull() else None)
+
+    @property
     def pending_bytes(self) -> int:
         return len(self._pending)
 
@@ -112,14 +150,14 @@ class QtPlayoutSink(QObject):
     # ---- PlayoutSink -----------------------------------------------------------------------
     def write(self, frames: np.ndarray) -> None:
         """Queue processed int16 frames (n, 160); the oldest bytes go when the buffer is full."""
-        data = np.ascontiguousarray(frames, dtype="<i2").tobytes()
         if self._sink is None:
-            self._dropped_bytes += len(data)
+            self._dropped_bytes += np.asarray(frames).size * 2
             return
-        self._pending += data
+        self._pending += self._converter.convert(frames)
         excess = len(self._pending) - self._max_buffer
         if excess > 0:
-            excess += excess % 2  # keep sample alignment
+            align = self._converter.bytes_per_frame
+            excess += -excess % align  # keep frame alignment
             del self._pending[:excess]
             self._dropped_bytes += excess
         self._pump()
@@ -144,7 +182,7 @@ class QtPlayoutSink(QObject):
 
     def set_device(self, device: QAudioDevice | None) -> None:
         """Play on `device`; None (or a null device) means the system default."""
-        if self._stalled:
+        if self._stalled and not self._reopen_after_stall:
             return  # the sound server went away under us; see the module docstring
         if device is None or device.isNull():
             device = QMediaDevices.defaultAudioOutput()
@@ -156,12 +194,11 @@ class QtPlayoutSink(QObject):
         if device.isNull():
             self._set_status(NO_OUTPUT_TEXT)
             return
-        fmt = QAudioFormat()
-        fmt.setSampleRate(self._rate_hz)
-        fmt.setChannelCount(1)
-        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        fmt = choose_format(device, self._rate_hz, self._format_supported)
+        converter = FrameConverter(fmt, self._rate_hz)
+        self._pending.clear()  # bytes queued for the old format mean nothing to the new one
         sink = QAudioSink(device, fmt, self)
-        sink.setBufferSize(self._device_buffer)
+        sink.setBufferSize(int(self._device_buffer_ms * converter.bytes_per_ms))
         io = sink.start()
         if io is None or sink.error() != QtAudio.Error.NoError:
             log.warning("cannot open audio output %s: %s", device.description(), sink.error())
@@ -174,6 +211,12 @@ class QtPlayoutSink(QObject):
         # Failure is checked on each pump, not through `stateChanged`: PySide6 6.11 cannot
         # convert its QtAudio.State argument and raises TypeError in the slot call.
         self._sink, self._io = sink, io
+        self._converter = converter
+        max_ms = max(self._max_buffer_ms, self._device_buffer_ms + 300)
+        self._max_buffer = int(max_ms * converter.bytes_per_ms)
+        if fmt.sampleRate() != self._rate_hz or fmt.channelCount() != 1:
+            log.info("audio output %s plays at %d Hz, %d channel(s), %s", device.description(),
+                     fmt.sampleRate(), fmt.channelCount(), fmt.sampleFormat().name)  # fmt: skip
         self._progress_at = time.monotonic()
         self._played_usecs = 0
         self._stalled = False
@@ -201,7 +244,7 @@ class QtPlayoutSink(QObject):
                 self._stalled = False
                 self._set_status(f"Playing on: {self._device.description()}")
         free = self._sink.bytesFree()
-        free -= free % 2
+        free -= free % self._converter.bytes_per_frame
         if free > 0 and self._pending:
             written = self._io.write(bytes(self._pending[:free]))
             if written > 0:
@@ -212,6 +255,10 @@ class QtPlayoutSink(QObject):
             self._stalled = True
             name = self._device.description()
             log.warning("audio output %s took no audio for %.0f s", name, STALL_S)
+            if self._reopen_after_stall:
+                self._set_status(REOPENING_TEXT.format(name=name))
+                self.set_device(None)  # not Linux: a new sink is safe, and may work again
+                return
             self._set_status(STALLED_TEXT.format(name=name))
         if self._pending and not self._timer.isActive():
             self._timer.start()
@@ -246,7 +293,7 @@ class QtPlayoutSink(QObject):
         ids = {bytes(d.id().data()) for d in QMediaDevices.audioOutputs()}
         current = bytes(self._device.id().data()) if not self._device.isNull() else None
         broken = self._sink is not None and self._sink.error() != QtAudio.Error.NoError
-        if self._stalled:
+        if self._stalled and not self._reopen_after_stall:
             pass  # opening a sink now could abort the process (see the module docstring)
         elif current is None or current not in ids or broken:
             # Our device went away (or we had none and one appeared): follow the default.

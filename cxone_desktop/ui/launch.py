@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,6 +74,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
 
     from cxone_desktop.ui.connect_model import values_from_environment
     from cxone_desktop.ui.main_window import MainWindow
@@ -84,6 +84,10 @@ async def _main(args: argparse.Namespace) -> int:
     out_dir = Path(args.out).expanduser() if getattr(args, "out", None) else None
     window = MainWindow(settings=QSettings(), remember_settings=not args.demo, out_dir=out_dir)
     window.closed.connect(closed.set)
+    # Logoff / shutdown: finalize the files now; the process may not get another chance.
+    app = QApplication.instance()
+    if app is not None:
+        app.commitDataRequest.connect(lambda _manager: window.finalize_now())
     if not args.demo:
         window.form.load_settings()
         window.fill(values_from_environment(_apply_args(window.form.values(), args)))
@@ -145,20 +149,19 @@ def _apply_args(base: Any, args: argparse.Namespace, *, keep_location: bool = Fa
 
 
 def _install_signal_handlers(loop: asyncio.AbstractEventLoop, window: Any) -> None:
-    """SIGINT/SIGTERM → close the window (which stops the call first)."""
+    """SIGINT/SIGTERM (and Ctrl+Break, console close) → close the window, stopping the call."""
+    from cxone_desktop import portable
 
     def request_close() -> None:
         log.info("signal received: closing")
         window.close()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, request_close)
-        except (NotImplementedError, RuntimeError, ValueError):
-            # No loop support (Windows): a Python handler, run at the next bytecode; a
-            # light timer makes sure Python gets control while Qt waits in C++.
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(request_close))
-            _keep_python_awake(window)
+    handlers = portable.InterruptHandlers(loop, request_close).install()
+    window._interrupt_handlers = handlers  # keeps Windows' console callback alive
+    if not handlers.native:
+        # A Python handler (Windows) runs at the next bytecode; a light timer makes sure
+        # Python gets control while Qt waits in C++.
+        _keep_python_awake(window)
 
 
 def _keep_python_awake(window: Any) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxone_desktop import portable
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
-from cxone_desktop.session.config import default_recordings_dir
+from cxone_desktop.session.config import default_recordings_dir, legacy_recordings_dir
 from cxone_desktop.session.session_result import SessionResult
-from cxone_desktop.ui.audio_output import QtPlayoutSink
+from cxone_desktop.ui.audio_output import VDI_BUFFER_MS, QtPlayoutSink
 from cxone_desktop.ui.call_state_panel import CallStatePanel
 from cxone_desktop.ui.connect_form import ConnectForm
 from cxone_desktop.ui.connect_model import ConnectValues, to_session_config
@@ -53,7 +54,17 @@ log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 50
 RECORDINGS_KEY = "recordings/folder"
+#: A larger sound-device buffer for remote desktops (Citrix, VMware Horizon, RDP).
+VDI_BUFFER_KEY = "audio/vdi_buffer"
 WINDOW_TITLE = "CXone Voice Desktop"
+
+
+def mute_shortcut(macos: bool = portable.IS_MACOS) -> str:
+    """Ctrl+M, except on macOS: there Qt's "Ctrl" is Cmd, and Cmd+M is the system's Minimize.
+
+    Cmd+Shift+M is what Teams uses for mute on a Mac.
+    """
+    return "Ctrl+Shift+M" if macos else "Ctrl+M"
 
 
 class MainWindow(QMainWindow):
@@ -85,7 +96,11 @@ class MainWindow(QMainWindow):
         self._degraded = False
         self._tasks: set[asyncio.Future[None]] = set()
 
-        self.playout = playout if playout is not None else QtPlayoutSink(self)
+        vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
+        buffer_ms = VDI_BUFFER_MS if vdi else 200
+        self.playout = (
+            playout if playout is not None else QtPlayoutSink(self, device_buffer_ms=buffer_ms)
+        )
         self.controller = controller or SessionController(
             self, playout_sink=self.playout, session_factory=session_factory
         )
@@ -150,7 +165,9 @@ class MainWindow(QMainWindow):
 
         self.connect_action = action("&Connect", "Ctrl+Return", self.connect_call)
         self.disconnect_action = action("&Disconnect", "Ctrl+D", self.disconnect_call)
-        self.mute_action = action("&Mute", "Ctrl+M", self.controls.mute.toggle)
+        self.mute_action = action("&Mute", mute_shortcut(), self.controls.mute.toggle)
+        key = self.mute_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.controls.mute.setToolTip(f"Mute playback ({key}); recording carries on")
         self.export_recording_action = action("Export &recording…", "Ctrl+E", self.export_recording)
         self.export_raw_action = action(
             "Export received audio only (raw.wav)…", None, self.export_raw
@@ -159,9 +176,25 @@ class MainWindow(QMainWindow):
             "Export played audio only (processed.wav)…", None, self.export_processed
         )
         self.export_metrics_action = action("Export &metrics…", None, self.export_metrics)
+        self.export_excel_action = action(
+            "Export metrics for &Excel (UTF-8 with BOM)…", None, self.export_metrics_for_excel
+        )
         self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
         self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
-        quit_action = action("&Quit", "Ctrl+Q", self.close)
+        self.vdi_buffer_action = action(
+            "Large audio &buffer (Citrix, remote desktop)", None, self.set_vdi_buffer
+        )
+        self.vdi_buffer_action.setCheckable(True)
+        self.vdi_buffer_action.setChecked(self.playout.device_buffer_ms >= VDI_BUFFER_MS)
+        self.vdi_buffer_action.setToolTip(
+            f"Buffer {VDI_BUFFER_MS} ms of audio in the sound device: no dropouts when the "
+            "audio crosses the network to a thin client, at the cost of that much delay"
+        )
+        quit_action = action("&Quit", None, self.close)
+        # Ctrl+Q / Cmd+Q where the platform has one (Windows has none: Alt+F4 closes).
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action = quit_action
         self.disconnect_action.setEnabled(False)
         for act in self._export_actions():
             act.setEnabled(False)
@@ -179,6 +212,8 @@ class MainWindow(QMainWindow):
         call_menu.addAction(self.connect_action)
         call_menu.addAction(self.disconnect_action)
         call_menu.addAction(self.mute_action)
+        call_menu.addSeparator()
+        call_menu.addAction(self.vdi_buffer_action)
 
     def _export_actions(self) -> tuple[QAction, ...]:
         return (
@@ -186,6 +221,7 @@ class MainWindow(QMainWindow):
             self.export_raw_action,
             self.export_processed_action,
             self.export_metrics_action,
+            self.export_excel_action,
         )
 
     def _wire(self) -> None:
@@ -253,6 +289,12 @@ class MainWindow(QMainWindow):
     def export_metrics(self) -> None:
         self._export(raw=False, processed=False, metrics=True, title="Export metrics to folder")
 
+    def export_metrics_for_excel(self) -> None:
+        """metrics.csv with a UTF-8 BOM: Excel then reads it as UTF-8 (see the README)."""
+        self._export(
+            raw=False, processed=False, metrics=True, title="Export metrics to folder", bom=True
+        )
+
     def recordings_dir(self) -> Path:
         """Where new session folders go: --out, else the folder chosen in settings, else default."""
         if self._out_dir is not None:
@@ -267,6 +309,12 @@ class MainWindow(QMainWindow):
             self._settings.setValue(RECORDINGS_KEY, str(folder))
         self.statusBar().showMessage(f"New recordings go to {_home_relative(folder)}", 8000)
 
+    def set_vdi_buffer(self, on: bool) -> None:
+        """Play through a larger device buffer (remembered); reopens the output."""
+        self.playout.set_device_buffer_ms(VDI_BUFFER_MS if on else 200)
+        if self._remember:
+            self._settings.setValue(VDI_BUFFER_KEY, "true" if on else "false")
+
     def choose_recordings_dir(self) -> None:
         path = QFileDialog.getExistingDirectory(
             self, "Folder for new recordings", str(self.recordings_dir())
@@ -280,12 +328,18 @@ class MainWindow(QMainWindow):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def recover_interrupted(self) -> list[Path]:
-        """Fix the WAV headers of sessions a crash left behind, and say so."""
-        from cxone_desktop.session.repair import find_interrupted, repair_folder
+        """Fix the WAV headers of sessions a crash left behind, and say so.
 
-        folders = find_interrupted(self.recordings_dir())
-        for folder in folders:
-            log.info("repaired %s", repair_folder(folder).line())
+        Looks in the recordings folder and, unless --out chose one for this run, the pre-0.2
+        default. Folders still being recorded are left alone, and nothing here can stop
+        the app from starting (`repair.recover_interrupted` never raises).
+        """
+        from cxone_desktop.session.repair import recover_interrupted
+
+        places = [self.recordings_dir()]
+        if self._out_dir is None:
+            places.append(legacy_recordings_dir())
+        folders = recover_interrupted(places, lambda r: log.info("repaired %s", r.line()))
         if folders:
             names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
             self.banner.show_notice(
@@ -381,7 +435,9 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, title, str(Path.home()))
         return Path(path) if path else None
 
-    def _export(self, *, raw: bool, processed: bool, metrics: bool, title: str) -> list[Path]:
+    def _export(
+        self, *, raw: bool, processed: bool, metrics: bool, title: str, bom: bool = False
+    ) -> list[Path]:
         from cxone_desktop.session.export import export_session
 
         folder = self.controller.folder
@@ -403,6 +459,7 @@ class MainWindow(QMainWindow):
                 processed=processed,
                 metrics=metrics,
                 live_summary=self.controller.checkpoint(),
+                csv_bom=bom,
             )
         except RecordingError as exc:
             self.banner.show_notice(describe_error(exc))
@@ -411,6 +468,30 @@ class MainWindow(QMainWindow):
         return written
 
     # ---- closing ---------------------------------------------------------------------------
+    def finalize_now(self, timeout_s: float = 4.0) -> bool:
+        """Stop the call and finalize its files before returning: the desktop session ends.
+
+        At logoff (QGuiApplication.commitDataRequest) Windows and X11 session managers
+        give an app a few seconds, then end it, and a VDI's non-persistent profile may go
+        with it. The files are pushed to disk first (a kill right after loses nothing
+        received so far), then this runs the event loop until the session's files are
+        final or `timeout_s` passes. True when they are final. Call it from a Qt slot, not
+        from inside an asyncio task.
+        """
+        if not self.controller.running:
+            return True
+        try:
+            self.controller.checkpoint()
+        except Exception:
+            log.exception("pushing the recording to disk failed")
+        self._closing = True
+        self._background(self.controller.stop())
+        deadline = time.monotonic() + timeout_s
+        while self.controller.running and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        self._closing = False
+        return not self.controller.running
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._close_allowed or not self.controller.running:
             self._frame_timer.stop()

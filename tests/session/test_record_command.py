@@ -125,6 +125,16 @@ def test_scope_and_path_options_reach_the_wire(simulator, tmp_path):
     assert bad_scope.returncode == 3 and "refused the client (400)" in err, err
 
 
+def test_a_secret_file_saved_by_notepad_with_a_bom_and_crlf_works(simulator, tmp_path):
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_bytes("\ufeffdemo-secret\r\n".encode())
+    proc = record(simulator, tmp_path / "out", "--secret-file", str(secret_file),
+                  "--duration", "0.5", secret="")  # fmt: skip
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "demo-secret" not in out + err
+
+
 def test_wrong_secret_exits_3_in_seconds_saying_the_credentials_were_rejected(simulator, tmp_path):
     started = time.monotonic()
     proc = record(simulator, tmp_path / "out", secret="not-the-secret")

@@ -15,12 +15,10 @@ import numpy as np
 import pytest
 
 from cxone_desktop import __version__, errors
-from cxone_desktop.session.recorder import (
-    MARKER,
-    SessionRecorder,
-    redact,
-    sanitize_call_id,
-)
+from cxone_desktop.redaction import redact
+from cxone_desktop.session.recorder import SessionRecorder
+from cxone_desktop.session.recording_lock import MARKER
+from cxone_desktop.session.session_format import sanitize_call_id
 
 START = datetime(2026, 11, 24, 10, 11, 12, tzinfo=UTC)
 

@@ -19,18 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cxone_desktop.session.recorder import MARKER, SessionRecorder, process_identity
+from cxone_desktop.core.riff import HEADER_BYTES
+from cxone_desktop.session.recorder import SessionRecorder
+from cxone_desktop.session.recording_lock import MARKER, recording_is_live
 from cxone_desktop.session.repair import find_interrupted, repair_folder, run_repair
-from cxone_desktop.session.wav_writer import HEADER_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 24, 10, 11, 12, tzinfo=UTC)
-
-
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 def samples(path: Path) -> np.ndarray:
@@ -67,7 +62,7 @@ def crashed_session(out: Path, *, seconds: int = 2) -> tuple[Path, np.ndarray]:
             f.write(b"\x01")  # half a sample
     with (folder / "events.jsonl").open("a") as f:
         f.write('{"t": "2026-11-24T10:11:1')
-    set_marker(folder, pid=dead_pid())
+    rec.marker_lock.release()  # what the OS does when the recording process dies
     return folder, audio
 
 
@@ -101,24 +96,39 @@ def test_repair_keeps_a_summary_that_was_already_written(tmp_path: Path) -> None
     assert not (folder / MARKER).exists()
 
 
-def test_live_sessions_are_not_interrupted_but_reused_pids_are(tmp_path: Path) -> None:
+def test_a_locked_marker_is_live_and_an_unlocked_one_is_interrupted(tmp_path: Path) -> None:
     live = SessionRecorder(tmp_path / "a", "live", started_utc=START)
-    assert find_interrupted(tmp_path / "a") == []
+    assert recording_is_live(live.folder) is True
+    assert find_interrupted(tmp_path / "a") == []  # even from this process: a second open file
 
-    reused = SessionRecorder(tmp_path / "b", "reused", started_utc=START)
-    if "proc_start" in process_identity():  # Linux: our pid, but another process's start time
-        set_marker(reused.folder, proc_start=process_identity()["proc_start"] + 1)
-        assert find_interrupted(tmp_path / "b") == [reused.folder]
+    gone = SessionRecorder(tmp_path / "b", "gone", started_utc=START)
+    gone.marker_lock.release()  # the process died: the OS dropped its lock
+    assert recording_is_live(gone.folder) is False
+    assert find_interrupted(tmp_path / "b") == [gone.folder]
 
     elsewhere = SessionRecorder(tmp_path / "c", "elsewhere", started_utc=START)
-    set_marker(elsewhere.folder, host="another-host", pid=dead_pid())
-    assert find_interrupted(tmp_path / "c") == []  # its pid means nothing here
+    elsewhere.marker_lock.release()
+    set_marker(elsewhere.folder, host="another-host")
+    assert recording_is_live(elsewhere.folder) is None  # not every share carries locks
+    assert find_interrupted(tmp_path / "c") == []
 
     clean = SessionRecorder(tmp_path / "d", "clean", started_utc=START)
     clean.finalize({})
+    assert recording_is_live(clean.folder) is False
     assert find_interrupted(tmp_path / "d") == []
-    for rec in (live, reused, elsewhere):
+    for rec in (live, gone, elsewhere):
         rec.finalize({})
+
+
+def test_an_empty_or_unlockable_marker_is_never_taken_for_abandoned(tmp_path: Path) -> None:
+    rec = SessionRecorder(tmp_path, "x", started_utc=START)
+    rec.marker_lock.release()
+    (rec.folder / MARKER).write_text("")  # a recorder between creating and writing it
+    assert recording_is_live(rec.folder) is None
+    set_marker_text = json.dumps({"pid": 1, "locked": False})  # recorded on a lockless share
+    (rec.folder / MARKER).write_text(set_marker_text)
+    assert recording_is_live(rec.folder) is None
+    assert find_interrupted(tmp_path) == []
 
 
 def test_a_killed_recorder_is_found_and_repaired(tmp_path: Path) -> None:
@@ -208,3 +218,37 @@ def test_run_repair_takes_out_dirs_and_session_folders(
     assert "still recording" in captured.out and "not a folder" in captured.err
     assert (live.folder / MARKER).exists()
     live.finalize({})
+
+
+def test_a_cp1252_console_gets_the_report_not_a_crash(tmp_path: Path) -> None:
+    """stdout redirected on Windows is cp1252, which has no "→"."""
+    folder, _ = crashed_session(tmp_path)
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "cxone_desktop", "repair", str(folder)],
+                         env=env, capture_output=True, timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stderr.decode("cp1252", "replace")
+    text = run.stdout.decode("cp1252")
+    assert "raw.wav header" in text and "?" in text  # the arrow, replaced
+    assert b"Traceback" not in run.stderr
+
+
+def test_recovery_at_start_skips_what_fails_and_never_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxone_desktop.session import repair
+
+    first, _ = crashed_session(tmp_path / "a")
+    second, _ = crashed_session(tmp_path / "b")
+    real = repair.repair_folder
+
+    def flaky(folder: Path, **kw: object) -> object:
+        if folder == first:
+            raise RuntimeError("unexpected")
+        return real(folder, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repair, "repair_folder", flaky)
+    seen: list[str] = []
+    got = repair.recover_interrupted(
+        [tmp_path / "a", tmp_path / "missing", tmp_path / "b"], lambda r: seen.append(r.line())
+    )
+    assert got == [second] and len(seen) == 1 and str(second) in seen[0]

@@ -18,12 +18,9 @@ import numpy as np
 import pytest
 
 from cxone_desktop import errors
-from cxone_desktop.session.wav_writer import (
-    HEADER_BYTES,
-    WavWriter,
-    fix_wav_sizes,
-    read_layout,
-)
+from cxone_desktop.core.riff import HEADER_BYTES, read_layout
+from cxone_desktop.session.wav_file import fix_wav_sizes
+from cxone_desktop.session.wav_writer import WavWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_sox = pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed")
@@ -60,17 +57,25 @@ def sox_raw(path: Path) -> bytes:
 
 
 def fail_writes_after(monkeypatch: pytest.MonkeyPatch, fd: int, budget: int) -> None:
-    """Make os.write on `fd` behave like a disk that fills up after `budget` more bytes."""
+    """Make os.write on `fd` behave like a disk that fills up after `budget` more bytes.
+
+    As on a real disk, rewriting bytes the file already has needs no space: only bytes
+    past the end count (the header patch, done in place, must still work when full).
+    """
     real_write = os.write
     left = [budget]
 
     def write(f: int, data: bytes) -> int:
         if f != fd:
             return real_write(f, data)
-        if left[0] <= 0:
+        room = os.fstat(f).st_size - os.lseek(f, 0, os.SEEK_CUR)
+        if room >= len(data):
+            return real_write(f, data)
+        if left[0] <= 0 and room <= 0:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        n = real_write(f, bytes(memoryview(data)[: left[0]]))
-        left[0] -= n
+        allowed = max(room, 0) + left[0]
+        n = real_write(f, bytes(memoryview(data)[:allowed]))
+        left[0] -= max(0, n - max(room, 0))
         return n
 
     monkeypatch.setattr(os, "write", write)

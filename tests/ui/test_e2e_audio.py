@@ -181,3 +181,66 @@ def test_a_sound_server_that_dies_mid_call_costs_the_sound_not_the_call(
     with wave.open(str(folder / "raw.wav")) as w:
         recorded_s = w.getnframes() / w.getframerate()
     assert recorded_s > killed_at + 3.0  # streaming and recording went on without sound
+
+
+TONE_PLAYER = """
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from cxone_desktop.ui.audio_output import QtPlayoutSink
+
+app = QApplication([])
+sink = QtPlayoutSink(format_supported=lambda device, fmt: False)  # a device refusing 8 kHz
+f = sink.format
+print("FORMAT", f.rate_hz, f.channels, f.sample_format.name, sink.available, flush=True)
+t = np.arange(8000 * 3) / 8000
+frames = (12000 * np.sin(2 * np.pi * 1000 * t)).astype(np.int16).reshape(-1, 160)
+sent = [0]
+
+def feed():
+    if sent[0] == len(frames):
+        if sink.pending_bytes == 0:
+            QTimer.singleShot(400, app.quit)  # let the device buffer play out
+            timer.stop()
+        return
+    sink.write(frames[sent[0] : sent[0] + 1])
+    sent[0] += 1
+
+def start():  # once the sound server has set the stream up, 300 ms ahead as a jitter buffer
+    sink.write(frames[:15])
+    sent[0] = 15
+    timer.start(20)
+
+timer = QTimer()
+timer.timeout.connect(feed)
+QTimer.singleShot(1000, start)
+app.exec()
+"""
+
+
+def test_a_device_that_refuses_8_khz_plays_the_call_at_its_own_rate(
+    null_sink: dict[str, str], tmp_path: Path
+) -> None:
+    capture = tmp_path / "capture.raw"
+    with capture.open("wb") as out:
+        parec = subprocess.Popen(["parec", "--device=rig.monitor", f"--rate={RATE_HZ}",
+                                  "--channels=1", "--format=s16le", "--raw"],
+                                 env=null_sink, stdout=out)  # fmt: skip
+        try:
+            player = subprocess.run([sys.executable, "-c", TONE_PLAYER], capture_output=True,
+                                    text=True, timeout=60,
+                                    env={**null_sink, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+        finally:
+            parec.terminate()
+            parec.wait(5)
+    assert player.returncode == 0, player.stderr[-2000:]
+    _, rate, _channels, sample_format, available = player.stdout.split()[:5]
+    assert int(rate) != RATE_HZ and available == "True", player.stdout
+    heard = np.fromfile(capture, dtype="<i2").astype(np.float64)
+    loud = heard[np.abs(heard) > 0]
+    heard_s = len(loud) / RATE_HZ
+    # The null sink's own start-up and drain latency cost the 8 kHz path as much here.
+    assert heard_s > 1.5, f"heard {heard_s:.1f} s of 3 ({rate} Hz {sample_format})"
+    spectrum = np.abs(np.fft.rfft(loud * np.hanning(len(loud))))
+    assert np.argmax(spectrum) * RATE_HZ / len(loud) == pytest.approx(1000, abs=5)
+    assert float(np.sqrt(np.mean(loud * loud))) > 0.5 * 12000 / np.sqrt(2)  # at full level

@@ -142,7 +142,10 @@ async def test_export_recording_and_metrics(make_window, tmp_path: Path) -> None
     with wave.open(str(dest / "processed.wav")) as w:
         assert w.getframerate() == 8000 and w.getnframes() >= 160
     window.export_metrics_action.trigger()
-    assert (dest / "metrics.csv").exists()
+    plain = (dest / "metrics.csv").read_bytes()
+    assert plain.startswith(b"elapsed_s")
+    window.export_excel_action.trigger()
+    assert (dest / "metrics.csv").read_bytes() == b"\xef\xbb\xbf" + plain  # the BOM, and only it
 
 
 async def test_closing_while_streaming_stops_the_session_first(make_window) -> None:
@@ -249,3 +252,49 @@ async def test_sessions_cut_short_by_a_crash_are_repaired_on_start(
     assert summary["finished_cleanly"] is False
     with wave.open(str(crashed / "raw.wav")) as w:
         assert w.getnframes() == 8000
+
+
+async def test_a_repair_that_fails_never_stops_the_window_from_opening(
+    qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: None, monkeypatch
+) -> None:
+    from cxone_desktop.session import repair
+
+    def broken(out_dir: Path) -> list[Path]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(repair, "find_interrupted", broken)
+    window = MainWindow(settings=settings, out_dir=tmp_path / "rec")
+    qtbot.addWidget(window)
+    assert window.recover_interrupted() == []
+    window.show()
+    assert window.isVisible()
+
+
+def test_shortcuts_follow_the_platform(make_window) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    from cxone_desktop.ui.main_window import mute_shortcut
+
+    window, _ = make_window()
+    assert window.quit_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
+    assert window.mute_action.shortcut() == QKeySequence(mute_shortcut())
+    assert mute_shortcut(macos=False) == "Ctrl+M"
+    # On a Mac Qt reads Ctrl as Cmd, and Cmd+M is the system's Minimize.
+    assert mute_shortcut(macos=True) not in ("Ctrl+M", "Meta+M")
+    taken = {window.connect_action, window.disconnect_action, window.export_recording_action}
+    assert all(a.shortcut() != QKeySequence(mute_shortcut(macos=True)) for a in taken)
+
+
+def test_the_vdi_buffer_is_a_remembered_setting(
+    qtbot: QtBot, settings: QSettings, no_keyring: None
+) -> None:
+    from cxone_desktop.ui.audio_output import VDI_BUFFER_MS
+
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    assert window.playout.device_buffer_ms == 200 and not window.vdi_buffer_action.isChecked()
+    window.vdi_buffer_action.trigger()
+    assert window.playout.device_buffer_ms == VDI_BUFFER_MS
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    assert again.vdi_buffer_action.isChecked() and again.playout.device_buffer_ms == VDI_BUFFER_MS

@@ -20,6 +20,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "QT_QPA_PLATFORM": "offscreen",
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(tmp_path / "home"),  # recordings default to ~/Documents
         "PULSE_SERVER": "unix:/nonexistent/cxone-desktop-tests",
     }
     env.update(extra)
@@ -27,7 +28,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _session_folder(tmp_path: Path) -> Path | None:
-    found = list((tmp_path / "data").glob("*/recordings/demo-call-*"))
+    found = list((tmp_path / "home" / "Documents").glob("*/recordings/demo-call-*"))
     return found[0] if found else None
 
 

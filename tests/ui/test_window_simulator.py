@@ -202,3 +202,28 @@ async def test_a_recording_that_cannot_be_written_stays_on_screen_while_streamin
     title = window.banner.title_label.text()
     assert "recording cannot be written" in title and "Not a directory" in title, title
     await window.controller.stop()
+
+
+async def test_logoff_finalizes_the_files_before_the_handler_returns(
+    window: MainWindow, simulator: CXoneSimulator
+) -> None:
+    """commitDataRequest: Windows may end the process (and a VDI its profile) right after."""
+    from PySide6.QtCore import QTimer
+
+    window.fill(values_for(simulator))
+    assert window.connect_call()
+    await until(lambda: window.state_panel.current_state is CallState.STREAMING)
+    folder = window.controller.folder
+    await until(lambda: (folder / "raw.wav").stat().st_size > 16_000)
+    seen: list[tuple[bool, bool, bool]] = []
+
+    def logoff() -> None:  # what the commitDataRequest slot does, from a Qt event
+        final = window.finalize_now()
+        seen.append((final, (folder / "summary.json").exists(), (folder / ".recording").exists()))
+
+    QTimer.singleShot(0, logoff)
+    await until(lambda: bool(seen), timeout=10)
+    assert seen == [(True, True, False)]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["finished_cleanly"] is True and summary["outcome"] == "stopped"
+    assert window.state_panel.current_state is CallState.TERMINATED

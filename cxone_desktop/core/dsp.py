@@ -71,6 +71,8 @@ class DspSettings:
     hold_ms: float = 60.0
     release_ms: float = 40.0
     hysteresis_ratio: float = 0.5
+    #: QA listening: play what was received (0 dB, no gate) whatever the other fields say.
+    bypass: bool = False
 
     def __post_init__(self) -> None:
         if not _finite(self.gain) or not 0.0 <= self.gain <= MAX_GAIN:
@@ -93,6 +95,8 @@ class DspSettings:
             raise ValueError(f"release_ms must be in 0..5000, got {self.release_ms!r}")
         if not _finite(self.hysteresis_ratio) or not 0.0 < self.hysteresis_ratio <= 1.0:
             raise ValueError(f"hysteresis_ratio must be in (0, 1], got {self.hysteresis_ratio!r}")
+        if not isinstance(self.bypass, bool):
+            raise ValueError(f"bypass must be true or false, got {self.bypass!r}")
 
     @classmethod
     def from_db(cls, gain_db: float, **kwargs: Any) -> DspSettings:
@@ -111,8 +115,13 @@ class DspSettings:
 
     @property
     def gate_active(self) -> bool:
-        """Whether any gate runs: a mode other than off and a threshold above 0."""
-        return self.gate_mode != "off" and self.noise_threshold > 0
+        """Whether any gate runs: not bypassed, a mode other than off and a threshold above 0."""
+        return not self.bypass and self.gate_mode != "off" and self.noise_threshold > 0
+
+    @property
+    def effective_gain(self) -> float:
+        """The gain applied: 1.0 when bypassed."""
+        return 1.0 if self.bypass else self.gain
 
     def with_changes(self, **changes: Any) -> DspSettings:
         """A copy with some fields replaced (validated again)."""
@@ -177,7 +186,7 @@ class DspChain:
         if x.dtype != np.int16:
             raise TypeError(f"expected int16 frames, got dtype {x.dtype}")
         gate = s.gate_active
-        if s.gain == 1.0 and not gate:
+        if s.bypass or (s.gain == 1.0 and not gate):
             return x.copy()
         if not gate or s.gate_mode == "seed":
             # Memoryless: one lookup per sample in a table of all 65536 inputs.

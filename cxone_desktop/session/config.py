@@ -99,6 +99,7 @@ class SessionConfig:
             "gain": self.dsp.gain,
             "noise_threshold": self.dsp.noise_threshold,
             "gate_mode": self.dsp.gate_mode,
+            "bypass_processing": self.dsp.bypass,
             "poll_interval_s": self.poll_interval_s,
             "jitter_target_ms": self.jitter_target_ms,
             "duration_s": self.duration_s,

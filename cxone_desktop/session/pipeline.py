@@ -172,5 +172,6 @@ class Pipeline:
             "gain": s.gain,
             "noise_threshold": s.noise_threshold,
             "gate_mode": s.gate_mode,
+            "bypass": s.bypass,
         }
         self._emit("dsp", **fields)

@@ -208,3 +208,15 @@ def test_smooth_gate_only_ever_attenuates() -> None:
 def test_an_impossible_gain_in_db_is_a_value_error_naming_gain(gain_db: float) -> None:
     with pytest.raises(ValueError, match=r"^gain must"):
         DspSettings.from_db(gain_db)
+
+
+def test_bypass_plays_what_was_received_whatever_the_gain_and_gate() -> None:
+    rng = np.random.default_rng(4)
+    frames = rng.integers(-3000, 3000, size=(3, 160)).astype(np.int16)
+    for mode in ("seed", "smooth"):
+        chain = DspChain(DspSettings(gain=3.0, noise_threshold=2000, gate_mode=mode, bypass=True))
+        assert np.array_equal(chain.process(frames), frames)
+    settings = DspSettings(gain=3.0, bypass=True)
+    assert settings.effective_gain == 1.0 and not settings.gate_active
+    with pytest.raises(ValueError, match="bypass"):
+        DspSettings(bypass="yes")  # type: ignore[arg-type]

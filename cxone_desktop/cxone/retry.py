@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from cxone_desktop.cxone.settings import RetryPolicy, is_certificate_failure
+from cxone_desktop.cxone.settings import RetryPolicy
+from cxone_desktop.cxone.unreachable import describe_unreachable
 from cxone_desktop.errors import RateLimited, ServiceUnavailable, TlsVerificationFailed
 
 log = logging.getLogger(__name__)
@@ -76,9 +77,7 @@ def unreachable_error(
     `where` must be safe to show (no token in it). A failed certificate check is
     final; anything else (refused, reset, timed out) is worth a retry.
     """
-    if is_certificate_failure(exc):
-        return TlsVerificationFailed(f"The certificate of {what} at {where} was not trusted.")
-    return ServiceUnavailable(f"Could not reach {what} at {where} ({type(exc).__name__}).")
+    return describe_unreachable(exc, what, where)
 
 
 def transient_error(

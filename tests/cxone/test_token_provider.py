@@ -228,9 +228,12 @@ async def test_connection_refused_backs_off_then_service_unavailable(
     make_provider: MakeProvider,
 ) -> None:
     ft = FakeTime()
-    p = make_provider(time=ft, base_url=f"http://127.0.0.1:{_closed_port()}")
-    with pytest.raises(ServiceUnavailable, match="Could not reach the token endpoint"):
+    port = _closed_port()
+    p = make_provider(time=ft, base_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(ServiceUnavailable) as ei:
         await p.token()
+    assert f"Nothing is listening at 127.0.0.1:{port}" in ei.value.message
+    assert "token endpoint" in ei.value.message and "port" in ei.value.remedy
     assert len(ft.sleeps) == FAST.max_attempts - 1
 
 

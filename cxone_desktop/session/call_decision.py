@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cxone_desktop.cxone.call_state import CallStatus
 from cxone_desktop.cxone.control_event import ControlKind
-from cxone_desktop.cxone.voice_stream import StreamEnd
+from cxone_desktop.cxone.voice_stream import CloseKind, StreamEnd
 
 
 @dataclass
@@ -60,6 +60,8 @@ class Decision:
     why: str
     #: The close was abnormal (no close frame, or a code other than 1000/1001): report it.
     abnormal: bool = False
+    #: The connection closed because the call went on hold (a pause, not lost audio).
+    on_hold: bool = False
 
 
 def after_close(facts: CallFacts, end: StreamEnd, status: CallStatus | None) -> Decision:
@@ -69,12 +71,14 @@ def after_close(facts: CallFacts, end: StreamEnd, status: CallStatus | None) -> 
     if facts.ended or status == "ended":
         return Decision(NextStep.END, "call ended")
     on_hold = facts.on_hold or status == "on_hold"
-    if end.normal and not on_hold:  # 1000/1001 mean the call is over unless it went on hold
-        return Decision(NextStep.END, f"the server closed the stream ({end.shown_code})")
     if on_hold:
-        return Decision(NextStep.RECONNECT, "call on hold", abnormal=not end.normal)
+        return Decision(NextStep.RECONNECT, "call on hold", abnormal=not end.normal, on_hold=True)
+    if end.kind is CloseKind.NORMAL:  # 1000: the server finished the stream
+        return Decision(NextStep.END, f"the server closed the stream ({end.shown_code})")
+    if end.kind is CloseKind.GOING_AWAY:  # a restart or a proxy: the call may well go on
+        return Decision(NextStep.RECONNECT, "the server is going away (1001)")
     why = f"connection dropped ({end.code or 'no close frame'})"
-    return Decision(NextStep.RECONNECT, why, abnormal=not end.normal)
+    return Decision(NextStep.RECONNECT, why, abnormal=True)
 
 
 def before_attempt(facts: CallFacts, status: CallStatus | None) -> Decision:

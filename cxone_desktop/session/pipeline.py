@@ -1,8 +1,13 @@
 """One call's audio path, synchronous: bytes in; frames measured, played and recorded.
 
-    feed(bytes, t)  → metrics → raw recording → reassembler → raw wave ring → jitter buffer
-    tick(t)         → jitter buffer → DSP → processed wave ring, level, sink, processed
-                      recording; metrics rows (4 a second for charts, 1 a second to the CSV)
+    feed(bytes, t)  → metrics → reassembler → raw recording (whole frames only) → raw wave
+                      ring → jitter buffer
+    tick(t, state)  → jitter buffer → DSP → processed wave ring, level, sink, processed
+                      recording; stall detection; metrics rows (4 a second for charts, 1 a
+                      second to the CSV)
+
+Stretches with no audio (stalls, outages, holds) are tracked as gaps with their place
+in both recordings (`GapTracker`): an event, summary.json's `gaps`, WAV cue labels.
 
 Times are passed in and nothing here awaits, so the whole path is tested and benchmarked
 without sockets or an event loop (the websockets pattern: logic without I/O). Not
@@ -19,18 +24,20 @@ import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core.audio_format import AudioFormat
-from cxone_desktop.core.codecs import decode
 from cxone_desktop.core.dsp import DspChain, DspSettings
 from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
 from cxone_desktop.core.metrics import MetricsSnapshot, StreamMetrics
 from cxone_desktop.core.reassembler import FrameReassembler
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
+from cxone_desktop.session.gap_tracker import GapKind, GapTracker
 from cxone_desktop.session.recorder import SessionRecorder
 
 #: Seconds of audio the live waveform rings hold.
 WAVE_SECONDS = 5.0
 #: A slider drag is logged to events.jsonl at most this often (its final value always).
 DSP_EVENT_INTERVAL_S = 0.25
+#: No audio for this long while the call streams is a stall (shown at once, degraded).
+STALL_AFTER_S = 1.0
 
 #: `emit(kind, **fields)`: an events.jsonl line (the session also tells observers).
 EmitEvent = Callable[..., None]
@@ -72,6 +79,14 @@ class Pipeline:
         self._late_seen = 0
         self._dsp_event_due = False
         self._dsp_event_at = -math.inf
+        self.gaps = GapTracker()
+        self._start_s: float | None = None
+        self._raw_frames = 0  # frames in raw.wav (and the raw ring)
+        self._processed_frames = 0  # frames in processed.wav (and the processed ring)
+        self._audio_seen_s: float | None = None  # last audio, or when the stream opened
+        self._processed_at_audio = 0  # processed frames at that moment
+        self._streaming_s = 0.0
+        self._last_tick_s: float | None = None
 
     @property
     def chart_rows(self) -> RecordRing:
@@ -82,26 +97,47 @@ class Pipeline:
         return self._dsp.settings
 
     # ---- in --------------------------------------------------------------------------------
+    def start(self, now_s: float) -> None:
+        """The stream opened: session time and the silence clock start now."""
+        self._start_s = now_s
+        self._audio_seen_s = now_s
+        self.metrics.start(now_s)
+
     def feed(self, data: bytes, arrival_s: float) -> None:
-        """One binary WebSocket message: metrics, raw recording, frames into the jitter buffer."""
+        """One binary WebSocket message: metrics, raw recording, frames into the jitter buffer.
+
+        raw.wav gets whole frames only: a frame cut by a dropped connection never lands
+        there, so what follows stays sample-aligned (see `connection_lost`).
+        """
         self.metrics.record_packet(len(data), arrival_s)
-        if self.recorder is not None:
-            self.recorder.write_raw(
-                data if self.fmt.encoding == "pcm16" else decode(data, self.fmt.encoding)
-            )
         frames = self._reassembler.feed(data)
-        if len(frames):
-            self.metrics.record_frames(len(frames))
-            self.raw_wave.extend(frames.reshape(-1))
-            self.jitter.push(frames, arrival_s)
+        n = len(frames)
+        if not n:
+            return
+        if self.gaps.open_kind is not None:
+            self._close_gap(arrival_s)
+        if self.recorder is not None:
+            self.recorder.write_raw(frames)
+        self.metrics.record_frames(n)
+        self.raw_wave.extend(frames.reshape(-1))
+        self.jitter.push(frames, arrival_s)
+        self._raw_frames += n
+        self._audio_seen_s = arrival_s
+        self._processed_at_audio = self._processed_frames
 
     def connection_lost(self) -> None:
-        """A socket ended: its partial frame is dropped and the next one starts a new clock."""
+        """A socket ended: its partial frame is dropped (never glued to the next connection's
+        bytes) and the next connection starts a new media clock."""
         partial = self._reassembler.flush()
         if partial:
             self.metrics.record_partial(len(partial))
-            self._emit("partial_frame", bytes=len(partial))
+            self._emit("partial_frame", bytes=len(partial), discarded=True)
         self.metrics.reanchor()  # time on hold or reconnecting is not packet loss
+
+    def call_interrupted(self, now_s: float, *, on_hold: bool) -> None:
+        """The call goes on without a connection: a gap opens (or a stall becomes one) that
+        closes when audio comes back; a hold is a pause, an outage loses audio."""
+        self._open_gap("hold" if on_hold else "outage", now_s)
 
     def reconnected(self) -> None:
         """A new socket: the jitter buffer re-anchors its playout clock at its first frame."""
@@ -115,10 +151,30 @@ class Pipeline:
 
     # ---- out -------------------------------------------------------------------------------
     def tick(self, now_s: float, state: str) -> MetricsSnapshot | None:
-        """Play what is due by `now_s`; once a second a snapshot (also written to metrics.csv)."""
+        """Play what is due by `now_s`; once a second a snapshot (also written to metrics.csv).
+
+        `state` is the call state's name: STREAMING time counts toward the average bitrate,
+        and silence while STREAMING becomes a stall after STALL_AFTER_S.
+        """
         self._play(self.jitter.pull(now_s))
-        self.metrics.set_buffer(self.jitter.depth_ms, self.jitter.target_ms)
-        snap = self.metrics.tick(now_s)
+        streaming = state == "STREAMING"
+        if streaming and self._last_tick_s is not None:
+            self._streaming_s += now_s - self._last_tick_s
+        self._last_tick_s = now_s
+        seen = self._audio_seen_s
+        silent = seen is not None and now_s - seen >= STALL_AFTER_S
+        if streaming and silent and self.gaps.open_kind is None:
+            assert seen is not None
+            self._open_gap("stall", now_s)
+            self._emit("stall", silent_s=round(now_s - seen, 3))
+        metrics = self.metrics
+        metrics.set_buffer(self.jitter.depth_ms, self.jitter.target_ms)
+        metrics.set_call_time(
+            streaming_s=self._streaming_s,
+            gap_ms=self.gaps.call_up_ms(now_s),
+            interrupted=not streaming or self.gaps.open_kind in ("stall", "outage"),
+        )
+        snap = metrics.tick(now_s)
         if snap is not None and self.recorder is not None:
             self.recorder.write_metrics(snap.as_dict(), state=state, elapsed_s=snap.elapsed_s)
             self.recorder.flush()  # headers current each second, on hold and reconnect too
@@ -130,8 +186,51 @@ class Pipeline:
         """The call is over: play what is queued, log the last slider value; final figures."""
         self._play(self.jitter.drain())
         self._log_dsp(now_s, now=True)
+        if self.gaps.open_kind is not None:
+            self._close_gap(now_s)
         self.metrics.reanchor()
+        self.metrics.set_call_time(
+            streaming_s=self._streaming_s, gap_ms=self.gaps.call_up_ms(now_s), interrupted=False
+        )
         return self.metrics.snapshot(now_s)
+
+    # ---- gaps ------------------------------------------------------------------------------
+    def _open_gap(self, kind: GapKind, now_s: float) -> None:
+        """No audio since the last frame arrived: a gap, placed in both recordings."""
+        rate = self.fmt.rate_hz
+        samples = self.fmt.frame_samples // self.fmt.channels
+        started = self._audio_seen_s if self._audio_seen_s is not None else now_s
+        origin = self._start_s if self._start_s is not None else started
+        self.gaps.open(
+            kind,
+            started_s=started,
+            elapsed_s=started - origin,
+            raw_position_s=self._raw_frames * samples / rate,
+            processed_position_s=self._processed_at_audio * samples / rate,
+        )
+
+    def _close_gap(self, now_s: float) -> None:
+        gap = self.gaps.close(now_s)
+        if gap is None:
+            return
+        if gap.kind == "stall":
+            self._emit("stall_cleared", silent_s=round(gap.duration_s, 3))
+        self._emit(
+            "gap",
+            gap_kind=gap.kind,
+            started_s=round(gap.elapsed_s, 3),
+            duration_s=round(gap.duration_s, 3),
+            raw_position_s=round(gap.raw_position_s, 3),
+            processed_position_s=round(gap.processed_position_s, 3),
+        )
+        if self.recorder is not None:
+            rate = self.fmt.rate_hz
+            self.recorder.add_cues(
+                round(gap.raw_position_s * rate), round(gap.processed_position_s * rate),
+                gap.label(),
+            )  # fmt: skip
+            resumed = self._processed_frames * (self.fmt.frame_samples // self.fmt.channels)
+            self.recorder.add_processed_cue(resumed, f"audio back after {gap.label()}")
 
     def _play(self, batch: PlayoutBatch) -> None:
         jitter, metrics = self.jitter, self.metrics
@@ -146,6 +245,7 @@ class Pipeline:
         if not len(batch):
             return
         out = self._dsp.process(batch.frames)
+        self._processed_frames += len(out)
         self.processed_wave.extend(out.reshape(-1))
         last = out[-1].astype(np.float64)
         rms = math.sqrt(float(np.mean(last * last)))

@@ -141,6 +141,15 @@ class SessionRecorder:
         """Append played audio (int16) to processed.wav."""
         self._write_wav(PROCESSED_WAV, self.processed, frames)
 
+    def add_cues(self, raw_frame: int, processed_frame: int, label: str) -> None:
+        """Mark a moment in both WAVs (sample frames from each file's start); written on close."""
+        for wav, frame in ((self.raw, raw_frame), (self.processed, processed_frame)):
+            wav.add_cue(frame, label)
+
+    def add_processed_cue(self, frame: int, label: str) -> None:
+        """Mark a moment of processed.wav only (where audio came back after a gap, say)."""
+        self.processed.add_cue(frame, label)
+
     def write_metrics(
         self, row: Mapping[str, float | int | bool | str], *, state: str, elapsed_s: float
     ) -> None:

@@ -180,7 +180,7 @@ class StreamSession:
         try:
             stream = await self._until_stopped(link.connect())
             self._started_s = self._clock()
-            self.pipeline.metrics.start(self._started_s)
+            self.pipeline.start(self._started_s)
             self.state_machine.transition(CallState.STREAMING, "audio stream open")
             tasks.append(asyncio.create_task(self._playout_loop(), name="playout"))
             tasks.append(asyncio.create_task(link.watch(), name="call-state"))
@@ -251,6 +251,7 @@ class StreamSession:
                         code=end.code,
                     )
                 )
+            self.pipeline.call_interrupted(self._clock(), on_hold=decision.on_hold)
             self.state_machine.transition(CallState.RECONNECTING, decision.why)
             reopened = await self._until_stopped(link.reconnect())
             if reopened is None:
@@ -337,6 +338,7 @@ class StreamSession:
             history=self.state_machine.history,
             errors=self._news.errors,
             reconnects=self._reconnects,
+            gaps=[g.as_dict() for g in self.pipeline.gaps.gaps],
         )
 
     def checkpoint(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ def build_summary(
     history: Sequence[Transition],
     errors: Sequence[str],
     reconnects: int,
+    gaps: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The seed's five keys first, then ours."""
     return {
@@ -41,5 +42,6 @@ def build_summary(
         "state_history": [transition_record(t) for t in history],
         "errors": list(errors),
         "reconnects": reconnects,
+        "gaps": [dict(g) for g in gaps],
         "app_version": __version__,
     }

@@ -22,6 +22,7 @@ def paced(m: StreamMetrics, frames: int, start: int = 0, nbytes: int = 320) -> f
 def test_perfectly_paced_stream_is_clean() -> None:
     m = StreamMetrics()
     last = paced(m, 150)
+    m.set_call_time(streaming_s=3.0, gap_ms=0.0, interrupted=False)
     s = m.snapshot(last)
     assert s.total_packets == 150 and s.total_bytes == 150 * 320
     assert s.jitter_ms == pytest.approx(0, abs=1e-9)
@@ -187,9 +188,10 @@ def test_window_bitrate_tracks_the_last_second() -> None:
     paced(m, 100)  # 2 s at 128 kbps
     for k in range(100, 200):
         m.record_packet(160, T0 + k * FRAME)  # then half the bytes per frame
+    m.set_call_time(streaming_s=4.0, gap_ms=0.0, interrupted=False)
     s = m.snapshot(T0 + 199 * FRAME)
     assert s.bitrate_kbps == pytest.approx(64.0)
-    assert s.effective_bitrate == pytest.approx(64.0)
+    assert s.effective_bitrate == pytest.approx(96.0)  # the call's average: 48 kB in 4 s
 
 
 def test_mulaw_bitrate() -> None:
@@ -216,10 +218,37 @@ def test_degraded_flag_has_hysteresis() -> None:
         m.record_packet(32, t)
         s = m.snapshot(t)
         assert s.degraded, s.bitrate_kbps
-    # Healthy again → clears.
-    for _ in range(60):
+    # Healthy again: the bitrate rule clears at once, but the frames the slow stretch lost
+    # keep it degraded (over 3 % lost in 5 s) until they leave the window.
+    for k in range(1, 326):
         t += FRAME
         m.record_packet(320, t)
+        s = m.snapshot(t)
+        if k == 60:
+            assert s.bitrate_kbps > 14.4 and s.loss_5s_percent > 3.0 and s.degraded
+    assert s.loss_5s_percent <= 3.0 and not s.degraded
+
+
+def test_effective_bitrate_is_bytes_over_streaming_seconds_not_per_packet() -> None:
+    m = StreamMetrics()
+    t = paced(m, 250, nbytes=320)  # 5 s at 128 kbps in 50 messages a second
+    m.set_call_time(streaming_s=5.0, gap_ms=0.0, interrupted=False)
+    assert m.snapshot(t).effective_bitrate == pytest.approx(128.0, rel=0.01)
+    # Ten frames in one message after a pause: per-packet figures would read 521 kbps.
+    m.record_packet(3200, t + 0.049)
+    m.set_call_time(streaming_s=5.2, gap_ms=0.0, interrupted=False)
+    assert m.snapshot(t + 0.2).effective_bitrate == pytest.approx(83200 * 8 / 5.2 / 1000)
+
+
+def test_gaps_while_the_call_is_up_count_as_dropped_and_degrade() -> None:
+    m = StreamMetrics()
+    t = paced(m, 100)
+    m.set_call_time(streaming_s=2.0, gap_ms=30_000.0, interrupted=True)
+    s = m.snapshot(t)
+    assert s.gap_ms == 30_000.0 and s.lost_frames == 0
+    assert s.dropped_packets == 1500  # 30 s of 20 ms frames the listener never got
+    assert s.degraded
+    m.set_call_time(streaming_s=2.0, gap_ms=30_000.0, interrupted=False)
     assert not m.snapshot(t).degraded
 
 

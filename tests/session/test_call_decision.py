@@ -29,14 +29,21 @@ def test_an_ended_call_ends_whatever_the_close(end: StreamEnd) -> None:
 
 
 @pytest.mark.parametrize("end", [NORMAL, GOING_AWAY])
-def test_a_normal_close_ends_the_call_unless_it_went_on_hold(end: StreamEnd) -> None:
-    assert after_close(CallFacts(), end, "active").step is NextStep.END
+def test_a_normal_close_on_hold_reconnects_after_the_hold(end: StreamEnd) -> None:
     held = CallFacts()
     held.note_control(ControlKind.HOLD)
     decision = after_close(held, end, "active")
     assert decision.step is NextStep.RECONNECT and decision.why == "call on hold"
-    assert not decision.abnormal
-    assert after_close(CallFacts(), end, "on_hold").step is NextStep.RECONNECT
+    assert decision.on_hold and not decision.abnormal
+    assert after_close(CallFacts(), end, "on_hold").on_hold
+
+
+def test_1000_ends_the_call_but_1001_going_away_does_not_unless_the_call_ended() -> None:
+    assert after_close(CallFacts(), NORMAL, "active").step is NextStep.END
+    going = after_close(CallFacts(), GOING_AWAY, "active")
+    assert going.step is NextStep.RECONNECT and not going.abnormal and "1001" in going.why
+    assert after_close(CallFacts(), GOING_AWAY, None).step is NextStep.RECONNECT
+    assert after_close(CallFacts(), GOING_AWAY, "ended").step is NextStep.END
 
 
 @pytest.mark.parametrize(("end", "status"), [(DROP, "active"), (DROP, None), (POLICY, "unknown")])

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.dsp import DspSettings
@@ -24,9 +26,16 @@ class FakeRecorder:
         self.processed: list[np.ndarray] = []
         self.rows: list[tuple[dict[str, Any], str]] = []
         self.flushes = 0
+        self.cues: list[tuple[int, int, str]] = []
 
-    def write_raw(self, data: bytes) -> None:
-        self.raw += data
+    def write_raw(self, data: np.ndarray) -> None:
+        self.raw += np.ascontiguousarray(data, "<i2").tobytes()
+
+    def add_cues(self, raw_frame: int, processed_frame: int, label: str) -> None:
+        self.cues.append((raw_frame, processed_frame, label))
+
+    def add_processed_cue(self, frame: int, label: str) -> None:
+        self.cues.append((-1, frame, label))
 
     def write_processed(self, frames: np.ndarray) -> None:
         self.processed.append(frames.copy())
@@ -102,7 +111,7 @@ def test_a_partial_frame_left_by_a_dropped_connection_is_counted_and_logged() ->
     pipe, events, _ = make()
     pipe.feed(tone(3)[:700], 0.0)  # two frames and 60 bytes
     pipe.connection_lost()
-    assert ("partial_frame", {"bytes": 60}) in events
+    assert ("partial_frame", {"bytes": 60, "discarded": True}) in events
     assert pipe.metrics.partial_bytes == 60
     assert pipe.metrics.frames == 2
 
@@ -127,3 +136,87 @@ def test_a_failing_sink_is_reported_and_the_recording_goes_on() -> None:
     pipe.finish(end + 1)
     assert failures and isinstance(failures[0], OSError)
     assert sum(len(f) for f in recorder.processed) == 20
+
+
+def test_raw_recording_holds_whole_frames_only_across_a_drop_mid_frame() -> None:
+    pipe, _, recorder = make()
+    audio = tone(10)
+    pipe.start(0.0)
+    pipe.feed(audio[:400], 0.02)  # one frame and 80 bytes, then the socket drops
+    pipe.connection_lost()
+    pipe.feed(audio[640:], 1.0)  # the new connection starts on a frame boundary
+    assert bytes(recorder.raw) == audio[:320] + audio[640:]  # sample-aligned, 80 bytes gone
+
+
+def test_silence_while_streaming_is_a_stall_then_a_gap_placed_in_both_files() -> None:
+    pipe, events, recorder = make()
+    pipe.start(0.0)
+    t = stream(pipe, tone(50), split=320)  # 1 s of audio
+    for k in range(1, 151):  # 1.5 s of silence, ticking every 10 ms
+        pipe.tick(t + k * 0.01, "STREAMING")
+    stalls = [f for kind, f in events if kind == "stall"]
+    assert len(stalls) == 1 and stalls[0]["silent_s"] >= 1.0
+    assert pipe.metrics.snapshot(t + 1.5).degraded
+    pipe.feed(tone(1), t + 1.6)
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("stall_cleared") == 1 and kinds.count("gap") == 1
+    gap = next(f for kind, f in events if kind == "gap")
+    assert gap["gap_kind"] == "stall" and gap["duration_s"] == pytest.approx(1.6, abs=0.02)
+    assert gap["raw_position_s"] == pytest.approx(1.0)  # raw.wav: right after the 50 frames
+    assert gap["processed_position_s"] <= 1.0  # processed.wav: where its filler began
+    raw_frame, processed_frame, label = recorder.cues[0]
+    assert raw_frame == 8000 and "no audio for 1.6 s" in label
+    assert processed_frame == round(gap["processed_position_s"] * 8000)
+    assert recorder.cues[1][0] == -1 and "audio back" in recorder.cues[1][2]
+    snap = pipe.finish(t + 2.0)
+    assert snap.gap_ms == pytest.approx(1600, abs=20) and snap.dropped_packets >= 80
+
+
+def test_a_hold_is_a_gap_but_not_lost_audio() -> None:
+    pipe, events, _ = make()
+    pipe.start(0.0)
+    t = stream(pipe, tone(25), split=320)
+    pipe.connection_lost()
+    pipe.call_interrupted(t + 0.05, on_hold=True)
+    for k in range(1, 200):
+        pipe.tick(t + k * 0.01, "RECONNECTING")
+    pipe.feed(tone(1), t + 5.0)
+    gap = next(f for kind, f in events if kind == "gap")
+    assert gap["gap_kind"] == "hold" and gap["duration_s"] == pytest.approx(5.0, abs=0.02)
+    assert "stall" not in [kind for kind, _ in events]
+    assert pipe.finish(t + 5.1).gap_ms == 0.0  # the call was paused, nothing was missed
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    connections=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=3000),  # bytes this connection delivers
+            st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=8),
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_raw_wav_is_the_complete_frames_of_each_connection_whatever_the_splits(
+    connections: list[tuple[int, list[int]]], seed: int
+) -> None:
+    """Random drop points × any fragmentation × 1–3 reconnects: whole frames, in order."""
+    rng = np.random.default_rng(seed)
+    pipe, _, recorder = make()
+    pipe.start(0.0)
+    expected = bytearray()
+    t = 0.0
+    for delivered, pattern in connections:
+        data = rng.integers(-2000, 2000, size=delivered // 2 + 1).astype("<i2").tobytes()
+        data = data[:delivered]
+        i = k = 0
+        while i < len(data):
+            size = pattern[k % len(pattern)]
+            t += 0.005
+            pipe.feed(data[i : i + size], t)
+            i, k = i + size, k + 1
+        expected += data[: len(data) // FMT.frame_bytes * FMT.frame_bytes]
+        pipe.connection_lost()
+    assert bytes(recorder.raw) == bytes(expected)

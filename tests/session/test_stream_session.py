@@ -16,6 +16,7 @@ from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.cxone.settings import Credentials
 from cxone_desktop.errors import HandshakeRejected, InvalidCredentials
+from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.stream_session import StreamSession
 from cxone_desktop.simulator.config import Impairments
@@ -309,3 +310,51 @@ async def test_a_failing_call_state_endpoint_is_reported_once_and_the_call_strea
     assert wav_bytes(result.folder / "raw.wav") == sent
     call_state_errors = [e for e in result.errors if e.startswith("CallStateError")]
     assert len(call_state_errors) == 1, result.errors  # once, not every 0.2 s
+
+
+async def test_a_drop_mid_frame_never_shifts_raw_wav_and_the_gaps_line_up(tmp_path):
+    """Against a server that is not ours: raw.wav holds each connection's whole frames."""
+    from cxone_desktop.session.wav_file import read_file_cues
+
+    from .mid_frame_server import FRAME_BYTES, MidFrameServer
+
+    rng = np.random.default_rng(12)
+    streams = [rng.integers(-3000, 3000, 8000 * 1).astype("<i2").tobytes() for _ in range(3)]
+    server = MidFrameServer(streams, cut_bytes=79)
+    await server.start()
+    try:
+        from cxone_desktop.cxone.endpoints import Endpoints
+        from cxone_desktop.cxone.settings import RetryPolicy
+
+        config = SessionConfig(
+            endpoints=Endpoints.from_input(base_url=server.base_url),
+            call_id="mid-frame",
+            credentials=Credentials("id", "secret"),
+            retry=RetryPolicy(max_attempts=4, base_delay_s=0.05, max_delay_s=0.2),
+            out_dir=tmp_path,
+            poll_interval_s=0.5,
+            dsp=PASSTHROUGH,
+        )
+        result = await StreamSession(config).run()
+    finally:
+        await server.stop()
+    assert result.outcome == "ended", result.errors
+    assert result.reconnects == 2
+    whole = b"".join(s[: len(s) // FRAME_BYTES * FRAME_BYTES] for s in server.sent)
+    assert wav_bytes(result.folder / "raw.wav") == whole  # nothing glued across a drop
+    events = [json.loads(line) for line in (result.folder / "events.jsonl").open()]
+    partials = [e for e in events if e["kind"] == "partial_frame"]
+    assert [e["bytes"] for e in partials] == [79, 79] and all(e["discarded"] for e in partials)
+    summary = json.loads((result.folder / "summary.json").read_text())
+    gaps = summary["gaps"]
+    assert [g["kind"] for g in gaps] == ["outage", "outage"]
+    assert gaps[0]["raw_position_s"] == pytest.approx(len(server.sent[0]) // 320 * 0.02)
+    for name in ("raw.wav", "processed.wav"):
+        cues = read_file_cues(result.folder / name)
+        assert sum(c.label.startswith("connection lost") for c in cues) == 2, cues
+        with wave.open(str(result.folder / name)) as w:
+            frames = w.getnframes()  # `wave` still reads it with the cues after the data
+        assert all(c.frame <= frames for c in cues)
+    raw_cues = [c.frame for c in read_file_cues(result.folder / "raw.wav")]  # starts only
+    assert raw_cues == [round(g["raw_position_s"] * 8000) for g in gaps]
+    assert summary["dropped_packets"] >= 0 and summary["metrics"]["gap_ms"] > 0

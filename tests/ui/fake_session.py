@@ -198,6 +198,8 @@ def _snapshot(*, elapsed_s: float, degraded: bool) -> MetricsSnapshot:
         frames=int(50 * elapsed_s),
         partial_bytes=0,
         lost_frames=0,
+        gap_ms=0.0,
+        loss_5s_percent=0.0,
         concealed_frames=0,
         late_frames=0,
         buffer_depth_ms=40.0,

@@ -1,4 +1,4 @@
-"""Bitrate and packet rate over a sliding window, and the seed's per-packet bitrate."""
+"""Bitrate and packet rate over a sliding window."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ WINDOW_S = 1.0
 class BitrateWindow:
     """Bytes and packets that arrived in the last WINDOW_S. Not thread-safe."""
 
-    __slots__ = ("_bytes", "_frame_s", "_packets", "per_packet_kbps")
+    __slots__ = ("_bytes", "_frame_s", "_packets")
 
     def __init__(self, frame_s: float) -> None:
         self._frame_s = frame_s
         self._packets: collections.deque[tuple[float, int]] = collections.deque()
         self._bytes = 0
-        #: The seed's figure: the last packet's bytes * 8 / its interarrival, in kbps.
-        self.per_packet_kbps = 0.0
 
     def add(self, nbytes: int, arrival_s: float) -> None:
         packets = self._packets
@@ -27,11 +25,6 @@ class BitrateWindow:
         self._bytes += nbytes
         if packets[0][0] <= arrival_s - WINDOW_S:
             self._prune(arrival_s)
-
-    def note_interarrival(self, nbytes: int, interarrival_s: float) -> None:
-        """The seed's noisy per-packet bitrate, kept under its old name `effective_bitrate`."""
-        if interarrival_s > 0:
-            self.per_packet_kbps = nbytes * 8 / interarrival_s / 1000.0
 
     def rates(self, now_s: float, first_arrival_s: float | None) -> tuple[float, float]:
         """(kbps, packets per second) over the window ending at `now_s`.

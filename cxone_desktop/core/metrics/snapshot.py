@@ -13,6 +13,9 @@ PER_SECOND_COLUMNS: tuple[str, ...] = (
     "jitter_ms",
     "packets_per_s",
     "lost_frames",
+    "gap_ms",
+    "dropped_packets",
+    "loss_5s_percent",
     "concealed_frames",
     "late_frames",
     "avg_latency_ms",
@@ -33,16 +36,19 @@ class MetricsSnapshot:
 
     elapsed_s: float
     total_packets: int
-    dropped_packets: int  # the seed's name: frames lost against the media clock (= lost_frames)
+    #: The seed's name: frames not received while the call was up (lost_frames + gaps).
+    dropped_packets: int
     total_bytes: int
     avg_latency_ms: float
-    effective_bitrate: float  # kbps, the seed's noisy per-packet bytes * 8 / interarrival
+    effective_bitrate: float  # kbps: bytes * 8 / seconds spent streaming (the call's average)
     bitrate_kbps: float  # over the last second
     jitter_ms: float  # RFC 3550 interarrival jitter against the media clock
     packets_per_s: float
     frames: int
     partial_bytes: int
-    lost_frames: int
+    lost_frames: int  # lost in the network within a connection, against the media clock
+    gap_ms: float  # no audio at all while the call was up: outages and stalls (not holds)
+    loss_5s_percent: float  # frames missing among those due over the last 5 s
     concealed_frames: int
     late_frames: int
     buffer_depth_ms: float

@@ -1,10 +1,12 @@
-"""Network health of one stream: four estimators behind one face.
+"""Network health of one stream: small estimators behind one face.
 
 `BitrateWindow` (bitrate and packet rate over the last second), `MediaClock`
 (loss against the 20 ms media clock), `JudgedLatency` (the seed's latency
-average, loss taken out) and `InterarrivalJitter` (RFC 3550). Lost frames show
-up as neither latency nor jitter. All times are passed in; nothing here reads
-a clock.
+average, loss taken out), `InterarrivalJitter` (RFC 3550) and `LossWindow`
+(loss over 5 s). Lost frames show up as neither latency nor jitter. What only
+the session knows (time spent streaming, gaps with no audio, whether the call is
+interrupted) is handed in with `set_call_time`. All times are passed in; nothing
+here reads a clock.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
 from cxone_desktop.core.metrics.bitrate_window import BitrateWindow
 from cxone_desktop.core.metrics.interarrival_jitter import InterarrivalJitter
 from cxone_desktop.core.metrics.judged_latency import JudgedLatency
+from cxone_desktop.core.metrics.loss_window import LossWindow
 from cxone_desktop.core.metrics.media_clock import MediaClock
 from cxone_desktop.core.metrics.snapshot import PER_SECOND_COLUMNS, MetricsSnapshot
 from cxone_desktop.core.ring_buffer import RecordRing
@@ -25,6 +28,8 @@ DEGRADED_CLEAR_RATIO = 1.2
 CHART_INTERVAL_S = 0.25
 #: A frame counts as missing once it is this many jitter estimates late (and at least a frame).
 JITTER_ALLOWANCE_FACTOR = 4.0
+#: Above this share of frames lost over LOSS_WINDOW_S the stream counts as degraded.
+DEGRADED_LOSS_PERCENT = 3.0
 _EPS = 1e-9
 
 
@@ -59,13 +64,17 @@ class StreamMetrics:
         self._clock = MediaClock(fmt.frame_bytes, frame_s)
         self._latency = JudgedLatency(frame_s)
         self._jitter = InterarrivalJitter(frame_s)
+        self._loss = LossWindow()
         self._start_s: float | None = None
         self._seconds_done = 0
         self._chart_ticks_done = 0
         self._next_tick_s = -math.inf  # `tick` does nothing before this
         self._last_arrival_s: float | None = None  # None until an epoch's first packet
         self._last_media_s = 0.0
-        self._degraded = False
+        self._low_bitrate = False
+        self._streaming_s = 0.0
+        self._gap_ms = 0.0
+        self._interrupted = False
         self.total_packets = 0
         self.total_bytes = 0
         self.frames = 0
@@ -107,9 +116,7 @@ class StreamMetrics:
         if last is None:
             clock.start_epoch(arrival_s, media_s)
         else:
-            interarrival = arrival_s - last
-            self._jitter.add(interarrival - (media_s - self._last_media_s))
-            self._bitrate.note_interarrival(nbytes, interarrival)
+            self._jitter.add(arrival_s - last - (media_s - self._last_media_s))
         self._latency.add(arrival_s, clock.judge(arrival_s, media_s))
         self._last_arrival_s = arrival_s
         self._last_media_s = media_s
@@ -132,6 +139,13 @@ class StreamMetrics:
     def set_buffer(self, depth_ms: float, target_ms: float) -> None:
         self.buffer_depth_ms = depth_ms
         self.buffer_target_ms = target_ms
+
+    def set_call_time(self, *, streaming_s: float, gap_ms: float, interrupted: bool) -> None:
+        """What the session knows: seconds spent streaming, ms with no audio while the call was
+        up, and whether it is interrupted now (reconnecting or stalled: degraded at once)."""
+        self._streaming_s = streaming_s
+        self._gap_ms = gap_ms
+        self._interrupted = interrupted
 
     def reanchor(self) -> None:
         """Restart the media clock at the next packet (after a reconnect, a hold or at the end).
@@ -159,28 +173,35 @@ class StreamMetrics:
         bitrate, packets_per_s = self._bitrate.rates(now_s, first)
         if first is not None and now_s - first >= 1.0:
             if bitrate < self._degraded_below:
-                self._degraded = True
+                self._low_bitrate = True
             elif bitrate > self._degraded_clear:
-                self._degraded = False
+                self._low_bitrate = False
         lost = self._clock.lost(now_s, self._allowance_s())
+        self._loss.add(now_s, lost, self.frames)
+        loss_percent = self._loss.percent()
+        degraded = self._interrupted or self._low_bitrate or loss_percent > DEGRADED_LOSS_PERCENT
+        gap_frames = round(self._gap_ms / 1000.0 / self._frame_s)
+        streaming_s = self._streaming_s
         return MetricsSnapshot(
             elapsed_s=now_s - self._start_s,
             total_packets=self.total_packets,
-            dropped_packets=lost,
+            dropped_packets=lost + gap_frames,
             total_bytes=self.total_bytes,
             avg_latency_ms=self._latency.average_ms(),
-            effective_bitrate=self._bitrate.per_packet_kbps,
+            effective_bitrate=self.total_bytes * 8 / streaming_s / 1000.0 if streaming_s else 0.0,
             bitrate_kbps=bitrate,
             jitter_ms=self.jitter_ms,
             packets_per_s=packets_per_s,
             frames=self.frames,
             partial_bytes=self.partial_bytes,
             lost_frames=lost,
+            gap_ms=self._gap_ms,
+            loss_5s_percent=loss_percent,
             concealed_frames=self.concealed_frames,
             late_frames=self.late_frames,
             buffer_depth_ms=self.buffer_depth_ms,
             buffer_target_ms=self.buffer_target_ms,
-            degraded=self._degraded,
+            degraded=degraded,
         )
 
     def tick(self, now_s: float) -> MetricsSnapshot | None:

@@ -195,6 +195,9 @@ async def _record(config: SessionConfig) -> int:
     finally:
         interrupts.uninstall()  # the files are final: a console-close handler may return
     print(json.dumps(result.snapshot.as_seed_dict() | {"outcome": result.outcome}))
+    if result.folder is None and result.error is not None:
+        print("[session] no session folder kept: the call failed before any audio", file=sys.stderr)
+        return _exit_code(result, interrupted)
     if result.folder is None:
         print("cxone-desktop record: no session folder could be written in --out", file=sys.stderr)
         return EXIT_INPUT

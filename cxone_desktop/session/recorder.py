@@ -246,6 +246,25 @@ class SessionRecorder:
             self._report(MARKER, exc)
         return self.folder
 
+    def discard(self) -> None:
+        """Close and delete the whole folder: a call that failed before any audio leaves no
+        folder behind (the error is shown where it happened). Best effort, never raises."""
+        if self.finalized:
+            return
+        self.finalized = True
+        for wav in (self.raw, self.processed):
+            with contextlib.suppress(errors.RecordingError):
+                wav.close()
+        for text in (self._metrics, self._events):
+            text.abandon()
+        with contextlib.suppress(OSError):
+            self.marker_lock.release(remove=True)
+        for name in (RAW_WAV, PROCESSED_WAV, METRICS_CSV, EVENTS_JSONL):
+            with contextlib.suppress(OSError):
+                (self.folder / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()  # only if nothing else is in it
+
     def file_summary(self) -> dict[str, dict[str, Any]]:
         """Sizes (and durations, row counts) of the folder's files, for summary.json."""
         files: dict[str, dict[str, Any]] = {}

@@ -351,7 +351,11 @@ class StreamSession:
         self, outcome: Outcome, error: CXoneError | None, snap: MetricsSnapshot
     ) -> SessionResult:
         recorder = self.pipeline.recorder
-        if recorder is not None:
+        if recorder is not None and error is not None and snap.total_bytes == 0:
+            recorder.discard()  # failed before any audio: no folder to clean up by hand
+            self.folder = None
+            self.pipeline.recorder = self._news.recorder = None
+        elif recorder is not None:
             try:
                 recorder.finalize(self._summary(snap, outcome))
             except RecordingError as exc:

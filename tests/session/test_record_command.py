@@ -144,6 +144,8 @@ def test_wrong_secret_exits_3_in_seconds_saying_the_credentials_were_rejected(si
     assert "rejected" in err and "401" in err
     assert err.count("Check the client ID and secret") == 1  # the remedy is said once
     assert "not-the-secret" not in out + err
+    assert json.loads(out.splitlines()[-1])["outcome"] == "auth_failed"
+    assert not any((tmp_path / "out").iterdir())  # no folder for a call that never started
 
 
 def test_bad_input_exits_2_naming_the_field(tmp_path):

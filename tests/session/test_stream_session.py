@@ -73,13 +73,15 @@ async def test_processed_wav_is_the_played_audio_with_gain_applied(start_simulat
 async def test_wrong_secret_fails_fast_with_a_401_message(start_simulator, tmp_path):
     async with start_simulator() as sim:
         config = session_config(
-            sim, tmp_path, credentials=Credentials(sim.config.client_id, "wrong")
+            sim, tmp_path / "out", credentials=Credentials(sim.config.client_id, "wrong")
         )
         result = await StreamSession(config).run()
     assert result.outcome == "auth_failed"
     assert isinstance(result.error, InvalidCredentials)
     assert "401" in result.error.message
     assert "agent:voice:stream" in result.error.message + result.error.remedy
+    # Nothing was heard: no session folder is left to clean up by hand.
+    assert result.folder is None and list((tmp_path / "out").iterdir()) == []
 
 
 async def test_token_without_stream_scope_is_refused_with_the_scope_message(

@@ -286,9 +286,11 @@ def _recovered_figures(folder: Path) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     row = _last_metrics_row(folder / METRICS_CSV)
     if row is not None:
-        for key, column, kind in _SEED_FROM_CSV:
-            with contextlib.suppress(KeyError, ValueError):
-                doc[key] = kind(float(row[column]))
+        for key, columns, convert in _SEED_FROM_CSV:
+            for column in columns:  # today's column first, then an older file's
+                with contextlib.suppress(KeyError, ValueError):
+                    doc[key] = convert(float(row[column]))
+                    break
     history: list[dict[str, Any]] = []
     errors: list[str] = []
     with contextlib.suppress(OSError), (folder / EVENTS_JSONL).open(encoding="utf-8") as f:
@@ -317,13 +319,13 @@ def _recovered_figures(folder: Path) -> dict[str, Any]:
 
 
 #: summary.json key, metrics.csv column, type.
-_SEED_FROM_CSV: tuple[tuple[str, str, Callable[[float], Any]], ...] = (
-    ("total_packets", "total_packets", int),
-    ("dropped_packets", "lost_frames", int),
-    ("total_bytes", "total_bytes", int),
-    ("avg_latency_ms", "avg_latency_ms", float),
-    ("effective_bitrate", "effective_bitrate", float),
-    ("duration_s", "elapsed_s", float),
+_SEED_FROM_CSV: tuple[tuple[str, tuple[str, ...], Callable[[float], Any]], ...] = (
+    ("total_packets", ("total_packets",), int),
+    ("dropped_packets", ("dropped_packets", "lost_frames"), int),
+    ("total_bytes", ("total_bytes",), int),
+    ("avg_latency_ms", ("avg_latency_ms",), float),
+    ("effective_bitrate", ("effective_bitrate",), float),
+    ("duration_s", ("elapsed_s",), float),
 )
 
 

@@ -155,6 +155,11 @@ class JitterBuffer:
         return self._count * self._frame_s * 1000.0
 
     @property
+    def next_due_s(self) -> float | None:
+        """When the next slot is due for playout; None before the first frame (or after drain)."""
+        return self._next_due_s if self._anchored else None
+
+    @property
     def target_ms(self) -> float:
         """The playout delay the buffer currently aims for, in ms."""
         return self._target_s * 1000.0

@@ -96,6 +96,12 @@ class Pipeline:
     def dsp_settings(self) -> DspSettings:
         return self._dsp.settings
 
+    def next_tick_s(self, now_s: float) -> float:
+        """When `tick` has something to do next: the next playout slot, else a frame from now."""
+        due = self.jitter.next_due_s
+        frame_s = self.fmt.frame_duration_s
+        return now_s + frame_s if due is None else min(max(due, now_s), now_s + frame_s)
+
     # ---- in --------------------------------------------------------------------------------
     def start(self, now_s: float) -> None:
         """The stream opened: session time and the silence clock start now."""

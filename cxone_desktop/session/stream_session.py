@@ -45,7 +45,8 @@ from cxone_desktop.session.summary import build_summary
 
 log = logging.getLogger(__name__)
 
-PLAYOUT_TICK_S = 0.01
+#: The playout loop wakes this long after a slot is due: timers fire a little early or late.
+PLAYOUT_LATE_S = 0.002
 _STOP_REASONS: dict[Outcome, str] = {
     "ended": "call ended",
     "auth_failed": "authentication failed",
@@ -284,12 +285,15 @@ class StreamSession:
         await self._close_stream()
 
     async def _playout_loop(self) -> None:
-        pipeline, sm = self.pipeline, self.state_machine
+        """Wake when the next 20 ms slot is due (just after), not on a fixed fast tick."""
+        pipeline, sm, clock = self.pipeline, self.state_machine, self._clock
         while True:
-            snap = pipeline.tick(self._clock(), sm.state.value)
+            now = clock()
+            snap = pipeline.tick(now, sm.state.value)
             if snap is not None:
                 self._news.metrics(snap)
-            await asyncio.sleep(PLAYOUT_TICK_S)
+            wake = pipeline.next_tick_s(now) + PLAYOUT_LATE_S
+            await asyncio.sleep(max(PLAYOUT_LATE_S, wake - clock()))
 
     # ---- recording -------------------------------------------------------------------------
     def _open_recorder(self) -> None:

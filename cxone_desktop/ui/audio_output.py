@@ -69,7 +69,7 @@ class QtPlayoutSink(QObject):
         rate_hz: int = 8000,
         max_buffer_ms: int = 500,
         device_buffer_ms: int = 200,
-        pump_interval_ms: int = 10,
+        pump_interval_ms: int = 20,
         reopen_after_stall: bool = REOPEN_AFTER_STALL,
         format_supported: Callable[[QAudioDevice, QAudioFormat], bool] | None = None,
     ) -> None:

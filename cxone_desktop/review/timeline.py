@@ -63,21 +63,33 @@ def build_marks(rec: SessionRecording) -> list[Mark]:
     return sorted(marks, key=lambda m: (m.start_s, m.kind))
 
 
+def frame_counts(rec: SessionRecording, holds: list[tuple[float, float]]) -> dict[str, np.ndarray]:
+    """Lost and concealed frames per metrics row (only the columns the file has).
+
+    On hold the playout clock fills silence: that is not concealment the listener
+    missed, so the frames a hold covers are taken off the concealed count.
+    """
+    table = rec.metrics
+    t = table.elapsed_s
+    starts = row_starts(t)
+    held = np.array([overlap_s(a, b, holds) for a, b in zip(starts, t, strict=True)])
+    out = {}
+    if table.has("lost_frames"):
+        out["lost"] = table.deltas("lost_frames")
+    if table.has("concealed_frames"):
+        concealed = table.deltas("concealed_frames") - np.round(held / FRAME_S)
+        out["concealed"] = np.clip(concealed, 0, None)
+    return out
+
+
 def _metric_marks(rec: SessionRecording, holds: list[tuple[float, float]]) -> list[Mark]:
     table = rec.metrics
     if table.rows == 0:
         return []
     t = table.elapsed_s
     starts = row_starts(t)
-    # On hold the playout clock fills silence: that is not concealment the listener missed.
-    held = np.array([overlap_s(a, b, holds) for a, b in zip(starts, t, strict=True)])
     out: list[Mark] = []
-    for kind, column in (("lost", "lost_frames"), ("concealed", "concealed_frames")):
-        if not table.has(column):
-            continue
-        counts = table.deltas(column)
-        if kind == "concealed":
-            counts = np.clip(counts - np.round(held / FRAME_S), 0, None)
+    for kind, counts in frame_counts(rec, holds).items():
         for i in np.flatnonzero(counts > 0):
             n = int(counts[i])
             out.append(Mark(kind, float(starts[i]), float(t[i]), f"{n} {kind} frame(s)", n))

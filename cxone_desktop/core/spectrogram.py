@@ -56,21 +56,32 @@ def stft_db(
     if max_columns is not None and n_frames > max_columns > 0:
         starts = np.linspace(0, x.size - window, max_columns).round().astype(np.int64)
     freqs = np.fft.rfftfreq(window, 1.0 / rate_hz)
-    keep = freqs <= max_hz + 1e-9
-    freqs = freqs[keep]
+    freqs = freqs[freqs <= max_hz + 1e-9]
     if starts.size == 0:
         return Spectrogram(
             np.zeros(0), freqs.astype(np.float64), np.zeros((0, freqs.size), np.float32), floor_db
         )
-    hann = np.hanning(window).astype(np.float32)
-    # A full-scale sine of amplitude A gives a peak |X| = A·Σw/2; that is 0 dB.
-    ref = FULL_SCALE * float(hann.sum()) / 2.0
     db = np.empty((starts.size, freqs.size), dtype=np.float32)
-    block = max(1, 4096 // max(1, window // 256))  # bound the temporary frames array
+    block = 4096
     for lo in range(0, starts.size, block):
         idx = starts[lo : lo + block, None] + np.arange(window)[None, :]
-        frames = np.asarray(x[idx], dtype=np.float32) * hann
-        mag = np.abs(np.fft.rfft(frames, axis=1))[:, keep]
-        db[lo : lo + block] = 20.0 * np.log10(np.maximum(mag / ref, 10.0 ** (floor_db / 20.0)))
+        db[lo : lo + block] = frames_db(x[idx], rate_hz, max_hz=max_hz, floor_db=floor_db)[1]
     times = start_s + (starts + window / 2.0) / rate_hz
     return Spectrogram(times.astype(np.float64), freqs.astype(np.float64), db, floor_db)
+
+
+def frames_db(
+    frames: npt.ArrayLike, rate_hz: int, *, max_hz: float = 4000.0, floor_db: float = -100.0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
+    """(frequencies, dB) of each row of `frames` (n, window): for callers that cut frames
+    themselves (e.g. straight from a memory-mapped hour-long file)."""
+    f = np.asarray(frames, dtype=np.float32)
+    window = f.shape[1]
+    hann = np.hanning(window).astype(np.float32)
+    freqs = np.fft.rfftfreq(window, 1.0 / rate_hz)
+    keep = freqs <= max_hz + 1e-9
+    # A full-scale sine of amplitude A gives a peak |X| = A·Σw/2; that is 0 dB.
+    ref = FULL_SCALE * float(hann.sum()) / 2.0
+    mag = np.abs(np.fft.rfft(f * hann, axis=1))[:, keep]
+    db = 20.0 * np.log10(np.maximum(mag / ref, 10.0 ** (floor_db / 20.0)))
+    return freqs[keep].astype(np.float64), db.astype(np.float32)

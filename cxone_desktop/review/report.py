@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from cxone_desktop import __version__
-from cxone_desktop.core.spectrogram import stft_db
 from cxone_desktop.errors import ReviewError
 from cxone_desktop.review import report_charts as charts
 from cxone_desktop.review.annotations import Annotation, AnnotationStore
@@ -37,6 +36,7 @@ from cxone_desktop.review.report_sections import (
 )
 from cxone_desktop.review.session_reader import PARTIES, SessionRecording
 from cxone_desktop.review.timeline import Mark, build_marks, frame_counts, row_starts
+from cxone_desktop.review.track_spectrogram import track_spectrogram
 
 ENVELOPE_COLUMNS = 1000
 SPECTROGRAM_COLUMNS = 1000
@@ -170,8 +170,7 @@ def _spectrogram(rec: SessionRecording, axis: charts.Axis) -> str:
     track = rec.track("processed") or next(iter(rec.tracks.values()))
     if track.wav.frames < 256:
         return ""
-    mono = track.wav.mono()
-    spec = stft_db(mono, track.rate_hz, max_columns=SPECTROGRAM_COLUMNS, max_hz=4000.0)
+    spec = track_spectrogram(track, track.start_s, track.end_s, SPECTROGRAM_COLUMNS)
     if spec.shape[0] == 0:
         return ""
     rgb = colour_map(spec.db.T[::-1], lo=-90.0, hi=-10.0)

@@ -100,6 +100,9 @@ async def _main(args: argparse.Namespace) -> int:
             )
         else:
             window.fill(_apply_args(values, args, keep_location=True))
+    review = getattr(args, "open", None) or getattr(args, "session", None)
+    if review:
+        window.open_review(Path(review).expanduser())
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     if args.autoconnect:

@@ -37,10 +37,11 @@ class PlaybackCursor:
         self._handed = 0
 
     def set_loop(self, a: int | None, b: int | None) -> None:
-        if a is None or b is None or b - a < 2:
+        if a is None or b is None:
             self.loop = None
             return
-        lo, hi = sorted((max(0, int(a)), min(int(b), self.total_frames)))
+        lo, hi = sorted((int(a), int(b)))
+        lo, hi = max(0, lo), min(hi, self.total_frames)
         self.loop = (lo, hi) if hi - lo >= 2 else None
 
     def take(self, n: int) -> list[tuple[int, int]]:

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPicture
+from PySide6.QtWidgets import QGraphicsItem
 
 from cxone_desktop.review.review_data import ReviewData
 from cxone_desktop.review.timeline import MARK_STYLES, Mark, frame_counts, row_starts
@@ -83,20 +85,51 @@ class LaneViewBox(pg.ViewBox):
         super().mouseDragEvent(ev, axis)
 
 
-def band_item(marks: Sequence[Mark], y0: float, y1: float) -> list[pg.BarGraphItem]:
+class SpanItem(pg.GraphicsObject):
+    """Rectangles [x0, x1] × [y0, y1] drawn from one cached picture.
+
+    pyqtgraph's BarGraphItem works out pixel padding for its bounds on every paint; with a
+    dozen plots that dominated a redraw. Here the bounds are the data's and never change.
+    Spans narrower than a pixel still show: their outline is a cosmetic (pixel-wide) pen.
+    """
+
+    def __init__(self, spans: Sequence[tuple[float, float, float, float]], colour: QColor,
+                 *, outline: bool = False) -> None:  # fmt: skip
+        super().__init__()
+        self._picture = QPicture()
+        painter = QPainter(self._picture)
+        pen = QPen(QColor(colour.red(), colour.green(), colour.blue())) if outline else QPen()
+        if outline:
+            pen.setCosmetic(True)
+            pen.setWidth(2)
+        else:
+            pen.setStyle(Qt.PenStyle.NoPen)
+        painter.setPen(pen)
+        painter.setBrush(QBrush(colour))
+        for x0, x1, y0, y1 in spans:
+            painter.drawRect(QRectF(x0, y0, max(x1 - x0, 0.0), y1 - y0))
+        painter.end()
+        xs = [v for s in spans for v in s[:2]] or [0.0]
+        ys = [v for s in spans for v in s[2:]] or [0.0]
+        self._bounds = QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+    def paint(self, painter: QPainter, *_: object) -> None:
+        self._picture.play(painter)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+
+def band_item(marks: Sequence[Mark], y0: float, y1: float) -> list[SpanItem]:
     """Translucent bands for outages, holds, stalls and degraded stretches (one item a kind)."""
     items = []
     for kind in BAND_KINDS:
-        spans = [m for m in marks if m.kind == kind and m.is_span]
+        spans = [(m.start_s, m.end_s, y0, y1) for m in marks if m.kind == kind and m.is_span]
         if not spans:
             continue
-        x0 = np.array([m.start_s for m in spans])
-        width = np.array([m.end_s - m.start_s for m in spans])
         colour = pg.mkColor(MARK_STYLES[kind][1])
         colour.setAlpha(38)
-        item = pg.BarGraphItem(
-            x0=x0, width=width, y0=y0, height=y1 - y0, brush=colour, pen=pg.mkPen(None)
-        )
+        item = SpanItem(spans, colour)
         item.setZValue(-10)
         items.append(item)
     return items
@@ -105,28 +138,23 @@ def band_item(marks: Sequence[Mark], y0: float, y1: float) -> list[pg.BarGraphIt
 def marks_items(
     marks: Sequence[Mark], kinds: Sequence[str]
 ) -> tuple[list[pg.GraphicsObject], list[tuple[float, str]]]:
-    """One bar item per kind, row i at y = −i; returns the items and the axis ticks."""
+    """One item per kind, row i at y = −i; returns the items and the axis ticks."""
     items: list[pg.GraphicsObject] = []
     ticks: list[tuple[float, str]] = []
     for row, kind in enumerate(kinds):
-        ms = [m for m in marks if m.kind == kind]
-        if not ms:
+        spans = [(m.start_s, m.end_s, -row - 0.4, -row + 0.4) for m in marks if m.kind == kind]
+        if not spans:
             continue
         name, colour = MARK_STYLES[kind]
-        x0 = np.array([m.start_s for m in ms])
-        # points get a visible width (pyqtgraph pixels would be nicer, but 0 s is invisible)
-        width = np.array([max(m.end_s - m.start_s, 0.0) for m in ms])
-        item = pg.BarGraphItem(
-            x0=x0,
-            width=np.maximum(width, 1e-3),
-            y0=-row - 0.4,
-            height=0.8,
-            brush=pg.mkBrush(colour),
-            pen=pg.mkPen(colour, width=2, cosmetic=True),
-        )
-        items.append(item)
+        items.append(SpanItem(spans, pg.mkColor(colour), outline=True))
         ticks.append((-row, name))
     return items, ticks
+
+
+def cache_static_axes(plot: pg.PlotItem) -> None:
+    """Left and right axes never change while scrolling in time: paint them once."""
+    for name in ("left", "right"):
+        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def r_for_mos(mos: float) -> float:

@@ -30,7 +30,9 @@ from cxone_desktop.ui.review_plots import (
     ClockAxis,
     LaneEvents,
     LaneViewBox,
+    SpanItem,
     band_item,
+    cache_static_axes,
     marks_items,
     metric_specs,
     r_for_mos,
@@ -156,12 +158,9 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
             self.marks_plot.removeItem(item)
         self._note_items = []
         if notes:
-            x0 = np.array([n.start_s for n in notes])
-            width = np.array([max(n.end_s - n.start_s, 1e-3) for n in notes])
-            item = pg.BarGraphItem(
-                x0=x0, width=width, y0=self._notes_row - 0.4, height=0.8,
-                brush=pg.mkBrush(NOTE_COLOUR), pen=pg.mkPen(NOTE_COLOUR, width=2, cosmetic=True),
-            )  # fmt: skip
+            row = self._notes_row
+            spans = [(n.start_s, n.end_s, row - 0.4, row + 0.4) for n in notes]
+            item = SpanItem(spans, pg.mkColor(NOTE_COLOUR), outline=True)
             self.marks_plot.addItem(item)
             self._note_items.append(item)
 
@@ -220,6 +219,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         plot.getAxis("right").setWidth(RIGHT_W)
         plot.getAxis("right").setStyle(showValues=False)
         plot.showGrid(x=True, y=False, alpha=0.15)
+        cache_static_axes(plot)
         return plot
 
     def _add_common(

@@ -83,7 +83,7 @@ def render_report(rec: SessionRecording, *, out_path: Path) -> str:
     if problems:
         items = "".join(f"<li>{escape(p)}</li>" for p in problems)
         parts.append(f"<div class='notice'><b>Read with care:</b><ul>{items}</ul></div>")
-    parts.append(facts_html(rec, _public_settings(rec.settings)))
+    parts.append(facts_html(rec, _public_settings(rec.settings), marks))
     parts.append(quality_html(quality, rec.summary.get("mos_estimate")))
     parts.append(figures_html(rec, quality))
     parts.append(_audio_links(rec, out_path))

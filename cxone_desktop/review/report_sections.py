@@ -51,10 +51,10 @@ def _table(rows: Iterable[Sequence[str]], head: Sequence[str] | None = None) -> 
     return "".join(out)
 
 
-def facts_html(rec: SessionRecording, settings: dict[str, Any]) -> str:
+def facts_html(rec: SessionRecording, settings: dict[str, Any], marks: Sequence[Mark]) -> str:
     s = rec.summary
-    outages = [g for g in rec.gaps if g.kind == "outage"]
-    holds = [g for g in rec.gaps if g.kind == "hold"]
+    outages = [m for m in marks if m.kind == "outage"]
+    holds = [m for m in marks if m.kind == "hold"]
     rows = [
         ("Call ID", escape(rec.call_id)),
         ("Started (UTC)", _fmt(rec.started_utc)),
@@ -62,11 +62,8 @@ def facts_html(rec: SessionRecording, settings: dict[str, Any]) -> str:
         ("Outcome", _fmt(s.get("outcome"))),
         ("Finished cleanly", _fmt(s.get("finished_cleanly"))),
         ("Reconnects", _fmt(rec.reconnects)),
-        (
-            "Outages",
-            f"{len(outages)} ({sum(g.duration_s for g in outages):.1f} s)" if rec.gaps else "–",
-        ),
-        ("Holds", f"{len(holds)} ({sum(g.duration_s for g in holds):.1f} s)" if rec.gaps else "–"),
+        ("Outages", f"{len(outages)} ({sum(m.end_s - m.start_s for m in outages):.1f} s)"),
+        ("Holds", f"{len(holds)} ({sum(m.end_s - m.start_s for m in holds):.1f} s)"),
         ("App version", _fmt(s.get("app_version"))),
     ]
     setting_rows = [(escape(k), _fmt(v)) for k, v in sorted(settings.items())]

@@ -52,7 +52,7 @@ class _QuestionRow:
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("comment")
         self.stamp = QToolButton()
-        self.stamp.setText("⏱")
+        self.stamp.setText("Stamp")
         self.stamp.setToolTip("Stamp this answer with the playhead's time")
         self.time_s: float | None = None
 
@@ -214,8 +214,11 @@ class EvaluationPanel(QWidget):
     def _build(self, form: EvaluationForm) -> None:
         while self.questions_layout.count():
             item = self.questions_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            old = item.widget()
+            if old is not None:
+                old.hide()  # gone now, not at the next turn of the event loop
+                old.setParent(None)
+                old.deleteLater()
         self._rows.clear()
         for section in form.sections:
             box = QGroupBox(f"{section.title}  (weight {section.weight:g})")

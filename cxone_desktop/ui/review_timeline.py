@@ -180,6 +180,8 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         width = max(100, int(self.master.width() or 1000))
         for track, name, ch, curve, _plot in self._lanes:
             x, y, connect = lane_envelope(track, self.data.pyramid(name), ch, t0, t1, width)
+            # one drawLines call for the envelope's strokes is far cheaper than a path
+            curve.setSegmentedLineMode("on" if connect == "pairs" else "off")
             curve.setData(x, y, connect=connect, skipFiniteCheck=True)
         self._draw_spectrogram(t0, t1, width)
         self._syncing = True
@@ -194,7 +196,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         if track is None:
             track = next(iter(self.data.recording.tracks.values()))
         a, b = max(t0, track.start_s), min(t1, track.end_s)
-        spec = track_spectrogram(track, a, b, max(16, width // 2))
+        spec = track_spectrogram(track, a, b, max(16, width // 3))
         if spec.shape[0] < 2:
             self.spectrogram.clear()
             return
@@ -335,16 +337,21 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         mid = (row_starts(table.elapsed_s) + table.elapsed_s) / 2
         q = self.data.quality
         for i, (label, series) in enumerate(specs):
-            plot = self._plot(label, bottom=False)
+            # The axis label names each curve in its colour (a legend repainted every frame
+            # cost more than the curves).
+            names = " ".join(f"<span style='color:{c}'>{n}</span>" for n, c, _x, _y in series)
+            plot = self._plot(f"{label} {names}" if len(series) > 1 else label, bottom=False)
             plot.setMinimumHeight(40)
             peak = max((float(np.nanmax(y)) for *_, y in series if np.isfinite(y).any()),
                        default=1.0)  # fmt: skip
-            legend = plot.addLegend(offset=(-4, 1), labelTextSize="7pt", verSpacing=-8)
-            legend.setColumnCount(len(series))
             lo = -60.0 if label == "dBFS" else 0.0
             top = 0.0 if label == "dBFS" else nice_top(peak * 1.1, 1.0)
-            for name, colour, x, y in series:
-                item = pg.PlotDataItem(x, y, pen=pg.mkPen(colour, width=1.5), name=name)
+            for _name, colour, x, y in series:
+                # ≤ 1 point a pixel (min/max pairs keep the spikes): wide views of an hour
+                # draw ~700 points a curve, not 3,600
+                item = pg.PlotDataItem(
+                    x, y, pen=pg.mkPen(colour, width=1), autoDownsampleFactor=0.5
+                )
                 item.setClipToView(True)
                 item.setDownsampling(auto=True, method="peak")
                 plot.addItem(item)
@@ -354,7 +361,13 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         if q is not None:
             plot = self._plot("R (MOS →)", bottom=True)
             plot.setMinimumHeight(64)
-            item = pg.PlotDataItem(mid, q.r, pen=pg.mkPen("#7c3aed", width=1.5), connect="finite")
+            item = pg.PlotDataItem(
+                mid, q.r, pen=pg.mkPen("#7c3aed", width=1), connect="finite",
+                autoDownsampleFactor=0.5,
+            )  # fmt: skip
+            # Only what is in view, at most a few points a pixel: an hour is 3,600 rows.
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="peak")
             plot.addItem(item)
             right = plot.getAxis("right")
             right.setStyle(showValues=True)

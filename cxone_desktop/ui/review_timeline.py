@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from cxone_desktop.review.annotations import Annotation
 from cxone_desktop.review.lane_envelope import lane_envelope
@@ -337,10 +337,15 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         mid = (row_starts(table.elapsed_s) + table.elapsed_s) / 2
         q = self.data.quality
         for i, (label, series) in enumerate(specs):
-            # The axis label names each curve in its colour (a legend repainted every frame
-            # cost more than the curves).
-            names = " ".join(f"<span style='color:{c}'>{n}</span>" for n, c, _x, _y in series)
-            plot = self._plot(f"{label} {names}" if len(series) > 1 else label, bottom=False)
+            plot = self._plot(label, bottom=False)
+            if len(series) > 1:
+                # Curve names in their colours, painted once (a LegendItem repainted every
+                # frame cost more than the curves).
+                names = " ".join(f"<span style='color:{c}'>{n}</span>" for n, c, _x, _y in series)
+                key = pg.LabelItem(names, size="7pt")
+                key.setParentItem(plot)
+                key.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-RIGHT_W - 4, -4))
+                key.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setMinimumHeight(40)
             peak = max((float(np.nanmax(y)) for *_, y in series if np.isfinite(y).any()),
                        default=1.0)  # fmt: skip

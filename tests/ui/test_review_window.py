@@ -309,3 +309,46 @@ def test_main_window_opens_a_review_beside_the_live_view(
     assert not review.isVisible()  # closing the app closes its reviews
     assert not math.isnan(review.timeline.duration)
     assert json.loads((stereo / "summary.json").read_text())["reconnects"] == 2  # untouched
+
+
+def test_player_stays_silent_when_a_second_sink_would_be_unsafe(make, stereo: Path) -> None:
+    from cxone_desktop.ui.review_player import UNSAFE_TEXT
+
+    w = make(stereo)
+    w.player.set_may_open_device(lambda: False)  # the live sink saw the sound server die
+    w.toggle_play()
+    assert w.player.playing and not w.player.audible
+    assert w.transport.status.text() == UNSAFE_TEXT
+
+
+def test_gui_open_and_a_folder_argument_parse() -> None:
+    from cxone_desktop.cli import _insert_gui, build_parser
+
+    args = build_parser().parse_args(["gui", "--open", "/calls/a"])
+    assert args.open == "/calls/a"
+    args = build_parser().parse_args(_insert_gui(["/calls/b"]))
+    assert args.command == "gui" and args.session == "/calls/b"
+
+
+def test_gui_open_starts_the_app_with_the_review_window(stereo: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path),
+           "XDG_DATA_HOME": str(tmp_path), "PULSE_SERVER": "unix:/nonexistent"}  # fmt: skip
+    script = (
+        "import sys; from cxone_desktop.ui import review_window as rw\n"
+        "opened = rw.open_review_window\n"
+        "def spy(*a, **k):\n"
+        "    w = opened(*a, **k); print('OPEN', w.data.recording.call_id, w.isVisible(),"
+        " flush=True); return w\n"
+        "rw.open_review_window = spy\n"
+        "from cxone_desktop.cli import main\n"
+        f"sys.exit(main(['gui', '--open', {str(stereo)!r}, '--quit-after', '2']))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "OPEN call-77 True" in run.stdout, run.stdout + run.stderr[-2000:]
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]

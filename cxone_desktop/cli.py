@@ -1,4 +1,4 @@
-"""The `cxone-desktop` command: `gui` (default), `record`, `simulate`, `repair`.
+"""The `cxone-desktop` command: `gui` (default), `record`, `simulate`, `repair`, `report`.
 
 Every subcommand's arguments are declared here so `--help` is complete without
 importing Qt or the network stack; each handler is imported only when chosen.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from cxone_desktop import __version__
 
-SUBCOMMANDS = ("gui", "record", "simulate", "repair")
+SUBCOMMANDS = ("gui", "record", "simulate", "repair", "report")
 
 
 def _add_connection_args(p: argparse.ArgumentParser) -> None:
@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument(
         "--quit-after", type=float, default=None, metavar="S", help=argparse.SUPPRESS
     )  # for tests and demos: close after S seconds
+    gui.add_argument("--open", metavar="DIR", help="open a recorded session folder for review")
+    gui.add_argument("session", nargs="?", metavar="DIR", help="same as --open DIR")
 
     rec = sub.add_parser(
         "record", allow_abbrev=False, help="record a call headless into a session folder"
@@ -214,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
         "repair", allow_abbrev=False, help="fix the WAV headers of an interrupted session folder"
     )
     rep.add_argument("folder", nargs="+")
+
+    report = sub.add_parser(
+        "report", allow_abbrev=False, help="write a self-contained HTML review of a session"
+    )
+    report.add_argument("folder", metavar="DIR", help="the session folder")
+    report.add_argument("--out", help="the HTML file to write (default DIR/report.html)")
     return parser
 
 
@@ -244,6 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cxone_desktop.session.repair import run_repair
 
         return run_repair(args)
+    if args.command == "report":
+        from cxone_desktop.review.report_command import run_report
+
+        return run_report(args)
     from cxone_desktop.ui.launch import run_gui
 
     return run_gui(args)

@@ -25,7 +25,10 @@ names, URLs passed through `redact_url`), never from credentials.
     ├── CallStateError                the call-state endpoint failed
     ├── TlsVerificationFailed         the server's certificate was not trusted (no retry)
     ├── AudioOutputError              no sound device / server; streaming carries on
-    └── RecordingError                the session folder cannot be written
+    ├── RecordingError                the session folder cannot be written
+    └── ReviewError                   a recorded session cannot be reviewed as asked
+        ├── SessionReadError          the folder or one of its files cannot be read
+        └── FormError                 an evaluation form or evaluation file is invalid
 """
 
 from __future__ import annotations
@@ -164,3 +167,20 @@ class AudioOutputError(CXoneError):
 
 class RecordingError(CXoneError):
     remedy = "Free disk space or choose another recordings folder; streaming continues."
+
+
+class ReviewError(CXoneError):
+    """Reviewing a recorded session failed; nothing in the session folder was changed."""
+
+    remedy = "Check the session folder and try again."
+
+
+class SessionReadError(ReviewError):
+    remedy = (
+        "Open a session folder (it holds raw.wav or processed.wav); if the app crashed while "
+        "recording, run `cxone-desktop repair FOLDER` first."
+    )
+
+
+class FormError(ReviewError):
+    remedy = "Fix the form file at the place named, or pick another form."

@@ -202,7 +202,7 @@ def resource_datas() -> list[tuple[str, str]]:
         rel = path.relative_to(src)
         if not path.is_file() or path.suffix in {".sh", ".py"} or rel.name.startswith("."):
             continue
-        if rel.name == "screenshot.png":  # the README's picture, not run-time data
+        if len(rel.parts) == 1 and rel.suffix == ".png":  # the README's pictures
             continue
         pairs.append((str(path), str(Path("cxone_desktop", "resources", *rel.parts[:-1]))))
     return pairs

@@ -143,6 +143,11 @@ class QtPlayoutSink(QObject):
         """Bytes handed to the audio device so far."""
         return self._written_bytes
 
+    @property
+    def stalled(self) -> bool:
+        """The device stopped taking audio: opening any other sink now could abort Qt."""
+        return self._stalled
+
     @staticmethod
     def devices() -> list[QAudioDevice]:
         return list(QMediaDevices.audioOutputs())

@@ -107,6 +107,9 @@ async def _main(args: argparse.Namespace) -> int:
             window.banner.show_notice(describe_error(exc))
         else:
             window.fill(_apply_args(simulator.values, args, keep_location=True))
+    review = getattr(args, "open", None) or getattr(args, "session", None)
+    if review:
+        window.open_review(Path(review).expanduser())
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     if args.autoconnect:

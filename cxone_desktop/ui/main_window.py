@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         )
         self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
         self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
+        self.review_action = action("Open recorded &session…", "Ctrl+O", lambda: self.open_review())
         self.vdi_buffer_action = action(
             "Large audio &buffer (Citrix, remote desktop)", None, self.set_vdi_buffer
         )
@@ -201,6 +202,8 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.review_action)
+        file_menu.addSeparator()
         for act in self._export_actions():
             file_menu.addAction(act)
         file_menu.addSeparator()
@@ -351,6 +354,29 @@ class MainWindow(QMainWindow):
                 )
             )
         return folders
+
+    def open_review(self, folder: Path | None = None) -> Any:
+        """Open a recorded session in a review window (asks for the folder if none given)."""
+        from cxone_desktop.errors import ReviewError
+        from cxone_desktop.ui.review_window import open_review_window
+
+        if folder is None:
+            path = QFileDialog.getExistingDirectory(
+                self, "Open a recorded session", str(self.recordings_dir())
+            )
+            if not path:
+                return None
+            folder = Path(path)
+        try:
+            # Its own sink; never opened once the live sink saw the sound server die.
+            window = open_review_window(
+                folder, may_open_device=lambda: not self.playout.stalled, opener=self.open_review
+            )
+        except ReviewError as exc:
+            self.banner.show_notice(Notice(exc.message, exc.remedy))
+            return None
+        self.closed.connect(window.close)
+        return window
 
     # ---- the display tick ------------------------------------------------------------------
     def tick(self) -> None:

@@ -60,7 +60,9 @@ def test_bundle_carries_resources_where_assets_finds_them(app: Path) -> None:
     assert (resources / "icons" / "cxone-desktop-256.png").is_file()
     assert (resources / "demo-call.wav").is_file()
     assert not list(resources.rglob("*.sh"))  # generator scripts are not run-time data
-    assert not (resources / "screenshot.png").exists()  # nor is the README's picture
+    assert not (resources / "screenshot.png").exists()  # nor are the README's pictures
+    assert not (resources / "review-window.png").exists()
+    assert (resources / "forms" / "customer-service.toml").is_file()  # the shipped forms
 
 
 def test_gui_demo_connects_and_quits_cleanly(app: Path, tmp_path: Path) -> None:
@@ -133,7 +135,8 @@ def test_wheel_installs_resources_into_site_packages(tmp_path: Path) -> None:
         names = zf.namelist()
     assert "cxone_desktop/resources/demo-call.wav" in names
     assert "cxone_desktop/resources/icons/cxone-desktop.svg" in names
-    assert not [n for n in names if n.endswith("screenshot.png")]  # README only
+    assert "cxone_desktop/resources/forms/customer-service.toml" in names
+    assert not [n for n in names if n.endswith(("screenshot.png", "review-window.png"))]
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
                    check=True)  # fmt: skip
     probe = ("from cxone_desktop.assets import resource_path as r; "

@@ -1,0 +1,325 @@
+"""Plays a recorded session through its own QAudioSink, beside the live call's sink.
+
+Push mode, as the live output: a timer tops the sink up to `bytesFree()` with
+the frames the `PlaybackCursor` picks (A–B loop, silences skipped), after
+per-party gain and mute (stereo stays stereo: agent left, customer right). The
+playhead is what the sink has *played* (`processedUSecs`), mapped back through
+the cursor's log to a file position and then to session time.
+
+Without a usable device the player says why and plays on a clock instead, so
+the playhead, loops and skips still work and the analyst can follow the marks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+
+from cxone_desktop.review.playback_cursor import PlaybackCursor
+from cxone_desktop.review.session_reader import AudioTrack
+
+log = logging.getLogger(__name__)
+
+NO_DEVICE_TEXT = (
+    "No audio output for review playback: no sound device or sound server was found. "
+    "The playhead still moves, so you can follow the marks."
+)
+CANNOT_OPEN_TEXT = (
+    "Cannot open the audio output '{name}' for review playback ({why}); a live call may be "
+    "holding it. The playhead still moves; close the live call or pick another output."
+)
+UNSAFE_TEXT = (
+    "Review playback is silent: the sound server stopped during the live call, and opening "
+    "another output now could crash the app. Restart the app to hear recordings."
+)
+
+
+class _ClockOutput:
+    """Plays nowhere at real speed: keeps the playhead honest when there is no sound card."""
+
+    def __init__(self, rate_hz: int, buffer_frames: int, clock: Callable[[], float]) -> None:
+        self._rate = rate_hz
+        self._buffer = buffer_frames
+        self._clock = clock
+        self._written = 0
+        self._started = clock()
+        self._paused_at: float | None = None
+
+    def free_frames(self) -> int:
+        return max(0, self._buffer - (self._written - self.played_frames()))
+
+    def write(self, data: bytes, frames: int) -> None:
+        self._written += frames
+
+    def played_frames(self) -> int:
+        now = self._paused_at if self._paused_at is not None else self._clock()
+        return min(self._written, int((now - self._started) * self._rate))
+
+    def pause(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = self._clock()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self._started += self._clock() - self._paused_at
+            self._paused_at = None
+
+    def restart(self) -> None:
+        self._written = 0
+        self._started = self._clock()
+        if self._paused_at is not None:
+            self._paused_at = self._started
+
+    def close(self) -> None:
+        pass
+
+
+class _SinkOutput:
+    """A QAudioSink in push mode; raises RuntimeError (with Qt's reason) if it cannot open."""
+
+    def __init__(
+        self, device: QAudioDevice, rate_hz: int, channels: int, buffer_ms: int, parent: QObject
+    ) -> None:
+        fmt = QAudioFormat()
+        fmt.setSampleRate(rate_hz)
+        fmt.setChannelCount(channels)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        self._frame_bytes = 2 * channels
+        self._rate = rate_hz
+        self._sink = QAudioSink(device, fmt, parent)
+        self._sink.setBufferSize(buffer_ms * rate_hz // 1000 * self._frame_bytes)
+        self._io: QIODevice | None = None
+        self._base_us = 0
+        self.restart()
+
+    def free_frames(self) -> int:
+        return max(0, self._sink.bytesFree()) // self._frame_bytes
+
+    def write(self, data: bytes, frames: int) -> None:
+        if self._io is not None:
+            self._io.write(data)
+
+    def played_frames(self) -> int:
+        return max(0, self._sink.processedUSecs() - self._base_us) * self._rate // 1_000_000
+
+    def pause(self) -> None:
+        self._sink.suspend()
+
+    def resume(self) -> None:
+        self._sink.resume()
+
+    def restart(self) -> None:
+        self._sink.stop()
+        self._io = self._sink.start()
+        if self._io is None or self._sink.error() != QtAudio.Error.NoError:
+            err = self._sink.error()
+            self._sink.deleteLater()
+            raise RuntimeError(str(err).rsplit(".", 1)[-1])
+        self._base_us = self._sink.processedUSecs()
+
+    def close(self) -> None:
+        self._sink.stop()
+        self._sink.deleteLater()
+
+
+class ReviewPlayer(QObject):
+    """Play/pause/seek/loop/skip one recording; `position_s` is session time."""
+
+    playing_changed = Signal(bool)
+    status_changed = Signal(str)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        use_device: bool = True,
+        may_open_device: Callable[[], bool] = lambda: True,
+        clock: Callable[[], float] = time.monotonic,
+        buffer_ms: int = 200,
+        pump_ms: int = 15,
+    ) -> None:
+        super().__init__(parent)
+        self._use_device = use_device
+        self._may_open = may_open_device
+        self._clock = clock
+        self._buffer_ms = buffer_ms
+        self._track: AudioTrack | None = None
+        self._cursor = PlaybackCursor(0)
+        self._out: _ClockOutput | _SinkOutput | None = None
+        self._playing = False
+        self._gains = np.ones(2, dtype=np.float32)
+        self._muted = np.zeros(2, dtype=bool)
+        self.status = ""
+        self._timer = QTimer(self)
+        self._timer.setInterval(pump_ms)
+        self._timer.timeout.connect(self.pump)
+
+    # ---- what the window reads -------------------------------------------------------------
+    @property
+    def track(self) -> AudioTrack | None:
+        return self._track
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def audible(self) -> bool:
+        """True when the audio goes to a sound card (not just the clock)."""
+        return isinstance(self._out, _SinkOutput)
+
+    @property
+    def position_s(self) -> float:
+        if self._track is None:
+            return 0.0
+        played = self._out.played_frames() if self._out is not None else 0
+        return self._track.session_at(self._cursor.position(played))
+
+    @property
+    def loop(self) -> tuple[int, int] | None:
+        return self._cursor.loop
+
+    # ---- controls --------------------------------------------------------------------------
+    def set_may_open_device(self, check: Callable[[], bool]) -> None:
+        """Asked before opening a sink (the live output may know it would be unsafe)."""
+        self._may_open = check
+
+    def load(self, track: AudioTrack, *, at_s: float | None = None) -> None:
+        """Play `track` from now on (keeping the playhead where it was, or at `at_s`)."""
+        where = self.position_s if at_s is None and self._track is not None else at_s
+        was_playing = self._playing
+        self.pause()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        loop = self._cursor.loop
+        silences, lead = self._cursor.silences, self._cursor.lead_frames
+        self._track = track
+        self._cursor = PlaybackCursor(track.wav.frames, silences=silences, lead_frames=lead)
+        if loop is not None:
+            self._cursor.set_loop(*loop)
+        self._cursor.seek(track.frame_at(where or track.start_s))
+        if was_playing:
+            self.play()
+
+    def play(self) -> None:
+        if self._track is None or self._playing:
+            return
+        if self._cursor.finished:
+            self._cursor.seek(self._cursor.loop[0] if self._cursor.loop else 0)
+        if self._out is None:
+            self._out = self._open_output(self._track)
+        else:
+            self._out.resume()
+        self._playing = True
+        self.pump()
+        self._timer.start()
+        self.playing_changed.emit(True)
+
+    def pause(self) -> None:
+        if not self._playing:
+            return
+        frame = self._cursor.position(self._out.played_frames() if self._out else 0)
+        self._playing = False
+        self._timer.stop()
+        if self._out is not None:
+            self._out.pause()
+            self._out.restart()  # drop what was queued: resuming starts at the playhead
+            self._out.pause()
+        self._cursor.seek(frame)
+        self.playing_changed.emit(False)
+
+    def toggle(self) -> None:
+        self.pause() if self._playing else self.play()
+
+    def seek(self, session_s: float) -> None:
+        if self._track is None:
+            return
+        self._cursor.seek(self._track.frame_at(session_s))
+        if self._out is not None:
+            self._out.restart()
+            if not self._playing:
+                self._out.pause()
+        if self._playing:
+            self.pump()
+
+    def set_loop(self, a_s: float | None, b_s: float | None) -> None:
+        """Loop [a_s, b_s] (session seconds); None clears the loop."""
+        if self._track is None or a_s is None or b_s is None:
+            self._cursor.set_loop(None, None)
+            return
+        self._cursor.set_loop(self._track.frame_at(a_s), self._track.frame_at(b_s))
+
+    def set_skip_silences(
+        self, stretches: list[tuple[int, int]] | None, lead_s: float = 0.25
+    ) -> None:
+        """Jump over these silent frame ranges (None: play everything)."""
+        rate = self._track.rate_hz if self._track is not None else 8000
+        self._cursor.silences = list(stretches or [])
+        self._cursor.lead_frames = int(lead_s * rate)
+
+    def set_gain(self, channel: int, gain: float) -> None:
+        self._gains[channel] = min(2.0, max(0.0, float(gain)))
+
+    def set_muted(self, channel: int, muted: bool) -> None:
+        self._muted[channel] = bool(muted)
+
+    def close(self) -> None:
+        self._timer.stop()
+        self._playing = False
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    # ---- internals -------------------------------------------------------------------------
+    def pump(self) -> None:
+        """Top the output up; stop at the end of the recording."""
+        if not self._playing or self._track is None or self._out is None:
+            return
+        samples = self._track.wav.samples
+        segments = self._cursor.take(self._out.free_frames())
+        if segments:
+            chunk = np.concatenate([samples[lo:hi] for lo, hi in segments]).astype(np.float32)
+            gains = np.where(self._muted, 0.0, self._gains)[: chunk.shape[1]]
+            chunk *= gains
+            data = np.clip(chunk, -32768, 32767).astype("<i2")
+            self._out.write(data.tobytes(), int(data.shape[0]))
+        elif self._cursor.finished and self._out.free_frames() >= self._buffer_frames() - 1:
+            self.pause()  # everything queued has been played
+
+    def _buffer_frames(self) -> int:
+        rate = self._track.rate_hz if self._track is not None else 8000
+        return self._buffer_ms * rate // 1000
+
+    def _open_output(self, track: AudioTrack) -> _ClockOutput | _SinkOutput:
+        fallback = _ClockOutput(track.rate_hz, self._buffer_frames(), self._clock)
+        if not self._use_device:
+            return fallback
+        if not self._may_open():
+            self._set_status(UNSAFE_TEXT)
+            return fallback
+        device = QMediaDevices.defaultAudioOutput()
+        if device.isNull():
+            outputs = QMediaDevices.audioOutputs()
+            device = outputs[0] if outputs else QAudioDevice()
+        if device.isNull():
+            self._set_status(NO_DEVICE_TEXT)
+            return fallback
+        try:
+            out = _SinkOutput(device, track.rate_hz, track.channels, self._buffer_ms, self)
+        except RuntimeError as exc:
+            log.warning("cannot open %s for review playback: %s", device.description(), exc)
+            self._set_status(CANNOT_OPEN_TEXT.format(name=device.description(), why=exc))
+            return fallback
+        self._set_status(f"Review playback on: {device.description()}")
+        return out
+
+    def _set_status(self, text: str) -> None:
+        if text != self.status:
+            self.status = text
+            self.status_changed.emit(text)

@@ -33,9 +33,9 @@ FRAME_S = DEFAULT_FORMAT.frame_duration_s
 
 @dataclass(frozen=True)
 class Gap:
-    """A stretch with no audio from the platform: a network outage or a hold."""
+    """A stretch with no audio while the call went on: a stall, an outage or a hold."""
 
-    kind: str  # "outage" | "hold"
+    kind: str  # "stall" | "outage" | "hold"
     elapsed_s: float
     duration_s: float
     raw_position_s: float | None = None
@@ -235,15 +235,15 @@ def _gaps(summary: dict[str, Any], events: list[dict[str, Any]]) -> list[Gap]:
         items = [("gap_kind", e) for e in events if e.get("kind") == "gap"]
     gaps = []
     for kind_key, g in items:
-        # In an event line the recorder renames a field that collides with its own keys.
-        start = _num(g.get("elapsed_s_", g.get("elapsed_s")))
+        # An event line's own `elapsed_s` is when the gap ended; its start is `started_s`.
+        start = _num(g.get("started_s", g.get("elapsed_s_", g.get("elapsed_s"))))
         duration = _num(g.get("duration_s"))
         if not (math.isfinite(start) and math.isfinite(duration)) or duration < 0:
             continue
         kind = str(g.get(kind_key) or "outage")
         gaps.append(
             Gap(
-                kind if kind in ("outage", "hold") else "outage",
+                kind if kind in ("stall", "outage", "hold") else "outage",
                 start,
                 duration,
                 _opt(g.get("raw_position_s")),

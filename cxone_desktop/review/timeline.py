@@ -133,7 +133,7 @@ def _gap_and_state_marks(rec: SessionRecording) -> list[Mark]:
 
 
 def _gap_mark(g: Gap) -> Mark:
-    what = "on hold" if g.kind == "hold" else "no audio (outage)"
+    what = {"hold": "on hold", "stall": "no audio (stall)"}.get(g.kind, "no audio (outage)")
     return Mark(g.kind, g.elapsed_s, g.end_s, f"{what} for {g.duration_s:.1f} s")
 
 
@@ -156,6 +156,8 @@ def _event_marks(rec: SessionRecording) -> list[Mark]:
             stall_at = None
     if stall_at is not None:
         out.append(Mark("stall", stall_at[0], max(stall_at[0], rec.duration_s), stall_at[1]))
+    if any(g.kind == "stall" for g in rec.gaps):  # the recorded gaps place stalls exactly
+        out = [m for m in out if m.kind != "stall"]
     return out
 
 

@@ -103,11 +103,16 @@ class Pipeline:
         return now_s + frame_s if due is None else min(max(due, now_s), now_s + frame_s)
 
     # ---- in --------------------------------------------------------------------------------
-    def start(self, now_s: float) -> None:
-        """The stream opened: session time and the silence clock start now."""
-        self._start_s = now_s
+    def start(self, origin_s: float) -> None:
+        """Session time zero (the recorder's too): metrics rows and gaps count from here."""
+        self._start_s = origin_s
+        self.metrics.start(origin_s)
+
+    def stream_opened(self, now_s: float) -> None:
+        """Audio may flow from now: silence is measured from here until the first frame."""
+        if self._start_s is None:
+            self.start(now_s)
         self._audio_seen_s = now_s
-        self.metrics.start(now_s)
 
     def feed(self, data: bytes, arrival_s: float) -> None:
         """One binary WebSocket message: metrics, raw recording, frames into the jitter buffer.

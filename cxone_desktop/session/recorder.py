@@ -76,6 +76,7 @@ class SessionRecorder:
         metric_columns: Sequence[str] = (),
         on_error: Callable[[errors.RecordingError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        origin_s: float | None = None,
         header_interval_s: float = 1.0,
     ) -> None:
         self.started_utc = (started_utc or datetime.now(UTC)).astimezone(UTC)
@@ -86,7 +87,8 @@ class SessionRecorder:
         self.finalized = False
         self._on_error = on_error
         self._clock = clock
-        self._t0 = clock()
+        #: Session time zero on `clock` (events' `elapsed_s`); now unless given.
+        self._t0 = clock() if origin_s is None else origin_s
         self._columns: list[str] | None = list(metric_columns) or None
         self._failed_files: set[str] = set()
         self.folder = self._make_folder(Path(out_dir))

@@ -172,7 +172,9 @@ class StreamSession:
         cfg = self.config
         outcome: Outcome = "ended"
         error: CXoneError | None = None
-        self._open_recorder()  # first, so events.jsonl holds every transition
+        origin = self._clock()  # session time zero: events, metrics rows and gaps share it
+        self.pipeline.start(origin)
+        self._open_recorder(origin)  # first, so events.jsonl holds every transition
         self.state_machine.transition(CallState.CONNECTING, f"call {cfg.call_id}")
         link = self._link = CallLink(
             cfg, self._facts, self._news, clock=self._clock, sleep=self._sleep, rng=self._rng
@@ -181,7 +183,7 @@ class StreamSession:
         try:
             stream = await self._until_stopped(link.connect())
             self._started_s = self._clock()
-            self.pipeline.start(self._started_s)
+            self.pipeline.stream_opened(self._started_s)
             self.state_machine.transition(CallState.STREAMING, "audio stream open")
             tasks.append(asyncio.create_task(self._playout_loop(), name="playout"))
             tasks.append(asyncio.create_task(link.watch(), name="call-state"))
@@ -296,7 +298,7 @@ class StreamSession:
             await asyncio.sleep(max(PLAYOUT_LATE_S, wake - clock()))
 
     # ---- recording -------------------------------------------------------------------------
-    def _open_recorder(self) -> None:
+    def _open_recorder(self, origin_s: float) -> None:
         if not self._record:
             return
         try:
@@ -305,6 +307,8 @@ class StreamSession:
                 self.config.call_id,
                 rate_hz=self.pipeline.fmt.rate_hz,
                 on_error=self._news.error,
+                clock=self._clock,
+                origin_s=origin_s,
             )
         except RecordingError as exc:
             self._news.error(exc)  # streaming goes on without a recording

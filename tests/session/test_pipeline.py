@@ -141,7 +141,7 @@ def test_a_failing_sink_is_reported_and_the_recording_goes_on() -> None:
 def test_raw_recording_holds_whole_frames_only_across_a_drop_mid_frame() -> None:
     pipe, _, recorder = make()
     audio = tone(10)
-    pipe.start(0.0)
+    pipe.stream_opened(0.0)
     pipe.feed(audio[:400], 0.02)  # one frame and 80 bytes, then the socket drops
     pipe.connection_lost()
     pipe.feed(audio[640:], 1.0)  # the new connection starts on a frame boundary
@@ -150,7 +150,7 @@ def test_raw_recording_holds_whole_frames_only_across_a_drop_mid_frame() -> None
 
 def test_silence_while_streaming_is_a_stall_then_a_gap_placed_in_both_files() -> None:
     pipe, events, recorder = make()
-    pipe.start(0.0)
+    pipe.stream_opened(0.0)
     t = stream(pipe, tone(50), split=320)  # 1 s of audio
     for k in range(1, 151):  # 1.5 s of silence, ticking every 10 ms
         pipe.tick(t + k * 0.01, "STREAMING")
@@ -174,7 +174,7 @@ def test_silence_while_streaming_is_a_stall_then_a_gap_placed_in_both_files() ->
 
 def test_a_hold_is_a_gap_but_not_lost_audio() -> None:
     pipe, events, _ = make()
-    pipe.start(0.0)
+    pipe.stream_opened(0.0)
     t = stream(pipe, tone(25), split=320)
     pipe.connection_lost()
     pipe.call_interrupted(t + 0.05, on_hold=True)
@@ -205,7 +205,7 @@ def test_raw_wav_is_the_complete_frames_of_each_connection_whatever_the_splits(
     """Random drop points × any fragmentation × 1–3 reconnects: whole frames, in order."""
     rng = np.random.default_rng(seed)
     pipe, _, recorder = make()
-    pipe.start(0.0)
+    pipe.stream_opened(0.0)
     expected = bytearray()
     t = 0.0
     for delivered, pattern in connections:

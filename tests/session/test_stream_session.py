@@ -357,6 +357,10 @@ async def test_a_drop_mid_frame_never_shifts_raw_wav_and_the_gaps_line_up(tmp_pa
         with wave.open(str(result.folder / name)) as w:
             frames = w.getnframes()  # `wave` still reads it with the cues after the data
         assert all(c.frame <= frames for c in cues)
+    # One session clock: a gap starts (last audio) just before its socket's `closed` event.
+    closes = [e["elapsed_s"] for e in events if e["kind"] == "closed"]
+    for gap, closed_at in zip(gaps, closes, strict=True):
+        assert gap["elapsed_s"] <= closed_at <= gap["elapsed_s"] + 0.5
     raw_cues = [c.frame for c in read_file_cues(result.folder / "raw.wav")]  # starts only
     assert raw_cues == [round(g["raw_position_s"] * 8000) for g in gaps]
     assert summary["dropped_packets"] >= 0 and summary["metrics"]["gap_ms"] > 0

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxone_desktop.core.state_machine import CallState, Transition
+from cxone_desktop.ui.steady_label import SteadyLabel
 
 STATE_COLOURS = {
     CallState.IDLE: "#6b7280",
@@ -65,7 +66,7 @@ class CallStatePanel(QGroupBox):
             chip.setMinimumHeight(24)
             self._chips[state] = chip
             grid.addWidget(chip, i // 3, i % 3)
-        self._time_label = QLabel()
+        self._time_label = SteadyLabel("", "Disconnecting for 10:00:00")
         self._time_label.setObjectName("time_in_state")
         self.history = QTreeWidget()
         self.history.setObjectName("state_history")

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cxone_desktop.core.ring_buffer import RecordRing
+from cxone_desktop.ui.steady_label import SteadyLabel
 
 HISTORY_S = 60
 X_COLUMN = "elapsed_s"
@@ -60,7 +61,9 @@ class MetricsView(QWidget):
             "Loss, jitter or lateness is high enough to be heard; see the plots below"
         )
         self.degraded_label.hide()
-        self.summary = QLabel("No data yet")
+        self.summary = SteadyLabel(
+            "No data yet", "1000.0 kbps · jitter 1000.0 ms · 1000 pkt/s · buffer 1000 ms"
+        )
         self.summary.setObjectName("metrics_summary")
         head = QHBoxLayout()
         head.addWidget(QLabel("Network — last 60 s"))

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -31,7 +31,6 @@ from cxone_desktop import portable
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
-from cxone_desktop.session.config import default_recordings_dir, legacy_recordings_dir
 from cxone_desktop.session.session_result import SessionResult
 from cxone_desktop.ui.audio_output import VDI_BUFFER_MS, QtPlayoutSink
 from cxone_desktop.ui.call_state_panel import CallStatePanel
@@ -46,14 +45,19 @@ from cxone_desktop.ui.error_text import (
     describe_event,
     describe_progress,
 )
+from cxone_desktop.ui.focus_ring import FocusRing
 from cxone_desktop.ui.metrics_view import MetricsView
+from cxone_desktop.ui.recordings_folder import (
+    RecordingsFolder,
+    home_relative,
+    recording_status,
+)
 from cxone_desktop.ui.secret_store import SecretStore
 from cxone_desktop.ui.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 50
-RECORDINGS_KEY = "recordings/folder"
 #: A larger sound-device buffer for remote desktops (Citrix, VMware Horizon, RDP).
 VDI_BUFFER_KEY = "audio/vdi_buffer"
 WINDOW_TITLE = "CXone Voice Desktop"
@@ -88,8 +92,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1280, 800)
         self._settings = settings
-        self._out_dir = out_dir  # --out: wins over the remembered folder for this run
         self._remember = remember_settings
+        self.recordings = RecordingsFolder(settings, out_dir=out_dir, remember=remember_settings)
+        self._recording_failed = False
+        self._busy = False
         self._closing = False
         self._close_allowed = False
         self._shown_wave: tuple[bool, int] | None = None
@@ -142,6 +148,7 @@ class MainWindow(QMainWindow):
         self.folder_label.setObjectName("folder_label")
         self.statusBar().addWidget(self.folder_label, 1)
 
+        self.focus_ring = FocusRing(self)
         self._build_actions()
         self._wire()
         self.controls.set_devices(self.playout.devices(), self.playout.device)
@@ -208,12 +215,16 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.choose_folder_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
-        call_menu = menu.addMenu("C&all")
+        call_menu = menu.addMenu("&Call")
         call_menu.addAction(self.connect_action)
         call_menu.addAction(self.disconnect_action)
         call_menu.addAction(self.mute_action)
         call_menu.addSeparator()
         call_menu.addAction(self.vdi_buffer_action)
+        # Escape closes the banner; window-wide, so it works wherever focus is.
+        self.escape_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.escape_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.escape_shortcut.activated.connect(self.dismiss_notice)
 
     def _export_actions(self) -> tuple[QAction, ...]:
         return (
@@ -262,11 +273,12 @@ class MainWindow(QMainWindow):
             )
         except InputError as exc:
             self.form.show_all_messages()
-            self.banner.show_notice(Notice(exc.message, exc.remedy))
+            self.show_notice(Notice(exc.message, exc.remedy))
             return False
         if self._remember:
             self.form.save_settings()
         self.banner.clear()
+        self._recording_failed = False
         self.state_panel.reset()
         self.metrics.clear()
         self._shown_wave = None
@@ -297,17 +309,12 @@ class MainWindow(QMainWindow):
 
     def recordings_dir(self) -> Path:
         """Where new session folders go: --out, else the folder chosen in settings, else default."""
-        if self._out_dir is not None:
-            return self._out_dir
-        stored = self._settings.value(RECORDINGS_KEY)
-        return Path(str(stored)) if stored else default_recordings_dir()
+        return self.recordings.current()
 
     def set_recordings_dir(self, folder: Path) -> None:
         """Use `folder` for the next calls, and remember it (unless in demo mode)."""
-        self._out_dir = None if self._remember else folder
-        if self._remember:
-            self._settings.setValue(RECORDINGS_KEY, str(folder))
-        self.statusBar().showMessage(f"New recordings go to {_home_relative(folder)}", 8000)
+        self.recordings.set(folder)
+        self.statusBar().showMessage(f"New recordings go to {home_relative(folder)}", 8000)
 
     def set_vdi_buffer(self, on: bool) -> None:
         """Play through a larger device buffer (remembered); reopens the output."""
@@ -316,33 +323,22 @@ class MainWindow(QMainWindow):
             self._settings.setValue(VDI_BUFFER_KEY, "true" if on else "false")
 
     def choose_recordings_dir(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self, "Folder for new recordings", str(self.recordings_dir())
-        )
-        if path:
-            self.set_recordings_dir(Path(path))
+        folder = self.recordings.choose(self)
+        if folder is not None:
+            self.statusBar().showMessage(f"New recordings go to {home_relative(folder)}", 8000)
 
     def open_recordings(self) -> None:
-        folder = self.controller.folder or self.recordings_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        folder = self.controller.folder
+        if folder is None or not folder.is_dir():
+            folder = self.recordings_dir()
+        self.recordings.open(folder)
 
     def recover_interrupted(self) -> list[Path]:
-        """Fix the WAV headers of sessions a crash left behind, and say so.
-
-        Looks in the recordings folder and, unless --out chose one for this run, the pre-0.2
-        default. Folders still being recorded are left alone, and nothing here can stop
-        the app from starting (`repair.recover_interrupted` never raises).
-        """
-        from cxone_desktop.session.repair import recover_interrupted
-
-        places = [self.recordings_dir()]
-        if self._out_dir is None:
-            places.append(legacy_recordings_dir())
-        folders = recover_interrupted(places, lambda r: log.info("repaired %s", r.line()))
+        """Fix the WAV headers of sessions a crash left behind, and say so (never raises)."""
+        folders = self.recordings.recover()
         if folders:
             names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
-            self.banner.show_notice(
+            self.show_notice(
                 Notice(
                     f"Recovered {len(folders)} recording(s) cut short by a crash: {names}.",
                     "Their WAV files were repaired and hold everything up to the crash; "
@@ -352,10 +348,22 @@ class MainWindow(QMainWindow):
             )
         return folders
 
+    def show_notice(self, notice: Notice) -> None:
+        """Put `notice` in the banner."""
+        self.banner.show_notice(notice)
+
+    def dismiss_notice(self) -> bool:
+        """Escape: close the banner if one is shown."""
+        if self.banner.isHidden():
+            return False
+        self.banner.clear()
+        return True
+
     # ---- the display tick ------------------------------------------------------------------
     def tick(self) -> None:
         """~30 times a second: redraw from ring buffers only what changed."""
         self.state_panel.refresh_clock(time.monotonic())
+        self.focus_ring.refresh()  # the focused control may have scrolled or moved
         live = self.controller.live
         if live is None:
             return
@@ -372,13 +380,16 @@ class MainWindow(QMainWindow):
     # ---- controller signals ----------------------------------------------------------------
     def _on_state(self, t: Transition) -> None:
         self.state_panel.show_transition(t)
-        if t.state is CallState.STREAMING and self.banner.transient:
-            self.banner.clear()  # the retry or reconnect it warned about worked
+        if t.state is CallState.STREAMING:
+            self.banner.clear_transient()  # the retry or reconnect it warned about worked
         self.setWindowTitle(f"{WINDOW_TITLE} — {t.state.name.title()}")
 
     def _on_error(self, err: CXoneError) -> None:
         notice = describe_error(err)
-        self.banner.show_notice(notice)
+        if isinstance(err, RecordingError) and self._busy:
+            self._recording_failed = True
+            self._show_folder()
+        self.show_notice(notice)
         self.state_panel.add_note(
             "Error" if notice.severity == "error" else "Warning", notice.title
         )
@@ -390,7 +401,7 @@ class MainWindow(QMainWindow):
         progress = describe_progress(event)
         # Retry progress never hides a lasting notice (an error, a recording problem).
         if progress is not None and (not self.banner.severity or self.banner.transient):
-            self.banner.show_notice(progress)
+            self.show_notice(progress)
         if event.get("kind") == "session_started":
             self._show_folder()
 
@@ -401,20 +412,27 @@ class MainWindow(QMainWindow):
             self.metrics.set_degraded(degraded)
 
     def _on_busy(self, busy: bool) -> None:
+        self._busy = busy  # the controller's task is still finishing when this says False
         self.form.set_busy(busy)
         self.connect_action.setEnabled(not busy)
         self.disconnect_action.setEnabled(busy)
         self._show_folder()
 
     def _on_finished(self, result: SessionResult | None) -> None:
-        if result is not None and result.outcome == "ended" and self.banner.transient:
-            self.banner.show_notice(
-                Notice(
-                    "The call has ended.",
-                    "The recording is finalized; export it from the File menu.",
-                    "info",
+        outcome = result.outcome if result is not None else "stream_failed"
+        if outcome == "stopped":
+            self.banner.clear_transient()  # nothing is connecting any more
+        elif outcome == "ended":
+            if not self.banner.severity or self.banner.transient:
+                self.show_notice(
+                    Notice(
+                        "The call has ended.",
+                        "The recording is finalized; export it from the File menu.",
+                        "info",
+                    )
                 )
-            )
+        else:
+            self.banner.keep()  # why the call failed: it stays until dismissed
         self._degraded = False
         self.metrics.set_degraded(False)
         self._show_folder()
@@ -423,11 +441,12 @@ class MainWindow(QMainWindow):
 
     def _show_folder(self) -> None:
         folder = self.controller.folder
-        has = folder is not None
+        has = folder is not None and folder.is_dir()
         for act in self._export_actions():
             act.setEnabled(has)
-        self.folder_label.setText(f"Recording in {_home_relative(folder)}" if has else "")
-        self.folder_label.setToolTip(str(folder) if has else "")
+        text = recording_status(folder, running=self._busy, failed=self._recording_failed)
+        self.folder_label.setText(text)
+        self.folder_label.setToolTip(str(folder) if text and folder is not None else "")
 
     # ---- export ----------------------------------------------------------------------------
     def ask_export_folder(self, title: str) -> Path | None:
@@ -442,9 +461,7 @@ class MainWindow(QMainWindow):
 
         folder = self.controller.folder
         if folder is None:
-            self.banner.show_notice(
-                Notice("Nothing to export yet.", "Connect to a call first.", "info")
-            )
+            self.show_notice(Notice("Nothing to export yet.", "Connect to a call first.", "info"))
             return []
         dest = self.ask_export_folder(title)
         if dest is None:
@@ -462,7 +479,7 @@ class MainWindow(QMainWindow):
                 csv_bom=bom,
             )
         except RecordingError as exc:
-            self.banner.show_notice(describe_error(exc))
+            self.show_notice(describe_error(exc))
             return []
         self.statusBar().showMessage(f"Exported {len(written)} file(s) to {dest}", 8000)
         return written
@@ -520,13 +537,3 @@ class MainWindow(QMainWindow):
             self._close_allowed = True
             with contextlib.suppress(RuntimeError):  # the C++ side may already be gone
                 self.close()
-
-
-def _home_relative(path: Path | None) -> str:
-    """`~/…` for paths under the home folder: shorter, and no user name in screenshots."""
-    if path is None:
-        return ""
-    try:
-        return str(Path("~") / path.relative_to(Path.home()))
-    except ValueError:
-        return str(path)

@@ -16,36 +16,7 @@ from cxone_desktop.errors import InvalidCredentials
 from cxone_desktop.ui.connect_model import ConnectValues
 from cxone_desktop.ui.main_window import MainWindow
 
-from .fake_session import FakeSession
-
-GOOD = ConnectValues(location="acme", client_id="cid", client_secret="s3cr3t", call_id="c1")
-
-
-async def until(predicate, timeout: float = 5.0) -> None:
-    """Let the Qt loop run until `predicate()` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def make_window(qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: None):
-    created: list[FakeSession] = []
-
-    def build(**fake_kwargs) -> tuple[MainWindow, list[FakeSession]]:
-        def factory(config, sink):
-            s = FakeSession(config, sink, **fake_kwargs)
-            created.append(s)
-            return s
-
-        window = MainWindow(settings=settings, out_dir=tmp_path / "rec", session_factory=factory)
-        qtbot.addWidget(window)
-        window.fill(GOOD)
-        return window, created
-
-    return build
+from .helpers import until
 
 
 async def test_connect_streams_and_shows_the_state_history(make_window) -> None:

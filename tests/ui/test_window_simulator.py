@@ -19,7 +19,7 @@ from cxone_desktop.simulator.server import CXoneSimulator
 from cxone_desktop.ui.connect_model import ConnectValues
 from cxone_desktop.ui.main_window import MainWindow
 
-from .test_main_window import until
+from .helpers import until
 
 
 @pytest.fixture

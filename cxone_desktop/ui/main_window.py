@@ -19,7 +19,6 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QSplitter,
@@ -53,6 +52,7 @@ from cxone_desktop.ui.recordings_folder import (
     recording_status,
 )
 from cxone_desktop.ui.secret_store import SecretStore
+from cxone_desktop.ui.session_export import SessionExporter
 from cxone_desktop.ui.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self.folder_label.setObjectName("folder_label")
         self.statusBar().addWidget(self.folder_label, 1)
 
+        self.exporter = SessionExporter(self, settings, remember=remember_settings)
         self.focus_ring = FocusRing(self)
         self._build_actions()
         self._wire()
@@ -175,16 +176,15 @@ class MainWindow(QMainWindow):
         self.mute_action = action("&Mute", mute_shortcut(), self.controls.mute.toggle)
         key = self.mute_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         self.controls.mute.setToolTip(f"Mute playback ({key}); recording carries on")
-        self.export_recording_action = action("Export &recording…", "Ctrl+E", self.export_recording)
-        self.export_raw_action = action(
-            "Export received audio only (raw.wav)…", None, self.export_raw
+        self.export_action = action("&Export session…", "Ctrl+E", self.export_session)
+        self.export_action.setToolTip(
+            "Copy everything of this call (both recordings, metrics, summary, events and "
+            "any other file in its folder) into a folder named after it"
         )
-        self.export_processed_action = action(
-            "Export played audio only (processed.wav)…", None, self.export_processed
-        )
-        self.export_metrics_action = action("Export &metrics…", None, self.export_metrics)
         self.export_excel_action = action(
-            "Export metrics for &Excel (UTF-8 with BOM)…", None, self.export_metrics_for_excel
+            "Export session for E&xcel (CSV with BOM)…",
+            None,
+            lambda: self.export_session(excel=True),
         )
         self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
         self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
@@ -227,13 +227,7 @@ class MainWindow(QMainWindow):
         self.escape_shortcut.activated.connect(self.dismiss_notice)
 
     def _export_actions(self) -> tuple[QAction, ...]:
-        return (
-            self.export_recording_action,
-            self.export_raw_action,
-            self.export_processed_action,
-            self.export_metrics_action,
-            self.export_excel_action,
-        )
+        return (self.export_action, self.export_excel_action)
 
     def _wire(self) -> None:
         c = self.controller
@@ -289,23 +283,25 @@ class MainWindow(QMainWindow):
         if self.controller.running:
             self._background(self.controller.stop())
 
-    def export_recording(self) -> None:
-        self._export(raw=True, processed=True, metrics=False, title="Export recording to folder")
-
-    def export_raw(self) -> None:
-        self._export(raw=True, processed=False, metrics=False, title="Export received audio to")
-
-    def export_processed(self) -> None:
-        self._export(raw=False, processed=True, metrics=False, title="Export played audio to")
-
-    def export_metrics(self) -> None:
-        self._export(raw=False, processed=False, metrics=True, title="Export metrics to folder")
-
-    def export_metrics_for_excel(self) -> None:
-        """metrics.csv with a UTF-8 BOM: Excel then reads it as UTF-8 (see the README)."""
-        self._export(
-            raw=False, processed=False, metrics=True, title="Export metrics to folder", bom=True
-        )
+    def export_session(self, *, excel: bool = False) -> list[Path]:
+        """Everything of the current or last call into a folder the user picks; the files."""
+        folder = self.controller.folder
+        if folder is None or not folder.is_dir():
+            self.show_notice(Notice("Nothing to export yet.", "Connect to a call first.", "info"))
+            return []
+        into = self.exporter.ask_folder()
+        if into is None:
+            return []
+        try:
+            result = self.exporter.export(
+                folder, into, live_summary=self.controller.checkpoint(), excel=excel
+            )
+        except RecordingError as exc:
+            self.show_notice(describe_error(exc))
+            return []
+        where = home_relative(result.dest)
+        self.statusBar().showMessage(f"Exported {len(result.written)} file(s) to {where}", 8000)
+        return result.written
 
     def recordings_dir(self) -> Path:
         """Where new session folders go: --out, else the folder chosen in settings, else default."""
@@ -447,42 +443,6 @@ class MainWindow(QMainWindow):
         text = recording_status(folder, running=self._busy, failed=self._recording_failed)
         self.folder_label.setText(text)
         self.folder_label.setToolTip(str(folder) if text and folder is not None else "")
-
-    # ---- export ----------------------------------------------------------------------------
-    def ask_export_folder(self, title: str) -> Path | None:
-        """Where to export; a dialog (tests replace this method)."""
-        path = QFileDialog.getExistingDirectory(self, title, str(Path.home()))
-        return Path(path) if path else None
-
-    def _export(
-        self, *, raw: bool, processed: bool, metrics: bool, title: str, bom: bool = False
-    ) -> list[Path]:
-        from cxone_desktop.session.export import export_session
-
-        folder = self.controller.folder
-        if folder is None:
-            self.show_notice(Notice("Nothing to export yet.", "Connect to a call first.", "info"))
-            return []
-        dest = self.ask_export_folder(title)
-        if dest is None:
-            return []
-        # One subfolder per session: exporting another call to the same place replaces nothing.
-        dest = dest / folder.name
-        try:
-            written = export_session(
-                folder,
-                dest,
-                raw=raw,
-                processed=processed,
-                metrics=metrics,
-                live_summary=self.controller.checkpoint(),
-                csv_bom=bom,
-            )
-        except RecordingError as exc:
-            self.show_notice(describe_error(exc))
-            return []
-        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {dest}", 8000)
-        return written
 
     # ---- closing ---------------------------------------------------------------------------
     def finalize_now(self, timeout_s: float = 4.0) -> bool:

@@ -234,6 +234,8 @@ class FakeSession:
                 w.setframerate(RATE_HZ)
                 w.writeframes(b"".join(f.astype("<i2").tobytes() for f in frames))
         (self._folder / "metrics.csv").write_text("elapsed_s\n1\n")
+        (self._folder / "events.jsonl").write_text('{"kind": "session_started"}\n')
+        (self._folder / "summary.json").write_text('{"outcome": "fake"}\n')
 
     def _tell(self, call: Callable[[SessionObserver], None]) -> None:
         for obs in list(self._observers):

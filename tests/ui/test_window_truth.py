@@ -106,7 +106,7 @@ async def test_the_status_bar_says_recording_only_while_it_records(make_window, 
     shutil.rmtree(folder)
     window._show_folder()
     assert window.folder_label.text() == ""
-    assert not window.export_recording_action.isEnabled()
+    assert not window.export_action.isEnabled()
 
 
 def test_the_call_menu_opens_with_alt_c_and_mnemonics_do_not_clash(make_window) -> None:

@@ -1,4 +1,4 @@
-"""Gain, noise gate, mute, volume and output device: what the listener adjusts mid-call.
+"""Gain, noise gate, bypass, mute, volume and output device: what the listener adjusts mid-call.
 
 DSP changes leave as `dsp_changed(DspSettings)` on every slider step; the
 session applies them on its next 20 ms frame. Playback controls leave as
@@ -27,6 +27,8 @@ GAIN_DB_MIN, GAIN_DB_MAX = -20.0, 20.0
 GAIN_STEPS_PER_DB = 10
 THRESHOLD_MAX = 3000
 GATE_MODES = ("seed", "smooth", "off")
+BYPASSED_GAIN_TEXT = "0 dB (bypassed)"
+BYPASSED_GATE_TEXT = "off (bypassed)"
 
 
 def threshold_dbfs_text(threshold: int) -> str:
@@ -87,6 +89,14 @@ class ControlsPanel(QGroupBox):
             "with hold and release; off: gain only"
         )
 
+        self.bypass = QCheckBox("Bypass processing")
+        self.bypass.setObjectName("bypass_processing")
+        self.bypass.setChecked(dsp.bypass)
+        self.bypass.setToolTip(
+            "Play and record what was received, unchanged: gain 0 dB, gate off (QA "
+            "listening). The sliders keep their values for when you switch it off."
+        )
+
         self.mute = QCheckBox("Mute")
         self.mute.setToolTip("Mute playback (Ctrl+M); recording carries on")
         self.volume_slider = QSlider(Qt.Orientation.Horizontal)
@@ -118,6 +128,7 @@ class ControlsPanel(QGroupBox):
         grid.addWidget(self.threshold_label, 1, 2)
         grid.addWidget(QLabel("Gate mode"), 2, 0)
         grid.addWidget(self.gate_mode, 2, 1)
+        grid.addWidget(self.bypass, 2, 2)
         grid.addWidget(QLabel("Volume"), 0, 3)
         grid.addWidget(self.volume_slider, 0, 4)
         grid.addWidget(self.volume_label, 0, 5)
@@ -129,6 +140,7 @@ class ControlsPanel(QGroupBox):
         self.gain_slider.valueChanged.connect(self._on_gain_moved)
         self.threshold_slider.valueChanged.connect(self._on_dsp_input)
         self.gate_mode.currentTextChanged.connect(self._on_dsp_input)
+        self.bypass.toggled.connect(self._on_dsp_input)
         self.volume_slider.valueChanged.connect(self._on_volume)
         self.mute.toggled.connect(self.mute_toggled)
         self.device.activated.connect(self._on_device_activated)
@@ -140,6 +152,7 @@ class ControlsPanel(QGroupBox):
             gain=self._gain,
             noise_threshold=int(self.threshold_slider.value()),
             gate_mode=self.gate_mode.currentText(),
+            bypass=self.bypass.isChecked(),
         )
 
     def set_devices(self, devices: list[QAudioDevice], current: QAudioDevice | None) -> None:
@@ -184,8 +197,17 @@ class ControlsPanel(QGroupBox):
             self.device_chosen.emit(dev)
 
     def _refresh_labels(self) -> None:
-        self.gain_label.setText(gain_text(gain_to_db(self._gain) if self._gain > 0 else -math.inf))
-        self.threshold_label.setText(threshold_dbfs_text(self.threshold_slider.value()))
+        bypassed = self.bypass.isChecked()
+        for w in (self.gain_slider, self.threshold_slider, self.gate_mode):
+            w.setEnabled(not bypassed)  # greyed: not in effect; values kept for later
+        gain_db = gain_to_db(self._gain) if self._gain > 0 else -math.inf
+        threshold = self.threshold_slider.value()
+        if bypassed:
+            self.gain_label.setText(BYPASSED_GAIN_TEXT)
+            self.threshold_label.setText(BYPASSED_GATE_TEXT)
+        else:
+            self.gain_label.setText(gain_text(gain_db))
+            self.threshold_label.setText(threshold_dbfs_text(threshold))
         self.volume_label.setText(f"{self.volume_slider.value()} %")
 
 

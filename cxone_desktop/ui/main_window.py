@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxone_desktop import portable
+from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
@@ -60,6 +61,8 @@ log = logging.getLogger(__name__)
 FRAME_INTERVAL_MS = 50
 #: A larger sound-device buffer for remote desktops (Citrix, VMware Horizon, RDP).
 VDI_BUFFER_KEY = "audio/vdi_buffer"
+#: QA listening: gain 0 dB and no gate whatever the sliders say.
+BYPASS_KEY = "dsp/bypass"
 WINDOW_TITLE = "CXone Voice Desktop"
 
 
@@ -114,7 +117,9 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         self.form = ConnectForm(settings, secrets or SecretStore())
         self.state_panel = CallStatePanel()
-        self.controls = ControlsPanel()
+        self.controls = ControlsPanel(
+            DspSettings(bypass=str(settings.value(BYPASS_KEY, "false")).lower() == "true")
+        )
         self.waveform = WaveformView()
         self.metrics = MetricsView()
 
@@ -240,6 +245,7 @@ class MainWindow(QMainWindow):
         c.busy_changed.connect(self._on_busy)
         c.session_finished.connect(self._on_finished)
         self.controls.dsp_changed.connect(c.set_dsp)
+        self.controls.bypass.toggled.connect(self._remember_bypass)
         self.controls.volume_changed.connect(self.playout.set_volume)
         self.controls.mute_toggled.connect(self.playout.set_muted)
         self.controls.device_chosen.connect(self.playout.set_device)
@@ -317,6 +323,10 @@ class MainWindow(QMainWindow):
         self.playout.set_device_buffer_ms(VDI_BUFFER_MS if on else 200)
         if self._remember:
             self._settings.setValue(VDI_BUFFER_KEY, "true" if on else "false")
+
+    def _remember_bypass(self, on: bool) -> None:
+        if self._remember:
+            self._settings.setValue(BYPASS_KEY, "true" if on else "false")
 
     def choose_recordings_dir(self) -> None:
         folder = self.recordings.choose(self)

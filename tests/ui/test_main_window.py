@@ -299,3 +299,35 @@ def test_the_vdi_buffer_is_a_remembered_setting(
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
     assert again.vdi_buffer_action.isChecked() and again.playout.device_buffer_ms == VDI_BUFFER_MS
+
+
+async def test_bypass_reaches_the_session_and_is_remembered(
+    make_window, qtbot: QtBot, settings: QSettings, no_keyring: None
+) -> None:
+    window, sessions = make_window(amplitude=1000.0)
+    window.controls.gain_slider.setValue(60)
+    window.controls.threshold_slider.setValue(1500)  # would silence the tone
+    window.controls.bypass.setChecked(True)
+    window.connect_call()
+    session = sessions[0]
+    assert session.config.dsp.bypass
+    assert session.config.public_settings()["bypass_processing"] is True
+    await until(lambda: len(session.processed_frames) >= 5)
+    peak = np.abs(session.processed_frames[-1]).max()
+    assert 990 <= peak <= 1000  # as received: no gain, no gate
+    window.controls.bypass.setChecked(False)  # mid-call: back to +6 dB and the gate
+    n = len(session.processed_frames)
+    await until(lambda: len(session.processed_frames) >= n + 2)
+    assert np.abs(session.processed_frames[n + 1]).max() == pytest.approx(1995, abs=3)
+    window.controls.bypass.setChecked(True)
+    await window.controller.stop()
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    assert again.controls.bypass.isChecked() and again.controls.dsp_settings().bypass
+    # The seed's defaults stay the defaults.
+    fresh = MainWindow(
+        settings=QSettings(settings.fileName() + ".other", QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(fresh)
+    d = fresh.controls.dsp_settings()
+    assert (d.bypass, d.gain, d.noise_threshold) == (False, 1.2, 200)

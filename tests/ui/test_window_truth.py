@@ -128,9 +128,7 @@ async def test_the_focused_control_has_a_visible_ring(make_window) -> None:
         inner = control.rect().translated(control.mapTo(window, control.rect().topLeft()))
         assert ring.contains(inner) and ring != inner
         # Drawn outside the control: its own pixels are left alone.
-        assert not window.focus_ring.mask().contains(
-            inner.center() - window.focus_ring.pos()
-        )
+        assert not window.focus_ring.mask().contains(inner.center() - window.focus_ring.pos())
         image = window.grab().toImage()
         edge = window.focus_ring.geometry().topLeft()
         seen = image.pixelColor(edge.x() + ring.width() // 2, edge.y())

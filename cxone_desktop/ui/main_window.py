@@ -388,7 +388,12 @@ class MainWindow(QMainWindow):
         self.state_panel.show_transition(t)
         if t.state is CallState.STREAMING:
             self.banner.clear_transient()  # the retry or reconnect it warned about worked
-        self.setWindowTitle(f"{WINDOW_TITLE} — {t.state.name.title()}")
+        self._show_title()
+
+    def _show_title(self) -> None:
+        state = self.state_panel.current_state
+        what = "No audio" if self.state_panel.stalled else state.name.title()
+        self.setWindowTitle(f"{WINDOW_TITLE} — {what}")
 
     def _on_error(self, err: CXoneError) -> None:
         notice = describe_error(err)
@@ -408,8 +413,17 @@ class MainWindow(QMainWindow):
         # Retry progress never hides a lasting notice (an error, a recording problem).
         if progress is not None and (not self.banner.severity or self.banner.transient):
             self.show_notice(progress)
-        if event.get("kind") == "session_started":
+        kind = event.get("kind")
+        if kind == "session_started":
             self._show_folder()
+        elif kind == "stall":
+            silent = event.get("silent_s")
+            silent_s = float(silent) if isinstance(silent, int | float) else 1.0
+            self.state_panel.show_stall(silent_s, time.monotonic())
+            self._show_title()
+        elif kind == "stall_cleared":
+            self.state_panel.clear_stall()
+            self._show_title()
 
     def _on_metrics(self, snapshot: MetricsSnapshot) -> None:
         degraded = snapshot.degraded

@@ -133,3 +133,44 @@ async def test_the_focused_control_has_a_visible_ring(make_window) -> None:
         edge = window.focus_ring.geometry().topLeft()
         seen = image.pixelColor(edge.x() + ring.width() // 2, edge.y())
         assert seen == focus_ring_colour(window.palette()), (seen.name(), control)
+
+
+async def test_a_dead_stream_shows_no_audio_at_once_not_green_streaming(make_window) -> None:
+    window, fakes = make_window()
+    window.show()
+    window.connect_call()
+    await until(lambda: window.state_panel.current_state is CallState.STREAMING)
+    fake = fakes[0]
+    seen: list[dict] = []
+    window.controller.event_received.connect(seen.append)
+    fake.pause_audio()
+    await until(lambda: window.state_panel.stalled, timeout=5)
+    stall = next(e for e in seen if e["kind"] == "stall")
+    assert stall["silent_s"] >= 1.0  # the session's rule, as the fake applies it
+    assert window.state_panel.chip_text(CallState.STREAMING) == "⚠ No audio"
+    assert window.windowTitle().endswith("No audio")
+    await until(lambda: window.state_panel.time_in_state_text() == "No audio for 2 s", timeout=5)
+    history = [
+        window.state_panel.history.topLevelItem(i).text(1)
+        for i in range(window.state_panel.history.topLevelItemCount())
+    ]
+    assert "No audio" in history
+    fake.resume_audio()
+    await until(lambda: not window.state_panel.stalled, timeout=5)
+    assert window.state_panel.chip_text(CallState.STREAMING) == "▶ Streaming"
+    assert window.windowTitle().endswith("Streaming")
+    await until(lambda: any(e["kind"] == "gap" for e in seen))
+    await window.controller.stop()
+
+
+async def test_a_stall_ends_when_the_call_leaves_streaming(make_window) -> None:
+    window, fakes = make_window()
+    window.show()
+    window.connect_call()
+    await until(lambda: window.state_panel.current_state is CallState.STREAMING)
+    fakes[0].emit("stall", silent_s=1.0)
+    assert window.state_panel.stalled
+    fakes[0].drop_and_reconnect(reconnected=False)
+    assert not window.state_panel.stalled
+    assert window.windowTitle().endswith("Reconnecting")
+    await window.controller.stop()

@@ -15,6 +15,7 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -37,6 +38,16 @@ STALL_TEXT = "No audio"
 
 def _clock_text(wall_time: float) -> str:
     return datetime.fromtimestamp(wall_time).strftime("%H:%M:%S.%f")[:-3]
+
+
+def _chip_width(chip: QLabel) -> int:
+    """Room for the widest text a chip shows (lit: bold, with a glyph) and its padding."""
+    bold = QFont(chip.font())
+    bold.setBold(True)
+    fm = QFontMetrics(bold)
+    texts = [f"{CURRENT_GLYPH} {s.name.title()}" for s in CallState]
+    texts.append(f"{STALL_GLYPH} {STALL_TEXT}")
+    return max(fm.horizontalAdvance(t) for t in texts) + 2 * 6 + 2 * 1 + 4
 
 
 def format_duration(seconds: float) -> str:
@@ -64,6 +75,7 @@ class CallStatePanel(QGroupBox):
             chip.setAlignment(Qt.AlignmentFlag.AlignCenter)
             chip.setObjectName(f"state_{state.name.lower()}")
             chip.setMinimumHeight(chip.fontMetrics().height() + 8)
+            chip.setMinimumWidth(_chip_width(chip))
             self._chips[state] = chip
             grid.addWidget(chip, i // 3, i % 3)
         self._time_label = QLabel()

@@ -95,7 +95,6 @@ class ConnectForm(QGroupBox):
         self.remember_secret = QCheckBox("Remember secret in system keyring")
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
-        self.keyring_note.setStyleSheet("color:palette(mid);font-size:11px;")
         if not secrets.available():
             self.remember_secret.setEnabled(False)
             self.keyring_note.setText(secrets.unavailable_reason())

@@ -67,7 +67,6 @@ class ControlsPanel(QGroupBox):
         self.gain_slider.setValue(_gain_to_steps(dsp.gain))
         self.gain_slider.setToolTip("Gain applied to the call audio (dB)")
         self.gain_label = QLabel()
-        self.gain_label.setMinimumWidth(110)
 
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
         self.threshold_slider.setObjectName("threshold_slider")
@@ -79,7 +78,6 @@ class ControlsPanel(QGroupBox):
             "Noise gate threshold (int16 amplitude after gain); samples quieter are silenced"
         )
         self.threshold_label = QLabel()
-        self.threshold_label.setMinimumWidth(110)
 
         self.gate_mode = QComboBox()
         self.gate_mode.addItems(GATE_MODES)
@@ -104,7 +102,6 @@ class ControlsPanel(QGroupBox):
         self.volume_slider.setRange(0, 100)
         self.volume_slider.setValue(100)
         self.volume_label = QLabel()
-        self.volume_label.setMinimumWidth(40)
 
         self.device = QComboBox()
         self.device.setObjectName("output_device")
@@ -115,7 +112,6 @@ class ControlsPanel(QGroupBox):
         self.output_status = QLabel()
         self.output_status.setObjectName("output_status")
         self.output_status.setWordWrap(True)
-        self.output_status.setStyleSheet("font-size:11px;")
 
         grid = QGridLayout(self)
         grid.setColumnStretch(1, 1)
@@ -134,8 +130,16 @@ class ControlsPanel(QGroupBox):
         grid.addWidget(self.volume_label, 0, 5)
         grid.addWidget(QLabel("Output"), 1, 3)
         grid.addWidget(self.device, 1, 4, 1, 2)
-        grid.addWidget(self.mute, 2, 3)
-        grid.addWidget(self.output_status, 2, 4, 1, 2)
+        grid.addWidget(self.mute, 2, 3, 1, 3)
+        grid.addWidget(self.output_status, 3, 0, 1, 6)
+        # Value labels as wide as their widest text in this font: nothing jumps or clips.
+        fm = self.fontMetrics()
+        for label, widest in (
+            (self.gain_label, (gain_text(-20.0), gain_text(20.0), BYPASSED_GAIN_TEXT)),
+            (self.threshold_label, (threshold_dbfs_text(3000), BYPASSED_GATE_TEXT)),
+            (self.volume_label, ("100 %",)),
+        ):
+            label.setMinimumWidth(max(fm.horizontalAdvance(t) for t in widest) + 4)
 
         self.gain_slider.valueChanged.connect(self._on_gain_moved)
         self.threshold_slider.valueChanged.connect(self._on_dsp_input)

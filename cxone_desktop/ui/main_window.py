@@ -21,9 +21,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
 )
 
 from cxone_desktop import portable
@@ -55,6 +52,7 @@ from cxone_desktop.ui.recordings_folder import (
 from cxone_desktop.ui.secret_store import SecretStore
 from cxone_desktop.ui.session_export import SessionExporter
 from cxone_desktop.ui.waveform_view import WaveformView
+from cxone_desktop.ui.window_layout import build_layout
 
 log = logging.getLogger(__name__)
 
@@ -123,31 +121,15 @@ class MainWindow(QMainWindow):
         self.waveform = WaveformView()
         self.metrics = MetricsView()
 
-        left = QWidget()
-        left_col = QVBoxLayout(left)
-        left_col.setContentsMargins(0, 0, 0, 0)
-        left_col.addWidget(self.form)
-        left_col.addWidget(self.state_panel, 1)
-        right = QWidget()
-        right_col = QVBoxLayout(right)
-        right_col.setContentsMargins(0, 0, 0, 0)
-        right_col.addWidget(self.waveform, 3)
-        right_col.addWidget(self.metrics, 4)
-        right_col.addWidget(self.controls)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        split.setSizes([400, 880])
-        split.setChildrenCollapsible(False)
-        left.setMinimumWidth(340)
-        central = QWidget()
-        col = QVBoxLayout(central)
-        col.setContentsMargins(8, 6, 8, 4)
-        col.addWidget(self.banner)
-        col.addWidget(split, 1)
-        self.setCentralWidget(central)
+        self.layout_parts = build_layout(
+            banner=self.banner,
+            form=self.form,
+            state_panel=self.state_panel,
+            waveform=self.waveform,
+            metrics=self.metrics,
+            controls=self.controls,
+        )
+        self.setCentralWidget(self.layout_parts.central)
 
         self.folder_label = QLabel()
         self.folder_label.setObjectName("folder_label")

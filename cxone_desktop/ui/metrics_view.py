@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cxone_desktop.core.ring_buffer import RecordRing
 
@@ -38,7 +38,7 @@ METRIC_PLOTS: tuple[MetricPlot, ...] = (
     ),
     MetricPlot("Latency (avg)", "ms", (("avg_latency_ms", "latency", "#22c55e"),), 50.0),
     MetricPlot(
-        "Jitter buffer {depth} / {target}",
+        "Buffer {depth} / {target}",
         "ms",
         (("buffer_depth_ms", "depth", "#14b8a6"), ("buffer_target_ms", "target", "#64748b")),
         100.0,
@@ -71,21 +71,29 @@ class MetricsView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("metrics_plots")
         self.graphics.ci.setSpacing(2)
+        fm = self.fontMetrics()
+        # Two rows of plots with readable ticks (below ~4 lines a plot, tick labels overlap).
+        self.graphics.setMinimumHeight(fm.height() * 12)
+        title_pt = max(7.0, QApplication.font().pointSizeF() * 0.95)
+        axis_px = fm.horizontalAdvance("1000") + fm.averageCharWidth() * 2
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: list[pg.PlotItem] = []
         self._y_tops: list[float] = [spec.y_top for spec in METRIC_PLOTS]
         for i, spec in enumerate(METRIC_PLOTS):
             plot = self.graphics.addPlot(row=i // 3, col=i % 3)
-            plot.setTitle(_title_html(spec), size="9pt")
+            plot.setTitle(_title_html(spec), size=f"{title_pt:.1f}pt")
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.showGrid(x=True, y=False, alpha=0.15)  # a y grid hides set tick labels
             plot.setXRange(-HISTORY_S, 0, padding=0)
             plot.disableAutoRange()
             _set_y_top(plot, spec.y_top)
-            plot.getAxis("bottom").setStyle(tickLength=-4)
-            plot.getAxis("left").setWidth(36)
+            # Seconds-ago labels once, under the bottom row: the top row's would cost a text
+            # line of height that small screens (1024×600) do not have.
+            plot.getAxis("bottom").setStyle(tickLength=-4, showValues=i // 3 == 1)
+            left_axis = plot.getAxis("left")
+            left_axis.setWidth(axis_px)
             for j, (column, _name, colour) in enumerate(spec.columns):
                 curve = plot.plot(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=False)
                 curve.setZValue(len(spec.columns) - j)  # the first named (e.g. lost) on top
@@ -189,5 +197,10 @@ def _summary(row: dict[str, float]) -> str:
 
 
 def _set_y_top(plot: pg.PlotItem, top: float) -> None:
-    """0…top, with a little room below 0 so a flat zero curve is not hidden by the axis."""
+    """0…top, with a little room below 0 so a flat zero curve is not hidden by the axis.
+
+    Labelled at 0 and the top only (a line at the middle): two labels never overlap, even
+    in the 40-pixel-high plots a 1024×600 screen leaves.
+    """
     plot.setYRange(-0.04 * top, top * 1.02, padding=0)
+    plot.getAxis("left").setTicks([[(0.0, "0"), (top, f"{top:g}")], [(top / 2, "")]])

@@ -161,4 +161,10 @@ def dark_palette() -> QPalette:
     }
     for role, colour in roles.items():
         p.setColor(role, QColor(colour))
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#808080"))
     return p

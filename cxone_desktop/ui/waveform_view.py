@@ -24,6 +24,8 @@ from cxone_desktop.ui.level_meter import LevelMeter
 
 COLUMNS = 1000
 FULL_SCALE = 32768.0
+PROCESSED_TITLE = "Waveform, last 5 s — what you hear"
+RAW_TITLE = "Waveform, last 5 s — as received (raw)"
 
 
 class WaveformView(QWidget):
@@ -37,12 +39,14 @@ class WaveformView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
+        # Enough for the ±1 ticks and the axis in this font; the layout gives the rest.
+        self.plot.setMinimumHeight(self.fontMetrics().height() * 6)
         item = self.plot.getPlotItem()
         item.setXRange(-WAVE_SECONDS, 0.0, padding=0)
         item.setYRange(-1.08, 1.08, padding=0)
         item.disableAutoRange()
         item.showGrid(x=True, y=False, alpha=0.2)
-        item.setLabel("bottom", "seconds")
+        # No "seconds" axis title: the heading says it, and small screens need the line.
         item.getAxis("left").setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "1")]])
         for name in ("left", "bottom"):
             # Static axes: paint them once into a pixmap, not on every 30 fps frame.
@@ -64,7 +68,7 @@ class WaveformView(QWidget):
         self.show_raw.setToolTip(
             "Off: what you hear, after jitter buffer and DSP. On: as received."
         )
-        self._title = QLabel("Waveform — processed (what you hear)")
+        self._title = QLabel(PROCESSED_TITLE)
         self.show_raw.toggled.connect(self._on_raw_toggled)
         head = QHBoxLayout()
         head.addWidget(self._title)
@@ -94,7 +98,5 @@ class WaveformView(QWidget):
         return np.asarray(y if y is not None else [], dtype=np.float32)
 
     def _on_raw_toggled(self, raw: bool) -> None:
-        self._title.setText(
-            "Waveform — received (raw)" if raw else "Waveform — processed (what you hear)"
-        )
+        self._title.setText(RAW_TITLE if raw else PROCESSED_TITLE)
         self._last_y = None

@@ -16,43 +16,34 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QLabel,
-    QMainWindow,
-)
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow
 
-from cxone_desktop import portable
 from cxone_desktop.core.dsp import DspSettings
-from cxone_desktop.core.metrics import MetricsSnapshot
-from cxone_desktop.core.state_machine import CallState, Transition
+from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
 from cxone_desktop.session.session_result import SessionResult
+from cxone_desktop.ui.announcer import Announcer
 from cxone_desktop.ui.audio_output import VDI_BUFFER_MS, QtPlayoutSink
+from cxone_desktop.ui.call_news import CallNews
 from cxone_desktop.ui.call_state_panel import CallStatePanel
 from cxone_desktop.ui.connect_form import ConnectForm
 from cxone_desktop.ui.connect_model import ConnectValues, to_session_config
 from cxone_desktop.ui.controller import SessionController, SessionFactory
 from cxone_desktop.ui.controls_panel import ControlsPanel
 from cxone_desktop.ui.error_banner import ErrorBanner
-from cxone_desktop.ui.error_text import (
-    Notice,
-    describe_error,
-    describe_event,
-    describe_progress,
-)
+from cxone_desktop.ui.error_text import Notice, describe_error
 from cxone_desktop.ui.focus_ring import FocusRing
 from cxone_desktop.ui.metrics_view import MetricsView
-from cxone_desktop.ui.recordings_folder import (
-    RecordingsFolder,
-    home_relative,
-    recording_status,
-)
+from cxone_desktop.ui.recordings_folder import RecordingsFolder, home_relative, recording_status
 from cxone_desktop.ui.secret_store import SecretStore
 from cxone_desktop.ui.session_export import SessionExporter
 from cxone_desktop.ui.waveform_view import WaveformView
 from cxone_desktop.ui.window_layout import build_layout
+from cxone_desktop.ui.window_menus import WindowSlots, build_menus, mute_shortcut
+
+__all__ = ["MainWindow", "mute_shortcut"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +53,6 @@ VDI_BUFFER_KEY = "audio/vdi_buffer"
 #: QA listening: gain 0 dB and no gate whatever the sliders say.
 BYPASS_KEY = "dsp/bypass"
 WINDOW_TITLE = "CXone Voice Desktop"
-
-
-def mute_shortcut(macos: bool = portable.IS_MACOS) -> str:
-    """Ctrl+M, except on macOS: there Qt's "Ctrl" is Cmd, and Cmd+M is the system's Minimize.
-
-    Cmd+Shift+M is what Teams uses for mute on a Mac.
-    """
-    return "Ctrl+Shift+M" if macos else "Ctrl+M"
 
 
 class MainWindow(QMainWindow):
@@ -100,7 +83,6 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._close_allowed = False
         self._shown_wave: tuple[bool, int] | None = None
-        self._degraded = False
         self._tasks: set[asyncio.Future[None]] = set()
 
         vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
@@ -136,6 +118,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.folder_label, 1)
 
         self.exporter = SessionExporter(self, settings, remember=remember_settings)
+        self.announcer = Announcer(self)
+        self.news = CallNews(
+            banner=self.banner,
+            state_panel=self.state_panel,
+            metrics=self.metrics,
+            announcer=self.announcer,
+            set_title=lambda what: self.setWindowTitle(f"{WINDOW_TITLE} — {what}"),
+        )
         self.focus_ring = FocusRing(self)
         self._build_actions()
         self._wire()
@@ -149,81 +139,43 @@ class MainWindow(QMainWindow):
 
     # ---- actions ---------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        def action(text: str, shortcut: str | None, slot: Any) -> QAction:
-            act = QAction(text, self)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            return act
-
-        self.connect_action = action("&Connect", "Ctrl+Return", self.connect_call)
-        self.disconnect_action = action("&Disconnect", "Ctrl+D", self.disconnect_call)
-        self.mute_action = action("&Mute", mute_shortcut(), self.controls.mute.toggle)
+        acts = build_menus(
+            self,
+            WindowSlots(
+                connect=self.connect_call,
+                disconnect=self.disconnect_call,
+                mute=self.controls.mute.toggle,
+                export=self.export_session,
+                export_excel=lambda: self.export_session(excel=True),
+                open_folder=self.open_recordings,
+                choose_folder=self.choose_recordings_dir,
+                vdi_buffer=self.set_vdi_buffer,
+                quit=self.close,
+                escape=self.dismiss_notice,
+            ),
+            vdi_buffer_ms=VDI_BUFFER_MS,
+        )
+        self.actions_ = acts
+        self.connect_action, self.disconnect_action = acts.connect, acts.disconnect
+        self.mute_action, self.quit_action = acts.mute, acts.quit
+        self.export_action, self.export_excel_action = acts.export, acts.export_excel
+        self.open_folder_action, self.choose_folder_action = acts.open_folder, acts.choose_folder
+        self.vdi_buffer_action, self.escape_shortcut = acts.vdi_buffer, acts.escape
+        self.vdi_buffer_action.setChecked(self.playout.device_buffer_ms >= VDI_BUFFER_MS)
         key = self.mute_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         self.controls.mute.setToolTip(f"Mute playback ({key}); recording carries on")
-        self.export_action = action("&Export session…", "Ctrl+E", self.export_session)
-        self.export_action.setToolTip(
-            "Copy everything of this call (both recordings, metrics, summary, events and "
-            "any other file in its folder) into a folder named after it"
-        )
-        self.export_excel_action = action(
-            "Export session for E&xcel (CSV with BOM)…",
-            None,
-            lambda: self.export_session(excel=True),
-        )
-        self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
-        self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
-        self.vdi_buffer_action = action(
-            "Large audio &buffer (Citrix, remote desktop)", None, self.set_vdi_buffer
-        )
-        self.vdi_buffer_action.setCheckable(True)
-        self.vdi_buffer_action.setChecked(self.playout.device_buffer_ms >= VDI_BUFFER_MS)
-        self.vdi_buffer_action.setToolTip(
-            f"Buffer {VDI_BUFFER_MS} ms of audio in the sound device: no dropouts when the "
-            "audio crosses the network to a thin client, at the cost of that much delay"
-        )
-        quit_action = action("&Quit", None, self.close)
-        # Ctrl+Q / Cmd+Q where the platform has one (Windows has none: Alt+F4 closes).
-        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit_action = quit_action
-        self.disconnect_action.setEnabled(False)
-        for act in self._export_actions():
-            act.setEnabled(False)
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for act in self._export_actions():
-            file_menu.addAction(act)
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_folder_action)
-        file_menu.addAction(self.choose_folder_action)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        call_menu = menu.addMenu("&Call")
-        call_menu.addAction(self.connect_action)
-        call_menu.addAction(self.disconnect_action)
-        call_menu.addAction(self.mute_action)
-        call_menu.addSeparator()
-        call_menu.addAction(self.vdi_buffer_action)
-        # Escape closes the banner; window-wide, so it works wherever focus is.
-        self.escape_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        self.escape_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-        self.escape_shortcut.activated.connect(self.dismiss_notice)
-
-    def _export_actions(self) -> tuple[QAction, ...]:
-        return (self.export_action, self.export_excel_action)
 
     def _wire(self) -> None:
         c = self.controller
         self.form.connect_requested.connect(self.connect_call)
         self.form.disconnect_requested.connect(self.disconnect_call)
-        c.state_changed.connect(self._on_state)
+        news = self.news
+        c.state_changed.connect(news.on_state)
+        c.error_raised.connect(news.on_error)
         c.error_raised.connect(self._on_error)
+        c.event_received.connect(news.on_event)
         c.event_received.connect(self._on_event)
-        c.metrics_updated.connect(self._on_metrics)
+        c.metrics_updated.connect(news.on_metrics)
         c.busy_changed.connect(self._on_busy)
         c.session_finished.connect(self._on_finished)
         self.controls.dsp_changed.connect(c.set_dsp)
@@ -285,10 +237,11 @@ class MainWindow(QMainWindow):
                 folder, into, live_summary=self.controller.checkpoint(), excel=excel
             )
         except RecordingError as exc:
-            self.show_notice(describe_error(exc))
+            self.show_notice(describe_error(exc), assertive=True)
             return []
-        where = home_relative(result.dest)
-        self.statusBar().showMessage(f"Exported {len(result.written)} file(s) to {where}", 8000)
+        text = f"Exported {len(result.written)} file(s) to {home_relative(result.dest)}"
+        self.statusBar().showMessage(text, 8000)
+        self.announcer.say(f"{text}.")
         return result.written
 
     def recordings_dir(self) -> Path:
@@ -336,9 +289,9 @@ class MainWindow(QMainWindow):
             )
         return folders
 
-    def show_notice(self, notice: Notice) -> None:
-        """Put `notice` in the banner."""
-        self.banner.show_notice(notice)
+    def show_notice(self, notice: Notice, *, assertive: bool | None = None) -> None:
+        """Put `notice` in the banner and announce it."""
+        self.news.show_notice(notice, assertive=assertive)
 
     def dismiss_notice(self) -> bool:
         """Escape: close the banner if one is shown."""
@@ -365,53 +318,15 @@ class MainWindow(QMainWindow):
             self.waveform.level_meter.set_level(-np.inf)
         self.metrics.refresh(live.chart_rows)
 
-    # ---- controller signals ----------------------------------------------------------------
-    def _on_state(self, t: Transition) -> None:
-        self.state_panel.show_transition(t)
-        if t.state is CallState.STREAMING:
-            self.banner.clear_transient()  # the retry or reconnect it warned about worked
-        self._show_title()
-
-    def _show_title(self) -> None:
-        state = self.state_panel.current_state
-        what = "No audio" if self.state_panel.stalled else state.name.title()
-        self.setWindowTitle(f"{WINDOW_TITLE} — {what}")
-
+    # ---- controller signals (CallNews shows and says the rest) ----------------------------
     def _on_error(self, err: CXoneError) -> None:
-        notice = describe_error(err)
         if isinstance(err, RecordingError) and self._busy:
             self._recording_failed = True
             self._show_folder()
-        self.show_notice(notice)
-        self.state_panel.add_note(
-            "Error" if notice.severity == "error" else "Warning", notice.title
-        )
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        line = describe_event(event)
-        if line is not None:
-            self.state_panel.add_note(*line)
-        progress = describe_progress(event)
-        # Retry progress never hides a lasting notice (an error, a recording problem).
-        if progress is not None and (not self.banner.severity or self.banner.transient):
-            self.show_notice(progress)
-        kind = event.get("kind")
-        if kind == "session_started":
+        if event.get("kind") == "session_started":
             self._show_folder()
-        elif kind == "stall":
-            silent = event.get("silent_s")
-            silent_s = float(silent) if isinstance(silent, int | float) else 1.0
-            self.state_panel.show_stall(silent_s, time.monotonic())
-            self._show_title()
-        elif kind == "stall_cleared":
-            self.state_panel.clear_stall()
-            self._show_title()
-
-    def _on_metrics(self, snapshot: MetricsSnapshot) -> None:
-        degraded = snapshot.degraded
-        if degraded != self._degraded:
-            self._degraded = degraded
-            self.metrics.set_degraded(degraded)
 
     def _on_busy(self, busy: bool) -> None:
         self._busy = busy  # the controller's task is still finishing when this says False
@@ -421,22 +336,7 @@ class MainWindow(QMainWindow):
         self._show_folder()
 
     def _on_finished(self, result: SessionResult | None) -> None:
-        outcome = result.outcome if result is not None else "stream_failed"
-        if outcome == "stopped":
-            self.banner.clear_transient()  # nothing is connecting any more
-        elif outcome == "ended":
-            if not self.banner.severity or self.banner.transient:
-                self.show_notice(
-                    Notice(
-                        "The call has ended.",
-                        "The recording is finalized; export it from the File menu.",
-                        "info",
-                    )
-                )
-        else:
-            self.banner.keep()  # why the call failed: it stays until dismissed
-        self._degraded = False
-        self.metrics.set_degraded(False)
+        self.news.on_finished(result)
         self._show_folder()
         if self.state_panel.current_state not in (CallState.TERMINATED, CallState.IDLE):
             log.warning("session finished in %s", self.state_panel.current_state)
@@ -444,8 +344,8 @@ class MainWindow(QMainWindow):
     def _show_folder(self) -> None:
         folder = self.controller.folder
         has = folder is not None and folder.is_dir()
-        for act in self._export_actions():
-            act.setEnabled(has)
+        self.export_action.setEnabled(has)
+        self.export_excel_action.setEnabled(has)
         text = recording_status(folder, running=self._busy, failed=self._recording_failed)
         self.folder_label.setText(text)
         self.folder_label.setToolTip(str(folder) if text and folder is not None else "")

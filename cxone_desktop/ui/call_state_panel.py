@@ -82,6 +82,10 @@ class CallStatePanel(QGroupBox):
         self._time_label.setObjectName("time_in_state")
         self.history = QTreeWidget()
         self.history.setObjectName("state_history")
+        self.history.setAccessibleName("Call history")
+        self.history.setAccessibleDescription(
+            "Every state change, retry, reconnect and message of this call, newest last"
+        )
         self.history.setHeaderLabels(["Time", "State", "Reason"])
         self.history.setRootIsDecorated(False)
         self.history.setUniformRowHeights(True)

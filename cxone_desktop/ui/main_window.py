@@ -168,6 +168,8 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         c = self.controller
         self.form.connect_requested.connect(self.connect_call)
+        self.form.connect_refused.connect(self._refuse_form)
+        self.controls.value_spoken.connect(self.announcer.say)
         self.form.disconnect_requested.connect(self.disconnect_call)
         news = self.news
         c.state_changed.connect(news.on_state)
@@ -198,7 +200,7 @@ class MainWindow(QMainWindow):
         if self.controller.running or self._closing:
             return False
         if not self.form.is_valid():
-            self.form.show_all_messages()
+            self._refuse_form()
             return False
         values = self.form.values()
         try:
@@ -207,6 +209,7 @@ class MainWindow(QMainWindow):
             )
         except InputError as exc:
             self.form.show_all_messages()
+            self.form.focus_first_invalid()
             self.show_notice(Notice(exc.message, exc.remedy))
             return False
         if self._remember:
@@ -218,6 +221,12 @@ class MainWindow(QMainWindow):
         self._shown_wave = None
         self.controller.start(config)
         return True
+
+    def _refuse_form(self) -> None:
+        """Say what is wrong, under each field and aloud, and go to the first such field."""
+        self.form.show_all_messages()
+        self.form.focus_first_invalid()
+        self.announcer.say(f"Cannot connect. {self.form.first_error_text()}", assertive=True)
 
     def disconnect_call(self) -> None:
         if self.controller.running:

@@ -2,6 +2,9 @@
 
 Reads the session's per-second RecordRing; redraws only when a new row has
 arrived (`total_written` moved), so most display ticks cost nothing here.
+
+For screen readers the charts are one named picture (not a Tab stop) whose
+description holds the latest value of all six figures, updated once a second.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cxone_desktop.core.ring_buffer import RecordRing
+from cxone_desktop.ui.theme import ALERT_FILL, CHIP_TEXT
 
 HISTORY_S = 60
 X_COLUMN = "elapsed_s"
+NO_DATA_TEXT = "No data yet"
 
 
 @dataclass(frozen=True)
@@ -51,16 +57,18 @@ class MetricsView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.degraded_label = QLabel("Network degraded")
+        self.degraded_label = QLabel("⚠ Network degraded")
         self.degraded_label.setObjectName("degraded_flag")
+        self.degraded_label.setAccessibleName("Network degraded")
         self.degraded_label.setStyleSheet(
-            "background:#dc2626;color:white;font-weight:bold;border-radius:4px;padding:2px 8px;"
+            f"background:{ALERT_FILL};color:{CHIP_TEXT};font-weight:bold;"
+            "border-radius:4px;padding:2px 8px;"
         )
         self.degraded_label.setToolTip(
             "Loss, jitter or lateness is high enough to be heard; see the plots below"
         )
         self.degraded_label.hide()
-        self.summary = QLabel("No data yet")
+        self.summary = QLabel(NO_DATA_TEXT)
         self.summary.setObjectName("metrics_summary")
         head = QHBoxLayout()
         head.addWidget(QLabel("Network — last 60 s"))
@@ -70,6 +78,11 @@ class MetricsView(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("metrics_plots")
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.graphics.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it proxies to the view
+        self.graphics.setAccessibleName("Network charts, last 60 s")
+        self.graphics.setAccessibleDescription(NO_DATA_TEXT)
+        self._described_second = -1
         self.graphics.ci.setSpacing(2)
         fm = self.fontMetrics()
         # Two rows of plots with readable ticks (below ~4 lines a plot, tick labels overlap).
@@ -143,6 +156,10 @@ class MetricsView(QWidget):
                 _set_y_top(self.plots[i], top)
         latest = per_second.latest() or {}
         self.summary.setText(_summary(latest))
+        second = int(x[-1])
+        if second != self._described_second:
+            self._described_second = second
+            self.graphics.setAccessibleDescription(six_figures(latest))
         self.redraws += 1
         return True
 
@@ -154,7 +171,9 @@ class MetricsView(QWidget):
         self._seen_rows = -1
         for curve in self.curves.values():
             curve.setData([], [])
-        self.summary.setText("No data yet")
+        self.summary.setText(NO_DATA_TEXT)
+        self.graphics.setAccessibleDescription(NO_DATA_TEXT)
+        self._described_second = -1
         self.degraded_label.hide()
         for i, spec in enumerate(METRIC_PLOTS):
             self._y_tops[i] = spec.y_top
@@ -185,10 +204,30 @@ def nice_top(value: float, floor: float) -> float:
     return float(10.0 * exp)
 
 
+def _val(row: dict[str, float], key: str, fmt: str) -> str:
+    v = row.get(key)
+    return format(v, fmt) if v is not None and np.isfinite(v) else "–"
+
+
+def six_figures(row: dict[str, float]) -> str:
+    """The latest value of every chart, in words (the charts' accessible description)."""
+
+    def val(key: str, fmt: str) -> str:
+        return _val(row, key, fmt)
+
+    return (
+        f"Bitrate {val('bitrate_kbps', '.1f')} kbps. Jitter {val('jitter_ms', '.1f')} ms. "
+        f"Packets {val('packets_per_s', '.0f')} per second. "
+        f"Lost {val('lost_frames', '.0f')} and concealed {val('concealed_frames', '.0f')} "
+        f"frames in all. Latency {val('avg_latency_ms', '.1f')} ms on average. "
+        f"Jitter buffer {val('buffer_depth_ms', '.0f')} ms, "
+        f"target {val('buffer_target_ms', '.0f')} ms."
+    )
+
+
 def _summary(row: dict[str, float]) -> str:
     def val(key: str, fmt: str) -> str:
-        v = row.get(key)
-        return format(v, fmt) if v is not None and np.isfinite(v) else "–"
+        return _val(row, key, fmt)
 
     return (
         f"{val('bitrate_kbps', '.1f')} kbps · jitter {val('jitter_ms', '.1f')} ms · "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
@@ -26,6 +27,11 @@ COLUMNS = 1000
 FULL_SCALE = 32768.0
 PROCESSED_TITLE = "Waveform, last 5 s — what you hear"
 RAW_TITLE = "Waveform, last 5 s — as received (raw)"
+PROCESSED_DESCRIPTION = (
+    "The last 5 seconds of what you hear, after the jitter buffer, gain and noise gate; "
+    "the output level beside it says how loud"
+)
+RAW_DESCRIPTION = "The last 5 seconds of the audio as received, before any processing"
 
 
 class WaveformView(QWidget):
@@ -39,6 +45,11 @@ class WaveformView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
+        # A picture, not a control: no Tab stop; named and described for screen readers.
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.plot.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it proxies to the view
+        self.plot.setAccessibleName("Waveform")
+        self.plot.setAccessibleDescription(PROCESSED_DESCRIPTION)
         # Enough for the ±1 ticks and the axis in this font; the layout gives the rest.
         self.plot.setMinimumHeight(self.fontMetrics().height() * 6)
         item = self.plot.getPlotItem()
@@ -64,7 +75,7 @@ class WaveformView(QWidget):
         self.curve.setSegmentedLineMode("on")
         item.addItem(self.curve)
         self.level_meter = LevelMeter()
-        self.show_raw = QCheckBox("Show received (raw) audio")
+        self.show_raw = QCheckBox("Show received (&raw) audio")
         self.show_raw.setToolTip(
             "Off: what you hear, after jitter buffer and DSP. On: as received."
         )
@@ -99,4 +110,5 @@ class WaveformView(QWidget):
 
     def _on_raw_toggled(self, raw: bool) -> None:
         self._title.setText(RAW_TITLE if raw else PROCESSED_TITLE)
+        self.plot.setAccessibleDescription(RAW_DESCRIPTION if raw else PROCESSED_DESCRIPTION)
         self._last_y = None

@@ -97,6 +97,7 @@ def build_menus(window: QMainWindow, slots: WindowSlots, *, vdi_buffer_ms: int) 
 
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
+    file_menu.setWindowTitle("File")  # the popup's accessible name
     for act in (acts.export, acts.export_excel, None, acts.open_folder, acts.choose_folder, None):
         if act is None:
             file_menu.addSeparator()
@@ -104,6 +105,7 @@ def build_menus(window: QMainWindow, slots: WindowSlots, *, vdi_buffer_ms: int) 
             file_menu.addAction(act)
     file_menu.addAction(acts.quit)
     call_menu = menu.addMenu("&Call")
+    call_menu.setWindowTitle("Call")
     for act in (acts.connect, acts.disconnect, acts.mute, None, acts.vdi_buffer):
         if act is None:
             call_menu.addSeparator()

@@ -46,6 +46,7 @@ def test_gate_mode_and_playback_controls_emit(qtbot: QtBot) -> None:
     with qtbot.waitSignal(panel.volume_changed) as vol:
         panel.volume_slider.setValue(25)
     assert vol.args == [0.25]
+    assert panel.volume_label.text() == "25 %"
     with qtbot.waitSignal(panel.mute_toggled) as mute:
         panel.mute.setChecked(True)
     assert mute.args == [True]

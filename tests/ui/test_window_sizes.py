@@ -67,7 +67,8 @@ def _problems(window: QWidget) -> list[str]:
                 f"{name}: {w.width()}×{w.height()} < minimum {need.width()}×{need.height()}"
             )
         if isinstance(w, QLabel) and not w.wordWrap() and "<" not in w.text():
-            text_w = w.fontMetrics().horizontalAdvance(w.text())
+            shown = w.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+            text_w = w.fontMetrics().horizontalAdvance(shown)
             if w.contentsRect().width() < text_w:
                 problems.append(
                     f"label {w.text()!r} clipped: {w.contentsRect().width()} < {text_w}"

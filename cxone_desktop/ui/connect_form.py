@@ -155,6 +155,7 @@ class ConnectForm(QGroupBox):
             (self.encoding, "Audio encoding"),
         ):
             combo.setAccessibleName(text)
+            combo.view().setAccessibleName(f"{text} choices")  # its pop-up list
         self.scope.setAccessibleName("OAuth scope")
         self.ca_file.setAccessibleName("CA file")
         self.poll_interval.setAccessibleName("Poll interval")

@@ -133,6 +133,8 @@ class ControlsPanel(QGroupBox):
         labels = {}
         for widget, text, name in names:
             widget.setAccessibleName(name)
+            if isinstance(widget, QComboBox):
+                widget.view().setAccessibleName(f"{name} choices")  # its pop-up list
             labels[widget] = QLabel(text)
             labels[widget].setBuddy(widget)  # Alt+letter focuses the control
         grid = QGridLayout(self)

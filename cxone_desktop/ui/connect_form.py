@@ -39,10 +39,10 @@ from cxone_desktop.ui.connect_model import (
     ConnectValues,
     validate,
 )
+from cxone_desktop.ui.connect_settings import load_values, save_values
 from cxone_desktop.ui.secret_store import SecretStore
 from cxone_desktop.ui.theme import css, error_text_colour
 
-_SETTINGS_GROUP = "connect"
 #: Each field's label (a mnemonic: Alt+letter focuses the field) and accessible name.
 FIELD_LABELS = {
     "location": ("&Tenant or base URL", "Tenant or base URL"),
@@ -250,24 +250,7 @@ class ConnectForm(QGroupBox):
     # ---- persistence -----------------------------------------------------------------------
     def load_settings(self) -> None:
         """Fill from QSettings, and the secret from the keyring when it was remembered."""
-        s = self._settings
-        s.beginGroup(_SETTINGS_GROUP)
-        try:
-            v = ConnectValues(
-                location=str(s.value("location", "")),
-                client_id=str(s.value("client_id", "")),
-                call_id=str(s.value("call_id", "")),
-                auth_style=str(s.value("auth_style", "json")),
-                scope=str(s.value("scope", "")),
-                token_in=str(s.value("token_in", "query")),
-                verify_tls=_as_bool(s.value("verify_tls", True)),
-                ca_file=str(s.value("ca_file", "")),
-                poll_interval_s=float(s.value("poll_interval_s", 2.0)),  # type: ignore[arg-type]
-                encoding=str(s.value("encoding", "pcm16")),
-            )
-            remember = _as_bool(s.value("remember_secret", False))
-        finally:
-            s.endGroup()
+        v, remember = load_values(self._settings)
         if remember and self._secrets.available():
             secret = self._secrets.load(v.client_id)
             if secret:
@@ -278,24 +261,9 @@ class ConnectForm(QGroupBox):
     def save_settings(self) -> None:
         """Remember the non-secret fields; the secret goes to the keyring only if ticked."""
         v = self.values()
-        s = self._settings
-        s.beginGroup(_SETTINGS_GROUP)
-        try:
-            s.setValue("location", v.location)
-            s.setValue("client_id", v.client_id)
-            s.setValue("call_id", v.call_id)
-            s.setValue("auth_style", v.auth_style)
-            s.setValue("scope", v.scope)
-            s.setValue("token_in", v.token_in)
-            s.setValue("verify_tls", v.verify_tls)
-            s.setValue("ca_file", v.ca_file)
-            s.setValue("poll_interval_s", v.poll_interval_s)
-            s.setValue("encoding", v.encoding)
-            s.setValue("remember_secret", self.remember_secret.isChecked())
-        finally:
-            s.endGroup()
-        s.sync()
-        if self.remember_secret.isChecked():
+        remember = self.remember_secret.isChecked()
+        save_values(self._settings, v, remember_secret=remember)
+        if remember:
             self._secrets.save(v.client_id, v.client_secret)
         else:
             self._secrets.forget(v.client_id)
@@ -410,10 +378,3 @@ def _buddy(text: str, field: QWidget) -> QLabel:
     label = QLabel(text)
     label.setBuddy(field)
     return label
-
-
-def _as_bool(value: object) -> bool:
-    """QSettings gives 'true'/'false' strings from INI files and bools from the registry."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes")
-    return bool(value)

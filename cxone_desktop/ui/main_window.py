@@ -36,7 +36,12 @@ from cxone_desktop.ui.error_banner import ErrorBanner
 from cxone_desktop.ui.error_text import Notice, describe_error
 from cxone_desktop.ui.focus_ring import FocusRing
 from cxone_desktop.ui.metrics_view import MetricsView
-from cxone_desktop.ui.recordings_folder import RecordingsFolder, home_relative, recording_status
+from cxone_desktop.ui.recordings_folder import (
+    RecordingsFolder,
+    home_relative,
+    recording_status,
+    recovered_notice,
+)
 from cxone_desktop.ui.secret_store import SecretStore
 from cxone_desktop.ui.session_export import SessionExporter
 from cxone_desktop.ui.waveform_view import WaveformView
@@ -155,7 +160,6 @@ class MainWindow(QMainWindow):
             ),
             vdi_buffer_ms=VDI_BUFFER_MS,
         )
-        self.actions_ = acts
         self.connect_action, self.disconnect_action = acts.connect, acts.disconnect
         self.mute_action, self.quit_action = acts.mute, acts.quit
         self.export_action, self.export_excel_action = acts.export, acts.export_excel
@@ -286,16 +290,9 @@ class MainWindow(QMainWindow):
     def recover_interrupted(self) -> list[Path]:
         """Fix the WAV headers of sessions a crash left behind, and say so (never raises)."""
         folders = self.recordings.recover()
-        if folders:
-            names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
-            self.show_notice(
-                Notice(
-                    f"Recovered {len(folders)} recording(s) cut short by a crash: {names}.",
-                    "Their WAV files were repaired and hold everything up to the crash; "
-                    "open the recordings folder to export them.",
-                    "info",
-                )
-            )
+        notice = recovered_notice(folders)
+        if notice is not None:
+            self.show_notice(notice)
         return folders
 
     def show_notice(self, notice: Notice, *, assertive: bool | None = None) -> None:

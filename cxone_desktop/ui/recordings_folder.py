@@ -16,6 +16,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from cxone_desktop.session.config import default_recordings_dir, legacy_recordings_dir
+from cxone_desktop.ui.error_text import Notice
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,19 @@ class RecordingsFolder:
             places.append(legacy_recordings_dir())
         say = report or (lambda line: log.info("repaired %s", line))
         return recover_interrupted(places, lambda r: say(r.line()))
+
+
+def recovered_notice(folders: list[Path]) -> Notice | None:
+    """What the banner says after startup repaired sessions a crash left behind."""
+    if not folders:
+        return None
+    names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
+    return Notice(
+        f"Recovered {len(folders)} recording(s) cut short by a crash: {names}.",
+        "Their WAV files were repaired and hold everything up to the crash; "
+        "open the recordings folder to export them.",
+        "info",
+    )
 
 
 def recording_status(folder: Path | None, *, running: bool, failed: bool) -> str:

@@ -3,13 +3,17 @@
 Validation rules live in `connect_model`; this widget shows a message under
 each bad field and enables Connect only when there are none. Non-secret fields
 are remembered in QSettings; the secret only in the system keyring, on request.
+
+For screen readers every field has a name (its label is its buddy, with a mnemonic),
+a field's error message is its accessible description while shown, and a refused
+Connect moves focus to the first field that needs attention.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,16 +39,27 @@ from cxone_desktop.ui.connect_model import (
     ConnectValues,
     validate,
 )
+from cxone_desktop.ui.connect_settings import load_values, save_values
 from cxone_desktop.ui.secret_store import SecretStore
+from cxone_desktop.ui.theme import css, error_text_colour
 
-_SETTINGS_GROUP = "connect"
-_ERROR_STYLE = "color:#b91c1c;font-size:11px;"
+#: Each field's label (a mnemonic: Alt+letter focuses the field) and accessible name.
+FIELD_LABELS = {
+    "location": ("&Tenant or base URL", "Tenant or base URL"),
+    "client_id": ("Client &ID", "Client ID"),
+    "client_secret": ("Client &secret", "Client secret"),
+    "call_id": ("Ca&ll ID", "Call ID"),
+    "ca_file": ("CA file", "CA file"),
+    "poll_interval": ("Poll interval", "Poll interval"),
+}
 
 
 class ConnectForm(QGroupBox):
     """Emits `connect_requested` / `disconnect_requested`; the window does the rest."""
 
     connect_requested = Signal()
+    #: Connect was pressed with fields that need attention (their messages are shown).
+    connect_refused = Signal()
     disconnect_requested = Signal()
 
     def __init__(
@@ -80,6 +95,7 @@ class ConnectForm(QGroupBox):
         self.verify_tls.setChecked(True)
         self.ca_file = QLineEdit(placeholderText="extra CA certificates (PEM), optional")
         browse = QPushButton("Browse…")
+        browse.setAccessibleName("Browse for a CA file")
         browse.clicked.connect(self._browse_ca)
         self.poll_interval = QDoubleSpinBox()
         self.poll_interval.setRange(POLL_INTERVAL_MIN_S, POLL_INTERVAL_MAX_S)
@@ -92,10 +108,9 @@ class ConnectForm(QGroupBox):
         self.scope = QLineEdit(placeholderText="e.g. agent:voice:stream interaction:view")
         self.scope.setToolTip("OAuth scope to request; empty sends none, as the seed does")
 
-        self.remember_secret = QCheckBox("Remember secret in system keyring")
+        self.remember_secret = QCheckBox("Remember secret in system &keyring")
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
-        self.keyring_note.setStyleSheet("color:palette(mid);font-size:11px;")
         if not secrets.available():
             self.remember_secret.setEnabled(False)
             self.keyring_note.setText(secrets.unavailable_reason())
@@ -111,18 +126,22 @@ class ConnectForm(QGroupBox):
         self.connect_button.clicked.connect(self._on_connect_clicked)
         self.disconnect_button.clicked.connect(self.disconnect_requested)
 
+        self.fields: dict[str, QWidget] = {
+            "location": self.location,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "call_id": self.call_id,
+            "ca_file": self.ca_file,
+            "poll_interval": self.poll_interval,
+        }
         main = QFormLayout()
         main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for label, name, widget in (
-            ("Tenant or base URL", "location", self.location),
-            ("Client ID", "client_id", self.client_id),
-            ("Client secret", "client_secret", self.client_secret),
-            ("Call ID", "call_id", self.call_id),
-        ):
-            main.addRow(label, self._with_message(name, widget))
+        for name in ("location", "client_id", "client_secret", "call_id"):
+            main.addRow(self._label(name), self._with_message(name, self.fields[name]))
 
         self.advanced_toggle = QToolButton()
-        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setText("&Advanced")
+        self.advanced_toggle.setAccessibleName("Advanced options")
         self.advanced_toggle.setCheckable(True)
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
@@ -130,8 +149,18 @@ class ConnectForm(QGroupBox):
         self.advanced = QWidget()
         adv = QFormLayout(self.advanced)
         adv.setContentsMargins(12, 0, 0, 0)
-        adv.addRow("Token sent as", self.token_in)
-        adv.addRow("Auth style", self.auth_style)
+        for combo, text in (
+            (self.token_in, "Token sent as"),
+            (self.auth_style, "Auth style"),
+            (self.encoding, "Audio encoding"),
+        ):
+            combo.setAccessibleName(text)
+            combo.view().setAccessibleName(f"{text} choices")  # its pop-up list
+        self.scope.setAccessibleName("OAuth scope")
+        self.ca_file.setAccessibleName("CA file")
+        self.poll_interval.setAccessibleName("Poll interval")
+        adv.addRow(_buddy("Token sent as", self.token_in), self.token_in)
+        adv.addRow(_buddy("Auth style", self.auth_style), self.auth_style)
         adv.addRow("", self.verify_tls)
         ca_row = QHBoxLayout()
         ca_row.setContentsMargins(0, 0, 0, 0)
@@ -139,10 +168,12 @@ class ConnectForm(QGroupBox):
         ca_row.addWidget(browse)
         ca_box = QWidget()
         ca_box.setLayout(ca_row)
-        adv.addRow("CA file", self._with_message("ca_file", ca_box))
-        adv.addRow("Poll interval", self._with_message("poll_interval", self.poll_interval))
-        adv.addRow("Audio encoding", self.encoding)
-        adv.addRow("OAuth scope", self.scope)
+        adv.addRow(self._label("ca_file"), self._with_message("ca_file", ca_box))
+        adv.addRow(
+            self._label("poll_interval"), self._with_message("poll_interval", self.poll_interval)
+        )
+        adv.addRow(_buddy("Audio encoding", self.encoding), self.encoding)
+        adv.addRow(_buddy("OAuth scope", self.scope), self.scope)
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
 
@@ -219,24 +250,7 @@ class ConnectForm(QGroupBox):
     # ---- persistence -----------------------------------------------------------------------
     def load_settings(self) -> None:
         """Fill from QSettings, and the secret from the keyring when it was remembered."""
-        s = self._settings
-        s.beginGroup(_SETTINGS_GROUP)
-        try:
-            v = ConnectValues(
-                location=str(s.value("location", "")),
-                client_id=str(s.value("client_id", "")),
-                call_id=str(s.value("call_id", "")),
-                auth_style=str(s.value("auth_style", "json")),
-                scope=str(s.value("scope", "")),
-                token_in=str(s.value("token_in", "query")),
-                verify_tls=_as_bool(s.value("verify_tls", True)),
-                ca_file=str(s.value("ca_file", "")),
-                poll_interval_s=float(s.value("poll_interval_s", 2.0)),  # type: ignore[arg-type]
-                encoding=str(s.value("encoding", "pcm16")),
-            )
-            remember = _as_bool(s.value("remember_secret", False))
-        finally:
-            s.endGroup()
+        v, remember = load_values(self._settings)
         if remember and self._secrets.available():
             secret = self._secrets.load(v.client_id)
             if secret:
@@ -247,24 +261,9 @@ class ConnectForm(QGroupBox):
     def save_settings(self) -> None:
         """Remember the non-secret fields; the secret goes to the keyring only if ticked."""
         v = self.values()
-        s = self._settings
-        s.beginGroup(_SETTINGS_GROUP)
-        try:
-            s.setValue("location", v.location)
-            s.setValue("client_id", v.client_id)
-            s.setValue("call_id", v.call_id)
-            s.setValue("auth_style", v.auth_style)
-            s.setValue("scope", v.scope)
-            s.setValue("token_in", v.token_in)
-            s.setValue("verify_tls", v.verify_tls)
-            s.setValue("ca_file", v.ca_file)
-            s.setValue("poll_interval_s", v.poll_interval_s)
-            s.setValue("encoding", v.encoding)
-            s.setValue("remember_secret", self.remember_secret.isChecked())
-        finally:
-            s.endGroup()
-        s.sync()
-        if self.remember_secret.isChecked():
+        remember = self.remember_secret.isChecked()
+        save_values(self._settings, v, remember_secret=remember)
+        if remember:
             self._secrets.save(v.client_id, v.client_secret)
         else:
             self._secrets.forget(v.client_id)
@@ -289,16 +288,39 @@ class ConnectForm(QGroupBox):
         errors = self.errors()
         for name, label in self._messages.items():
             text = errors.get(name, "") if name in self._touched else ""
-            label.setText(text)
-            label.setVisible(bool(text))
+            if text != label.text() or label.isHidden() == bool(text):
+                label.setText(text)
+                label.setVisible(bool(text))
+                # The message is the field's description while shown: a screen reader reads
+                # it with the field's name (WCAG 3.3.1), not as a stray label somewhere.
+                self.fields[name].setAccessibleDescription(text)
         self.connect_button.setEnabled(not self._busy and not errors)
+
+    def focus_first_invalid(self) -> str | None:
+        """Move keyboard focus to the first field with a message; its name, or None."""
+        errors = self.errors()
+        for name in FORM_FIELDS:
+            if name in errors:
+                if name in ("ca_file", "poll_interval") and not self.advanced_toggle.isChecked():
+                    self.advanced_toggle.setChecked(True)
+                self.fields[name].setFocus(Qt.FocusReason.OtherFocusReason)
+                return name
+        return None
+
+    def first_error_text(self) -> str:
+        """`Client secret: Enter the OAuth client secret.` for the first invalid field."""
+        errors = self.errors()
+        for name in FORM_FIELDS:
+            if name in errors:
+                return f"{FIELD_LABELS[name][1]}: {errors[name]}"
+        return ""
 
     # ---- internals -------------------------------------------------------------------------
     def _with_message(self, name: str, widget: QWidget) -> QWidget:
         msg = QLabel()
         msg.setObjectName(f"message_{name}")
-        msg.setStyleSheet(_ERROR_STYLE)
         msg.setWordWrap(True)
+        self._colour_message(msg)
         msg.hide()
         self._messages[name] = msg
         box = QWidget()
@@ -309,6 +331,22 @@ class ConnectForm(QGroupBox):
         col.addWidget(msg)
         return box
 
+    def _label(self, name: str) -> QLabel:
+        text, accessible = FIELD_LABELS[name]
+        field = self.fields[name]
+        field.setAccessibleName(accessible)
+        return _buddy(text, field)
+
+    def _colour_message(self, msg: QLabel) -> None:
+        colour = error_text_colour(self.palette())
+        msg.setStyleSheet(f"color:{css(colour)};")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            for msg in self._messages.values():  # red that reads on the new background
+                self._colour_message(msg)
+
     def _touch(self, name: str) -> None:
         self._touched.add(name)
 
@@ -317,6 +355,7 @@ class ConnectForm(QGroupBox):
             self.connect_requested.emit()
         else:
             self.show_all_messages()
+            self.connect_refused.emit()
 
     def _on_advanced_toggled(self, shown: bool) -> None:
         self.advanced.setVisible(shown)
@@ -334,8 +373,8 @@ class ConnectForm(QGroupBox):
             self.revalidate()
 
 
-def _as_bool(value: object) -> bool:
-    """QSettings gives 'true'/'false' strings from INI files and bools from the registry."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes")
-    return bool(value)
+def _buddy(text: str, field: QWidget) -> QLabel:
+    """A label whose mnemonic focuses `field`, and which names it for screen readers."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label

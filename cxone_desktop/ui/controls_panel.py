@@ -1,15 +1,19 @@
-"""Gain, noise gate, mute, volume and output device: what the listener adjusts mid-call.
+"""Gain, noise gate, bypass, mute, volume and output device: what the listener adjusts mid-call.
 
 DSP changes leave as `dsp_changed(DspSettings)` on every slider step; the
 session applies them on its next 20 ms frame. Playback controls leave as
 their own signals for the audio output.
+
+Each slider's accessible description is its value in the units its label shows
+("+1.6 dB (×1.20)", not the slider's 16), and a change made from the keyboard is
+offered for announcement (`value_spoken`) once the keys rest.
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtMultimedia import QAudioDevice
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,6 +31,10 @@ GAIN_DB_MIN, GAIN_DB_MAX = -20.0, 20.0
 GAIN_STEPS_PER_DB = 10
 THRESHOLD_MAX = 3000
 GATE_MODES = ("seed", "smooth", "off")
+#: A slider moved from the keyboard is announced once the keys have rested this long.
+SPEAK_AFTER_MS = 400
+BYPASSED_GAIN_TEXT = "0 dB (bypassed)"
+BYPASSED_GATE_TEXT = "off (bypassed)"
 
 
 def threshold_dbfs_text(threshold: int) -> str:
@@ -49,6 +57,8 @@ class ControlsPanel(QGroupBox):
     volume_changed = Signal(float)  # 0…1
     mute_toggled = Signal(bool)
     device_chosen = Signal(object)  # QAudioDevice
+    #: "Gain +2.0 dB (×1.26)": a slider moved from the keyboard, for the screen reader.
+    value_spoken = Signal(str)
 
     def __init__(self, dsp: DspSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Playback and processing", parent)
@@ -65,7 +75,6 @@ class ControlsPanel(QGroupBox):
         self.gain_slider.setValue(_gain_to_steps(dsp.gain))
         self.gain_slider.setToolTip("Gain applied to the call audio (dB)")
         self.gain_label = QLabel()
-        self.gain_label.setMinimumWidth(110)
 
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
         self.threshold_slider.setObjectName("threshold_slider")
@@ -77,7 +86,6 @@ class ControlsPanel(QGroupBox):
             "Noise gate threshold (int16 amplitude after gain); samples quieter are silenced"
         )
         self.threshold_label = QLabel()
-        self.threshold_label.setMinimumWidth(110)
 
         self.gate_mode = QComboBox()
         self.gate_mode.addItems(GATE_MODES)
@@ -87,6 +95,14 @@ class ControlsPanel(QGroupBox):
             "with hold and release; off: gain only"
         )
 
+        self.bypass = QCheckBox("Bypass processing")
+        self.bypass.setObjectName("bypass_processing")
+        self.bypass.setChecked(dsp.bypass)
+        self.bypass.setToolTip(
+            "Play and record what was received, unchanged: gain 0 dB, gate off (QA "
+            "listening). The sliders keep their values for when you switch it off."
+        )
+
         self.mute = QCheckBox("Mute")
         self.mute.setToolTip("Mute playback (Ctrl+M); recording carries on")
         self.volume_slider = QSlider(Qt.Orientation.Horizontal)
@@ -94,7 +110,6 @@ class ControlsPanel(QGroupBox):
         self.volume_slider.setRange(0, 100)
         self.volume_slider.setValue(100)
         self.volume_label = QLabel()
-        self.volume_label.setMinimumWidth(40)
 
         self.device = QComboBox()
         self.device.setObjectName("output_device")
@@ -105,30 +120,62 @@ class ControlsPanel(QGroupBox):
         self.output_status = QLabel()
         self.output_status.setObjectName("output_status")
         self.output_status.setWordWrap(True)
-        self.output_status.setStyleSheet("font-size:11px;")
 
+        self.bypass.setText("&Bypass processing")
+        self.mute.setText("M&ute")
+        names = (
+            (self.gain_slider, "&Gain", "Gain"),
+            (self.threshold_slider, "&Noise gate", "Noise gate threshold"),
+            (self.gate_mode, "Gate &mode", "Gate mode"),
+            (self.volume_slider, "&Volume", "Volume"),
+            (self.device, "&Output", "Output device"),
+        )
+        labels = {}
+        for widget, text, name in names:
+            widget.setAccessibleName(name)
+            if isinstance(widget, QComboBox):
+                widget.view().setAccessibleName(f"{name} choices")  # its pop-up list
+            labels[widget] = QLabel(text)
+            labels[widget].setBuddy(widget)  # Alt+letter focuses the control
         grid = QGridLayout(self)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(4, 1)
-        grid.addWidget(QLabel("Gain"), 0, 0)
+        grid.addWidget(labels[self.gain_slider], 0, 0)
         grid.addWidget(self.gain_slider, 0, 1)
         grid.addWidget(self.gain_label, 0, 2)
-        grid.addWidget(QLabel("Noise gate"), 1, 0)
+        grid.addWidget(labels[self.threshold_slider], 1, 0)
         grid.addWidget(self.threshold_slider, 1, 1)
         grid.addWidget(self.threshold_label, 1, 2)
-        grid.addWidget(QLabel("Gate mode"), 2, 0)
+        grid.addWidget(labels[self.gate_mode], 2, 0)
         grid.addWidget(self.gate_mode, 2, 1)
-        grid.addWidget(QLabel("Volume"), 0, 3)
+        grid.addWidget(self.bypass, 2, 2)
+        grid.addWidget(labels[self.volume_slider], 0, 3)
         grid.addWidget(self.volume_slider, 0, 4)
         grid.addWidget(self.volume_label, 0, 5)
-        grid.addWidget(QLabel("Output"), 1, 3)
+        grid.addWidget(labels[self.device], 1, 3)
         grid.addWidget(self.device, 1, 4, 1, 2)
-        grid.addWidget(self.mute, 2, 3)
-        grid.addWidget(self.output_status, 2, 4, 1, 2)
+        grid.addWidget(self.mute, 2, 3, 1, 3)
+        grid.addWidget(self.output_status, 3, 0, 1, 6)
+        # Value labels as wide as their widest text in this font: nothing jumps or clips.
+        fm = self.fontMetrics()
+        for label, widest in (
+            (self.gain_label, (gain_text(-20.0), gain_text(20.0), BYPASSED_GAIN_TEXT)),
+            (self.threshold_label, (threshold_dbfs_text(3000), BYPASSED_GATE_TEXT)),
+            (self.volume_label, ("100 %",)),
+        ):
+            label.setMinimumWidth(max(fm.horizontalAdvance(t) for t in widest) + 4)
 
+        self._spoken: QSlider | None = None
+        self._speak_timer = QTimer(self)
+        self._speak_timer.setSingleShot(True)
+        self._speak_timer.setInterval(SPEAK_AFTER_MS)
+        self._speak_timer.timeout.connect(self._speak)
+        for slider in (self.gain_slider, self.threshold_slider, self.volume_slider):
+            slider.valueChanged.connect(lambda _v, s=slider: self._maybe_speak(s))
         self.gain_slider.valueChanged.connect(self._on_gain_moved)
         self.threshold_slider.valueChanged.connect(self._on_dsp_input)
         self.gate_mode.currentTextChanged.connect(self._on_dsp_input)
+        self.bypass.toggled.connect(self._on_dsp_input)
         self.volume_slider.valueChanged.connect(self._on_volume)
         self.mute.toggled.connect(self.mute_toggled)
         self.device.activated.connect(self._on_device_activated)
@@ -140,6 +187,7 @@ class ControlsPanel(QGroupBox):
             gain=self._gain,
             noise_threshold=int(self.threshold_slider.value()),
             gate_mode=self.gate_mode.currentText(),
+            bypass=self.bypass.isChecked(),
         )
 
     def set_devices(self, devices: list[QAudioDevice], current: QAudioDevice | None) -> None:
@@ -184,8 +232,35 @@ class ControlsPanel(QGroupBox):
             self.device_chosen.emit(dev)
 
     def _refresh_labels(self) -> None:
-        self.gain_label.setText(gain_text(gain_to_db(self._gain) if self._gain > 0 else -math.inf))
-        self.threshold_label.setText(threshold_dbfs_text(self.threshold_slider.value()))
+        bypassed = self.bypass.isChecked()
+        for w in (self.gain_slider, self.threshold_slider, self.gate_mode):
+            w.setEnabled(not bypassed)  # greyed: not in effect; values kept for later
+        gain_db = gain_to_db(self._gain) if self._gain > 0 else -math.inf
+        threshold = self.threshold_slider.value()
+        if bypassed:
+            self.gain_label.setText(BYPASSED_GAIN_TEXT)
+            self.threshold_label.setText(BYPASSED_GATE_TEXT)
+        else:
+            self.gain_label.setText(gain_text(gain_db))
+            self.threshold_label.setText(threshold_dbfs_text(threshold))
+        self.volume_label.setText(f"{self.volume_slider.value()} %")
+        for slider, label in (
+            (self.gain_slider, self.gain_label),
+            (self.threshold_slider, self.threshold_label),
+            (self.volume_slider, self.volume_label),
+        ):
+            if slider.accessibleDescription() != label.text():
+                slider.setAccessibleDescription(label.text())
+
+    def _maybe_speak(self, slider: QSlider) -> None:
+        if slider.hasFocus():  # the mouse user sees the label; the keyboard user hears it
+            self._spoken = slider
+            self._speak_timer.start()
+
+    def _speak(self) -> None:
+        slider = self._spoken
+        if slider is not None:
+            self.value_spoken.emit(f"{slider.accessibleName()} {slider.accessibleDescription()}")
         self.volume_label.setText(f"{self.volume_slider.value()} %")
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from cxone_desktop.errors import (
     AudioOutputError,
     CallAlreadyEnded,
-    CallNotFound,
     CXoneError,
     HandshakeRejected,
     InvalidCredentials,
@@ -45,7 +44,11 @@ class Notice:
 
 
 def describe_error(err: CXoneError) -> Notice:
-    """Headline and remedy for an error the session reported."""
+    """Headline and remedy for an error the session reported; never an exception class name.
+
+    Connection trouble the session works around (a drop, a retry, an unreachable server)
+    is transient: the window clears it when streaming resumes or the user disconnects.
+    """
     if isinstance(err, InvalidCredentials):
         return Notice("Sign-in refused (401): wrong client ID or secret.", SCOPE_ADVICE)
     if isinstance(err, MissingScope):
@@ -63,13 +66,14 @@ def describe_error(err: CXoneError) -> Notice:
             f"Too many requests (429): backing off, {wait}.", err.remedy, "warning", transient=True
         )
     if isinstance(err, StreamTokenRejected):
-        return Notice(f"The audio stream refused the token ({err.status}).", SCOPE_ADVICE)
-    if isinstance(err, CallNotFound | CallAlreadyEnded):
-        return Notice(
-            err.message, err.remedy, "info" if isinstance(err, CallAlreadyEnded) else "error"
-        )
+        title = err.message if str(err.status) in err.message else ""
+        if not title:
+            said = f" The server said: {err.reason}" if err.reason else ""
+            title = f"The audio stream refused the token ({err.status}).{said}"
+        return Notice(title, err.remedy or SCOPE_ADVICE)
     if isinstance(err, HandshakeRejected):
-        return Notice(err.message, err.remedy)
+        title = err.message or f"The audio stream refused the connection ({err.status})."
+        return Notice(title, err.remedy, "info" if isinstance(err, CallAlreadyEnded) else "error")
     if isinstance(err, StreamClosedAbnormally):
         return Notice(
             f"Connection dropped ({err.shown_code}): reconnecting while the call is active.",
@@ -85,10 +89,11 @@ def describe_error(err: CXoneError) -> Notice:
         # The message names the file and the OS's reason (disk full, permission): keep it.
         return Notice(f"The recording cannot be written: {err.message}", err.remedy, "warning")
     if isinstance(err, ServiceUnavailable):
-        return Notice("CXone is not reachable.", err.remedy)
+        # The message says what was tried (host, port) and why it failed (DNS, refused…).
+        return Notice(err.message or "CXone is not reachable.", err.remedy, transient=True)
     if isinstance(err, TokenResponseInvalid):
         return Notice("The token endpoint answered something unexpected.", err.remedy)
-    return Notice(err.message or type(err).__name__, err.remedy)
+    return Notice(err.message or "Something went wrong.", err.remedy)
 
 
 def describe_progress(event: dict[str, Any]) -> Notice | None:
@@ -105,8 +110,12 @@ def describe_progress(event: dict[str, Any]) -> Notice | None:
                 "warning",
                 transient=True,
             )
+        said = str(event.get("message") or "").strip()
+        headline = said if said else "A request to CXone failed."
+        if not headline.endswith((".", "!", "?")):
+            headline += "."
         return Notice(
-            f"The request failed ({error}); retrying in {wait}.",
+            f"{headline} Retrying in {wait}.",
             "Nothing to do unless it keeps failing; check the network or the CXone status.",
             "warning",
             transient=True,
@@ -127,7 +136,10 @@ def describe_event(event: dict[str, Any]) -> tuple[str, str] | None:
     if kind == "retry":
         delay = event.get("delay_s")
         wait = f" in {float(delay):.1f} s" if isinstance(delay, int | float) else ""
-        return "Retry", f"after {event.get('error', 'an error')}{wait}"
+        why = str(event.get("message") or "") or _RETRY_WORDS.get(
+            str(event.get("error", "")), "a failed request"
+        )
+        return "Retry", f"{wait.strip()}: {why}" if wait else why
     if kind == "reconnect_wait":
         return "Reconnect", (
             f"attempt {event.get('attempt')} failed; next in {event.get('delay_s')} s"
@@ -143,5 +155,35 @@ def describe_event(event: dict[str, Any]) -> tuple[str, str] | None:
     if kind == "duration_reached":
         return "Duration", "reached; stopping"
     if kind == "partial_frame":
-        return "Stream", f"partial frame of {event.get('bytes')} bytes at the end"
+        return "Stream", f"partial frame of {event.get('bytes')} bytes dropped"
+    if kind == "stall":
+        return "No audio", f"nothing received for {_seconds(event.get('silent_s'))}"
+    if kind == "stall_cleared":
+        return "Audio back", f"after {_seconds(event.get('silent_s'))} without audio"
+    if kind == "gap":
+        what = "hold" if event.get("gap_kind") == "hold" else "outage"
+        return "Gap", (
+            f"{what} of {_seconds(event.get('duration_s'))}: at "
+            f"{_position(event.get('raw_position_s'))} in raw.wav, "
+            f"{_position(event.get('processed_position_s'))} in processed.wav"
+        )
     return None
+
+
+#: History wording for a retry event that carried no message (the error is a class name).
+_RETRY_WORDS = {
+    "RateLimited": "too many requests (429)",
+    "ServiceUnavailable": "the server did not answer",
+}
+
+
+def _seconds(value: object) -> str:
+    return f"{float(value):.1f} s" if isinstance(value, int | float) else "a while"
+
+
+def _position(value: object) -> str:
+    """`1:07.4` (minutes:seconds) of a position in a recording."""
+    if not isinstance(value, int | float):
+        return "?"
+    minutes, seconds = divmod(max(0.0, float(value)), 60)
+    return f"{int(minutes)}:{seconds:04.1f}"

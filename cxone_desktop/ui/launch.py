@@ -104,7 +104,7 @@ async def _main(args: argparse.Namespace) -> int:
             simulator = await DemoSimulator.start()
         except CXoneError as exc:
             log.error("%s", exc.message)
-            window.banner.show_notice(describe_error(exc))
+            window.show_notice(describe_error(exc))
         else:
             window.fill(_apply_args(simulator.values, args, keep_location=True))
     review = getattr(args, "open", None) or getattr(args, "session", None)

@@ -1,8 +1,14 @@
-"""A vertical level meter in dBFS with a falling peak marker; painted, not plotted."""
+"""A vertical level meter in dBFS with a falling peak marker; painted, not plotted.
+
+For screen readers it is named "Output level" and its description says the level
+in words ("-23 dBFS", "silent"), updated at most once a second.
+"""
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -10,14 +16,22 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 FLOOR_DBFS = -60.0
 PEAK_FALL_DB_PER_TICK = 0.5
+#: The spoken level changes at most this often (a screen reader reads it on request).
+DESCRIBE_INTERVAL_S = 1.0
 
 
 class LevelMeter(QWidget):
     """Shows the level of the last played frame; `set_level` repaints only on change."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("level_meter")
+        self.setAccessibleName("Output level")
+        self.setAccessibleDescription(level_text(FLOOR_DBFS))
+        self._clock = clock
+        self._described_at = -math.inf
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setToolTip("Level of the audio being played (dBFS)")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel
@@ -25,7 +39,8 @@ class LevelMeter(QWidget):
         self._peak_db = FLOOR_DBFS
 
     def sizeHint(self) -> QSize:
-        return QSize(22, 120)
+        line = self.fontMetrics().height()
+        return QSize(line + line // 2, line * 8)
 
     @property
     def level_dbfs(self) -> float:
@@ -34,6 +49,12 @@ class LevelMeter(QWidget):
     def set_level(self, level_dbfs: float) -> None:
         level = level_dbfs if math.isfinite(level_dbfs) else FLOOR_DBFS
         level = min(0.0, max(FLOOR_DBFS, level))
+        now = self._clock()
+        if now - self._described_at >= DESCRIBE_INTERVAL_S:
+            text = level_text(level)
+            if text != self.accessibleDescription():
+                self.setAccessibleDescription(text)
+            self._described_at = now
         peak = max(level, self._peak_db - PEAK_FALL_DB_PER_TICK)
         # A repaint costs more than the eye can tell apart below ~0.5 dB.
         if abs(level - self._level_db) < 0.5 and abs(peak - self._peak_db) < 0.5:
@@ -70,3 +91,10 @@ class LevelMeter(QWidget):
         p.setPen(QColor("#9ca3af"))
         p.drawRect(rect)
         p.end()
+
+
+def level_text(level_dbfs: float) -> str:
+    """`-23 dBFS`, or `silent` at the meter's floor."""
+    if not math.isfinite(level_dbfs) or level_dbfs <= FLOOR_DBFS:
+        return "silent"
+    return f"{level_dbfs:.0f} dBFS"

@@ -16,55 +16,48 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
 
-from cxone_desktop import portable
-from cxone_desktop.core.metrics import MetricsSnapshot
-from cxone_desktop.core.state_machine import CallState, Transition
+from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
-from cxone_desktop.session.config import default_recordings_dir, legacy_recordings_dir
 from cxone_desktop.session.session_result import SessionResult
+from cxone_desktop.ui.announcer import Announcer
 from cxone_desktop.ui.audio_output import VDI_BUFFER_MS, QtPlayoutSink
+from cxone_desktop.ui.call_news import CallNews
 from cxone_desktop.ui.call_state_panel import CallStatePanel
 from cxone_desktop.ui.connect_form import ConnectForm
 from cxone_desktop.ui.connect_model import ConnectValues, to_session_config
 from cxone_desktop.ui.controller import SessionController, SessionFactory
 from cxone_desktop.ui.controls_panel import ControlsPanel
 from cxone_desktop.ui.error_banner import ErrorBanner
-from cxone_desktop.ui.error_text import (
-    Notice,
-    describe_error,
-    describe_event,
-    describe_progress,
-)
+from cxone_desktop.ui.error_text import Notice, describe_error
+from cxone_desktop.ui.focus_ring import FocusRing
 from cxone_desktop.ui.metrics_view import MetricsView
+from cxone_desktop.ui.recordings_folder import (
+    RecordingsFolder,
+    home_relative,
+    recording_status,
+    recovered_notice,
+)
 from cxone_desktop.ui.secret_store import SecretStore
+from cxone_desktop.ui.session_export import SessionExporter
 from cxone_desktop.ui.waveform_view import WaveformView
+from cxone_desktop.ui.window_layout import build_layout
+from cxone_desktop.ui.window_menus import WindowSlots, build_menus, mute_shortcut
+
+__all__ = ["MainWindow", "mute_shortcut"]
 
 log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 50
-RECORDINGS_KEY = "recordings/folder"
 #: A larger sound-device buffer for remote desktops (Citrix, VMware Horizon, RDP).
 VDI_BUFFER_KEY = "audio/vdi_buffer"
+#: QA listening: gain 0 dB and no gate whatever the sliders say.
+BYPASS_KEY = "dsp/bypass"
 WINDOW_TITLE = "CXone Voice Desktop"
-
-
-def mute_shortcut(macos: bool = portable.IS_MACOS) -> str:
-    """Ctrl+M, except on macOS: there Qt's "Ctrl" is Cmd, and Cmd+M is the system's Minimize.
-
-    Cmd+Shift+M is what Teams uses for mute on a Mac.
-    """
-    return "Ctrl+Shift+M" if macos else "Ctrl+M"
 
 
 class MainWindow(QMainWindow):
@@ -88,12 +81,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1280, 800)
         self._settings = settings
-        self._out_dir = out_dir  # --out: wins over the remembered folder for this run
         self._remember = remember_settings
+        self.recordings = RecordingsFolder(settings, out_dir=out_dir, remember=remember_settings)
+        self._recording_failed = False
+        self._busy = False
         self._closing = False
         self._close_allowed = False
         self._shown_wave: tuple[bool, int] | None = None
-        self._degraded = False
         self._tasks: set[asyncio.Future[None]] = set()
 
         vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
@@ -108,40 +102,36 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         self.form = ConnectForm(settings, secrets or SecretStore())
         self.state_panel = CallStatePanel()
-        self.controls = ControlsPanel()
+        self.controls = ControlsPanel(
+            DspSettings(bypass=str(settings.value(BYPASS_KEY, "false")).lower() == "true")
+        )
         self.waveform = WaveformView()
         self.metrics = MetricsView()
 
-        left = QWidget()
-        left_col = QVBoxLayout(left)
-        left_col.setContentsMargins(0, 0, 0, 0)
-        left_col.addWidget(self.form)
-        left_col.addWidget(self.state_panel, 1)
-        right = QWidget()
-        right_col = QVBoxLayout(right)
-        right_col.setContentsMargins(0, 0, 0, 0)
-        right_col.addWidget(self.waveform, 3)
-        right_col.addWidget(self.metrics, 4)
-        right_col.addWidget(self.controls)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        split.setSizes([400, 880])
-        split.setChildrenCollapsible(False)
-        left.setMinimumWidth(340)
-        central = QWidget()
-        col = QVBoxLayout(central)
-        col.setContentsMargins(8, 6, 8, 4)
-        col.addWidget(self.banner)
-        col.addWidget(split, 1)
-        self.setCentralWidget(central)
+        self.layout_parts = build_layout(
+            banner=self.banner,
+            form=self.form,
+            state_panel=self.state_panel,
+            waveform=self.waveform,
+            metrics=self.metrics,
+            controls=self.controls,
+        )
+        self.setCentralWidget(self.layout_parts.central)
 
         self.folder_label = QLabel()
         self.folder_label.setObjectName("folder_label")
         self.statusBar().addWidget(self.folder_label, 1)
 
+        self.exporter = SessionExporter(self, settings, remember=remember_settings)
+        self.announcer = Announcer(self)
+        self.news = CallNews(
+            banner=self.banner,
+            state_panel=self.state_panel,
+            metrics=self.metrics,
+            announcer=self.announcer,
+            set_title=lambda what: self.setWindowTitle(f"{WINDOW_TITLE} — {what}"),
+        )
+        self.focus_ring = FocusRing(self)
         self._build_actions()
         self._wire()
         self.controls.set_devices(self.playout.devices(), self.playout.device)
@@ -154,90 +144,50 @@ class MainWindow(QMainWindow):
 
     # ---- actions ---------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        def action(text: str, shortcut: str | None, slot: Any) -> QAction:
-            act = QAction(text, self)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
-            return act
-
-        self.connect_action = action("&Connect", "Ctrl+Return", self.connect_call)
-        self.disconnect_action = action("&Disconnect", "Ctrl+D", self.disconnect_call)
-        self.mute_action = action("&Mute", mute_shortcut(), self.controls.mute.toggle)
+        acts = build_menus(
+            self,
+            WindowSlots(
+                connect=self.connect_call,
+                disconnect=self.disconnect_call,
+                mute=self.controls.mute.toggle,
+                export=self.export_session,
+                export_excel=lambda: self.export_session(excel=True),
+                open_folder=self.open_recordings,
+                choose_folder=self.choose_recordings_dir,
+                vdi_buffer=self.set_vdi_buffer,
+                quit=self.close,
+                escape=self.dismiss_notice,
+                open_review=lambda: self.open_review(),
+            ),
+            vdi_buffer_ms=VDI_BUFFER_MS,
+        )
+        self.connect_action, self.disconnect_action = acts.connect, acts.disconnect
+        self.mute_action, self.quit_action = acts.mute, acts.quit
+        self.export_action, self.export_excel_action = acts.export, acts.export_excel
+        self.open_folder_action, self.choose_folder_action = acts.open_folder, acts.choose_folder
+        self.vdi_buffer_action, self.escape_shortcut = acts.vdi_buffer, acts.escape
+        self.review_action = acts.open_review
+        self.vdi_buffer_action.setChecked(self.playout.device_buffer_ms >= VDI_BUFFER_MS)
         key = self.mute_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         self.controls.mute.setToolTip(f"Mute playback ({key}); recording carries on")
-        self.export_recording_action = action("Export &recording…", "Ctrl+E", self.export_recording)
-        self.export_raw_action = action(
-            "Export received audio only (raw.wav)…", None, self.export_raw
-        )
-        self.export_processed_action = action(
-            "Export played audio only (processed.wav)…", None, self.export_processed
-        )
-        self.export_metrics_action = action("Export &metrics…", None, self.export_metrics)
-        self.export_excel_action = action(
-            "Export metrics for &Excel (UTF-8 with BOM)…", None, self.export_metrics_for_excel
-        )
-        self.open_folder_action = action("&Open recordings folder", None, self.open_recordings)
-        self.choose_folder_action = action("Recordings &folder…", None, self.choose_recordings_dir)
-        self.review_action = action("Open recorded &session…", "Ctrl+O", lambda: self.open_review())
-        self.vdi_buffer_action = action(
-            "Large audio &buffer (Citrix, remote desktop)", None, self.set_vdi_buffer
-        )
-        self.vdi_buffer_action.setCheckable(True)
-        self.vdi_buffer_action.setChecked(self.playout.device_buffer_ms >= VDI_BUFFER_MS)
-        self.vdi_buffer_action.setToolTip(
-            f"Buffer {VDI_BUFFER_MS} ms of audio in the sound device: no dropouts when the "
-            "audio crosses the network to a thin client, at the cost of that much delay"
-        )
-        quit_action = action("&Quit", None, self.close)
-        # Ctrl+Q / Cmd+Q where the platform has one (Windows has none: Alt+F4 closes).
-        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit_action = quit_action
-        self.disconnect_action.setEnabled(False)
-        for act in self._export_actions():
-            act.setEnabled(False)
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.review_action)
-        file_menu.addSeparator()
-        for act in self._export_actions():
-            file_menu.addAction(act)
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_folder_action)
-        file_menu.addAction(self.choose_folder_action)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        call_menu = menu.addMenu("C&all")
-        call_menu.addAction(self.connect_action)
-        call_menu.addAction(self.disconnect_action)
-        call_menu.addAction(self.mute_action)
-        call_menu.addSeparator()
-        call_menu.addAction(self.vdi_buffer_action)
-
-    def _export_actions(self) -> tuple[QAction, ...]:
-        return (
-            self.export_recording_action,
-            self.export_raw_action,
-            self.export_processed_action,
-            self.export_metrics_action,
-            self.export_excel_action,
-        )
 
     def _wire(self) -> None:
         c = self.controller
         self.form.connect_requested.connect(self.connect_call)
+        self.form.connect_refused.connect(self._refuse_form)
+        self.controls.value_spoken.connect(self.announcer.say)
         self.form.disconnect_requested.connect(self.disconnect_call)
-        c.state_changed.connect(self._on_state)
+        news = self.news
+        c.state_changed.connect(news.on_state)
+        c.error_raised.connect(news.on_error)
         c.error_raised.connect(self._on_error)
+        c.event_received.connect(news.on_event)
         c.event_received.connect(self._on_event)
-        c.metrics_updated.connect(self._on_metrics)
+        c.metrics_updated.connect(news.on_metrics)
         c.busy_changed.connect(self._on_busy)
         c.session_finished.connect(self._on_finished)
         self.controls.dsp_changed.connect(c.set_dsp)
+        self.controls.bypass.toggled.connect(self._remember_bypass)
         self.controls.volume_changed.connect(self.playout.set_volume)
         self.controls.mute_toggled.connect(self.playout.set_muted)
         self.controls.device_chosen.connect(self.playout.set_device)
@@ -256,7 +206,7 @@ class MainWindow(QMainWindow):
         if self.controller.running or self._closing:
             return False
         if not self.form.is_valid():
-            self.form.show_all_messages()
+            self._refuse_form()
             return False
         values = self.form.values()
         try:
@@ -265,52 +215,58 @@ class MainWindow(QMainWindow):
             )
         except InputError as exc:
             self.form.show_all_messages()
-            self.banner.show_notice(Notice(exc.message, exc.remedy))
+            self.form.focus_first_invalid()
+            self.show_notice(Notice(exc.message, exc.remedy))
             return False
         if self._remember:
             self.form.save_settings()
         self.banner.clear()
+        self._recording_failed = False
         self.state_panel.reset()
         self.metrics.clear()
         self._shown_wave = None
         self.controller.start(config)
         return True
 
+    def _refuse_form(self) -> None:
+        """Say what is wrong, under each field and aloud, and go to the first such field."""
+        self.form.show_all_messages()
+        self.form.focus_first_invalid()
+        self.announcer.say(f"Cannot connect. {self.form.first_error_text()}", assertive=True)
+
     def disconnect_call(self) -> None:
         if self.controller.running:
             self._background(self.controller.stop())
 
-    def export_recording(self) -> None:
-        self._export(raw=True, processed=True, metrics=False, title="Export recording to folder")
-
-    def export_raw(self) -> None:
-        self._export(raw=True, processed=False, metrics=False, title="Export received audio to")
-
-    def export_processed(self) -> None:
-        self._export(raw=False, processed=True, metrics=False, title="Export played audio to")
-
-    def export_metrics(self) -> None:
-        self._export(raw=False, processed=False, metrics=True, title="Export metrics to folder")
-
-    def export_metrics_for_excel(self) -> None:
-        """metrics.csv with a UTF-8 BOM: Excel then reads it as UTF-8 (see the README)."""
-        self._export(
-            raw=False, processed=False, metrics=True, title="Export metrics to folder", bom=True
-        )
+    def export_session(self, *, excel: bool = False) -> list[Path]:
+        """Everything of the current or last call into a folder the user picks; the files."""
+        folder = self.controller.folder
+        if folder is None or not folder.is_dir():
+            self.show_notice(Notice("Nothing to export yet.", "Connect to a call first.", "info"))
+            return []
+        into = self.exporter.ask_folder()
+        if into is None:
+            return []
+        try:
+            result = self.exporter.export(
+                folder, into, live_summary=self.controller.checkpoint(), excel=excel
+            )
+        except RecordingError as exc:
+            self.show_notice(describe_error(exc), assertive=True)
+            return []
+        text = f"Exported {len(result.written)} file(s) to {home_relative(result.dest)}"
+        self.statusBar().showMessage(text, 8000)
+        self.announcer.say(f"{text}.")
+        return result.written
 
     def recordings_dir(self) -> Path:
         """Where new session folders go: --out, else the folder chosen in settings, else default."""
-        if self._out_dir is not None:
-            return self._out_dir
-        stored = self._settings.value(RECORDINGS_KEY)
-        return Path(str(stored)) if stored else default_recordings_dir()
+        return self.recordings.current()
 
     def set_recordings_dir(self, folder: Path) -> None:
         """Use `folder` for the next calls, and remember it (unless in demo mode)."""
-        self._out_dir = None if self._remember else folder
-        if self._remember:
-            self._settings.setValue(RECORDINGS_KEY, str(folder))
-        self.statusBar().showMessage(f"New recordings go to {_home_relative(folder)}", 8000)
+        self.recordings.set(folder)
+        self.statusBar().showMessage(f"New recordings go to {home_relative(folder)}", 8000)
 
     def set_vdi_buffer(self, on: bool) -> None:
         """Play through a larger device buffer (remembered); reopens the output."""
@@ -318,41 +274,27 @@ class MainWindow(QMainWindow):
         if self._remember:
             self._settings.setValue(VDI_BUFFER_KEY, "true" if on else "false")
 
+    def _remember_bypass(self, on: bool) -> None:
+        if self._remember:
+            self._settings.setValue(BYPASS_KEY, "true" if on else "false")
+
     def choose_recordings_dir(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self, "Folder for new recordings", str(self.recordings_dir())
-        )
-        if path:
-            self.set_recordings_dir(Path(path))
+        folder = self.recordings.choose(self)
+        if folder is not None:
+            self.statusBar().showMessage(f"New recordings go to {home_relative(folder)}", 8000)
 
     def open_recordings(self) -> None:
-        folder = self.controller.folder or self.recordings_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        folder = self.controller.folder
+        if folder is None or not folder.is_dir():
+            folder = self.recordings_dir()
+        self.recordings.open(folder)
 
     def recover_interrupted(self) -> list[Path]:
-        """Fix the WAV headers of sessions a crash left behind, and say so.
-
-        Looks in the recordings folder and, unless --out chose one for this run, the pre-0.2
-        default. Folders still being recorded are left alone, and nothing here can stop
-        the app from starting (`repair.recover_interrupted` never raises).
-        """
-        from cxone_desktop.session.repair import recover_interrupted
-
-        places = [self.recordings_dir()]
-        if self._out_dir is None:
-            places.append(legacy_recordings_dir())
-        folders = recover_interrupted(places, lambda r: log.info("repaired %s", r.line()))
-        if folders:
-            names = ", ".join(f.name for f in folders[:3]) + (" …" if len(folders) > 3 else "")
-            self.banner.show_notice(
-                Notice(
-                    f"Recovered {len(folders)} recording(s) cut short by a crash: {names}.",
-                    "Their WAV files were repaired and hold everything up to the crash; "
-                    "open the recordings folder to export them.",
-                    "info",
-                )
-            )
+        """Fix the WAV headers of sessions a crash left behind, and say so (never raises)."""
+        folders = self.recordings.recover()
+        notice = recovered_notice(folders)
+        if notice is not None:
+            self.show_notice(notice)
         return folders
 
     def open_review(self, folder: Path | None = None) -> Any:
@@ -373,15 +315,27 @@ class MainWindow(QMainWindow):
                 folder, may_open_device=lambda: not self.playout.stalled, opener=self.open_review
             )
         except ReviewError as exc:
-            self.banner.show_notice(Notice(exc.message, exc.remedy))
+            self.show_notice(Notice(exc.message, exc.remedy))
             return None
         self.closed.connect(window.close)
         return window
+
+    def show_notice(self, notice: Notice, *, assertive: bool | None = None) -> None:
+        """Put `notice` in the banner and announce it."""
+        self.news.show_notice(notice, assertive=assertive)
+
+    def dismiss_notice(self) -> bool:
+        """Escape: close the banner if one is shown."""
+        if self.banner.isHidden():
+            return False
+        self.banner.clear()
+        return True
 
     # ---- the display tick ------------------------------------------------------------------
     def tick(self) -> None:
         """~30 times a second: redraw from ring buffers only what changed."""
         self.state_panel.refresh_clock(time.monotonic())
+        self.focus_ring.refresh()  # the focused control may have scrolled or moved
         live = self.controller.live
         if live is None:
             return
@@ -395,103 +349,37 @@ class MainWindow(QMainWindow):
             self.waveform.level_meter.set_level(-np.inf)
         self.metrics.refresh(live.chart_rows)
 
-    # ---- controller signals ----------------------------------------------------------------
-    def _on_state(self, t: Transition) -> None:
-        self.state_panel.show_transition(t)
-        if t.state is CallState.STREAMING and self.banner.transient:
-            self.banner.clear()  # the retry or reconnect it warned about worked
-        self.setWindowTitle(f"{WINDOW_TITLE} — {t.state.name.title()}")
-
+    # ---- controller signals (CallNews shows and says the rest) ----------------------------
     def _on_error(self, err: CXoneError) -> None:
-        notice = describe_error(err)
-        self.banner.show_notice(notice)
-        self.state_panel.add_note(
-            "Error" if notice.severity == "error" else "Warning", notice.title
-        )
+        if isinstance(err, RecordingError) and self._busy:
+            self._recording_failed = True
+            self._show_folder()
 
     def _on_event(self, event: dict[str, Any]) -> None:
-        line = describe_event(event)
-        if line is not None:
-            self.state_panel.add_note(*line)
-        progress = describe_progress(event)
-        # Retry progress never hides a lasting notice (an error, a recording problem).
-        if progress is not None and (not self.banner.severity or self.banner.transient):
-            self.banner.show_notice(progress)
         if event.get("kind") == "session_started":
             self._show_folder()
 
-    def _on_metrics(self, snapshot: MetricsSnapshot) -> None:
-        degraded = snapshot.degraded
-        if degraded != self._degraded:
-            self._degraded = degraded
-            self.metrics.set_degraded(degraded)
-
     def _on_busy(self, busy: bool) -> None:
+        self._busy = busy  # the controller's task is still finishing when this says False
         self.form.set_busy(busy)
         self.connect_action.setEnabled(not busy)
         self.disconnect_action.setEnabled(busy)
         self._show_folder()
 
     def _on_finished(self, result: SessionResult | None) -> None:
-        if result is not None and result.outcome == "ended" and self.banner.transient:
-            self.banner.show_notice(
-                Notice(
-                    "The call has ended.",
-                    "The recording is finalized; export it from the File menu.",
-                    "info",
-                )
-            )
-        self._degraded = False
-        self.metrics.set_degraded(False)
+        self.news.on_finished(result)
         self._show_folder()
         if self.state_panel.current_state not in (CallState.TERMINATED, CallState.IDLE):
             log.warning("session finished in %s", self.state_panel.current_state)
 
     def _show_folder(self) -> None:
         folder = self.controller.folder
-        has = folder is not None
-        for act in self._export_actions():
-            act.setEnabled(has)
-        self.folder_label.setText(f"Recording in {_home_relative(folder)}" if has else "")
-        self.folder_label.setToolTip(str(folder) if has else "")
-
-    # ---- export ----------------------------------------------------------------------------
-    def ask_export_folder(self, title: str) -> Path | None:
-        """Where to export; a dialog (tests replace this method)."""
-        path = QFileDialog.getExistingDirectory(self, title, str(Path.home()))
-        return Path(path) if path else None
-
-    def _export(
-        self, *, raw: bool, processed: bool, metrics: bool, title: str, bom: bool = False
-    ) -> list[Path]:
-        from cxone_desktop.session.export import export_session
-
-        folder = self.controller.folder
-        if folder is None:
-            self.banner.show_notice(
-                Notice("Nothing to export yet.", "Connect to a call first.", "info")
-            )
-            return []
-        dest = self.ask_export_folder(title)
-        if dest is None:
-            return []
-        # One subfolder per session: exporting another call to the same place replaces nothing.
-        dest = dest / folder.name
-        try:
-            written = export_session(
-                folder,
-                dest,
-                raw=raw,
-                processed=processed,
-                metrics=metrics,
-                live_summary=self.controller.checkpoint(),
-                csv_bom=bom,
-            )
-        except RecordingError as exc:
-            self.banner.show_notice(describe_error(exc))
-            return []
-        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {dest}", 8000)
-        return written
+        has = folder is not None and folder.is_dir()
+        self.export_action.setEnabled(has)
+        self.export_excel_action.setEnabled(has)
+        text = recording_status(folder, running=self._busy, failed=self._recording_failed)
+        self.folder_label.setText(text)
+        self.folder_label.setToolTip(str(folder) if text and folder is not None else "")
 
     # ---- closing ---------------------------------------------------------------------------
     def finalize_now(self, timeout_s: float = 4.0) -> bool:
@@ -546,13 +434,3 @@ class MainWindow(QMainWindow):
             self._close_allowed = True
             with contextlib.suppress(RuntimeError):  # the C++ side may already be gone
                 self.close()
-
-
-def _home_relative(path: Path | None) -> str:
-    """`~/…` for paths under the home folder: shorter, and no user name in screenshots."""
-    if path is None:
-        return ""
-    try:
-        return str(Path("~") / path.relative_to(Path.home()))
-    except ValueError:
-        return str(path)

@@ -2,6 +2,9 @@
 
 Reads the session's per-second RecordRing; redraws only when a new row has
 arrived (`total_written` moved), so most display ticks cost nothing here.
+
+For screen readers the charts are one named picture (not a Tab stop) whose
+description holds the latest value of all six figures, updated once a second.
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cxone_desktop.core.ring_buffer import RecordRing
 from cxone_desktop.ui.steady_label import SteadyLabel
+from cxone_desktop.ui.theme import ALERT_FILL, CHIP_TEXT
 
 HISTORY_S = 60
 X_COLUMN = "elapsed_s"
+NO_DATA_TEXT = "No data yet"
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ METRIC_PLOTS: tuple[MetricPlot, ...] = (
     ),
     MetricPlot("Latency (avg)", "ms", (("avg_latency_ms", "latency", "#22c55e"),), 50.0),
     MetricPlot(
-        "Jitter buffer {depth} / {target}",
+        "Buffer {depth} / {target}",
         "ms",
         (("buffer_depth_ms", "depth", "#14b8a6"), ("buffer_target_ms", "target", "#64748b")),
         100.0,
@@ -52,17 +58,19 @@ class MetricsView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.degraded_label = QLabel("Network degraded")
+        self.degraded_label = QLabel("⚠ Network degraded")
         self.degraded_label.setObjectName("degraded_flag")
+        self.degraded_label.setAccessibleName("Network degraded")
         self.degraded_label.setStyleSheet(
-            "background:#dc2626;color:white;font-weight:bold;border-radius:4px;padding:2px 8px;"
+            f"background:{ALERT_FILL};color:{CHIP_TEXT};font-weight:bold;"
+            "border-radius:4px;padding:2px 8px;"
         )
         self.degraded_label.setToolTip(
             "Loss, jitter or lateness is high enough to be heard; see the plots below"
         )
         self.degraded_label.hide()
         self.summary = SteadyLabel(
-            "No data yet", "1000.0 kbps · jitter 1000.0 ms · 1000 pkt/s · buffer 1000 ms"
+            NO_DATA_TEXT, "1000.0 kbps · jitter 1000.0 ms · 1000 pkt/s · buffer 1000 ms"
         )
         self.summary.setObjectName("metrics_summary")
         head = QHBoxLayout()
@@ -73,22 +81,35 @@ class MetricsView(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("metrics_plots")
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.graphics.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it proxies to the view
+        self.graphics.setAccessibleName("Network charts, last 60 s")
+        self.graphics.setAccessibleDescription(NO_DATA_TEXT)
+        self._described_second = -1
         self.graphics.ci.setSpacing(2)
+        fm = self.fontMetrics()
+        # Two rows of plots with readable ticks (below ~4 lines a plot, tick labels overlap).
+        self.graphics.setMinimumHeight(fm.height() * 12)
+        title_pt = max(7.0, QApplication.font().pointSizeF() * 0.95)
+        axis_px = fm.horizontalAdvance("1000") + fm.averageCharWidth() * 2
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: list[pg.PlotItem] = []
         self._y_tops: list[float] = [spec.y_top for spec in METRIC_PLOTS]
         for i, spec in enumerate(METRIC_PLOTS):
             plot = self.graphics.addPlot(row=i // 3, col=i % 3)
-            plot.setTitle(_title_html(spec), size="9pt")
+            plot.setTitle(_title_html(spec), size=f"{title_pt:.1f}pt")
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.showGrid(x=True, y=False, alpha=0.15)  # a y grid hides set tick labels
             plot.setXRange(-HISTORY_S, 0, padding=0)
             plot.disableAutoRange()
             _set_y_top(plot, spec.y_top)
-            plot.getAxis("bottom").setStyle(tickLength=-4)
-            plot.getAxis("left").setWidth(36)
+            # Seconds-ago labels once, under the bottom row: the top row's would cost a text
+            # line of height that small screens (1024×600) do not have.
+            plot.getAxis("bottom").setStyle(tickLength=-4, showValues=i // 3 == 1)
+            left_axis = plot.getAxis("left")
+            left_axis.setWidth(axis_px)
             for j, (column, _name, colour) in enumerate(spec.columns):
                 curve = plot.plot(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=False)
                 curve.setZValue(len(spec.columns) - j)  # the first named (e.g. lost) on top
@@ -138,6 +159,10 @@ class MetricsView(QWidget):
                 _set_y_top(self.plots[i], top)
         latest = per_second.latest() or {}
         self.summary.setText(_summary(latest))
+        second = int(x[-1])
+        if second != self._described_second:
+            self._described_second = second
+            self.graphics.setAccessibleDescription(six_figures(latest))
         self.redraws += 1
         return True
 
@@ -149,7 +174,9 @@ class MetricsView(QWidget):
         self._seen_rows = -1
         for curve in self.curves.values():
             curve.setData([], [])
-        self.summary.setText("No data yet")
+        self.summary.setText(NO_DATA_TEXT)
+        self.graphics.setAccessibleDescription(NO_DATA_TEXT)
+        self._described_second = -1
         self.degraded_label.hide()
         for i, spec in enumerate(METRIC_PLOTS):
             self._y_tops[i] = spec.y_top
@@ -180,10 +207,30 @@ def nice_top(value: float, floor: float) -> float:
     return float(10.0 * exp)
 
 
+def _val(row: dict[str, float], key: str, fmt: str) -> str:
+    v = row.get(key)
+    return format(v, fmt) if v is not None and np.isfinite(v) else "–"
+
+
+def six_figures(row: dict[str, float]) -> str:
+    """The latest value of every chart, in words (the charts' accessible description)."""
+
+    def val(key: str, fmt: str) -> str:
+        return _val(row, key, fmt)
+
+    return (
+        f"Bitrate {val('bitrate_kbps', '.1f')} kbps. Jitter {val('jitter_ms', '.1f')} ms. "
+        f"Packets {val('packets_per_s', '.0f')} per second. "
+        f"Lost {val('lost_frames', '.0f')} and concealed {val('concealed_frames', '.0f')} "
+        f"frames in all. Latency {val('avg_latency_ms', '.1f')} ms on average. "
+        f"Jitter buffer {val('buffer_depth_ms', '.0f')} ms, "
+        f"target {val('buffer_target_ms', '.0f')} ms."
+    )
+
+
 def _summary(row: dict[str, float]) -> str:
     def val(key: str, fmt: str) -> str:
-        v = row.get(key)
-        return format(v, fmt) if v is not None and np.isfinite(v) else "–"
+        return _val(row, key, fmt)
 
     return (
         f"{val('bitrate_kbps', '.1f')} kbps · jitter {val('jitter_ms', '.1f')} ms · "
@@ -192,5 +239,10 @@ def _summary(row: dict[str, float]) -> str:
 
 
 def _set_y_top(plot: pg.PlotItem, top: float) -> None:
-    """0…top, with a little room below 0 so a flat zero curve is not hidden by the axis."""
+    """0…top, with a little room below 0 so a flat zero curve is not hidden by the axis.
+
+    Labelled at 0 and the top only (a line at the middle): two labels never overlap, even
+    in the 40-pixel-high plots a 1024×600 screen leaves.
+    """
     plot.setYRange(-0.04 * top, top * 1.02, padding=0)
+    plot.getAxis("left").setTicks([[(0.0, "0"), (top, f"{top:g}")], [(top / 2, "")]])

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
 
 from cxone_desktop.review.annotations import Annotation
 from cxone_desktop.review.lane_envelope import lane_envelope
@@ -342,7 +342,9 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
                 # Curve names in their colours, painted once (a LegendItem repainted every
                 # frame cost more than the curves).
                 names = " ".join(f"<span style='color:{c}'>{n}</span>" for n, c, _x, _y in series)
-                key = pg.LabelItem(names, size="7pt")
+                # A little smaller than the platform's text size, following its setting.
+                key_pt = max(6.0, QApplication.font().pointSizeF() * 0.8)
+                key = pg.LabelItem(names, size=f"{key_pt:.1f}pt")
                 key.setParentItem(plot)
                 key.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-RIGHT_W - 4, -4))
                 key.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
@@ -24,6 +25,13 @@ from cxone_desktop.ui.level_meter import LevelMeter
 
 COLUMNS = 1000
 FULL_SCALE = 32768.0
+PROCESSED_TITLE = "Waveform, last 5 s — what you hear"
+RAW_TITLE = "Waveform, last 5 s — as received (raw)"
+PROCESSED_DESCRIPTION = (
+    "The last 5 seconds of what you hear, after the jitter buffer, gain and noise gate; "
+    "the output level beside it says how loud"
+)
+RAW_DESCRIPTION = "The last 5 seconds of the audio as received, before any processing"
 
 
 class WaveformView(QWidget):
@@ -37,12 +45,19 @@ class WaveformView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
+        # A picture, not a control: no Tab stop; named and described for screen readers.
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.plot.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it proxies to the view
+        self.plot.setAccessibleName("Waveform")
+        self.plot.setAccessibleDescription(PROCESSED_DESCRIPTION)
+        # Enough for the ±1 ticks and the axis in this font; the layout gives the rest.
+        self.plot.setMinimumHeight(self.fontMetrics().height() * 6)
         item = self.plot.getPlotItem()
         item.setXRange(-WAVE_SECONDS, 0.0, padding=0)
         item.setYRange(-1.08, 1.08, padding=0)
         item.disableAutoRange()
         item.showGrid(x=True, y=False, alpha=0.2)
-        item.setLabel("bottom", "seconds")
+        # No "seconds" axis title: the heading says it, and small screens need the line.
         item.getAxis("left").setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "1")]])
         for name in ("left", "bottom"):
             # Static axes: paint them once into a pixmap, not on every 30 fps frame.
@@ -60,11 +75,11 @@ class WaveformView(QWidget):
         self.curve.setSegmentedLineMode("on")
         item.addItem(self.curve)
         self.level_meter = LevelMeter()
-        self.show_raw = QCheckBox("Show received (raw) audio")
+        self.show_raw = QCheckBox("Show received (&raw) audio")
         self.show_raw.setToolTip(
             "Off: what you hear, after jitter buffer and DSP. On: as received."
         )
-        self._title = QLabel("Waveform — processed (what you hear)")
+        self._title = QLabel(PROCESSED_TITLE)
         self.show_raw.toggled.connect(self._on_raw_toggled)
         head = QHBoxLayout()
         head.addWidget(self._title)
@@ -94,7 +109,6 @@ class WaveformView(QWidget):
         return np.asarray(y if y is not None else [], dtype=np.float32)
 
     def _on_raw_toggled(self, raw: bool) -> None:
-        self._title.setText(
-            "Waveform — received (raw)" if raw else "Waveform — processed (what you hear)"
-        )
+        self._title.setText(RAW_TITLE if raw else PROCESSED_TITLE)
+        self.plot.setAccessibleDescription(RAW_DESCRIPTION if raw else PROCESSED_DESCRIPTION)
         self._last_y = None

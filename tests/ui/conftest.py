@@ -78,3 +78,27 @@ def no_keyring() -> Iterator[None]:
         yield
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def make_window(qtbot, settings: QSettings, tmp_path: Path, no_keyring: None):
+    """Build the real window on FakeSessions; yields `build(**fake_kwargs) -> (window, fakes)`."""
+    from cxone_desktop.ui.main_window import MainWindow
+
+    from .fake_session import FakeSession
+    from .helpers import GOOD
+
+    created: list[FakeSession] = []
+
+    def build(**fake_kwargs):
+        def factory(config, sink):
+            s = FakeSession(config, sink, **fake_kwargs)
+            created.append(s)
+            return s
+
+        window = MainWindow(settings=settings, out_dir=tmp_path / "rec", session_factory=factory)
+        qtbot.addWidget(window)
+        window.fill(GOOD)
+        return window, created
+
+    return build

@@ -3,6 +3,12 @@
 It plays a 440 Hz tone through the real DSP chain on a 20 ms clock, so the
 widgets, the controller and the sliders can be tested without a simulator.
 mypy checks it against `LiveSession`, the face the window relies on.
+
+A test can also make it do what the real session does when the network misbehaves:
+`pause_audio()` / `resume_audio()` stop and restart the frames while the call stays
+up (after STALL_AFTER_S of no audio it emits `stall`, on resume `stall_cleared` and
+a `gap`, as the session does), `drop_and_reconnect()` goes through RECONNECTING, and
+`report()` / `emit()` pass an error or an event to the window.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from cxone_desktop.session.session_result import Outcome, SessionResult
 
 RATE_HZ = 8000
 FRAME = 160
+FRAME_S = FRAME / RATE_HZ
+#: The session's rule: no audio for this long while the call is up is a stall.
+STALL_AFTER_S = 1.0
 
 
 class FakeSession:
@@ -62,6 +71,9 @@ class FakeSession:
         self._observers: list[SessionObserver] = []
         self._stop = asyncio.Event()
         self._finished = asyncio.Event()
+        self._paused = False
+        self._silent_s = 0.0
+        self._stalled = False
         self.state_machine.add_listener(lambda t: self._tell(lambda o: o.on_state(t)))
 
     # ---- LiveView ---------------------------------------------------------------------------
@@ -100,6 +112,29 @@ class FakeSession:
     def checkpoint(self) -> dict[str, Any]:
         return {"outcome": "in_progress"}
 
+    # ---- what a test makes it do ----------------------------------------------------------
+    def pause_audio(self) -> None:
+        """No more frames arrive; the call stays up (a dead stream)."""
+        self._paused = True
+
+    def resume_audio(self) -> None:
+        """Frames arrive again."""
+        self._paused = False
+
+    def report(self, err: CXoneError) -> None:
+        self._tell(lambda o: o.on_error(err))
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        event = {"kind": kind, **fields}
+        self._tell(lambda o: o.on_event(event))
+
+    def drop_and_reconnect(self, reconnected: bool = True) -> None:
+        """STREAMING → RECONNECTING (→ STREAMING again if `reconnected`)."""
+        sm = self.state_machine
+        sm.transition(CallState.RECONNECTING, "abnormal close (1006)")
+        if reconnected:
+            sm.transition(CallState.STREAMING, "reconnected (#1)")
+
     async def stop(self) -> None:
         self._stop.set()
         if self.state_machine.state is not CallState.IDLE:
@@ -126,6 +161,15 @@ class FakeSession:
             if self._stop.is_set():
                 outcome = "stopped"
                 break
+            if self._paused:
+                self._silent_s += FRAME_S
+                if self._silent_s >= STALL_AFTER_S and not self._stalled:
+                    self._stalled = True
+                    self.emit("stall", silent_s=round(self._silent_s, 3))
+                await asyncio.sleep(FRAME_S)
+                continue
+            if self._silent_s > 0:
+                self._audio_returned()
             phase = n * FRAME / RATE_HZ
             frame = (self._amplitude * np.sin(2 * np.pi * 440 * (t + phase))).astype(np.int16)
             raw_all.append(frame)
@@ -150,6 +194,19 @@ class FakeSession:
         return self._result(outcome)
 
     # ---- internals --------------------------------------------------------------------------
+    def _audio_returned(self) -> None:
+        silent, self._silent_s = self._silent_s, 0.0
+        if self._stalled:
+            self._stalled = False
+            self.emit("stall_cleared", silent_s=round(silent, 3))
+        self.emit(
+            "gap",
+            gap_kind="outage",
+            duration_s=round(silent, 3),
+            raw_position_s=len(self.processed_frames) * FRAME_S,
+            processed_position_s=len(self.processed_frames) * FRAME_S,
+        )
+
     def _result(self, outcome: Outcome) -> SessionResult:
         snap = _snapshot(elapsed_s=0.0, degraded=False)
         return SessionResult(outcome=outcome, folder=self._folder, snapshot=snap)
@@ -177,6 +234,8 @@ class FakeSession:
                 w.setframerate(RATE_HZ)
                 w.writeframes(b"".join(f.astype("<i2").tobytes() for f in frames))
         (self._folder / "metrics.csv").write_text("elapsed_s\n1\n")
+        (self._folder / "events.jsonl").write_text('{"kind": "session_started"}\n')
+        (self._folder / "summary.json").write_text('{"outcome": "fake"}\n')
 
     def _tell(self, call: Callable[[SessionObserver], None]) -> None:
         for obs in list(self._observers):

@@ -54,3 +54,47 @@ def test_durations_stay_short() -> None:
     assert format_duration(4.94) == "4 s"
     assert format_duration(185) == "3 min 05 s"
     assert format_duration(3720) == "1 h 02 min"
+
+
+def test_a_stall_shows_at_once_instead_of_streaming_and_counts_up(qtbot: QtBot) -> None:
+    from cxone_desktop.ui.theme import STALL_FILL, STATE_FILLS
+
+    panel = CallStatePanel()
+    qtbot.addWidget(panel)
+    clock = [50.0]
+    sm = CallStateMachine(monotonic=lambda: clock[0], wall=time.time)
+    sm.add_listener(panel.show_transition)
+    sm.transition(CallState.CONNECTING, "")
+    sm.transition(CallState.STREAMING, "audio stream open")
+    chip = panel._chips[CallState.STREAMING]
+    assert panel.chip_text(CallState.STREAMING) == "▶ Streaming"
+    assert STATE_FILLS[CallState.STREAMING] in chip.styleSheet()
+    panel.show_stall(1.0, now_monotonic_s=60.0)
+    assert panel.stalled
+    assert panel.chip_text(CallState.STREAMING) == "⚠ No audio"
+    assert STALL_FILL in chip.styleSheet() and STATE_FILLS[CallState.STREAMING] not in (
+        chip.styleSheet()
+    )
+    assert chip.accessibleName() == "Streaming, no audio (current)"
+    assert panel.time_in_state_text() == "No audio for 1 s"
+    panel.refresh_clock(62.2)
+    assert panel.time_in_state_text() == "No audio for 3 s"
+    panel.clear_stall(now_monotonic_s=63.0)
+    assert panel.chip_text(CallState.STREAMING) == "▶ Streaming"
+    assert panel.time_in_state_text() == "Streaming for 13 s"
+
+
+def test_leaving_streaming_ends_the_stall(qtbot: QtBot) -> None:
+    panel = CallStatePanel()
+    qtbot.addWidget(panel)
+    sm = CallStateMachine()
+    sm.add_listener(panel.show_transition)
+    sm.transition(CallState.CONNECTING, "")
+    panel.show_stall(1.0, time.monotonic())
+    assert not panel.stalled  # only a call that is up can stall
+    sm.transition(CallState.STREAMING, "")
+    panel.show_stall(1.0, time.monotonic())
+    sm.transition(CallState.RECONNECTING, "abnormal close")
+    assert not panel.stalled
+    assert panel.chip_text(CallState.STREAMING) == "Streaming"
+    assert panel.chip_text(CallState.RECONNECTING) == "▶ Reconnecting"

@@ -46,6 +46,7 @@ def test_gate_mode_and_playback_controls_emit(qtbot: QtBot) -> None:
     with qtbot.waitSignal(panel.volume_changed) as vol:
         panel.volume_slider.setValue(25)
     assert vol.args == [0.25]
+    assert panel.volume_label.text() == "25 %"
     with qtbot.waitSignal(panel.mute_toggled) as mute:
         panel.mute.setChecked(True)
     assert mute.args == [True]
@@ -57,3 +58,25 @@ def test_device_picker_says_when_there_is_no_output(qtbot: QtBot) -> None:
     panel.set_devices([], None)
     assert panel.device.currentText() == "No audio output"
     assert not panel.device.isEnabled()
+
+
+def test_bypass_plays_what_was_received_and_the_sliders_say_they_are_not_in_effect(
+    qtbot: QtBot,
+) -> None:
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    assert not panel.bypass.isChecked() and not panel.dsp_settings().bypass
+    panel.gain_slider.setValue(60)
+    with qtbot.waitSignal(panel.dsp_changed) as sig:
+        panel.bypass.setChecked(True)
+    s = sig.args[0]
+    assert s.bypass and s.effective_gain == 1.0 and not s.gate_active
+    assert s.noise_threshold == 200 and s.gain == pytest.approx(1.995, abs=0.01)  # kept
+    assert not panel.gain_slider.isEnabled() and not panel.threshold_slider.isEnabled()
+    assert not panel.gate_mode.isEnabled()
+    assert panel.gain_label.text() == "0 dB (bypassed)"
+    assert panel.threshold_label.text() == "off (bypassed)"
+    panel.bypass.setChecked(False)
+    assert panel.gain_slider.isEnabled()
+    assert panel.gain_label.text() == "+6.0 dB (×2.00)"
+    assert panel.threshold_label.text() == "200 (-44.3 dBFS)"

@@ -63,7 +63,7 @@ def test_no_audio_device_says_streaming_carries_on() -> None:
 def test_events_worth_a_history_line() -> None:
     assert describe_event({"kind": "retry", "error": "RateLimited", "delay_s": 1.0}) == (
         "Retry",
-        "after RateLimited in 1.0 s",
+        "in 1.0 s: too many requests (429)",
     )
     assert (
         "attempt 2" in describe_event({"kind": "reconnect_wait", "attempt": 2, "delay_s": 0.5})[1]
@@ -75,3 +75,83 @@ def test_events_worth_a_history_line() -> None:
         "call.ended",
     )
     assert describe_event({"kind": "dsp", "gain": 1.0}) is None
+
+
+def _every_error_class() -> list[type]:
+    import cxone_desktop.errors as errors
+
+    found: list[type] = []
+    todo = [errors.CXoneError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return [c for c in found if c.__module__ == "cxone_desktop.errors"]
+
+
+def _instance(cls: type, message: str):
+    from cxone_desktop.errors import InputError
+
+    if issubclass(cls, InputError):
+        return cls("tenant", message)
+    if issubclass(cls, HandshakeRejected):
+        return cls(message, status=403)
+    if issubclass(cls, StreamClosedAbnormally):
+        return cls(message, code=1006)
+    return cls(message)
+
+
+def test_no_banner_ever_shows_an_exception_class_name() -> None:
+    classes = _every_error_class()
+    assert len(classes) >= 15
+    for cls in classes:
+        for message in ("", "acmee.niceincontact.com does not resolve (DNS)."):
+            n = describe_error(_instance(cls, message))
+            shown = f"{n.title} {n.remedy}"
+            assert n.title, cls
+            for other in classes:
+                assert other.__name__ not in shown, (cls, shown)
+
+
+def test_an_unreachable_server_shows_what_was_tried_and_clears_when_it_passes() -> None:
+    from cxone_desktop.errors import ServiceUnavailable
+
+    err = ServiceUnavailable(
+        "acmee.niceincontact.com does not resolve (DNS), so the token endpoint cannot be reached.",
+        remedy="Check the tenant name or base URL for typos, and your network or VPN.",
+    )
+    n = describe_error(err)
+    assert "acmee.niceincontact.com does not resolve" in n.title
+    assert "tenant name" in n.remedy
+    assert n.transient  # streaming again, or a disconnect, clears it
+
+
+def test_retry_progress_says_the_servers_problem_not_the_class() -> None:
+    from cxone_desktop.ui.error_text import describe_progress
+
+    said = "Nothing is listening at 127.0.0.1:9: the connection to the token endpoint was refused."
+    n = describe_progress(
+        {"kind": "retry", "error": "ServiceUnavailable", "message": said, "delay_s": 2.0}
+    )
+    assert n is not None and said in n.title and "2 s" in n.title
+    assert "ServiceUnavailable" not in n.title + n.remedy
+    bare = describe_progress({"kind": "retry", "error": "ConnectTimeout", "delay_s": 1})
+    assert bare is not None and "ConnectTimeout" not in bare.title
+    line = describe_event({"kind": "retry", "error": "ConnectTimeout", "delay_s": 1})
+    assert line is not None and "ConnectTimeout" not in line[1]
+
+
+def test_stalls_and_gaps_get_history_lines() -> None:
+    assert describe_event({"kind": "stall", "silent_s": 1.0}) == (
+        "No audio",
+        "nothing received for 1.0 s",
+    )
+    assert describe_event({"kind": "stall_cleared", "silent_s": 4.25}) == (
+        "Audio back",
+        "after 4.2 s without audio",
+    )
+    gap = describe_event(
+        {"kind": "gap", "gap_kind": "outage", "duration_s": 30.0,
+         "raw_position_s": 37.0, "processed_position_s": 67.5}
+    )  # fmt: skip
+    assert gap == ("Gap", "outage of 30.0 s: at 0:37.0 in raw.wav, 1:07.5 in processed.wav")

@@ -16,36 +16,7 @@ from cxone_desktop.errors import InvalidCredentials
 from cxone_desktop.ui.connect_model import ConnectValues
 from cxone_desktop.ui.main_window import MainWindow
 
-from .fake_session import FakeSession
-
-GOOD = ConnectValues(location="acme", client_id="cid", client_secret="s3cr3t", call_id="c1")
-
-
-async def until(predicate, timeout: float = 5.0) -> None:
-    """Let the Qt loop run until `predicate()` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def make_window(qtbot: QtBot, settings: QSettings, tmp_path: Path, no_keyring: None):
-    created: list[FakeSession] = []
-
-    def build(**fake_kwargs) -> tuple[MainWindow, list[FakeSession]]:
-        def factory(config, sink):
-            s = FakeSession(config, sink, **fake_kwargs)
-            created.append(s)
-            return s
-
-        window = MainWindow(settings=settings, out_dir=tmp_path / "rec", session_factory=factory)
-        qtbot.addWidget(window)
-        window.fill(GOOD)
-        return window, created
-
-    return build
+from .helpers import until
 
 
 async def test_connect_streams_and_shows_the_state_history(make_window) -> None:
@@ -129,23 +100,68 @@ async def test_degraded_network_is_flagged(make_window) -> None:
     assert not window.metrics.degraded_label.isVisible()
 
 
-async def test_export_recording_and_metrics(make_window, tmp_path: Path) -> None:
+async def test_one_export_copies_everything_into_a_folder_named_after_the_session(
+    make_window, tmp_path: Path, settings: QSettings
+) -> None:
     window, _sessions = make_window(seconds=0.3)
-    assert not window.export_recording_action.isEnabled()
+    assert not window.export_action.isEnabled()
     window.connect_call()
     await until(lambda: window.state_panel.current_state is CallState.TERMINATED)
-    await until(lambda: window.export_recording_action.isEnabled())
-    window.ask_export_folder = lambda title: tmp_path / "out"
-    written = window._export(raw=True, processed=True, metrics=False, title="x")
-    dest = tmp_path / "out" / window.controller.folder.name  # one subfolder per session
-    assert sorted(p.name for p in written) == ["processed.wav", "raw.wav"]
+    await until(lambda: window.export_action.isEnabled())
+    folder = window.controller.folder
+    # Files other tools (or later versions) put beside the recordings travel too.
+    (folder / "arrivals.csv").write_text("seq,arrival_s\n1,0.02\n2,0.0")  # mid-line
+    (folder / "marks.cue.json").write_text('{"cues": []}')
+    (folder / ".recording").write_text("lock")  # never exported
+    asked: list[str] = []
+    window.exporter.ask_folder = lambda: asked.append("x") or tmp_path / "out"
+    window.export_action.trigger()
+    dest = tmp_path / "out" / folder.name  # one subfolder per session
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "arrivals.csv",
+        "events.jsonl",
+        "marks.cue.json",
+        "metrics.csv",
+        "processed.wav",
+        "raw.wav",
+        "summary.json",
+    ]
     with wave.open(str(dest / "processed.wav")) as w:
         assert w.getframerate() == 8000 and w.getnframes() >= 160
-    window.export_metrics_action.trigger()
+    assert (dest / "arrivals.csv").read_text() == "seq,arrival_s\n1,0.02\n"
     plain = (dest / "metrics.csv").read_bytes()
     assert plain.startswith(b"elapsed_s")
+    assert "Exported 7 file(s)" in window.statusBar().currentMessage()
+    # The Excel flavour: the same files, every CSV starting with a UTF-8 BOM.
     window.export_excel_action.trigger()
-    assert (dest / "metrics.csv").read_bytes() == b"\xef\xbb\xbf" + plain  # the BOM, and only it
+    assert (dest / "metrics.csv").read_bytes() == b"\xef\xbb\xbf" + plain
+    assert (dest / "arrivals.csv").read_bytes().startswith(b"\xef\xbb\xbfseq,")
+    # The folder chosen is offered next time, in this window and the next.
+    assert window.exporter.last_folder() == tmp_path / "out"
+    assert settings.value("export/last_folder") == str(tmp_path / "out")
+
+
+async def test_a_failed_export_says_which_file_and_why(make_window, tmp_path: Path) -> None:
+    window, _ = make_window(seconds=0.3)
+    window.connect_call()
+    await until(lambda: window.export_action.isEnabled() and not window.controller.running)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    window.exporter.ask_folder = lambda: blocker
+    assert window.export_session() == []
+    assert not window.banner.isHidden()
+    assert "not-a-folder" in window.banner.title_label.text()
+
+
+async def test_cancelling_the_export_dialog_writes_nothing(make_window, tmp_path: Path) -> None:
+    window, _ = make_window(seconds=0.3)
+    window.connect_call()
+    await until(lambda: window.export_action.isEnabled() and not window.controller.running)
+    window.exporter.ask_folder = lambda: None
+    before = sorted(tmp_path.rglob("*"))
+    assert window.export_session() == []
+    assert sorted(tmp_path.rglob("*")) == before
+    assert window.statusBar().currentMessage() == ""
 
 
 async def test_closing_while_streaming_stops_the_session_first(make_window) -> None:
@@ -167,7 +183,7 @@ async def test_shortcuts(make_window, qtbot: QtBot) -> None:
     window.show()
     assert window.connect_action.shortcut().toString() == "Ctrl+Return"
     assert window.disconnect_action.shortcut().toString() == "Ctrl+D"
-    assert window.export_recording_action.shortcut().toString() == "Ctrl+E"
+    assert window.export_action.shortcut().toString() == "Ctrl+E"
     window.mute_action.trigger()
     assert window.controls.mute.isChecked() and window.playout.muted
     # The offscreen platform under pytest never makes a window active, so key presses would
@@ -187,21 +203,6 @@ def test_invalid_form_does_not_connect(make_window) -> None:
     assert not window.connect_call()
     assert sessions == []
     assert window.form.message_for("client_secret")
-
-
-async def test_raw_or_processed_only_exports(make_window, tmp_path: Path) -> None:
-    window, _sessions = make_window(seconds=0.3)
-    window.connect_call()
-    await until(lambda: window.state_panel.current_state is CallState.TERMINATED)
-    await until(lambda: window.export_raw_action.isEnabled())
-    raw_dest, played_dest = tmp_path / "raw-only", tmp_path / "played-only"
-    window.ask_export_folder = lambda title: raw_dest
-    window.export_raw_action.trigger()
-    window.ask_export_folder = lambda title: played_dest
-    window.export_processed_action.trigger()
-    name = window.controller.folder.name
-    assert sorted(p.name for p in (raw_dest / name).iterdir()) == ["raw.wav"]
-    assert sorted(p.name for p in (played_dest / name).iterdir()) == ["processed.wav"]
 
 
 async def test_recordings_folder_is_remembered_and_used_for_the_next_call(
@@ -281,7 +282,7 @@ def test_shortcuts_follow_the_platform(make_window) -> None:
     assert mute_shortcut(macos=False) == "Ctrl+M"
     # On a Mac Qt reads Ctrl as Cmd, and Cmd+M is the system's Minimize.
     assert mute_shortcut(macos=True) not in ("Ctrl+M", "Meta+M")
-    taken = {window.connect_action, window.disconnect_action, window.export_recording_action}
+    taken = {window.connect_action, window.disconnect_action, window.export_action}
     assert all(a.shortcut() != QKeySequence(mute_shortcut(macos=True)) for a in taken)
 
 
@@ -298,3 +299,35 @@ def test_the_vdi_buffer_is_a_remembered_setting(
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
     assert again.vdi_buffer_action.isChecked() and again.playout.device_buffer_ms == VDI_BUFFER_MS
+
+
+async def test_bypass_reaches_the_session_and_is_remembered(
+    make_window, qtbot: QtBot, settings: QSettings, no_keyring: None
+) -> None:
+    window, sessions = make_window(amplitude=1000.0)
+    window.controls.gain_slider.setValue(60)
+    window.controls.threshold_slider.setValue(1500)  # would silence the tone
+    window.controls.bypass.setChecked(True)
+    window.connect_call()
+    session = sessions[0]
+    assert session.config.dsp.bypass
+    assert session.config.public_settings()["bypass_processing"] is True
+    await until(lambda: len(session.processed_frames) >= 5)
+    peak = np.abs(session.processed_frames[-1]).max()
+    assert 990 <= peak <= 1000  # as received: no gain, no gate
+    window.controls.bypass.setChecked(False)  # mid-call: back to +6 dB and the gate
+    n = len(session.processed_frames)
+    await until(lambda: len(session.processed_frames) >= n + 2)
+    assert np.abs(session.processed_frames[n + 1]).max() == pytest.approx(1995, abs=3)
+    window.controls.bypass.setChecked(True)
+    await window.controller.stop()
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    assert again.controls.bypass.isChecked() and again.controls.dsp_settings().bypass
+    # The seed's defaults stay the defaults.
+    fresh = MainWindow(
+        settings=QSettings(settings.fileName() + ".other", QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(fresh)
+    d = fresh.controls.dsp_settings()
+    assert (d.bypass, d.gain, d.noise_threshold) == (False, 1.2, 200)

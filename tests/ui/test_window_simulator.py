@@ -19,7 +19,7 @@ from cxone_desktop.simulator.server import CXoneSimulator
 from cxone_desktop.ui.connect_model import ConnectValues
 from cxone_desktop.ui.main_window import MainWindow
 
-from .test_main_window import until
+from .helpers import until
 
 
 @pytest.fixture
@@ -79,9 +79,8 @@ async def test_stream_adjust_export_and_disconnect(
     window.disconnect_call()
     await until(lambda: window.state_panel.current_state is CallState.TERMINATED)
     await until(lambda: not window.controller.running)
-    window.ask_export_folder = lambda title: tmp_path / "export"
-    window.export_recording_action.trigger()
-    window.export_metrics_action.trigger()
+    window.exporter.ask_folder = lambda: tmp_path / "export"
+    window.export_action.trigger()
     dest = tmp_path / "export" / window.controller.folder.name
     assert {p.name for p in dest.iterdir()} >= {
         "raw.wav",
@@ -103,9 +102,8 @@ async def test_export_during_the_call_holds_everything_up_to_now(
     await until(lambda: window.state_panel.current_state is CallState.STREAMING)
     session = window.controller.live
     await until(lambda: session.pipeline.metrics.total_bytes >= 8000 * 2 * 1.5)
-    window.ask_export_folder = lambda title: tmp_path / "live"
-    window.export_recording_action.trigger()
-    window.export_metrics_action.trigger()
+    window.exporter.ask_folder = lambda: tmp_path / "live"
+    window.export_action.trigger()
     received = session.pipeline.metrics.total_bytes  # nothing streams between export and here
     dest = tmp_path / "live" / window.controller.folder.name
     with wave.open(str(dest / "raw.wav")) as w:

@@ -1,0 +1,216 @@
+"""Fan-out of a call's aligned audio and control events to its listeners.
+
+Each listener has a bounded queue and its own writer task: ingest only appends
+(never awaits a socket), so a slow listener loses its oldest frames (counted, and
+reported to it as `listener.dropped`) and never slows ingest or the others. Audio
+is rendered once per listener shape (perspective × channels × encoding) per chunk
+and split into 20 ms frames sent back to back, as the platform's clock delivered
+them: a 200 ms AudioHook frame becomes ten frames at once, not a re-paced trickle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from cxone_desktop.core.codecs import encode_mulaw, encode_pcm16le
+from cxone_desktop.core.party_mix import interleave, mix
+from cxone_desktop.core.perspective_aligner import FRAME_SAMPLES, AlignedChunk
+from cxone_desktop.relay.relay_metrics import RelayMetrics
+
+log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    async def send_bytes(self, data: bytes) -> None: ...
+    async def send_str(self, data: str) -> None: ...
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ListenerShape:
+    """What a listener asked for on the stream URL."""
+
+    perspective: str = "mixed"  # agent | customer | mixed
+    channels: int = 1  # 2: interleaved, agent left, customer right
+    encoding: str = "pcm16"  # pcm16 | mulaw
+
+    @property
+    def frame_bytes(self) -> int:
+        return FRAME_SAMPLES * self.channels * (2 if self.encoding == "pcm16" else 1)
+
+    def render(self, chunk: AlignedChunk) -> list[bytes]:
+        """The chunk as this shape's wire bytes, cut into 20 ms frames (the last may be short)."""
+        tracks = chunk.samples
+        n = chunk.sample_count
+        silence = np.zeros(n, dtype=np.int16)
+        if self.channels == 2:
+            samples = interleave(tracks.get("agent", silence), tracks.get("customer", silence))
+        elif self.perspective == "mixed":
+            parties = [tracks[p] for p in ("agent", "customer") if p in tracks]
+            if parties:
+                samples = mix(*parties)
+            else:
+                samples = tracks.get("mixed", silence)
+        else:
+            samples = tracks.get(self.perspective, silence)
+        data = encode_pcm16le(samples) if self.encoding == "pcm16" else encode_mulaw(samples)
+        size = self.frame_bytes
+        return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+_CLOSE = object()
+
+
+class Listener:
+    """One connected listener: a bounded frame queue drained by `run()` into its socket."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        shape: ListenerShape,
+        *,
+        client_id: str,
+        label: str,
+        capacity_frames: int,
+        metrics: RelayMetrics,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sender = sender
+        self.shape = shape
+        self.client_id = client_id
+        self.label = label
+        self._capacity = capacity_frames
+        self._metrics = metrics
+        self._clock = clock
+        self._queue: deque[object] = deque()  # (bytes, t_in) | str | _CLOSE
+        self._audio_queued = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._close: tuple[int, str] | None = None
+        self.dropped_total = 0
+        self._dropped_unreported = 0
+        self.frames_sent = 0
+
+    def __repr__(self) -> str:
+        return f"Listener({self.label!r}, {self.shape})"
+
+    # ---- called by the call (never awaits) -----------------------------------------------
+
+    def push_frames(self, frames: list[bytes], t_in: float) -> None:
+        overflow = self._audio_queued + len(frames) - self._capacity
+        if overflow > 0:
+            self._drop_oldest(overflow)
+        for frame in frames[-self._capacity :]:
+            self._queue.append((frame, t_in))
+        self._audio_queued += min(len(frames), self._capacity)
+        self._wake()
+
+    def push_event(self, event: dict[str, object]) -> None:
+        self._queue.append(json.dumps(event, separators=(",", ":")))
+        self._wake()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send what is queued, then close the socket."""
+        if self._close is None:
+            self._close = (code, reason)
+            self._queue.append(_CLOSE)
+            self._wake()
+
+    # ---- the writer task ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if not self._queue:
+                    self._waiter = loop.create_future()
+                    await self._waiter
+                    self._waiter = None
+                    continue
+                if self._dropped_unreported:
+                    n, self._dropped_unreported = self._dropped_unreported, 0
+                    await self._sender.send_str(
+                        json.dumps(
+                            {"event": "listener.dropped", "frames": n,
+                             "totalFrames": self.dropped_total},
+                            separators=(",", ":"),
+                        )  # fmt: skip
+                    )
+                item = self._queue.popleft()
+                if item is _CLOSE:
+                    code, reason = self._close or (1000, "")
+                    with contextlib.suppress(Exception):
+                        await self._sender.close(code=code, message=reason.encode())
+                    return
+                if isinstance(item, str):
+                    await self._sender.send_str(item)
+                    continue
+                frame, t_in = item  # type: ignore[misc]
+                self._audio_queued -= 1
+                await self._sender.send_bytes(frame)
+                self.frames_sent += 1
+                self._metrics.frames_out.inc()
+                self._metrics.latency.observe(self._clock() - t_in)
+        except (ConnectionError, RuntimeError) as exc:
+            log.debug("listener %s: socket gone (%s)", self.label, type(exc).__name__)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _drop_oldest(self, count: int) -> None:
+        kept: list[object] = []
+        dropped = 0
+        while dropped < count and self._queue:
+            item = self._queue.popleft()
+            if isinstance(item, tuple):
+                dropped += 1
+            else:
+                kept.append(item)  # control events are never dropped
+        self._queue.extendleft(reversed(kept))
+        self._audio_queued -= dropped
+        dropped += max(0, count - dropped)  # frames of this push that never fit
+        self.dropped_total += dropped
+        self._dropped_unreported += dropped
+        self._metrics.dropped.labels(self.client_id).inc(dropped)
+        self._metrics.listener_dropped.labels(self.label).set(self.dropped_total)
+
+
+class FanOut:
+    """The listeners of one call (local or arriving over the bus)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.listeners: set[Listener] = set()
+        self._clock = clock
+
+    def add(self, listener: Listener) -> None:
+        self.listeners.add(listener)
+
+    def remove(self, listener: Listener) -> None:
+        self.listeners.discard(listener)
+
+    def chunk(self, chunk: AlignedChunk, t_in: float) -> None:
+        rendered: dict[ListenerShape, list[bytes]] = {}
+        for listener in self.listeners:
+            frames = rendered.get(listener.shape)
+            if frames is None:
+                frames = rendered[listener.shape] = listener.shape.render(chunk)
+            listener.push_frames(frames, t_in)
+
+    def event(self, event: dict[str, object]) -> None:
+        for listener in self.listeners:
+            listener.push_event(event)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for listener in list(self.listeners):
+            listener.close(code, reason)

@@ -188,9 +188,7 @@ class PerspectiveAligner:
     def _release(self, count: int) -> AlignedChunk:
         start = self._edge
         stop = start + count
-        filled = frozenset(
-            name for name, t in self._tracks.items() if t.joined and t.end < stop
-        )
+        filled = frozenset(name for name, t in self._tracks.items() if t.joined and t.end < stop)
         if filled:
             self.filled_frames += -(-count // FRAME_SAMPLES)
         samples = {name: t.take(count) for name, t in self._tracks.items()}

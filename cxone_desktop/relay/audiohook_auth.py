@@ -38,7 +38,9 @@ MIN_NONCE_CHARS = 22
 
 
 class AudioHookAuthenticator:
-    def __init__(self, settings: AudioHookSettings, *, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: AudioHookSettings, *, now: Callable[[], float] = time.time
+    ) -> None:
         self._settings = settings
         self._now = now
         self._nonces: dict[str, float] = {}  # nonce → when it may be forgotten

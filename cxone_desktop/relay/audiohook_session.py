@@ -88,7 +88,9 @@ class ProtocolViolation:
     info: str  # what we told the client, e.g. "Client Error: Invalid seq value …"
 
 
-Event = Opened | Audio | Paused | Resumed | Discarded | Closed | ClientReportedError | ProtocolViolation
+Event = (
+    Opened | Audio | Paused | Resumed | Discarded | Closed | ClientReportedError | ProtocolViolation
+)
 
 
 def duration_s(text: str) -> float:
@@ -168,7 +170,9 @@ class AudioHookSession:
             self.id = msg["id"]
         kind = msg["type"]
         if kind not in CLIENT_TYPES:
-            return self._client_error(f"Invalid Message: '{kind}' is not a supported client message")
+            return self._client_error(
+                f"Invalid Message: '{kind}' is not a supported client message"
+            )
         params = msg["parameters"]
         if not _PARAMETER_CHECKS[kind](params):
             return self._client_error("Invalid Message: Invalid/missing parameters")
@@ -258,10 +262,16 @@ class AudioHookSession:
         self.seq += 1
         self.outbox.append(
             json.dumps(
-                {"version": "2", "type": kind, "id": self.id, "seq": self.seq,
-                 "clientseq": self.clientseq, "parameters": params},
+                {
+                    "version": "2",
+                    "type": kind,
+                    "id": self.id,
+                    "seq": self.seq,
+                    "clientseq": self.clientseq,
+                    "parameters": params,
+                },
                 separators=(",", ":"),
-            )  # fmt: skip
+            )
         )
 
 

@@ -1,4 +1,4 @@
-"""The calls this relay ingests, by call ID; ended calls are kept a while so their state can be read.
+"""The calls this relay ingests, by call ID; ended ones are kept a while so their state can be read.
 
 With a bus, calls ingested by other instances are found through it (see redis_bus.py);
 this registry only ever holds the local ones.
@@ -66,9 +66,7 @@ class CallRegistry:
         return call
 
     def summaries(self, *, live_only: bool = True) -> list[CallSummary]:
-        return [
-            c.summary for c in self._calls.values() if not (live_only and c.ended)
-        ]
+        return [c.summary for c in self._calls.values() if not (live_only and c.ended)]
 
     def calls(self) -> list[RelayCall]:
         return list(self._calls.values())

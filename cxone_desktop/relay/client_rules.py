@@ -53,10 +53,15 @@ class ClientRule:
 
     def describe(self) -> str:
         """What the rule lets through, for a 403 message (no secret)."""
-        what = "all calls" if self.all_calls else (
-            f"calls of agent(s) {', '.join(sorted(self.agent_ids))}" if self.agent_ids
-            else "no calls"
-        )  # fmt: skip
+        what = (
+            "all calls"
+            if self.all_calls
+            else (
+                f"calls of agent(s) {', '.join(sorted(self.agent_ids))}"
+                if self.agent_ids
+                else "no calls"
+            )
+        )
         if self.platforms:
             what += f" on {', '.join(sorted(self.platforms))}"
         return what
@@ -66,17 +71,17 @@ def rule_from_table(table: Mapping[str, object], secret: str) -> ClientRule:
     """A `[[client]]` table of the config file (the secret already resolved)."""
     client_id = table.get("id")
     if not isinstance(client_id, str):
-        raise InputError("client", "every [[client]] needs an id = \"…\"")
+        raise InputError("client", 'every [[client]] needs an id = "…"')
     calls = table.get("calls")
     agents = table.get("agents", [])
     platforms = table.get("platforms", [])
     if calls not in (None, "all", "agents"):
-        raise InputError("client", f"client {client_id}: calls must be \"all\" or \"agents\"")
+        raise InputError("client", f'client {client_id}: calls must be "all" or "agents"')
     if not _strings(agents) or not _strings(platforms):
         raise InputError("client", f"client {client_id}: agents and platforms are lists of strings")
     if calls is None and not agents:
         raise InputError(
-            "client", f"client {client_id}: say calls = \"all\" or list the agents it may hear"
+            "client", f'client {client_id}: say calls = "all" or list the agents it may hear'
         )
     return ClientRule(
         client_id=client_id,
@@ -97,6 +102,8 @@ def rule_from_argument(text: str) -> ClientRule:
 
 
 def _strings(value: object) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str) and all(
-        isinstance(v, str) for v in value
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(v, str) for v in value)
     )

@@ -81,7 +81,9 @@ class RelayConfig:
         if bool(self.tls_cert) != bool(self.tls_key):
             raise InputError("tls-cert", "--tls-cert and --tls-key go together")
         if self.tls_self_signed and self.tls_cert:
-            raise InputError("tls-self-signed", "use either --tls-self-signed or --tls-cert/--tls-key")
+            raise InputError(
+                "tls-self-signed", "use either --tls-self-signed or --tls-cert/--tls-key"
+            )
         for name in ("token_ttl_s", "align_wait_ms", "ended_retention_s", "auth_failure_delay_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
@@ -101,9 +103,11 @@ class RelayConfig:
 
     def summary(self) -> list[str]:
         """Human lines for `--check-config` and the banner: what is enabled, no secret values."""
-        ah = "off (no API key)" if self.audiohook is None else (
-            "on, signatures required" if self.audiohook.client_secret else "on, API key only"
-        )  # fmt: skip
+        ah = (
+            "off (no API key)"
+            if self.audiohook is None
+            else ("on, signatures required" if self.audiohook.client_secret else "on, API key only")
+        )
         cx = "on" if self.cxone.auth_header else "off (no auth header)"
         tw = "on" if self.twilio.auth_token else "off (no auth token)"
         return [
@@ -198,9 +202,13 @@ def _secret(name: str, table: Mapping[str, Any], key: str, env: dict[str, str]) 
 
 
 def _layered(
-    name: str, table: Mapping[str, Any], key: str, argv_value: str | None, env: dict[str, str],
+    name: str,
+    table: Mapping[str, Any],
+    key: str,
+    argv_value: str | None,
+    env: dict[str, str],
     env_name: str,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """argv, else the well-known environment variable, else the file's table."""
     if argv_value:
         found = resolve_secret(name, value=argv_value, argv=True)
@@ -213,18 +221,30 @@ def _layered(
     return None if found is None else str(found.value)
 
 
-def _audiohook(table: Mapping[str, Any], a: argparse.Namespace, env: dict[str, str]) -> AudioHookSettings | None:  # noqa: E501
+def _audiohook(
+    table: Mapping[str, Any], a: argparse.Namespace, env: dict[str, str]
+) -> AudioHookSettings | None:
     api_key = _layered(
-        "audiohook-api-key", table, "api_key", getattr(a, "audiohook_api_key", None), env,
+        "audiohook-api-key",
+        table,
+        "api_key",
+        getattr(a, "audiohook_api_key", None),
+        env,
         ENV["audiohook_api_key"],
-    )  # fmt: skip
+    )
     secret_b64 = _layered(
-        "audiohook-client-secret", table, "client_secret",
-        getattr(a, "audiohook_client_secret", None), env, ENV["audiohook_client_secret"],
-    )  # fmt: skip
+        "audiohook-client-secret",
+        table,
+        "client_secret",
+        getattr(a, "audiohook_client_secret", None),
+        env,
+        ENV["audiohook_client_secret"],
+    )
     if api_key is None:
         if secret_b64 is not None:
-            raise InputError("audiohook-client-secret", "an AudioHook client secret needs its API key")
+            raise InputError(
+                "audiohook-client-secret", "an AudioHook client secret needs its API key"
+            )
         return None
     secret: bytes | None = None
     if secret_b64 is not None:
@@ -246,9 +266,13 @@ def _audiohook(table: Mapping[str, Any], a: argparse.Namespace, env: dict[str, s
 
 def _cxone(table: Mapping[str, Any], a: argparse.Namespace, env: dict[str, str]) -> CXoneSettings:
     header_text = _layered(
-        "cxone-auth-header", table, "auth_header", getattr(a, "cxone_auth_header", None), env,
+        "cxone-auth-header",
+        table,
+        "auth_header",
+        getattr(a, "cxone_auth_header", None),
+        env,
         ENV["cxone_auth_header"],
-    )  # fmt: skip
+    )
     header: tuple[str, str] | None = None
     if header_text is not None:
         name, sep, value = header_text.partition(":")
@@ -273,9 +297,13 @@ def _cxone(table: Mapping[str, Any], a: argparse.Namespace, env: dict[str, str])
 
 def _twilio(table: Mapping[str, Any], a: argparse.Namespace, env: dict[str, str]) -> TwilioSettings:
     token = _layered(
-        "twilio-auth-token", table, "auth_token", getattr(a, "twilio_auth_token", None), env,
+        "twilio-auth-token",
+        table,
+        "auth_token",
+        getattr(a, "twilio_auth_token", None),
+        env,
         ENV["twilio_auth_token"],
-    )  # fmt: skip
+    )
     public_url = table.get("public_url")
     if public_url is not None and not str(public_url).startswith(("ws://", "wss://")):
         raise InputError("twilio.public_url", "must be the ws:// or wss:// URL given in TwiML")

@@ -57,10 +57,7 @@ class ListenerShape:
             samples = interleave(tracks.get("agent", silence), tracks.get("customer", silence))
         elif self.perspective == "mixed":
             parties = [tracks[p] for p in ("agent", "customer") if p in tracks]
-            if parties:
-                samples = mix(*parties)
-            else:
-                samples = tracks.get("mixed", silence)
+            samples = mix(*parties) if parties else tracks.get("mixed", silence)
         else:
             samples = tracks.get(self.perspective, silence)
         data = encode_pcm16le(samples) if self.encoding == "pcm16" else encode_mulaw(samples)
@@ -140,10 +137,13 @@ class Listener:
                     n, self._dropped_unreported = self._dropped_unreported, 0
                     await self._sender.send_str(
                         json.dumps(
-                            {"event": "listener.dropped", "frames": n,
-                             "totalFrames": self.dropped_total},
+                            {
+                                "event": "listener.dropped",
+                                "frames": n,
+                                "totalFrames": self.dropped_total,
+                            },
                             separators=(",", ":"),
-                        )  # fmt: skip
+                        )
                     )
                 item = self._queue.popleft()
                 if item is _CLOSE:

@@ -73,14 +73,17 @@ class AudioHookIngest:
             self._metrics.auth_failures.labels("audiohook").inc()
             await self._delay.wait(started)
             return refuse(
-                401, "not_configured",
+                401,
+                "not_configured",
                 "AudioHook ingest is not enabled on this relay (no API key configured).",
-            )  # fmt: skip
+            )
         missing = [h for h in REQUIRED_HEADERS if not request.headers.get(h)]
         if missing:
             self._metrics.auth_failures.labels("audiohook").inc()
             await self._delay.wait(started)
-            return refuse(400, "invalid_request", f"Missing AudioHook header(s): {', '.join(missing)}")
+            return refuse(
+                400, "invalid_request", f"Missing AudioHook header(s): {', '.join(missing)}"
+            )
         ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
@@ -134,7 +137,9 @@ class AudioHookIngest:
                 elif call is not None:
                     self._note(call, event)
         if not closed_properly:
-            log.warning("AudioHook session %s: socket closed without a close transaction", session.id)
+            log.warning(
+                "AudioHook session %s: socket closed without a close transaction", session.id
+            )
             if call is not None and not call.ended:
                 call.platform_error("AudioHook socket closed without a close message")
                 call.end("platform disconnected")
@@ -159,7 +164,10 @@ class AudioHookIngest:
             for channel in media.channels:
                 call.join(CHANNEL_ROLE[channel])
             log.info(
-                "AudioHook call %s opened: %s %s", call.call_id, media.format, "/".join(media.channels)
+                "AudioHook call %s opened: %s %s",
+                call.call_id,
+                media.format,
+                "/".join(media.channels),
             )
         return call
 
@@ -170,7 +178,9 @@ class AudioHookIngest:
         elif isinstance(event, Resumed):
             call.resume()
         elif isinstance(event, Discarded):
-            log.info("AudioHook call %s: platform discarded %.3f s", call.call_id, event.discarded_s)
+            log.info(
+                "AudioHook call %s: platform discarded %.3f s", call.call_id, event.discarded_s
+            )
         elif isinstance(event, ClientReportedError):
             call.platform_error(f"AudioHook client error {event.code}: {event.message}")
 

@@ -87,9 +87,10 @@ class CXoneIngest:
             log.warning("CXone socket refused: missing or wrong authentication")
             await self._delay.wait(started)
             return refuse(
-                401, "unauthorized",
+                401,
+                "unauthorized",
                 "CXone ingest needs the configured authentication header or an ingest token.",
-            )  # fmt: skip
+            )
         ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
@@ -121,9 +122,10 @@ class CXoneIngest:
         contact = _first_text(parsed, self._settings.contact_id_fields)
         if perspective not in ROLES or contact is None:
             why = (
-                "streamPerspective must be RX, TX or MIX" if perspective not in ROLES
+                "streamPerspective must be RX, TX or MIX"
+                if perspective not in ROLES
                 else f"no contact ID in {', '.join(self._settings.contact_id_fields)}"
-            )  # fmt: skip
+            )
             log.warning("CXone socket refused: %s", why)
             await ws.close(code=POLICY_VIOLATION, message=why.encode()[:120])
             return

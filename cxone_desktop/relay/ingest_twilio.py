@@ -69,9 +69,10 @@ class TwilioIngest:
             )
             await self._delay.wait(started)
             return refuse(
-                403, "forbidden",
+                403,
+                "forbidden",
                 "X-Twilio-Signature is missing or wrong (or Twilio ingest is not configured).",
-            )  # fmt: skip
+            )
         ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
@@ -118,11 +119,14 @@ class TwilioIngest:
         call = self._registry.open(start["callSid"], "twilio")
         custom = start.get("customParameters") or {}
         if isinstance(custom, dict):
-            call.set_party("agent", id=_text(custom.get("agentId")), name=_text(custom.get("agentName")))
             call.set_party(
-                "customer", ani=_text(custom.get("ani") or custom.get("from")),
+                "agent", id=_text(custom.get("agentId")), name=_text(custom.get("agentName"))
+            )
+            call.set_party(
+                "customer",
+                ani=_text(custom.get("ani") or custom.get("from")),
                 name=_text(custom.get("customerName")),
-            )  # fmt: skip
+            )
         tracks = start.get("tracks") or ["inbound"]
         for track in tracks if isinstance(tracks, list) else []:
             role = TRACK_ROLE.get(str(track))

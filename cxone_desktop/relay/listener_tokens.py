@@ -30,7 +30,7 @@ class TokenProblem(StrEnum):
             "one at /oauth2/token.",
             TokenProblem.BAD_SIGNATURE: "The access token's signature does not match (issued by "
             "another relay deployment, or tampered with); request a new one.",
-            TokenProblem.EXPIRED: "The access token has expired; request a new one at /oauth2/token.",
+            TokenProblem.EXPIRED: "The access token has expired; request a new one.",
         }[self]
 
 

@@ -138,15 +138,18 @@ class ListenerWire:
         if isinstance(grant, TokenProblem):
             self.metrics.auth_failures.labels("listener").inc()
             return refuse(
-                status, "invalid_token", grant.message,
+                status,
+                "invalid_token",
+                grant.message,
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )  # fmt: skip
+            )
         rule = self.config.client(grant.client_id)
         if rule is None:
             return refuse(
-                status, "invalid_token",
+                status,
+                "invalid_token",
                 "The client this token was issued to is no longer configured on the relay.",
-            )  # fmt: skip
+            )
         if scope not in grant.scopes:
             return refuse(403, "insufficient_scope", f"The access token lacks the '{scope}' scope.")
         return rule, grant
@@ -203,17 +206,26 @@ class ListenerWire:
         loop = asyncio.get_running_loop()
         label = f"{call_id}/{rule.client_id}/{next(self._serial)}"
         listener = Listener(
-            ws, shape, client_id=rule.client_id, label=label,
-            capacity_frames=self.config.listener_queue_frames, metrics=self.metrics,
+            ws,
+            shape,
+            client_id=rule.client_id,
+            label=label,
+            capacity_frames=self.config.listener_queue_frames,
+            metrics=self.metrics,
             clock=loop.time,
-        )  # fmt: skip
+        )
         listener.push_event(
             {
-                "event": "call.started", "callId": call_id, "encoding": shape.encoding,
-                "sampleRate": 8000, "channels": shape.channels, "perspective": shape.perspective,
-                "platform": summary.platform, "state": summary.state,
+                "event": "call.started",
+                "callId": call_id,
+                "encoding": shape.encoding,
+                "sampleRate": 8000,
+                "channels": shape.channels,
+                "perspective": shape.perspective,
+                "platform": summary.platform,
+                "state": summary.state,
                 "perspectives": list(summary.perspectives),
-            }  # fmt: skip
+            }
         )
         if summary.state == "on_hold":
             listener.push_event({"event": "call.hold", "callId": call_id})
@@ -238,8 +250,10 @@ class ListenerWire:
                 self.bus.detach_if_idle(call_id)
             log.info(
                 "listener %s left: %d frames sent, %d dropped",
-                label, listener.frames_sent, listener.dropped_total,
-            )  # fmt: skip
+                label,
+                listener.frames_sent,
+                listener.dropped_total,
+            )
         return ws
 
     # ---- REST -----------------------------------------------------------------------------
@@ -286,9 +300,10 @@ def _shape(request: web.Request) -> ListenerShape | web.Response:
     stereo = values["channels"] == "2"
     if stereo and "perspective" in request.query and values["perspective"] != "mixed":
         return refuse(
-            400, "invalid_request",
+            400,
+            "invalid_request",
             "channels=2 is always agent left, customer right; drop the perspective.",
-        )  # fmt: skip
+        )
     return ListenerShape(values["perspective"], int(values["channels"]), values["encoding"])
 
 

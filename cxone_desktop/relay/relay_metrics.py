@@ -15,7 +15,9 @@ class RelayMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.calls = Gauge("relay_calls", "Live calls (active or on hold)", ["platform"], registry=r)
+        self.calls = Gauge(
+            "relay_calls", "Live calls (active or on hold)", ["platform"], registry=r
+        )
         self.listeners = Gauge("relay_listeners", "Connected listeners", registry=r)
         self.frames_in = Counter(
             "relay_frames_in", "20 ms frames ingested, per perspective", ["platform"], registry=r

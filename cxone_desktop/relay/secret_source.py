@@ -46,7 +46,9 @@ def resolve_secret(
     environ = dict(os.environ) if environ is None else environ
     given = [s for s in (value is not None, bool(env), file is not None) if s]
     if len(given) > 1:
-        raise InputError(name, "give the secret one way: a value, an environment variable or a file")
+        raise InputError(
+            name, "give the secret one way: a value, an environment variable or a file"
+        )
     if file is not None:
         path = Path(file)
         try:

@@ -56,9 +56,7 @@ class RelayServer:
         self.cxone = CXoneIngest(
             config.cxone, self.registry, self.metrics, self.failure_delay, self.tokens
         )
-        self.twilio = TwilioIngest(
-            config.twilio, self.registry, self.metrics, self.failure_delay
-        )
+        self.twilio = TwilioIngest(config.twilio, self.registry, self.metrics, self.failure_delay)
         self.bus: object | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -101,7 +99,10 @@ class RelayServer:
         self.registry.end_all("relay stopping")
         self.cxone.cancel_timers()
         sockets = [
-            *self.wire.sockets, *self.audiohook.sockets, *self.cxone.sockets, *self.twilio.sockets
+            *self.wire.sockets,
+            *self.audiohook.sockets,
+            *self.cxone.sockets,
+            *self.twilio.sockets,
         ]
         for ws in sockets:
             with contextlib.suppress(Exception):

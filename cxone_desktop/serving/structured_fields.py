@@ -231,9 +231,9 @@ def serialize_item(item: Item) -> str:
 
 
 def serialize_inner_list(inner: InnerList) -> str:
-    return (
-        "(" + " ".join(serialize_item(i) for i in inner.items) + ")"
-    ) + serialize_parameters(inner.params)
+    return ("(" + " ".join(serialize_item(i) for i in inner.items) + ")") + serialize_parameters(
+        inner.params
+    )
 
 
 def serialize_dictionary(members: dict[str, Member]) -> str:

@@ -138,8 +138,12 @@ def test_age_expiry_and_future_created_are_refused() -> None:
 def test_a_signature_that_does_not_cover_a_required_component_is_refused() -> None:
     signed = sign_request(
         [("@authority", "h"), ("x-api-key", "k")],
-        key=b"k" * 32, keyid="k", nonce="n" * 22, created=100, expires=130,
-    )  # fmt: skip
+        key=b"k" * 32,
+        keyid="k",
+        nonce="n" * 22,
+        created=100,
+        expires=130,
+    )
     headers = {"x-api-key": "k", **{k.lower(): val for k, val in signed.items()}}
     result = verify_signature(
         headers,
@@ -153,9 +157,13 @@ def test_a_signature_that_does_not_cover_a_required_component_is_refused() -> No
 
 def test_an_unknown_key_fails_even_when_the_dummy_key_would_match() -> None:
     signed = sign_request(
-        [("x-api-key", "k")], key=b"\0" * 32, keyid="unknown", nonce="n" * 22,
-        created=100, expires=130,
-    )  # fmt: skip
+        [("x-api-key", "k")],
+        key=b"\0" * 32,
+        keyid="unknown",
+        nonce="n" * 22,
+        created=100,
+        expires=130,
+    )
     headers = {"x-api-key": "k", **{k.lower(): val for k, val in signed.items()}}
     result = verify_signature(
         headers, derived=lambda n: None, key_resolver=resolver("known", b"x"), now=101

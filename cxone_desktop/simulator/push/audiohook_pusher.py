@@ -80,9 +80,12 @@ class AudioHookPush:
 
     async def run(self) -> None:
         async with connect(
-            self.url, additional_headers=self.headers(), ssl=self.ssl_context, compression=None,
+            self.url,
+            additional_headers=self.headers(),
+            ssl=self.ssl_context,
+            compression=None,
             max_size=1 << 20,
-        ) as ws:  # fmt: skip
+        ) as ws:
             inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
             reader = asyncio.create_task(self._read(ws, inbox))
             try:
@@ -104,7 +107,9 @@ class AudioHookPush:
             "organizationId": self.organization_id,
             "conversationId": self.conversation_id,
             "participant": {
-                "id": str(uuid.uuid4()), "ani": "+15555550123", "aniName": "Alex Customer",
+                "id": str(uuid.uuid4()),
+                "ani": "+15555550123",
+                "aniName": "Alex Customer",
                 "dnis": "+15555550100",
             },
             "media": [
@@ -112,7 +117,7 @@ class AudioHookPush:
                 {**offer, "channels": ["external"]},
             ],
             "language": "en-US",
-        }  # fmt: skip
+        }
         if self.agent_id:
             params["customConfig"] = {"agentId": self.agent_id}
         return params
@@ -151,9 +156,16 @@ class AudioHookPush:
         self.seq += 1
         await ws.send(
             json.dumps(
-                {"version": "2", "type": kind, "seq": self.seq, "serverseq": self.serverseq,
-                 "id": self.session_id, "position": self._position(), "parameters": params}
-            )  # fmt: skip
+                {
+                    "version": "2",
+                    "type": kind,
+                    "seq": self.seq,
+                    "serverseq": self.serverseq,
+                    "id": self.session_id,
+                    "position": self._position(),
+                    "parameters": params,
+                }
+            )
         )
 
     async def _read(self, ws: ClientConnection, inbox: asyncio.Queue[dict[str, Any]]) -> None:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 
 from cxone_desktop.serving.http_signature import sign_request
-from cxone_desktop.simulator.push.pacing import HoldPlan, MediaClock
+from cxone_desktop.simulator.push.pacing import WIRE_LOG, HoldPlan, MediaClock
 from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ class AudioHookPush:
             additional_headers=self.headers(),
             ssl=self.ssl_context,
             compression=None,
+            logger=WIRE_LOG,
             max_size=1 << 20,
         ) as ws:
             inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from cxone_desktop.simulator.push.pacing import HoldPlan, MediaClock
+from cxone_desktop.simulator.push.pacing import WIRE_LOG, HoldPlan, MediaClock
 from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio
 
 FRAME_BYTES = 160  # 20 ms of μ-law
@@ -43,6 +43,7 @@ class CXonePush:
             additional_headers=[self.auth_header],
             ssl=self.ssl_context,
             compression=None,
+            logger=WIRE_LOG,
         )
         first: dict[str, object] = {
             "streamPerspective": perspective,

@@ -8,8 +8,13 @@ listener is connected.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
+
+#: websockets logs request headers (the platform credentials) at DEBUG: not from here.
+WIRE_LOG = logging.getLogger("cxone_desktop.simulator.push.wire")
+WIRE_LOG.setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from websockets.asyncio.client import ClientConnection, connect
 
 from cxone_desktop.serving.twilio_signature import twilio_signature
-from cxone_desktop.simulator.push.pacing import HoldPlan, MediaClock
+from cxone_desktop.simulator.push.pacing import WIRE_LOG, HoldPlan, MediaClock
 from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio
 
 FRAME_BYTES = 160
@@ -47,6 +47,7 @@ class TwilioPush:
             additional_headers={"X-Twilio-Signature": signature},
             ssl=self.ssl_context,
             compression=None,
+            logger=WIRE_LOG,
         ) as ws:
             seq = 1
             await ws.send(

@@ -49,6 +49,7 @@ class AudioHookPush:
     gate: asyncio.Event | None = None  # audio waits for it (tests: a listener is connected)
     stamps: list[float] | None = None  # monotonic send time of each frame (benchmark)
     session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    signed_at: int | None = None  # Unix time put in the signature (default: now)
     seq: int = 0
     serverseq: int = 0
     position_s: float = 0.0
@@ -64,7 +65,7 @@ class AudioHookPush:
         if self.client_secret_b64:
             parts = urlsplit(self.url)
             target = parts.path + (f"?{parts.query}" if parts.query else "")
-            created = int(time.time())
+            created = self.signed_at if self.signed_at is not None else int(time.time())
             fields.update(
                 sign_request(
                     [("@request-target", target), ("@authority", parts.netloc)]

@@ -10,9 +10,10 @@ RUNTIME_PKGS=(libpulse0 libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0
   libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core)
 # What the tests use as real parts: a sound server with a null sink, an X server, speech, TLS, the seed-shaped Go client;
-# gcc and the Python headers build `pesq` (ITU-T P.862), which PyPI ships as source only.
+# gcc and the Python headers build `pesq` (ITU-T P.862), which PyPI ships as source only;
+# redis-server is the real bus two relays share calls through.
 TEST_PKGS=(xvfb xauth x11-apps imagemagick pulseaudio pulseaudio-utils espeak-ng sox openssl golang-go
-  golang-github-gorilla-websocket-dev desktop-file-utils binutils gcc libc6-dev python3-dev)
+  golang-github-gorilla-websocket-dev desktop-file-utils binutils gcc libc6-dev python3-dev redis-server)
 
 need_python() {
   if ! command -v python3 >/dev/null || ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

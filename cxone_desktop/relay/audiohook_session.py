@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +177,17 @@ class AudioHookSession:
         params = msg["parameters"]
         if not _PARAMETER_CHECKS[kind](params):
             return self._client_error("Invalid Message: Invalid/missing parameters")
-        return getattr(self, f"_on_{kind}")(params)
+        handlers: dict[str, Callable[[dict[str, Any]], list[Event]]] = {
+            "open": self._on_open,
+            "close": self._on_close,
+            "discarded": self._on_discarded,
+            "error": self._on_error,
+            "ping": self._on_ping,
+            "update": self._on_update,
+            "paused": self._on_paused,
+            "resumed": self._on_resumed,
+        }
+        return handlers[kind](params)
 
     def receive_binary(self, data: bytes) -> list[Event]:
         if self.state != "ACTIVE":
@@ -309,7 +320,7 @@ def _open_ok(p: dict[str, Any]) -> bool:
     )
 
 
-_PARAMETER_CHECKS = {
+_PARAMETER_CHECKS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "open": _open_ok,
     "close": lambda p: p.get("reason") in CLOSE_REASONS,
     "discarded": lambda p: _is_duration(p.get("start")) and _is_duration(p.get("discarded")),

@@ -85,3 +85,5 @@ class CallRegistry:
         self._forget_timers.pop(call_id, None)
         if self._calls.get(call_id) is call:
             del self._calls[call_id]
+            if self.publisher is not None:
+                self.publisher.forget(call_id)

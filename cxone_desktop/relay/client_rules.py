@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE, InputError
 from cxone_desktop.relay.call_summary import PLATFORMS, CallSummary
@@ -87,8 +88,8 @@ def rule_from_table(table: Mapping[str, object], secret: str) -> ClientRule:
         client_id=client_id,
         secret=secret,
         all_calls=calls == "all",
-        agent_ids=frozenset(agents),  # type: ignore[arg-type]
-        platforms=frozenset(platforms),  # type: ignore[arg-type]
+        agent_ids=frozenset(cast(list[str], agents)),
+        platforms=frozenset(cast(list[str], platforms)),
         ingest=bool(table.get("ingest", False)),
     )
 

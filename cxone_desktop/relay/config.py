@@ -159,7 +159,7 @@ def load_config(
     relay = doc.get("relay", {})
 
     clients = [
-        rule_from_table(t, _secret(f"client {t.get('id')}", t, "secret", env).value)  # type: ignore[union-attr]
+        rule_from_table(t, _secret(f"client {t.get('id')}", t, "secret", env).value)
         for t in doc.get("client", [])
     ]
     clients += [rule_from_argument(c) for c in arg("client") or []]

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -154,7 +154,7 @@ class Listener:
                 if isinstance(item, str):
                     await self._sender.send_str(item)
                     continue
-                frame, t_in = item  # type: ignore[misc]
+                frame, t_in = cast(tuple[bytes, float], item)
                 self._audio_queued -= 1
                 await self._sender.send_bytes(frame)
                 self.frames_sent += 1

@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from cxone_desktop.relay.call_summary import CallSummary, Platform
-from cxone_desktop.relay.relay_call import CallPublisher, RelayCall
+from cxone_desktop.relay.relay_call import AlignmentSweeper, CallPublisher, RelayCall
 from cxone_desktop.relay.relay_metrics import RelayMetrics
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ class CallRegistry:
         self.publisher = publisher
         self._calls: dict[str, RelayCall] = {}
         self._forget_timers: dict[str, asyncio.TimerHandle] = {}
+        self._sweeper: AlignmentSweeper | None = None
 
     def get(self, call_id: str) -> RelayCall | None:
         return self._calls.get(call_id)
@@ -50,12 +51,16 @@ class CallRegistry:
         timer = self._forget_timers.pop(call_id, None)
         if timer is not None:
             timer.cancel()
+        loop = asyncio.get_running_loop()
+        if self._sweeper is None:
+            self._sweeper = AlignmentSweeper(loop)
         call = RelayCall(
             call_id,
             platform,
             metrics=self._metrics,
             wait_s=self._wait_s,
-            loop=asyncio.get_running_loop(),
+            loop=loop,
+            sweeper=self._sweeper,
             publisher=self.publisher,
             on_ended=self._ended,
         )

@@ -31,9 +31,23 @@ log = logging.getLogger(__name__)
 
 
 class Sender(Protocol):
-    async def send_bytes(self, data: bytes) -> None: ...
-    async def send_str(self, data: str) -> None: ...
-    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+    """A listener's socket as the fan-out sees it: raw frame writes, the kernel-side backlog,
+    and an orderly close (see listener_wire.WebSocketSender)."""
+
+    def write(self, data: bytes) -> None: ...
+    def buffered(self) -> int: ...
+    def is_closing(self) -> bool: ...
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+def ws_frame(opcode: int, payload: bytes) -> bytes:
+    """A server-to-client WebSocket frame (FIN, unmasked): 1 text, 2 binary."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x80 | opcode, n)) + payload
+    if n < 65536:
+        return bytes((0x80 | opcode, 126, n >> 8, n & 0xFF)) + payload
+    return bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big") + payload
 
 
 @dataclass(frozen=True)
@@ -66,10 +80,21 @@ class ListenerShape:
 
 
 _CLOSE = object()
+#: Bytes a listener's transport may hold before we stop writing to it and queue instead.
+HIGH_WATER_BYTES = 64 * 1024
+#: How often a listener with a full transport is looked at again.
+DRAIN_POLL_S = 0.01
 
 
 class Listener:
-    """One connected listener: a bounded frame queue drained by `run()` into its socket."""
+    """One connected listener.
+
+    While its transport keeps up, frames are written at once, a chunk's frames in one
+    write (no task switch, one syscall). When the transport holds more than
+    HIGH_WATER_BYTES (a slow reader), frames wait in a bounded queue that drops its
+    oldest audio; `run()` drains it as the transport empties and reports the loss.
+    Control events are never dropped.
+    """
 
     def __init__(
         self,
@@ -89,7 +114,7 @@ class Listener:
         self._capacity = capacity_frames
         self._metrics = metrics
         self._clock = clock
-        self._queue: deque[object] = deque()  # (bytes, t_in) | str | _CLOSE
+        self._queue: deque[object] = deque()  # (frame bytes, t_in) | event frame str | _CLOSE
         self._audio_queued = 0
         self._waiter: asyncio.Future[None] | None = None
         self._close: tuple[int, str] | None = None
@@ -103,16 +128,28 @@ class Listener:
     # ---- called by the call (never awaits) -----------------------------------------------
 
     def push_frames(self, frames: list[bytes], t_in: float) -> None:
+        if self._close is not None or self._sender.is_closing():
+            return
+        if not self._queue and self._sender.buffered() <= HIGH_WATER_BYTES:
+            self._sender.write(b"".join([ws_frame(2, f) for f in frames]))
+            self._sent(len(frames), t_in)
+            return
         overflow = self._audio_queued + len(frames) - self._capacity
         if overflow > 0:
             self._drop_oldest(overflow)
-        for frame in frames[-self._capacity :]:
-            self._queue.append((frame, t_in))
-        self._audio_queued += min(len(frames), self._capacity)
+        kept = frames[-self._capacity :]
+        self._queue.extend((frame, t_in) for frame in kept)
+        self._audio_queued += len(kept)
         self._wake()
 
     def push_event(self, event: dict[str, object]) -> None:
-        self._queue.append(json.dumps(event, separators=(",", ":")))
+        if self._close is not None:
+            return
+        text = json.dumps(event, separators=(",", ":"))
+        if not self._queue and not self._sender.is_closing():
+            self._sender.write(ws_frame(1, text.encode()))
+            return
+        self._queue.append(text)
         self._wake()
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -122,46 +159,48 @@ class Listener:
             self._queue.append(_CLOSE)
             self._wake()
 
-    # ---- the writer task ------------------------------------------------------------------
+    # ---- the drain task -------------------------------------------------------------------
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while True:
-                if not self._queue:
-                    self._waiter = loop.create_future()
-                    await self._waiter
-                    self._waiter = None
-                    continue
-                if self._dropped_unreported:
-                    n, self._dropped_unreported = self._dropped_unreported, 0
-                    await self._sender.send_str(
-                        json.dumps(
-                            {
-                                "event": "listener.dropped",
-                                "frames": n,
-                                "totalFrames": self.dropped_total,
-                            },
-                            separators=(",", ":"),
-                        )
-                    )
-                item = self._queue.popleft()
-                if item is _CLOSE:
-                    code, reason = self._close or (1000, "")
-                    with contextlib.suppress(Exception):
-                        await self._sender.close(code=code, message=reason.encode())
-                    return
-                if isinstance(item, str):
-                    await self._sender.send_str(item)
-                    continue
-                frame, t_in = cast(tuple[bytes, float], item)
-                self._audio_queued -= 1
-                await self._sender.send_bytes(frame)
-                self.frames_sent += 1
-                self._metrics.frames_out.inc()
-                self._metrics.latency.observe(self._clock() - t_in)
-        except (ConnectionError, RuntimeError) as exc:
-            log.debug("listener %s: socket gone (%s)", self.label, type(exc).__name__)
+        sender = self._sender
+        while True:
+            if not self._queue:
+                self._waiter = loop.create_future()
+                await self._waiter
+                self._waiter = None
+                continue
+            if sender.is_closing():
+                return
+            if sender.buffered() > HIGH_WATER_BYTES and self._queue[0] is not _CLOSE:
+                await asyncio.sleep(DRAIN_POLL_S)
+                continue
+            if self._dropped_unreported:
+                n, self._dropped_unreported = self._dropped_unreported, 0
+                report = {
+                    "event": "listener.dropped",
+                    "frames": n,
+                    "totalFrames": self.dropped_total,
+                }
+                sender.write(ws_frame(1, json.dumps(report, separators=(",", ":")).encode()))
+            item = self._queue.popleft()
+            if item is _CLOSE:
+                code, reason = self._close or (1000, "")
+                with contextlib.suppress(Exception):
+                    await sender.close(code, reason)
+                return
+            if isinstance(item, str):
+                sender.write(ws_frame(1, item.encode()))
+                continue
+            frame, t_in = cast(tuple[bytes, float], item)
+            self._audio_queued -= 1
+            sender.write(ws_frame(2, frame))
+            self._sent(1, t_in)
+
+    def _sent(self, frames: int, t_in: float) -> None:
+        self.frames_sent += frames
+        self._metrics.frames_out.inc(frames)
+        self._metrics.latency.observe(self._clock() - t_in)
 
     def _wake(self) -> None:
         waiter = self._waiter

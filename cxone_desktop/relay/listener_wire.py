@@ -60,6 +60,27 @@ class CallFinder(Protocol):
     def detach_if_idle(self, call_id: str) -> None: ...
 
 
+class WebSocketSender:
+    """The fan-out's Sender over an aiohttp WebSocket: frames go straight to its transport
+    (whole frames only, so they interleave safely with aiohttp's own pongs), close via aiohttp."""
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport) -> None:
+        self._ws = ws
+        self._transport = transport
+
+    def write(self, data: bytes) -> None:
+        self._transport.write(data)
+
+    def buffered(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing() or self._ws.closed
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._ws.close(code=code, message=reason.encode())
+
+
 def refuse(
     status: int, error: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -203,10 +224,13 @@ class ListenerWire:
         if not ws.can_prepare(request).ok:
             return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
         await ws.prepare(request)
+        transport = request.transport
+        if transport is None:
+            return ws  # the client went away during the upgrade
         loop = asyncio.get_running_loop()
         label = f"{call_id}/{rule.client_id}/{next(self._serial)}"
         listener = Listener(
-            ws,
+            WebSocketSender(ws, transport),
             shape,
             client_id=rule.client_id,
             label=label,

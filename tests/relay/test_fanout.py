@@ -13,25 +13,36 @@ from cxone_desktop.relay.relay_metrics import RelayMetrics
 
 
 class FakeSocket:
-    """Records what a listener sends; `gate` (when given) blocks every send until set."""
+    """A listener's transport: parses the frames written to it; `backlog` plays a reader that
+    does not keep up (the kernel buffer stays full until the test empties it)."""
 
-    def __init__(self, gate: asyncio.Event | None = None) -> None:
-        self.gate = gate
+    def __init__(self, backlog: int = 0) -> None:
+        self.backlog = backlog
         self.binary: list[bytes] = []
         self.text: list[dict] = []
         self.closed_with: int | None = None
 
-    async def send_bytes(self, data: bytes) -> None:
-        if self.gate is not None:
-            await self.gate.wait()
-        self.binary.append(data)
+    def write(self, data: bytes) -> None:
+        pos = 0
+        while pos < len(data):
+            opcode, n, off = data[pos] & 0x0F, data[pos + 1], 2
+            if n == 126:
+                n, off = int.from_bytes(data[pos + 2 : pos + 4], "big"), 4
+            payload = data[pos + off : pos + off + n]
+            if opcode == 2:
+                self.binary.append(payload)
+            else:
+                self.text.append(json.loads(payload))
+            pos += off + n
 
-    async def send_str(self, data: str) -> None:
-        self.text.append(json.loads(data))
+    def buffered(self) -> int:
+        return self.backlog
 
-    async def close(self, *, code: int = 1000, message: bytes = b"") -> bool:
+    def is_closing(self) -> bool:
+        return self.closed_with is not None
+
+    async def close(self, code: int, reason: str) -> None:
         self.closed_with = code
-        return True
 
 
 def chunk(index: int, frames: int = 1) -> AlignedChunk:
@@ -44,8 +55,7 @@ def chunk(index: int, frames: int = 1) -> AlignedChunk:
 async def test_slow_listener_drops_oldest_and_is_told_while_a_fast_one_gets_everything() -> None:
     metrics = RelayMetrics()
     fanout = FanOut()
-    gate = asyncio.Event()
-    slow_socket, fast_socket = FakeSocket(gate), FakeSocket()
+    slow_socket, fast_socket = FakeSocket(), FakeSocket()
     shape = ListenerShape(perspective="agent")
     slow = Listener(
         slow_socket, shape, client_id="slow", label="s", capacity_frames=10, metrics=metrics
@@ -56,25 +66,25 @@ async def test_slow_listener_drops_oldest_and_is_told_while_a_fast_one_gets_ever
     fanout.add(slow)
     fanout.add(fast)
     tasks = [asyncio.create_task(slow.run()), asyncio.create_task(fast.run())]
-    for i in range(1, 101):
+    fanout.chunk(chunk(1), t_in=0.0)
+    slow_socket.backlog = 10**6  # its reader stalls: the kernel buffer is full
+    for i in range(2, 101):
         fanout.chunk(chunk(i), t_in=0.0)
-        await asyncio.sleep(0)  # the fast writer keeps up; the slow one is stuck on frame 1
+        await asyncio.sleep(0)
     fanout.event({"event": "call.ended", "reason": "test"})
     fanout.close_all(1000, "call ended")
-    gate.set()
+    slow_socket.backlog = 0  # it catches up
     await asyncio.wait_for(asyncio.gather(*tasks), 5)
     assert len(fast_socket.binary) == 100 and fast.dropped_total == 0
     values = [int(np.frombuffer(b, "<i2")[0]) for b in slow_socket.binary]
-    assert values[0] == 1 and values[-10:] == list(range(91, 101))  # the live edge survived
-    assert slow.dropped_total == 100 - len(values)
+    assert values == [1, *range(91, 101)]  # the live edge survived, the middle was dropped
+    assert slow.dropped_total == 89
     dropped = [e for e in slow_socket.text if e["event"] == "listener.dropped"]
-    assert sum(e["frames"] for e in dropped) == slow.dropped_total
+    assert sum(e["frames"] for e in dropped) == 89
     assert slow_socket.text[-1]["event"] == "call.ended"  # control events are never dropped
-    assert slow_socket.closed_with == 1000
+    assert slow_socket.closed_with == 1000 and fast_socket.closed_with == 1000
     text = metrics.render().decode()
-    assert (
-        f'relay_listener_dropped_frames_total{{client="slow"}} {float(slow.dropped_total)}' in text
-    )
+    assert 'relay_listener_dropped_frames_total{client="slow"} 89.0' in text
 
 
 def test_shapes_render_mix_stereo_perspectives_and_mulaw_in_20ms_frames() -> None:

@@ -1,0 +1,198 @@
+"""How many pushed calls one relay core holds in real time, with one listener each.
+
+For AudioHook (stereo PCMU, 200 ms frames) and CXone (two sockets, RX and TX, 20 ms
+μ-law frames), steps up the number of concurrent calls. The relay runs in its own
+process pinned to CPU 0 (`taskset -c 0`); the load generator (benchmarks/relay_load.py:
+pushers and listeners) runs in another process pinned to CPU 1. A step passes when
+every listener heard its whole call with no frame dropped and the p99 of
+ingest→listener latency is ≤ 20 ms. Then the same through Redis: calls pushed to
+relay A, heard on relay B, both relay processes pinned to CPU 0 together, Debian's
+redis-server on CPU 1.
+
+    .venv/bin/python benchmarks/relay.py [--seconds 10] [--steps 100,200,300,400,500]
+
+Prints a line per step, then a JSON object as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+P99_LIMIT_MS = 20.0
+TARGET_CALLS = 300
+CLIENT = ("bench", "bench-secret")
+
+
+def credentials() -> dict[str, str]:
+    return {
+        "RELAY_AUDIOHOOK_API_KEY": secrets.token_urlsafe(12),
+        "RELAY_AUDIOHOOK_CLIENT_SECRET": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "RELAY_CXONE_AUTH_HEADER": f"X-Bench: {secrets.token_urlsafe(12)}",
+        "RELAY_TWILIO_AUTH_TOKEN": secrets.token_hex(8),
+    }
+
+
+def start_relay(env: dict[str, str], config: Path, bus: str | None) -> tuple[subprocess.Popen[str], str]:
+    cmd = ["taskset", "-c", "0", sys.executable, "-m", "cxone_desktop", "--log-level", "WARNING",
+           "relay", "--listen", "127.0.0.1:0", "--config", str(config)]  # fmt: skip
+    if bus:
+        cmd += ["--bus", bus]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"listening on (\S+)", line)
+    if not match:
+        proc.kill()
+        raise RuntimeError(f"the relay did not start: {line!r}")
+    return proc, match.group(1)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_step(platform: str, calls: int, seconds: float, ingest: str, listen: str,
+             env: dict[str, str], relays: list[subprocess.Popen[str]]) -> dict[str, object]:  # fmt: skip
+    before = [cpu_seconds(p.pid) for p in relays]
+    started = time.monotonic()
+    out = subprocess.run(
+        ["taskset", "-c", "1", sys.executable, __file__, "--worker", "--platform", platform,
+         "--calls", str(calls), "--seconds", str(seconds), "--ingest", ingest, "--listen", listen],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    if out.returncode != 0:
+        return {"calls": calls, "error": out.stderr.strip().splitlines()[-1:]}
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    used = sum(cpu_seconds(p.pid) for p in relays) - sum(before)
+    result["relay_cpu_share"] = round(used / wall, 2)
+    result["passed"] = result["complete"] == calls and float(result["p99_ms"]) <= P99_LIMIT_MS  # type: ignore[arg-type]
+    return result
+
+
+def sweep(platform: str, steps: list[int], seconds: float, ingest: str, listen: str,
+          env: dict[str, str], relays: list[subprocess.Popen[str]], label: str) -> dict[str, object]:  # fmt: skip
+    results, best = [], 0
+    for calls in steps:
+        result = run_step(platform, calls, seconds, ingest, listen, env, relays)
+        results.append(result)
+        print(f"{label:>16} {calls:4d} calls: {result}", flush=True)
+        if not result.get("passed"):
+            break
+        best = calls
+    return {"max_calls_per_core": best, "steps": results}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--steps", default="100,200,300,400,500")
+    parser.add_argument("--redis-steps", default="50,100,150,200,300")
+    args = parser.parse_args()
+    steps = [int(s) for s in args.steps.split(",")]
+    env = credentials()
+    work = Path(tempfile.mkdtemp(prefix="relay-bench-"))
+    config = work / "relay.toml"
+    config.write_text(
+        '[cxone]\nhold_grace_s = 0.5\n[relay]\nended_retention_s = 5\n'
+        f'[[client]]\nid = "{CLIENT[0]}"\nsecret = "{CLIENT[1]}"\ncalls = "all"\n'
+    )
+    report: dict[str, object] = {"p99_limit_ms": P99_LIMIT_MS, "target_calls": TARGET_CALLS,
+                                 "seconds_per_step": args.seconds}  # fmt: skip
+    relay, url = start_relay(env, config, None)
+    try:
+        for platform in ("audiohook", "cxone"):
+            report[platform] = sweep(platform, steps, args.seconds, url, url, env, [relay], platform)
+    finally:
+        relay.terminate()
+        relay.wait(timeout=30)
+    redis_bin = shutil.which("redis-server")
+    if redis_bin:
+        port = free_port()
+        redis = subprocess.Popen(
+            ["taskset", "-c", "1", redis_bin, "--port", str(port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(work)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(0.5)
+        bus = f"redis://127.0.0.1:{port}"
+        a, url_a = start_relay(env, config, bus)
+        b, url_b = start_relay(env, config, bus)
+        try:
+            redis_steps = [int(s) for s in args.redis_steps.split(",")]
+            report["redis_cxone"] = sweep("cxone", redis_steps, args.seconds, url_a, url_b, env,
+                                          [a, b], "redis cxone")  # fmt: skip
+        finally:
+            for proc in (a, b, redis):
+                proc.terminate()
+                proc.wait(timeout=30)
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, separators=(",", ":")))
+    return 0
+
+
+async def worker(args: argparse.Namespace) -> None:
+    import httpx
+    import numpy as np
+
+    from benchmarks.relay_load import start_call, stream_calls, summarize
+    from cxone_desktop.simulator.push.two_party_audio import load_two_party
+
+    env = dict(os.environ)
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{args.listen}/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": CLIENT[0],
+            "client_secret": CLIENT[1]})  # fmt: skip
+        token = response.json()["access_token"]
+    audio = load_two_party()
+    n = int(args.seconds * 8000) // 1600 * 1600
+    agent = np.frombuffer(audio.agent_mulaw[:n], np.uint8)
+    customer = np.frombuffer(audio.customer_mulaw[:n], np.uint8)
+    ws_in = args.ingest.replace("http", "ws", 1) + f"/ingest/{args.platform}"
+    ws_listen = args.listen.replace("http", "ws", 1)
+    calls = []
+    for start in range(0, args.calls, 50):
+        batch = range(start, min(start + 50, args.calls))
+        calls += await asyncio.gather(*(
+            start_call(args.platform, ws_in, ws_listen, token, env, agent, customer)
+            for _ in batch))  # fmt: skip
+    await stream_calls(args.platform, calls)
+    await asyncio.wait([asyncio.create_task(c.ended.wait()) for c in calls], timeout=15)
+    print(json.dumps(summarize(args.platform, calls)))
+
+
+if __name__ == "__main__":
+    if "--worker" in sys.argv:
+        p = argparse.ArgumentParser()
+        p.add_argument("--worker", action="store_true")
+        p.add_argument("--platform")
+        p.add_argument("--calls", type=int)
+        p.add_argument("--seconds", type=float)
+        p.add_argument("--ingest")
+        p.add_argument("--listen")
+        asyncio.run(worker(p.parse_args()))
+        sys.exit(0)
+    sys.exit(main())

@@ -48,9 +48,24 @@ def credentials() -> dict[str, str]:
     }
 
 
-def start_relay(env: dict[str, str], config: Path, bus: str | None) -> tuple[subprocess.Popen[str], str]:
-    cmd = ["taskset", "-c", "0", sys.executable, "-m", "cxone_desktop", "--log-level", "WARNING",
-           "relay", "--listen", "127.0.0.1:0", "--config", str(config)]  # fmt: skip
+def start_relay(
+    env: dict[str, str], config: Path, bus: str | None
+) -> tuple[subprocess.Popen[str], str]:
+    cmd = [
+        "taskset",
+        "-c",
+        "0",
+        sys.executable,
+        "-m",
+        "cxone_desktop",
+        "--log-level",
+        "WARNING",
+        "relay",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        str(config),
+    ]
     if bus:
         cmd += ["--bus", bus]
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
@@ -68,27 +83,58 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_step(platform: str, calls: int, seconds: float, ingest: str, listen: str,
-             env: dict[str, str], relays: list[subprocess.Popen[str]]) -> dict[str, object]:  # fmt: skip
-    before = [cpu_seconds(p.pid) for p in relays]
-    started = time.monotonic()
+def run_step(
+    platform: str,
+    calls: int,
+    seconds: float,
+    ingest: str,
+    listen: str,
+    env: dict[str, str],
+    relays: list[subprocess.Popen[str]],
+) -> dict[str, object]:
     out = subprocess.run(
-        ["taskset", "-c", "1", sys.executable, __file__, "--worker", "--platform", platform,
-         "--calls", str(calls), "--seconds", str(seconds), "--ingest", ingest, "--listen", listen],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    wall = time.monotonic() - started
+        [
+            "taskset",
+            "-c",
+            "1",
+            sys.executable,
+            __file__,
+            "--worker",
+            "--platform",
+            platform,
+            "--calls",
+            str(calls),
+            "--seconds",
+            str(seconds),
+            "--ingest",
+            ingest,
+            "--listen",
+            listen,
+            "--relay-pids",
+            ",".join(str(p.pid) for p in relays),
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode != 0:
         return {"calls": calls, "error": out.stderr.strip().splitlines()[-1:]}
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    used = sum(cpu_seconds(p.pid) for p in relays) - sum(before)
-    result["relay_cpu_share"] = round(used / wall, 2)
     result["passed"] = result["complete"] == calls and float(result["p99_ms"]) <= P99_LIMIT_MS  # type: ignore[arg-type]
     return result
 
 
-def sweep(platform: str, steps: list[int], seconds: float, ingest: str, listen: str,
-          env: dict[str, str], relays: list[subprocess.Popen[str]], label: str) -> dict[str, object]:  # fmt: skip
+def sweep(
+    platform: str,
+    steps: list[int],
+    seconds: float,
+    ingest: str,
+    listen: str,
+    env: dict[str, str],
+    relays: list[subprocess.Popen[str]],
+    label: str,
+) -> dict[str, object]:
     results, best = [], 0
     for calls in steps:
         result = run_step(platform, calls, seconds, ingest, listen, env, relays)
@@ -117,15 +163,20 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     config = work / "relay.toml"
     config.write_text(
-        '[cxone]\nhold_grace_s = 0.5\n[relay]\nended_retention_s = 5\n'
+        "[cxone]\nhold_grace_s = 0.5\n[relay]\nended_retention_s = 5\n"
         f'[[client]]\nid = "{CLIENT[0]}"\nsecret = "{CLIENT[1]}"\ncalls = "all"\n'
     )
-    report: dict[str, object] = {"p99_limit_ms": P99_LIMIT_MS, "target_calls": TARGET_CALLS,
-                                 "seconds_per_step": args.seconds}  # fmt: skip
+    report: dict[str, object] = {
+        "p99_limit_ms": P99_LIMIT_MS,
+        "target_calls": TARGET_CALLS,
+        "seconds_per_step": args.seconds,
+    }
     relay, url = start_relay(env, config, None)
     try:
         for platform in ("audiohook", "cxone"):
-            report[platform] = sweep(platform, steps, args.seconds, url, url, env, [relay], platform)
+            report[platform] = sweep(
+                platform, steps, args.seconds, url, url, env, [relay], platform
+            )
     finally:
         relay.terminate()
         relay.wait(timeout=30)
@@ -133,18 +184,33 @@ def main() -> int:
     if redis_bin:
         port = free_port()
         redis = subprocess.Popen(
-            ["taskset", "-c", "1", redis_bin, "--port", str(port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(work)],
+            [
+                "taskset",
+                "-c",
+                "1",
+                redis_bin,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(work),
+            ],
             stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         time.sleep(0.5)
         bus = f"redis://127.0.0.1:{port}"
         a, url_a = start_relay(env, config, bus)
         b, url_b = start_relay(env, config, bus)
         try:
             redis_steps = [int(s) for s in args.redis_steps.split(",")]
-            report["redis_cxone"] = sweep("cxone", redis_steps, args.seconds, url_a, url_b, env,
-                                          [a, b], "redis cxone")  # fmt: skip
+            report["redis_cxone"] = sweep(
+                "cxone", redis_steps, args.seconds, url_a, url_b, env, [a, b], "redis cxone"
+            )
         finally:
             for proc in (a, b, redis):
                 proc.terminate()
@@ -163,9 +229,14 @@ async def worker(args: argparse.Namespace) -> None:
 
     env = dict(os.environ)
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{args.listen}/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": CLIENT[0],
-            "client_secret": CLIENT[1]})  # fmt: skip
+        response = await http.post(
+            f"{args.listen}/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": CLIENT[0],
+                "client_secret": CLIENT[1],
+            },
+        )
         token = response.json()["access_token"]
     audio = load_two_party()
     n = int(args.seconds * 8000) // 1600 * 1600
@@ -176,12 +247,25 @@ async def worker(args: argparse.Namespace) -> None:
     calls = []
     for start in range(0, args.calls, 50):
         batch = range(start, min(start + 50, args.calls))
-        calls += await asyncio.gather(*(
-            start_call(args.platform, ws_in, ws_listen, token, env, agent, customer)
-            for _ in batch))  # fmt: skip
+        calls += await asyncio.gather(
+            *(
+                start_call(args.platform, ws_in, ws_listen, token, env, agent, customer)
+                for _ in batch
+            )
+        )
+    pids = [int(p) for p in args.relay_pids.split(",")] if args.relay_pids else []
+    before, started = [cpu_seconds(p) for p in pids], time.monotonic()
     await stream_calls(args.platform, calls)
+    streaming_cpu = sum(cpu_seconds(p) for p in pids) - sum(before)
+    streaming_s = time.monotonic() - started
     await asyncio.wait([asyncio.create_task(c.ended.wait()) for c in calls], timeout=15)
-    print(json.dumps(summarize(args.platform, calls)))
+    from benchmarks.relay_load import latency_by_second
+
+    result = summarize(args.platform, calls)
+    result["p99_ms_by_second"] = latency_by_second(calls, args.platform)
+    if pids:
+        result["relay_cpu_share"] = round(streaming_cpu / streaming_s, 2)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
@@ -193,6 +277,7 @@ if __name__ == "__main__":
         p.add_argument("--seconds", type=float)
         p.add_argument("--ingest")
         p.add_argument("--listen")
+        p.add_argument("--relay-pids", default="")
         asyncio.run(worker(p.parse_args()))
         sys.exit(0)
     sys.exit(main())

@@ -94,8 +94,14 @@ class RawWS(asyncio.Protocol):
 async def open_ws(url: str, headers: dict[str, str] | None = None, on_message=None) -> RawWS:  # type: ignore[no-untyped-def]
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    lines = [f"GET {path} HTTP/1.1", f"Host: {parts.netloc}", "Upgrade: websocket",
-             "Connection: Upgrade", f"Sec-WebSocket-Key: {_KEY}", "Sec-WebSocket-Version: 13"]
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {_KEY}",
+        "Sec-WebSocket-Version: 13",
+    ]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
     loop = asyncio.get_running_loop()
@@ -115,6 +121,7 @@ class Call:
     sockets: list[RawWS]
     frames: list[list[bytes]]  # per socket, the pre-built frames in send order
     sent_at: list[float] = field(default_factory=list)
+    late_by: list[float] = field(default_factory=list)  # how far behind its schedule each send was
     heard_at: list[float] = field(default_factory=list)
     dropped: int = 0
     ended: asyncio.Event = field(default_factory=asyncio.Event)
@@ -133,17 +140,26 @@ class Call:
 
 
 async def start_call(
-    platform: str, ingest: str, listen: str, token: str, env: dict[str, str],
-    agent: np.ndarray, customer: np.ndarray,
-) -> Call:  # fmt: skip
+    platform: str,
+    ingest: str,
+    listen: str,
+    token: str,
+    env: dict[str, str],
+    agent: np.ndarray,
+    customer: np.ndarray,
+) -> Call:
     """Open the platform's socket(s) and a listener; nothing is streamed yet."""
     from cxone_desktop.simulator.push.audiohook_pusher import AudioHookPush
     from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio
 
     a, c = agent.tobytes(), customer.tobytes()
     if platform == "audiohook":
-        push = AudioHookPush(ingest, TwoPartyAudio(a, c), api_key=env["RELAY_AUDIOHOOK_API_KEY"],
-                             client_secret_b64=env["RELAY_AUDIOHOOK_CLIENT_SECRET"])  # fmt: skip
+        push = AudioHookPush(
+            ingest,
+            TwoPartyAudio(a, c),
+            api_key=env["RELAY_AUDIOHOOK_API_KEY"],
+            client_secret_b64=env["RELAY_AUDIOHOOK_CLIENT_SECRET"],
+        )
         opened = asyncio.get_running_loop().create_future()
 
         def on_message(opcode: int, payload: bytes, now: float) -> None:
@@ -152,16 +168,29 @@ async def start_call(
 
         ws = await open_ws(ingest, push.headers(), on_message)
         push.seq = 1
-        open_msg = {"version": "2", "type": "open", "seq": 1, "serverseq": 0,
-                    "id": push.session_id, "position": "PT0S",
-                    "parameters": push._open_parameters()}  # noqa: SLF001  # fmt: skip
+        open_msg = {
+            "version": "2",
+            "type": "open",
+            "seq": 1,
+            "serverseq": 0,
+            "id": push.session_id,
+            "position": "PT0S",
+            "parameters": push._open_parameters(),
+        }
         ws.send(ws_frame(1, json.dumps(open_msg).encode()))
         await asyncio.wait_for(opened, 30)
         stereo = bytearray(2 * len(a))
         stereo[0::2], stereo[1::2] = c, a
         frames = [ws_frame(2, bytes(stereo[i : i + 3200])) for i in range(0, len(stereo), 3200)]
-        close = {"version": "2", "type": "close", "seq": 2, "serverseq": 1, "id": push.session_id,
-                 "position": "PT1S", "parameters": {"reason": "end"}}  # fmt: skip
+        close = {
+            "version": "2",
+            "type": "close",
+            "seq": 2,
+            "serverseq": 1,
+            "id": push.session_id,
+            "position": "PT1S",
+            "parameters": {"reason": "end"},
+        }
         frames.append(ws_frame(1, json.dumps(close).encode()))
         call = Call(push.conversation_id, [ws], [frames])
     else:
@@ -177,8 +206,10 @@ async def start_call(
         call = Call(contact, sockets, frames)
     for _attempt in range(200):  # the bus may take a moment to tell the listener's relay
         try:
-            await open_ws(f"{listen}/agent/voice/{call.call_id}/stream?access_token={token}"
-                          "&encoding=mulaw", on_message=call.on_listener_message)  # fmt: skip
+            await open_ws(
+                f"{listen}/agent/voice/{call.call_id}/stream?access_token={token}&encoding=mulaw",
+                on_message=call.on_listener_message,
+            )
             return call
         except ConnectionRefusedError:
             await asyncio.sleep(0.05)
@@ -186,23 +217,31 @@ async def start_call(
 
 
 async def stream_calls(platform: str, calls: list[Call]) -> None:
-    """Send every call's frames on the media clock, calls spread over one frame period."""
+    """Send every call's frames on the media clock, calls spread evenly over one frame period.
+
+    The sends form one time-ordered sequence (frame k of call i is due at t0 + (k·n + i)·
+    period/n); every millisecond we send what is due and yield, so the listeners' frames
+    are stamped as they arrive rather than after a burst of sends.
+    """
     period = FRAME_MS[platform] / 1000
-    t0 = time.monotonic() + 0.2
-    schedule = sorted(
-        (t0 + (i / len(calls)) * period, i) for i in range(len(calls))
-    )
+    n = len(calls)
     count = len(calls[0].frames[0])
-    for k in range(count):
-        for start, i in schedule:
-            due = start + k * period
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+    step = period / n
+    total = n * count
+    t0 = time.monotonic() + 0.2
+    sent = 0
+    while sent < total:
+        due = min(total, int((time.monotonic() - t0) / step) + 1)
+        while sent < due:
+            k, i = divmod(sent, n)
             call = calls[i]
             for ws, frames in zip(call.sockets, call.frames, strict=True):
                 ws.send(frames[k])
-            call.sent_at.append(time.monotonic())
+            now = time.monotonic()
+            call.sent_at.append(now)
+            call.late_by.append(now - (t0 + sent * step))
+            sent += 1
+        await asyncio.sleep(0.001)
     for call in calls:
         if platform == "cxone":
             for ws in call.sockets:
@@ -232,4 +271,22 @@ def summarize(platform: str, calls: list[Call]) -> dict[str, object]:
         "p50_ms": round(float(np.percentile(lat, 50)), 2),
         "p99_ms": round(float(np.percentile(lat, 99)), 2),
         "max_ms": round(float(lat.max()), 2),
+        # the generator's own lag: if this is large, the load generator (not the relay) lagged
+        "send_lag_p99_ms": round(
+            float(np.percentile([x for c in calls for x in c.late_by] or [0.0], 99)) * 1000, 2
+        ),
     }
+
+
+def latency_by_second(calls: list[Call], platform: str) -> list[float]:
+    """p99 latency (ms) per second of the stream, to tell a backlog from a steady cost."""
+    per_push = FRAME_MS[platform] // 20
+    rows: dict[int, list[float]] = {}
+    t0 = min(c.sent_at[0] for c in calls if c.sent_at)
+    for call in calls:
+        sent = np.array(call.sent_at)
+        heard = np.array(call.heard_at[: len(sent) * per_push])
+        idx = np.arange(heard.size) // per_push
+        for s, lat in zip(((sent[idx] - t0) // 1).astype(int), heard - sent[idx], strict=True):
+            rows.setdefault(int(s), []).append(float(lat))
+    return [round(float(np.percentile(v, 99)) * 1000, 1) for _, v in sorted(rows.items())]

@@ -18,10 +18,12 @@ def mix(*parties: Int16Array) -> Int16Array:
         raise ValueError("mix needs at least one track")
     if len(parties) == 1:
         return parties[0].copy()
-    total = np.zeros(parties[0].size, dtype=np.int32)
-    for track in parties:
+    total = parties[0].astype(np.int32)
+    for track in parties[1:]:
         total += track
-    return np.clip(total, -32768, 32767).astype(np.int16)
+    np.maximum(total, -32768, out=total)  # ufuncs: np.clip costs more than the sum on 160 samples
+    np.minimum(total, 32767, out=total)
+    return total.astype(np.int16)
 
 
 def interleave(left: Int16Array, right: Int16Array) -> Int16Array:

@@ -89,6 +89,7 @@ class PerspectiveAligner:
         self._edge = 0  # position of the next sample to release
         self._complete: deque[tuple[int, float]] = deque()  # (frame end, when first complete)
         self._noted_end = 0
+        self._furthest_end = 0  # max(track.end): where the furthest track's data ends
         self.late_samples = 0  # written for positions already released
         self.filled_frames = 0  # frames released with a joined track missing
 
@@ -109,7 +110,7 @@ class PerspectiveAligner:
         track = self._tracks.get(name)
         if track is not None and track.joined:
             return
-        live = max([self._edge, *(t.end for t in self._tracks.values())])
+        live = max(self._edge, self._furthest_end)
         if track is None:
             self._tracks[name] = _Track(live)
         else:
@@ -141,15 +142,16 @@ class PerspectiveAligner:
         if samples.size:
             track.put(pos - self._edge, samples)
         track.end = max(track.end, end) if at is not None else end
-        self._note_complete(now)
+        if track.end > self._furthest_end:
+            self._furthest_end = track.end
+            self._note_complete(now)
 
     def pop_ready(self, now: float) -> AlignedChunk | None:
-        """Release every frame all joined tracks have, plus any that waited `wait_s`."""
-        if not self._tracks:
-            return None
-        joined = [t for t in self._tracks.values() if t.joined]
-        ready_end = min(t.end for t in joined) if joined else self._furthest()
-        frames = max(0, (ready_end - self._edge) // FRAME_SAMPLES)
+        """Release every frame all joined tracks have, plus any that waited `wait_s` (all of
+        them at once: a second call at the same `now` finds nothing)."""
+        if not self._complete:
+            return None  # no whole frame is waiting in any track
+        frames = max(0, (self._ready_end() - self._edge) // FRAME_SAMPLES)
         overdue = 0
         for frame_end, since in self._complete:
             if now - since < self.wait_s:
@@ -161,8 +163,9 @@ class PerspectiveAligner:
 
     def next_deadline(self) -> float | None:
         """When `pop_ready` will next release a frame that is waiting on a missing track."""
-        joined = [t for t in self._tracks.values() if t.joined]
-        ready_end = min(t.end for t in joined) if joined else self._furthest()
+        if not self._complete:
+            return None
+        ready_end = self._ready_end()
         for frame_end, since in self._complete:
             if frame_end > ready_end:
                 return since + self.wait_s
@@ -176,7 +179,12 @@ class PerspectiveAligner:
     # ---- internals ------------------------------------------------------------------------
 
     def _furthest(self) -> int:
-        return max(t.end for t in self._tracks.values())
+        return self._furthest_end
+
+    def _ready_end(self) -> int:
+        """Where the joined track that is furthest behind ends (all data, if none is joined)."""
+        ready = [t.end for t in self._tracks.values() if t.joined]
+        return min(ready) if ready else self._furthest_end
 
     def _note_complete(self, now: float) -> None:
         whole = self._edge + (self._furthest() - self._edge) // FRAME_SAMPLES * FRAME_SAMPLES

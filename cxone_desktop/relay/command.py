@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import signal
 import ssl
 import sys
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
 
 from cxone_desktop.errors import CXoneError
@@ -33,13 +35,26 @@ def run_relay(args: argparse.Namespace) -> int:
             print("\n".join(config.summary()))
             return 0
         ssl_context, ca_path, tls_dir = _tls(config)
-        return asyncio.run(_serve(config, ssl_context, ca_path, demo=args.demo))
+        return _run(_serve(config, ssl_context, ca_path, demo=args.demo))
     except CXoneError as exc:
         print(f"cxone-desktop relay: {exc.message}", file=sys.stderr)
         return 2
     finally:
         if tls_dir is not None:
             shutil.rmtree(tls_dir, ignore_errors=True)
+
+
+def _run(main: Coroutine[None, None, int]) -> int:
+    """asyncio.run, on uvloop where it is installed, unless CXONE_RELAY_EVENT_LOOP=asyncio
+    (see benchmarks/relay.py for what uvloop buys)."""
+    if os.environ.get("CXONE_RELAY_EVENT_LOOP", "uvloop") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return int(uvloop.run(main))
+    return asyncio.run(main)
 
 
 def _tls(config: RelayConfig) -> tuple[ssl.SSLContext | None, Path | None, Path | None]:

@@ -199,8 +199,7 @@ class Listener:
 
     def _sent(self, frames: int, t_in: float) -> None:
         self.frames_sent += frames
-        self._metrics.frames_out.inc(frames)
-        self._metrics.latency.observe(self._clock() - t_in)
+        self._metrics.count_out(frames, self._clock() - t_in)
 
     def _wake(self) -> None:
         waiter = self._waiter

@@ -84,9 +84,9 @@ class RelayCall:
         self._loop = loop
         self._aligner = PerspectiveAligner(wait_s=wait_s)
         self._sweeper = sweeper or AlignmentSweeper(loop)
+        self._joined: set[str] = set()
         self._publisher = publisher
         self._on_ended = on_ended
-        self._frames_in = metrics.frames_in.labels(platform)
         self.summary = CallSummary(
             call_id=call_id, platform=platform, state="active", started_at=datetime.now(UTC)
         )
@@ -117,8 +117,9 @@ class RelayCall:
     # ---- media ----------------------------------------------------------------------------
 
     def join(self, perspective: str) -> None:
-        if perspective in self._aligner.joined():
+        if perspective in self._joined:
             return
+        self._joined.add(perspective)
         self._aligner.join(perspective)
         perspectives = tuple(sorted({*self.summary.perspectives, perspective}))
         if perspectives != self.summary.perspectives:
@@ -126,8 +127,9 @@ class RelayCall:
         self.event({"event": "perspective.joined", "perspective": perspective})
 
     def leave(self, perspective: str) -> None:
-        if perspective not in self._aligner.joined():
+        if perspective not in self._joined:
             return
+        self._joined.discard(perspective)
         self._aligner.leave(perspective)
         self.event({"event": "perspective.left", "perspective": perspective})
         self._release()
@@ -137,19 +139,20 @@ class RelayCall:
     ) -> None:
         if self.ended:
             return
-        if perspective not in self._aligner.joined():
+        if perspective not in self._joined:
             self.join(perspective)
         now = self._loop.time()
         late = self._aligner.late_samples
         self._aligner.write(perspective, samples, now, at)
         if self._aligner.late_samples != late:
             self._metrics.late_samples.inc(self._aligner.late_samples - late)
-        self._frames_in.inc(samples.size / FRAME_SAMPLES)
+        self._metrics.count_in(self.platform, samples.size / FRAME_SAMPLES)
         self._release(now)
 
     def _release(self, now: float | None = None) -> None:
         now = self._loop.time() if now is None else now
-        while (chunk := self._aligner.pop_ready(now)) is not None:
+        chunk = self._aligner.pop_ready(now)  # everything due, in one chunk
+        if chunk is not None:
             self._deliver(chunk, now)
         if self._aligner.next_deadline() is None or self.ended:
             self._sweeper.drop(self)

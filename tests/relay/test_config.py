@@ -132,3 +132,22 @@ def test_check_config_validates_and_exits(tmp_path: Path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "QA is not set" in bad.stderr
+
+
+def test_the_packaged_example_config_loads(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "packaging" / "relay.example.toml"
+    text = example.read_text().replace("/etc/cxone-relay", str(tmp_path))
+    for name, value in {
+        "audiohook.key": "ah-key",
+        "audiohook.secret": "c2VjcmV0",
+        "cxone.header": "X-A: b",
+        "qa-team.secret": "qa",
+        "fullchain.pem": "",
+        "privkey.pem": "",
+    }.items():
+        (tmp_path / name).write_text(value)
+    env = {"TWILIO_AUTH_TOKEN": "t", "DESK_1002_SECRET": "d", "CXONE_STUDIO_SECRET": "s"}
+    config = load_config(path=write(tmp_path, text), environ=env)
+    assert [c.client_id for c in config.clients] == ["qa-team", "desk-agent-1002", "cxone-studio"]
+    assert config.clients[2].ingest and config.bus_url == "redis://10.0.0.5:6379"
+    assert config.twilio.public_url == "wss://relay.example.com/ingest/twilio"

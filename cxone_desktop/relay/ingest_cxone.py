@@ -21,13 +21,14 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from cxone_desktop.core.codecs import decode_mulaw
 from cxone_desktop.relay.call_registry import CallRegistry
 from cxone_desktop.relay.client_rules import INGEST_SCOPE
 from cxone_desktop.relay.config import CXoneSettings
 from cxone_desktop.relay.failure_delay import FailureDelay
+from cxone_desktop.relay.ingest_socket import IngestSocket
 from cxone_desktop.relay.listener_tokens import ListenerTokens, TokenGrant
 from cxone_desktop.relay.listener_wire import refuse
 from cxone_desktop.relay.relay_call import RelayCall
@@ -61,7 +62,7 @@ class CXoneIngest:
         self._open: Counter[str] = Counter()  # open sockets per contact
         self._open_roles: Counter[tuple[str, str]] = Counter()
         self._grace: dict[str, asyncio.TimerHandle] = {}
-        self.sockets: set[web.WebSocketResponse] = set()
+        self.sockets: set[IngestSocket] = set()
 
     def cancel_timers(self) -> None:
         for timer in self._grace.values():
@@ -91,31 +92,33 @@ class CXoneIngest:
                 "unauthorized",
                 "CXone ingest needs the configured authentication header or an ingest token.",
             )
-        ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
-        await ws.prepare(request)
-        self.sockets.add(ws)
+        sock = await IngestSocket.accept(request, ws)
+        if sock is None:
+            return ws
+        self.sockets.add(sock)
         try:
-            await self._session(ws)
+            await self._session(sock)
         finally:
-            self.sockets.discard(ws)
+            self.sockets.discard(sock)
+            sock.close()
         return ws
 
-    async def _session(self, ws: web.WebSocketResponse) -> None:
-        try:
-            first = await ws.receive(timeout=FIRST_MESSAGE_TIMEOUT_S)
-        except TimeoutError:
-            await ws.close(code=POLICY_VIOLATION, message=b"no first message")
+    async def _session(self, sock: IngestSocket) -> None:
+        first = await sock.next_message(FIRST_MESSAGE_TIMEOUT_S)
+        if first is None:
+            sock.close(POLICY_VIOLATION, "no first message")
             return
-        if first.type != WSMsgType.TEXT:
-            log.warning("CXone socket: first message was %s, not JSON text", first.type.name)
-            await ws.close(code=POLICY_VIOLATION, message=b"first message must be JSON")
+        if not isinstance(first, str):
+            log.warning("CXone socket: first message was binary, not JSON text")
+            sock.close(POLICY_VIOLATION, "first message must be JSON")
             return
-        parsed = _json_object(first.data)
+        parsed = _json_object(first)
         if parsed is None:
             log.warning("CXone socket: first message is not a JSON object")
-            await ws.close(code=POLICY_VIOLATION, message=b"first message must be a JSON object")
+            sock.close(POLICY_VIOLATION, "first message must be a JSON object")
             return
         log.info("CXone first message keys: %s", ", ".join(sorted(parsed)))
         perspective = str(parsed.get("streamPerspective", "")).upper()
@@ -127,12 +130,13 @@ class CXoneIngest:
                 else f"no contact ID in {', '.join(self._settings.contact_id_fields)}"
             )
             log.warning("CXone socket refused: %s", why)
-            await ws.close(code=POLICY_VIOLATION, message=why.encode()[:120])
+            sock.close(POLICY_VIOLATION, why)
             return
         role = ROLES[perspective]
         call = self._attach(contact, role, parsed)
         try:
-            await self._pump(ws, call, role)
+            self._pump(sock, call, role)
+            await sock.closed
         finally:
             self._detach(contact, role, call)
 
@@ -168,22 +172,26 @@ class CXoneIngest:
         self._grace.pop(contact, None)
         call.end(f"no CXone socket returned within {self._settings.hold_grace_s:g} s")
 
-    async def _pump(self, ws: web.WebSocketResponse, call: RelayCall, role: str) -> None:
+    def _pump(self, sock: IngestSocket, call: RelayCall, role: str) -> None:
+        """Audio goes to the call as each message arrives (no task switch per frame)."""
+        audio_fields = self._settings.audio_fields
         logged_text = False
-        async for msg in ws:
-            if msg.type == WSMsgType.BINARY:
-                call.write(role, decode_mulaw(msg.data))
-                continue
-            if msg.type != WSMsgType.TEXT:
-                continue
-            data = _json_object(msg.data)
-            audio = None if data is None else _audio(data, self._settings.audio_fields)
+
+        def on_binary(data: bytes) -> None:
+            call.write(role, decode_mulaw(data))
+
+        def on_text(text: str) -> None:
+            nonlocal logged_text
+            data = _json_object(text)
+            audio = None if data is None else _audio(data, audio_fields)
             if audio is not None:
                 call.write(role, decode_mulaw(audio))
             elif not logged_text:
                 logged_text = True
                 keys = "not a JSON object" if data is None else ", ".join(sorted(data))
                 log.info("CXone contact %s: text message without audio (%s)", call.call_id, keys)
+
+        sock.deliver_to(on_text, on_binary)
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

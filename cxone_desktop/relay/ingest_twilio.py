@@ -16,12 +16,13 @@ import json
 import logging
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from cxone_desktop.core.codecs import decode_mulaw
 from cxone_desktop.relay.call_registry import CallRegistry
 from cxone_desktop.relay.config import TwilioSettings
 from cxone_desktop.relay.failure_delay import FailureDelay
+from cxone_desktop.relay.ingest_socket import IngestSocket
 from cxone_desktop.relay.listener_wire import refuse
 from cxone_desktop.relay.relay_call import RelayCall
 from cxone_desktop.relay.relay_metrics import RelayMetrics
@@ -46,7 +47,7 @@ class TwilioIngest:
         self._registry = registry
         self._metrics = metrics
         self._delay = failure_delay
-        self.sockets: set[web.WebSocketResponse] = set()
+        self.sockets: set[IngestSocket] = set()
 
     def signed_url(self, request: web.Request) -> str:
         """The URL Twilio signed: the configured public one (plus query), else this request's."""
@@ -73,45 +74,27 @@ class TwilioIngest:
                 "forbidden",
                 "X-Twilio-Signature is missing or wrong (or Twilio ingest is not configured).",
             )
-        ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
-        await ws.prepare(request)
-        self.sockets.add(ws)
-        call: RelayCall | None = None
-        stopped = False
+        sock = await IngestSocket.accept(request, ws)
+        if sock is None:
+            return ws
+        self.sockets.add(sock)
+        stream = _TwilioStream(self, sock)
+        sock.deliver_to(stream.on_text, lambda data: None)  # Twilio sends no binary messages
         try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                event = _parse(msg.data)
-                if event is None:
-                    log.warning("Twilio stream: a message is not a JSON object with an event")
-                    if call is not None:
-                        call.platform_error("Twilio sent a message that is not JSON")
-                    await ws.close(code=UNSUPPORTED_DATA, message=b"expected JSON events")
-                    break
-                kind = event["event"]
-                if kind == "start":
-                    call = self._start(event)
-                elif kind == "media" and call is not None:
-                    self._media(call, event)
-                elif kind == "stop":
-                    stopped = True
-                    if call is not None:
-                        call.end("Twilio stop")
-                    await ws.close(code=1000)
-                    break
-                elif kind not in ("connected", "mark", "dtmf", "media"):
-                    log.info("Twilio stream: ignoring %r event", kind)
+            await sock.closed
         finally:
-            self.sockets.discard(ws)
-            if not stopped and call is not None and not call.ended:
+            self.sockets.discard(sock)
+            sock.close()
+            call = stream.call
+            if not stream.stopped and call is not None and not call.ended:
                 call.platform_error("Twilio stream closed without a stop message")
                 call.end("platform disconnected")
         return ws
 
-    def _start(self, event: dict[str, Any]) -> RelayCall | None:
+    def start(self, event: dict[str, Any]) -> RelayCall | None:
         start = event.get("start")
         if not isinstance(start, dict) or not isinstance(start.get("callSid"), str):
             log.warning("Twilio stream: start without start.callSid")
@@ -139,7 +122,7 @@ class TwilioIngest:
         return call
 
     @staticmethod
-    def _media(call: RelayCall, event: dict[str, Any]) -> None:
+    def media(call: RelayCall, event: dict[str, Any]) -> None:
         media = event.get("media")
         if not isinstance(media, dict):
             return
@@ -153,6 +136,39 @@ class TwilioIngest:
             call.platform_error("Twilio sent a media message with a bad payload or timestamp")
             return
         call.write(role, decode_mulaw(payload), at=at)
+
+
+class _TwilioStream:
+    """One Twilio socket's messages, handled as they arrive."""
+
+    def __init__(self, ingest: TwilioIngest, sock: IngestSocket) -> None:
+        self._ingest = ingest
+        self._sock = sock
+        self.call: RelayCall | None = None
+        self.stopped = False
+
+    def on_text(self, text: str) -> None:
+        event = _parse(text)
+        call = self.call
+        if event is None:
+            log.warning("Twilio stream: a message is not a JSON object with an event")
+            if call is not None:
+                call.platform_error("Twilio sent a message that is not JSON")
+            self._sock.close(UNSUPPORTED_DATA, "expected JSON events")
+            return
+        kind = event["event"]
+        if kind == "media":
+            if call is not None:
+                self._ingest.media(call, event)
+        elif kind == "start":
+            self.call = self._ingest.start(event)
+        elif kind == "stop":
+            self.stopped = True
+            if call is not None:
+                call.end("Twilio stop")
+            self._sock.close(1000)
+        elif kind not in ("connected", "mark", "dtmf"):
+            log.info("Twilio stream: ignoring %r event", kind)
 
 
 def _parse(text: str) -> dict[str, Any] | None:

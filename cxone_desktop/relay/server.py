@@ -98,13 +98,9 @@ class RelayServer:
             return
         self.registry.end_all("relay stopping")
         self.cxone.cancel_timers()
-        sockets = [
-            *self.wire.sockets,
-            *self.audiohook.sockets,
-            *self.cxone.sockets,
-            *self.twilio.sockets,
-        ]
-        for ws in sockets:
+        for sock in [*self.cxone.sockets, *self.twilio.sockets]:
+            sock.close(1001, "relay stopping")
+        for ws in [*self.wire.sockets, *self.audiohook.sockets]:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(code=1001, message=b"relay stopping"), 1.0)
         await runner.cleanup()

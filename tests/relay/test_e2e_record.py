@@ -101,7 +101,8 @@ async def test_a_hold_keeps_the_recording_whole(platform: str, tmp_path: Path) -
     assert np.array_equal(raw, expected)
 
 
-async def test_tls_with_a_throwaway_ca(tmp_path: Path) -> None:
+@pytest.mark.parametrize("platform", ["audiohook", "cxone"])
+async def test_tls_with_a_throwaway_ca(platform: str, tmp_path: Path) -> None:
     made = make_throwaway_certificate(["127.0.0.1"], tmp_path / "tls")
     import ssl
 
@@ -112,6 +113,6 @@ async def test_tls_with_a_throwaway_ca(tmp_path: Path) -> None:
     async with relay:
         assert relay.base_url.startswith("https://")
         raw, expected, _ = await record_through_relay(
-            relay, "audiohook", tmp_path, ssl_context=client_ctx, ca_file=made.ca_path
+            relay, platform, tmp_path, ssl_context=client_ctx, ca_file=made.ca_path
         )
     assert np.array_equal(raw, expected)

@@ -238,3 +238,31 @@ async def test_call_state_and_events_follow_hold_and_end(relay: RelayServer) -> 
         f"{relay.ws_base_url}/agent/voice/{call_id}/stream?access_token={qa}"
     )
     assert status == 403 and refusal["error"] == "call_ended"
+
+
+async def test_healthz_and_metrics_report_calls_frames_and_auth_failures(
+    relay: RelayServer,
+) -> None:
+    push, task, call_id, _ = await open_call(relay, "twilio", seconds=0.6)
+    qa = await token(relay.base_url)
+    listening = asyncio.create_task(
+        listen(f"{relay.ws_base_url}/agent/voice/{call_id}/stream?access_token={qa}")
+    )
+    await until(lambda: relay.registry.get(call_id).fanout.listeners)
+    async with httpx.AsyncClient() as http:
+        health = (await http.get(f"{relay.base_url}/healthz")).json()
+        assert health == {"status": "ok", "calls": 1, "listeners": 1}
+        push.gate.set()
+        await task
+        await listening
+        await http.post(
+            f"{relay.base_url}/oauth2/token",
+            auth=("qa-team", "wrong"),
+            data={"grant_type": "client_credentials"},
+        )
+        text = (await http.get(f"{relay.base_url}/metrics")).text
+    assert 'relay_frames_in_total{platform="twilio"} 60.0' in text  # 2 tracks × 30 frames
+    assert "relay_frames_out_total 30.0" in text
+    assert 'relay_auth_failures_total{platform="listener"} 1.0' in text
+    assert 'relay_calls{platform="twilio"} 0.0' in text and "relay_listeners 0.0" in text
+    assert 'relay_ingest_to_listener_seconds_bucket{le="+Inf"}' in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -64,3 +65,17 @@ async def test_an_unreachable_bus_fails_the_start() -> None:
     else:
         await relay.stop()
         raise AssertionError("the relay started without its bus")
+
+
+async def test_healthz_says_503_when_the_bus_goes_away(redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    async with RelayServer(relay_config(bus_url=redis_url)) as relay:
+        async with httpx.AsyncClient() as http:
+            ok = await http.get(f"{relay.base_url}/healthz")
+            assert ok.status_code == 200 and ok.json()["bus"] == "ok"
+            admin = aioredis.from_url(redis_url)
+            with contextlib.suppress(Exception):  # it hangs up while answering
+                await admin.shutdown(nosave=True)
+            down = await http.get(f"{relay.base_url}/healthz")
+        assert down.status_code == 503 and down.json()["bus"] == "unreachable"

@@ -49,6 +49,7 @@ async def run_demo_pushers(relay: RelayServer, ca_path: Path | None) -> None:
     audio = load_two_party()
     ctx = ssl.create_default_context(cafile=str(ca_path)) if ca_path else None
     base = relay.ws_base_url
+    trust = f" --ca-file {ca_path}" if ca_path else ""
 
     async def loop_platform(platform: str, index: int) -> None:
         while True:
@@ -63,7 +64,7 @@ async def run_demo_pushers(relay: RelayServer, ca_path: Path | None) -> None:
             call_id = call_id_of(push)
             print(
                 f"demo {platform} call {call_id}: cxone-desktop gui --base-url {relay.base_url} "
-                f"--client-id {DEMO_CLIENT[0]} --call-id {call_id}   (secret {DEMO_CLIENT[1]})",
+                f"--client-id {DEMO_CLIENT[0]} --call-id {call_id}{trust}   (secret {DEMO_CLIENT[1]})",
                 flush=True,
             )
             try:

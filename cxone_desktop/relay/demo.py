@@ -64,7 +64,8 @@ async def run_demo_pushers(relay: RelayServer, ca_path: Path | None) -> None:
             call_id = call_id_of(push)
             print(
                 f"demo {platform} call {call_id}: cxone-desktop gui --base-url {relay.base_url} "
-                f"--client-id {DEMO_CLIENT[0]} --call-id {call_id}{trust}   (secret {DEMO_CLIENT[1]})",
+                f"--client-id {DEMO_CLIENT[0]} --call-id {call_id}{trust}"
+                f"   (secret {DEMO_CLIENT[1]})",
                 flush=True,
             )
             try:

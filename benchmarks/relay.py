@@ -308,6 +308,11 @@ if __name__ == "__main__":
         p.add_argument("--ingest")
         p.add_argument("--listen")
         p.add_argument("--relay-pids", default="")
-        asyncio.run(worker(p.parse_args()))
+        try:
+            import uvloop  # the generator must stay cheaper than the relay it loads
+        except ImportError:
+            asyncio.run(worker(p.parse_args()))
+        else:
+            uvloop.run(worker(p.parse_args()))
         sys.exit(0)
     sys.exit(main())

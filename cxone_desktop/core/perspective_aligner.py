@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
+_NONE_FILLED: frozenset[str] = frozenset()
 Int16Array = npt.NDArray[np.int16]
 
 
@@ -196,8 +197,9 @@ class PerspectiveAligner:
     def _release(self, count: int) -> AlignedChunk:
         start = self._edge
         stop = start + count
-        filled = frozenset(name for name, t in self._tracks.items() if t.joined and t.end < stop)
-        if filled:
+        filled = _NONE_FILLED
+        if self._ready_end() < stop:  # some joined track is missing part of this
+            filled = frozenset(n for n, t in self._tracks.items() if t.joined and t.end < stop)
             self.filled_frames += -(-count // FRAME_SAMPLES)
         samples = {name: t.take(count) for name, t in self._tracks.items()}
         self._edge = stop  # a stalled track keeps its clock: what it sends for before stop is late

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from cxone_desktop.core.codecs import encode_mulaw, encode_pcm16le
 from cxone_desktop.core.party_mix import interleave, mix
@@ -65,18 +66,26 @@ class ListenerShape:
     def render(self, chunk: AlignedChunk) -> list[bytes]:
         """The chunk as this shape's wire bytes, cut into 20 ms frames (the last may be short)."""
         tracks = chunk.samples
-        n = chunk.sample_count
-        silence = np.zeros(n, dtype=np.int16)
         if self.channels == 2:
-            samples = interleave(tracks.get("agent", silence), tracks.get("customer", silence))
+            agent, customer = tracks.get("agent"), tracks.get("customer")
+            samples = interleave(
+                agent if agent is not None else _silence(chunk),
+                customer if customer is not None else _silence(chunk),
+            )
         elif self.perspective == "mixed":
             parties = [tracks[p] for p in ("agent", "customer") if p in tracks]
-            samples = mix(*parties) if parties else tracks.get("mixed", silence)
+            mixed = tracks.get("mixed")
+            samples = mix(*parties) if parties else mixed if mixed is not None else _silence(chunk)
         else:
-            samples = tracks.get(self.perspective, silence)
+            own = tracks.get(self.perspective)
+            samples = own if own is not None else _silence(chunk)
         data = encode_pcm16le(samples) if self.encoding == "pcm16" else encode_mulaw(samples)
         size = self.frame_bytes
         return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def _silence(chunk: AlignedChunk) -> npt.NDArray[np.int16]:
+    return np.zeros(chunk.sample_count, dtype=np.int16)
 
 
 _CLOSE = object()
@@ -131,7 +140,12 @@ class Listener:
         if self._close is not None or self._sender.is_closing():
             return
         if not self._queue and self._sender.buffered() <= HIGH_WATER_BYTES:
-            self._sender.write(b"".join([ws_frame(2, f) for f in frames]))
+            data = (
+                ws_frame(2, frames[0])
+                if len(frames) == 1
+                else b"".join([ws_frame(2, f) for f in frames])
+            )
+            self._sender.write(data)
             self._sent(len(frames), t_in)
             return
         overflow = self._audio_queued + len(frames) - self._capacity

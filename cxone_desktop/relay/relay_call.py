@@ -85,6 +85,7 @@ class RelayCall:
         self._aligner = PerspectiveAligner(wait_s=wait_s)
         self._sweeper = sweeper or AlignmentSweeper(loop)
         self._joined: set[str] = set()
+        self._ended = False
         self._publisher = publisher
         self._on_ended = on_ended
         self.summary = CallSummary(
@@ -101,7 +102,7 @@ class RelayCall:
 
     @property
     def ended(self) -> bool:
-        return self.summary.state == "ended"
+        return self._ended
 
     # ---- facts ----------------------------------------------------------------------------
 
@@ -137,7 +138,7 @@ class RelayCall:
     def write(
         self, perspective: str, samples: npt.NDArray[np.int16], at: int | None = None
     ) -> None:
-        if self.ended:
+        if self._ended:
             return
         if perspective not in self._joined:
             self.join(perspective)
@@ -196,6 +197,7 @@ class RelayCall:
         rest = self._aligner.flush()
         if rest is not None:
             self._deliver(rest, self._loop.time())
+        self._ended = True
         self._update(
             self.summary.with_state("ended", ended_at=datetime.now(UTC), end_reason=reason)
         )

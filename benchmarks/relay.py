@@ -166,8 +166,9 @@ def free_port() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--steps", default="100,200,300,400,500")
-    parser.add_argument("--redis-steps", default="50,100,150,200,300")
+    parser.add_argument("--steps", default="100,200,300,400,500", help="AudioHook calls")
+    parser.add_argument("--cxone-steps", default="100,150,200,250,300,350")
+    parser.add_argument("--redis-steps", default="50,100,150,200")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     env = credentials()

@@ -14,6 +14,7 @@ calls pushed to relay A, heard on relay B, both relay processes pinned to CPU 0
 together, Debian's redis-server on CPU 1.
 
     .venv/bin/python benchmarks/relay.py [--seconds 10] [--steps 100,200,300,400,500]
+        [--cxone-steps 100,150,200,250,300,350] [--redis-steps 50,100,150,200]
 
 Prints a line per step, then a JSON object as the last line.
 """
@@ -185,9 +186,10 @@ def main() -> int:
     }
     relay, url = start_relay(env, config, None)
     try:
-        for platform in ("audiohook", "cxone"):
+        cxone_steps = [int(s) for s in args.cxone_steps.split(",")]
+        for platform, platform_steps in (("audiohook", steps), ("cxone", cxone_steps)):
             report[platform] = sweep(
-                platform, steps, args.seconds, url, url, env, [relay], platform
+                platform, platform_steps, args.seconds, url, url, env, [relay], platform
             )
     finally:
         relay.terminate()

@@ -1,4 +1,4 @@
-"""The `cxone-desktop` command: `gui` (default), `record`, `simulate`, `repair`, `report`.
+"""The `cxone-desktop` command: `gui` (default), `record`, `simulate`, `relay`, `repair`, `report`.
 
 Every subcommand's arguments are declared here so `--help` is complete without
 importing Qt or the network stack; each handler is imported only when chosen.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from cxone_desktop import __version__
 
-SUBCOMMANDS = ("gui", "record", "simulate", "repair", "report")
+SUBCOMMANDS = ("gui", "record", "simulate", "relay", "repair", "report")
 
 
 def _add_connection_args(p: argparse.ArgumentParser) -> None:
@@ -211,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="stop when standard input closes (a parent process that started it has exited)",
     )
+    _add_push_args(sim)
+    _add_relay_parser(sub)
 
     rep = sub.add_parser(
         "repair", allow_abbrev=False, help="fix the WAV headers of an interrupted session folder"
@@ -223,6 +225,38 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("folder", metavar="DIR", help="the session folder")
     report.add_argument("--out", help="the HTML file to write (default DIR/report.html)")
     return parser
+
+
+def _add_push_args(sim: argparse.ArgumentParser) -> None:
+    """`simulate --push`: play a platform pushing calls into a relay (credentials: RELAY_* env)."""
+    push = sim.add_argument_group("platform push (to a relay)")
+    push.add_argument("--push", choices=["cxone", "audiohook", "twilio"], help="push calls")
+    push.add_argument("--to", help="the relay's URL (http(s)://host:port or a ws(s) ingest URL)")
+    push.add_argument("--calls", type=int, default=1, help="concurrent calls (default 1)")
+    push.add_argument("--ca-file", help="PEM CA to trust for a wss:// relay")
+
+
+def _add_relay_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`relay`: the server platforms push into; secrets also from RELAY_* env and the config."""
+    relay = sub.add_parser("relay", allow_abbrev=False, help="serve platform audio to listeners")
+    relay.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:0 (free port)")
+    relay.add_argument("--tls-cert", help="PEM certificate (chain)")
+    relay.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    relay.add_argument("--tls-self-signed", action="store_true", help="a throwaway CA + cert")
+    relay.add_argument("--config", metavar="relay.toml", help="settings and per-client rules")
+    for name, env in (
+        ("audiohook-api-key", "RELAY_AUDIOHOOK_API_KEY"),
+        ("audiohook-client-secret", "RELAY_AUDIOHOOK_CLIENT_SECRET"),
+        ("cxone-auth-header", "RELAY_CXONE_AUTH_HEADER"),
+        ("twilio-auth-token", "RELAY_TWILIO_AUTH_TOKEN"),
+    ):
+        relay.add_argument(f"--{name}", help=f"prefer env {env} or the config file (argv warns)")
+    relay.add_argument(
+        "--client", action="append", metavar="ID:SECRET", help="a listener hearing all calls"
+    )
+    relay.add_argument("--bus", metavar="redis://HOST:PORT", help="share calls between relays")
+    relay.add_argument("--check-config", action="store_true", help="validate and exit")
+    relay.add_argument("--demo", action="store_true", help="also push a demo call per platform")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -244,6 +278,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cxone_desktop.session.record_command import run_record
 
         return run_record(args)
+    if args.command == "simulate" and args.push:
+        from cxone_desktop.simulator.push.push_command import run_push
+
+        return run_push(args)
+    if args.command == "relay":
+        from cxone_desktop.relay.command import run_relay
+
+        return run_relay(args)
     if args.command == "simulate":
         from cxone_desktop.simulator.command import run_simulate
 

@@ -9,16 +9,11 @@ it would print `?access_token=` query strings.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import hmac
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from urllib.parse import unquote_plus
 
 import numpy as np
 from aiohttp import web
@@ -26,38 +21,29 @@ from aiohttp import web
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT
 from cxone_desktop.core.codecs import encode
 from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE
+from cxone_desktop.serving.oauth_endpoint import (
+    BASIC_CHALLENGE,
+    NO_STORE,
+    bearer_token,
+    error_response,
+    insufficient_scope,
+    invalid_token,
+    json_errors,
+    read_client_credentials,
+    same_secret,
+)
+from cxone_desktop.serving.tokens import IssuedToken, TokenStore
 from cxone_desktop.simulator.call_audio import load_call_audio
 from cxone_desktop.simulator.clock import Clock, MonotonicClock
 from cxone_desktop.simulator.config import SimulatorConfig
 from cxone_desktop.simulator.live_call import SENT_KEEP_BYTES, LiveCall
 from cxone_desktop.simulator.media_pump import CallMedia, MediaPump, PumpOutcome
 from cxone_desktop.simulator.timeline import CallTimeline
-from cxone_desktop.simulator.tokens import IssuedToken, TokenStore
 
 log = logging.getLogger(__name__)
 
 FRAME_SAMPLES = DEFAULT_FORMAT.frame_samples  # 20 ms at 8 kHz
 RETRY_AFTER_S = 1
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_HTTP_ERRORS = {
-    400: "invalid_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "request_too_large",
-}
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def error_response(
-    status: int, error: str, description: str, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    """The one shape of every error the simulator answers."""
-    return web.json_response(
-        {"error": error, "error_description": description},
-        status=status,
-        headers={**_NO_STORE, **(headers or {})},
-    )
 
 
 class CXoneSimulator:
@@ -86,7 +72,7 @@ class CXoneSimulator:
     async def start(self) -> None:
         if self._runner is not None:
             raise RuntimeError("the simulator is already running")
-        app = web.Application(middlewares=[_json_errors], client_max_size=64 * 1024)
+        app = web.Application(middlewares=[json_errors], client_max_size=64 * 1024)
         app.router.add_post("/oauth2/token", self._token)
         app.router.add_get("/agent/voice/{call_id}/stream", self._stream)
         app.router.add_get("/api/v2/interactions/{call_id}/call", self._call_state)
@@ -196,48 +182,22 @@ class CXoneSimulator:
                 "Too many token requests; retry after the delay in Retry-After.",
                 {"Retry-After": str(RETRY_AFTER_S)},
             )
-        fields = await _token_fields(request)
-        if isinstance(fields, web.Response):
-            return fields
-        try:
-            basic = _basic_credentials(request)
-        except ValueError:
-            return error_response(
-                401,
-                "invalid_client",
-                "The Authorization header is not valid HTTP Basic credentials.",
-                {"WWW-Authenticate": 'Basic realm="cxone"'},
-            )
-        grant_type = fields.get("grant_type")
-        if not grant_type:
-            return error_response(400, "invalid_request", "grant_type is missing.")
-        if grant_type != "client_credentials":
-            return error_response(
-                400, "unsupported_grant_type", "Only the client_credentials grant is supported."
-            )
-        client_id, secret = (
-            basic if basic else (fields.get("client_id"), fields.get("client_secret"))
-        )
-        if not client_id or not secret:
-            return error_response(
-                401,
-                "invalid_client",
-                "Client authentication is missing: send client_id and client_secret "
-                "in the body, or HTTP Basic credentials.",
-                {"WWW-Authenticate": 'Basic realm="cxone"'},
-            )
+        creds = await read_client_credentials(request)
+        if isinstance(creds, web.Response):
+            return creds
         if not (
-            _same(client_id, self.config.client_id) and _same(secret, self.config.client_secret)
+            same_secret(creds.client_id, self.config.client_id)
+            and same_secret(creds.secret, self.config.client_secret)
         ):
             log.info("token request refused: wrong client credentials")
             return error_response(
                 401,
                 "invalid_client",
                 "Client authentication failed: unknown client ID or wrong secret.",
-                {"WWW-Authenticate": 'Basic realm="cxone"'} if basic else None,
+                BASIC_CHALLENGE if creds.via_basic else None,
             )
         granted = self.config.granted_scopes
-        requested = fields.get("scope", "").split()
+        requested = creds.requested_scopes
         if requested:
             refused = [s for s in requested if s not in granted]
             if refused:
@@ -246,7 +206,7 @@ class CXoneSimulator:
                     "invalid_scope",
                     f"Scope(s) not granted to this client: {' '.join(sorted(set(refused)))}.",
                 )
-            scopes = tuple(dict.fromkeys(requested))
+            scopes = requested
         else:
             scopes = granted
         token = self._tokens.issue(scopes)
@@ -258,21 +218,21 @@ class CXoneSimulator:
                 "expires_in": max(1, math.floor(self.config.token_ttl_s)),
                 "scope": " ".join(scopes),
             },
-            headers=_NO_STORE,
+            headers=NO_STORE,
         )
 
     # ---- GET /api/v2/interactions/{id}/call ------------------------------------------------
 
     async def _call_state(self, request: web.Request) -> web.StreamResponse:
-        grant = self._tokens.lookup(_bearer(request))
+        grant = self._tokens.lookup(bearer_token(request))
         if grant is None:
-            return _invalid_token()
+            return invalid_token()
         if VIEW_SCOPE not in grant.scopes:
-            return _insufficient_scope(VIEW_SCOPE)
+            return insufficient_scope(VIEW_SCOPE)
         call = self._calls.get(request.match_info["call_id"])
         if call is None:
             return error_response(404, "not_found", "No interaction with this ID on this tenant.")
-        return web.json_response(call.describe(self._clock.now()), headers=_NO_STORE)
+        return web.json_response(call.describe(self._clock.now()), headers=NO_STORE)
 
     # ---- GET /agent/voice/{id}/stream (WebSocket) ------------------------------------------
 
@@ -341,12 +301,12 @@ class CXoneSimulator:
         return ws
 
     def _refuse_stream(self, request: web.Request) -> web.Response | None:
-        token = request.query.get("access_token") or _bearer(request)
+        token = request.query.get("access_token") or bearer_token(request)
         grant: IssuedToken | None = self._tokens.lookup(token)
         if grant is None:
-            return _invalid_token(403)  # the stream refuses with 403, as CXone's does
+            return invalid_token(403)  # the stream refuses with 403, as CXone's does
         if AGENT_SCOPE not in grant.scopes:
-            return _insufficient_scope(AGENT_SCOPE)
+            return insufficient_scope(AGENT_SCOPE)
         call = self._calls.get(request.match_info["call_id"])
         if call is None:
             return error_response(
@@ -402,20 +362,6 @@ async def _drain(ws: web.WebSocketResponse) -> None:
         pass  # the stream is one-way; anything the client sends is ignored
 
 
-@web.middleware
-async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn aiohttp's plain-text errors (404, 405, 413 …) into the JSON error shape."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return error_response(
-            exc.status, _HTTP_ERRORS.get(exc.status, "http_error"), exc.reason, headers
-        )
-
-
 def _load_media(config: SimulatorConfig) -> CallMedia:
     """Read, convert and encode the call audio once; every call on this simulator shares it."""
     from cxone_desktop.assets import resource_path
@@ -437,72 +383,3 @@ def _load_media(config: SimulatorConfig) -> CallMedia:
         hold_for_s=imp.hold_for_s,
     )
     return CallMedia(frames=frames, timeline=timeline, encoding=config.encoding)
-
-
-async def _token_fields(request: web.Request) -> dict[str, str] | web.Response:
-    """The token request's parameters from a JSON body (the seed) or a form body (RFC 6749)."""
-    if request.content_type == "application/json":
-        try:
-            body = json.loads(await request.text() or "{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error_response(400, "invalid_request", "The JSON body could not be parsed.")
-        if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
-            return error_response(
-                400, "invalid_request", "The JSON body must be an object of string fields."
-            )
-        return {str(k): v for k, v in body.items()}
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data", ""):
-        try:
-            form = await request.post()
-        except ValueError:  # e.g. multipart without a boundary
-            return error_response(400, "invalid_request", "The form body could not be parsed.")
-        return {k: v for k, v in form.items() if isinstance(v, str)}
-    return error_response(
-        400,
-        "invalid_request",
-        "Send the token request as application/x-www-form-urlencoded or application/json.",
-    )
-
-
-def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
-    """(id, secret) from HTTP Basic, None when absent; ValueError when malformed."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ValueError("malformed Basic credentials") from exc
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise ValueError("malformed Basic credentials")
-    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-def _bearer(request: web.Request) -> str | None:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _invalid_token(status: int = 401) -> web.Response:
-    return error_response(
-        status,
-        "invalid_token",
-        "The access token is missing, unknown, revoked or expired; request a new one.",
-        {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
-
-
-def _insufficient_scope(scope: str) -> web.Response:
-    return error_response(
-        403,
-        "insufficient_scope",
-        f"The access token lacks the '{scope}' scope.",
-        {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
-    )

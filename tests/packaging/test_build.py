@@ -134,6 +134,7 @@ def test_wheel_installs_resources_into_site_packages(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
     assert "cxone_desktop/resources/demo-call.wav" in names
+    assert "cxone_desktop/resources/demo-call-stereo.wav" in names  # the push simulators
     assert "cxone_desktop/resources/icons/cxone-desktop.svg" in names
     assert "cxone_desktop/resources/forms/customer-service.toml" in names
     assert not [n for n in names if n.endswith(("screenshot.png", "review-window.png"))]

@@ -1,4 +1,4 @@
-"""Access tokens the simulator has issued: opaque, random, expiring.
+"""Access tokens a server (simulator or relay) has issued: opaque, random, expiring.
 
 Only the store knows a token's scopes and expiry; a token is never logged.
 Expiry is checked when a token is presented (handshake or REST), not mid-stream,

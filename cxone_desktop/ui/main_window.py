@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
 
 from cxone_desktop.core.dsp import DspSettings
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
-        self.resize(1280, 800)
+        self._fit_to_screen(1280, 800)
         self._settings = settings
         self._remember = remember_settings
         self.recordings = RecordingsFolder(settings, out_dir=out_dir, remember=remember_settings)
@@ -141,6 +141,16 @@ class MainWindow(QMainWindow):
         self._frame_timer.setInterval(FRAME_INTERVAL_MS)
         self._frame_timer.timeout.connect(self.tick)
         self._frame_timer.start()
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Open at `width`×`height`, or at what the screen has room for (a 1366×768 laptop,
+        a VDI window) so no edge starts off screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            frame = 40  # title bar and borders the window manager adds
+            width, height = min(width, room.width()), min(height, room.height() - frame)
+        self.resize(width, height)
 
     # ---- actions ---------------------------------------------------------------------------
     def _build_actions(self) -> None:

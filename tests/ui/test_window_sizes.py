@@ -128,3 +128,10 @@ async def test_a_window_smaller_than_that_scrolls_instead_of_squashing(make_wind
     problems = _problems(window)
     assert problems == [], "\n".join(problems)
     await window.controller.stop()
+
+
+def test_the_window_opens_no_larger_than_the_screen_has_room_for(make_window) -> None:
+    window, _ = make_window()
+    room = window.screen().availableGeometry()
+    assert window.width() <= room.width() and window.height() <= room.height()
+    assert window.width() >= min(1280, room.width()) - 1  # as large as fits, up to 1280×800

@@ -14,7 +14,6 @@ short and named in the README's "Windows, macOS and VDI" section as untested.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import logging
@@ -23,7 +22,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the review imports this module where no event loop is wanted
+    import asyncio
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from cxone_desktop.errors import FormError, ReviewError
+from cxone_desktop.private_files import describe_os_error, write_private_file
 from cxone_desktop.review.evaluation_form import EvaluationForm, form_from_dict
-from cxone_desktop.review.private_file import utc_now_iso, write_private_text
+from cxone_desktop.review.wall_time import utc_now_iso
 
 _VERSION = 1
 
@@ -156,12 +157,12 @@ class Evaluation:
         self.updated_utc = utc_now_iso()
         path = Path(folder) / self.file_name()
         try:
-            write_private_text(
+            write_private_file(
                 path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
             )
         except OSError as exc:
             raise ReviewError(
-                f"Cannot save the evaluation to {path}: {exc.strerror or exc}",
+                f"Cannot save the evaluation to {path}: {describe_os_error(exc)}",
                 remedy="Check that the session folder is writable, then save again.",
             ) from exc
         return path
@@ -228,7 +229,7 @@ def load_evaluation(path: Path) -> Evaluation:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise FormError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+        raise FormError(f"Cannot read {path}: {describe_os_error(exc)}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise FormError(f"{path} is not an evaluation file: {exc}") from exc
     if not isinstance(doc, dict) or "form" not in doc:

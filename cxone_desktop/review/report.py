@@ -25,7 +25,6 @@ from cxone_desktop.review.call_quality import CallQuality, call_quality
 from cxone_desktop.review.envelope_pyramid import EnvelopePyramid
 from cxone_desktop.review.evaluation import Evaluation, load_evaluation
 from cxone_desktop.review.png import colour_map, encode_png
-from cxone_desktop.review.private_file import utc_now_iso
 from cxone_desktop.review.report_sections import (
     annotations_html,
     evaluations_html,
@@ -37,6 +36,7 @@ from cxone_desktop.review.report_sections import (
 from cxone_desktop.review.session_reader import PARTIES, SessionRecording
 from cxone_desktop.review.timeline import Mark, build_marks, frame_counts, row_starts
 from cxone_desktop.review.track_spectrogram import track_spectrogram
+from cxone_desktop.review.wall_time import utc_now_iso
 
 ENVELOPE_COLUMNS = 1000
 SPECTROGRAM_COLUMNS = 1000

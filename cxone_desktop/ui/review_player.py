@@ -2,9 +2,12 @@
 
 Push mode, as the live output: a timer tops the sink up to `bytesFree()` with
 the frames the `PlaybackCursor` picks (A–B loop, silences skipped), after
-per-party gain and mute (stereo stays stereo: agent left, customer right). The
-playhead is what the sink has *played* (`processedUSecs`), mapped back through
-the cursor's log to a file position and then to session time.
+per-party gain and mute (stereo stays stereo: agent left, customer right), and
+at a speed other than 1× through a streaming WSOLA (`core.time_stretch`: the
+pitch stays). The playhead is what the sink has *played* (`processedUSecs`),
+mapped back through the `SpeedLog` to input frames, through the cursor's log to
+a file position, and then to session time: it shows the recording's time at any
+speed. A new speed is heard once the sink's queue (`buffer_ms`) has played.
 
 Without a usable device the player says why and plays on a clock instead, so
 the playhead, loops and skips still work and the analyst can follow the marks.
@@ -20,10 +23,15 @@ import numpy as np
 from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
 
+from cxone_desktop.core.time_stretch import WsolaStretcher
 from cxone_desktop.review.playback_cursor import PlaybackCursor
 from cxone_desktop.review.session_reader import AudioTrack
+from cxone_desktop.review.speed_log import SpeedLog
 
 log = logging.getLogger(__name__)
+
+#: The speeds offered, slowest first (the keys step through them).
+SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 
 NO_DEVICE_TEXT = (
     "No audio output for review playback: no sound device or sound server was found. "
@@ -80,7 +88,11 @@ class _ClockOutput:
 
 
 class _SinkOutput:
-    """A QAudioSink in push mode; raises RuntimeError (with Qt's reason) if it cannot open."""
+    """A QAudioSink in push mode; raises RuntimeError (with Qt's reason) if it cannot open.
+
+    What the sink cannot take yet (the stretcher's last few ms, written on top of a full
+    queue) waits here and goes first next time, so nothing is dropped.
+    """
 
     def __init__(
         self, device: QAudioDevice, rate_hz: int, channels: int, buffer_ms: int, parent: QObject
@@ -95,14 +107,26 @@ class _SinkOutput:
         self._sink.setBufferSize(buffer_ms * rate_hz // 1000 * self._frame_bytes)
         self._io: QIODevice | None = None
         self._base_us = 0
+        self._pending = bytearray()
         self.restart()
 
     def free_frames(self) -> int:
-        return max(0, self._sink.bytesFree()) // self._frame_bytes
+        self._push()
+        room = max(0, self._sink.bytesFree()) - len(self._pending)
+        return max(0, room) // self._frame_bytes
 
     def write(self, data: bytes, frames: int) -> None:
-        if self._io is not None:
-            self._io.write(data)
+        self._pending += data
+        self._push()
+
+    def _push(self) -> None:
+        if self._io is None or not self._pending:
+            return
+        room = max(0, self._sink.bytesFree()) // self._frame_bytes * self._frame_bytes
+        if room:
+            taken = self._io.write(bytes(self._pending[:room]))
+            if taken > 0:
+                del self._pending[:taken]
 
     def played_frames(self) -> int:
         return max(0, self._sink.processedUSecs() - self._base_us) * self._rate // 1_000_000
@@ -114,6 +138,7 @@ class _SinkOutput:
         self._sink.resume()
 
     def restart(self) -> None:
+        self._pending.clear()
         self._sink.stop()
         self._io = self._sink.start()
         if self._io is None or self._sink.error() != QtAudio.Error.NoError:
@@ -132,6 +157,7 @@ class ReviewPlayer(QObject):
 
     playing_changed = Signal(bool)
     status_changed = Signal(str)
+    speed_changed = Signal(float)
 
     def __init__(
         self,
@@ -154,6 +180,11 @@ class ReviewPlayer(QObject):
         self._playing = False
         self._gains = np.ones(2, dtype=np.float32)
         self._muted = np.zeros(2, dtype=bool)
+        self._speed = 1.0
+        self._stretcher: WsolaStretcher | None = None
+        self._stretch_speed = 1.0  # the speed the stretcher was last fed at
+        self._speed_log = SpeedLog()
+        self._tail_padded = False
         self.status = ""
         self._timer = QTimer(self)
         self._timer.setInterval(pump_ms)
@@ -177,8 +208,11 @@ class ReviewPlayer(QObject):
     def position_s(self) -> float:
         if self._track is None:
             return 0.0
-        played = self._out.played_frames() if self._out is not None else 0
-        return self._track.session_at(self._cursor.position(played))
+        return self._track.session_at(self._file_frame())
+
+    @property
+    def speed(self) -> float:
+        return self._speed
 
     @property
     def loop(self) -> tuple[int, int] | None:
@@ -203,15 +237,28 @@ class ReviewPlayer(QObject):
         self._cursor = PlaybackCursor(track.wav.frames, silences=silences, lead_frames=lead)
         if loop is not None:
             self._cursor.set_loop(*loop)
-        self._cursor.seek(track.frame_at(where or track.start_s))
+        self._seek_frame(track.frame_at(where or track.start_s))
         if was_playing:
             self.play()
+
+    def set_speed(self, speed: float) -> None:
+        """Play `speed` times as fast (0.5–2), pitch kept; takes effect as the queue plays."""
+        speed = min(max(SPEEDS[0], float(speed)), SPEEDS[-1])
+        if speed != self._speed:
+            self._speed = speed
+            self.speed_changed.emit(speed)
+
+    def step_speed(self, steps: int) -> float:
+        """Move `steps` places along SPEEDS (negative: slower); returns the new speed."""
+        nearest = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self._speed))
+        self.set_speed(SPEEDS[min(max(0, nearest + steps), len(SPEEDS) - 1)])
+        return self._speed
 
     def play(self) -> None:
         if self._track is None or self._playing:
             return
         if self._cursor.finished:
-            self._cursor.seek(self._cursor.loop[0] if self._cursor.loop else 0)
+            self._seek_frame(self._cursor.loop[0] if self._cursor.loop else 0)
         if self._out is None:
             self._out = self._open_output(self._track)
         else:
@@ -224,14 +271,14 @@ class ReviewPlayer(QObject):
     def pause(self) -> None:
         if not self._playing:
             return
-        frame = self._cursor.position(self._out.played_frames() if self._out else 0)
+        frame = self._file_frame()
         self._playing = False
         self._timer.stop()
         if self._out is not None:
             self._out.pause()
             self._out.restart()  # drop what was queued: resuming starts at the playhead
             self._out.pause()
-        self._cursor.seek(frame)
+        self._seek_frame(frame)
         self.playing_changed.emit(False)
 
     def toggle(self) -> None:
@@ -240,7 +287,7 @@ class ReviewPlayer(QObject):
     def seek(self, session_s: float) -> None:
         if self._track is None:
             return
-        self._cursor.seek(self._track.frame_at(session_s))
+        self._seek_frame(self._track.frame_at(session_s))
         if self._out is not None:
             self._out.restart()
             if not self._playing:
@@ -282,15 +329,57 @@ class ReviewPlayer(QObject):
         if not self._playing or self._track is None or self._out is None:
             return
         samples = self._track.wav.samples
-        segments = self._cursor.take(self._out.free_frames())
+        free = self._out.free_frames()
+        # At speed s, free output frames take about s × as many input frames.
+        segments = self._cursor.take(max(1, int(free * self._speed)) if free else 0)
         if segments:
             chunk = np.concatenate([samples[lo:hi] for lo, hi in segments]).astype(np.float32)
             gains = np.where(self._muted, 0.0, self._gains)[: chunk.shape[1]]
             chunk *= gains
-            data = np.clip(chunk, -32768, 32767).astype("<i2")
-            self._out.write(data.tobytes(), int(data.shape[0]))
+            if self._speed != 1.0:
+                if self._stretcher is None:
+                    self._stretcher = WsolaStretcher(self._track.rate_hz, chunk.shape[1])
+                self._stretch_speed = self._speed
+                self._write(self._stretcher.process(chunk, self._speed), self._speed)
+            else:
+                self._drain_stretcher()  # what it holds comes before this chunk
+                self._write(np.clip(chunk, -32768, 32767).astype("<i2"), 1.0)
+        elif self._cursor.finished and self._stretcher is not None:
+            self._drain_stretcher()  # the last ~30 ms it held back (the output keeps any excess)
+        elif self._cursor.finished and not self._tail_padded:
+            # The sound server plays some way behind what the sink has taken; silence after
+            # the last sample lets that last stretch be heard before the sink stops.
+            self._tail_padded = True
+            pad = np.zeros((self._buffer_frames(), self._track.channels), dtype="<i2")
+            self._out.write(pad.tobytes(), pad.shape[0])  # not logged: the playhead stays put
         elif self._cursor.finished and self._out.free_frames() >= self._buffer_frames() - 1:
             self.pause()  # everything queued has been played
+
+    def _write(self, data: np.ndarray, speed: float) -> None:
+        if self._out is None or data.shape[0] == 0:
+            return
+        frames = int(data.shape[0])
+        self._out.write(np.ascontiguousarray(data, dtype="<i2").tobytes(), frames)
+        self._speed_log.add(frames, speed)
+
+    def _drain_stretcher(self) -> None:
+        """Play what the stretcher still holds and stop using it (back at 1×, or the end)."""
+        if self._stretcher is not None:
+            tail = self._stretcher.flush()
+            self._stretcher = None
+            self._write(tail, self._stretch_speed)
+
+    def _file_frame(self) -> int:
+        """The file frame being heard now."""
+        played = self._out.played_frames() if self._out is not None else 0
+        return self._cursor.position(self._speed_log.input_frames(played))
+
+    def _seek_frame(self, frame: int) -> None:
+        """Continue from `frame` with nothing queued (the caller resets the output)."""
+        self._cursor.seek(frame)
+        self._speed_log.clear()
+        self._stretcher = None
+        self._tail_padded = False
 
     def _buffer_frames(self) -> int:
         rate = self._track.rate_hz if self._track is not None else 8000

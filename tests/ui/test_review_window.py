@@ -154,6 +154,57 @@ def test_playback_moves_the_playhead_and_says_why_it_is_silent(
     assert w.position_s == pytest.approx(3.5, abs=0.03)
 
 
+def test_speed_keys_and_choice_move_the_playhead_on_the_recordings_time(
+    make, stereo: Path, clock: Clock, qtbot: QtBot
+) -> None:
+    w = make(stereo)
+    combo = w.transport.speed
+    assert (w.player.speed, combo.currentText()) == (1.0, "1×")
+    qtbot.keyClick(w, ">")
+    qtbot.keyClick(w, ">")
+    assert (w.player.speed, combo.currentText()) == (1.5, "1.5×")
+    for _ in range(5):
+        qtbot.keyClick(w, ">")
+    assert (w.player.speed, combo.currentText()) == (2.0, "2×")  # the fastest, and no further
+    w.seek(2.0)
+    w.toggle_play()
+    play_for(w, clock, 1.0)
+    # 1 s heard at 2×: 2 s of the recording (less what the stretcher still holds, ≤ 30 ms)
+    assert w.position_s == pytest.approx(4.0, abs=0.07)
+    w.toggle_play()
+    clock.now += 3.0
+    assert w.position_s == pytest.approx(4.0, abs=0.07)  # paused where it was heard
+    combo.setCurrentIndex(combo.findData(0.5))
+    assert w.player.speed == 0.5
+    held = w.position_s
+    w.toggle_play()
+    play_for(w, clock, 1.0)
+    assert w.position_s == pytest.approx(held + 0.5, abs=0.05)
+    # A change while playing is heard once the queue (200 ms) has played.
+    qtbot.keyClick(w, ">")
+    qtbot.keyClick(w, ">")  # 1×
+    held = w.position_s
+    play_for(w, clock, 1.0)
+    assert w.position_s == pytest.approx(held + 0.2 * 0.5 + 0.8, abs=0.06)
+    qtbot.keyClick(w, "<")
+    assert combo.currentText() == "0.75×"
+
+
+def test_the_loop_keeps_working_at_speed(make, stereo: Path, clock: Clock) -> None:
+    w = make(stereo)
+    w.player.set_speed(2.0)
+    w.timeline.set_selection(2.0, 3.0)
+    w.transport.loop.setChecked(True)
+    w.seek(2.5)
+    w.toggle_play()
+    seen = []
+    for _ in range(100):  # 2 s heard: 4 s of audio in a 1 s loop
+        play_for(w, clock, 0.02, 0.02)
+        seen.append(w.position_s)
+    assert min(seen) >= 2.0 - 0.01 and max(seen) <= 3.0 + 0.01
+    assert sum(1 for a, b in itertools.pairwise(seen) if b < a - 0.5) >= 3  # wrapped
+
+
 def test_a_b_loop(make, stereo: Path, clock: Clock, qtbot: QtBot) -> None:
     w = make(stereo)
     w.seek(2.0)

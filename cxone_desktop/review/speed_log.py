@@ -11,6 +11,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+#: The speeds the player offers, slowest first (its keys step through them).
+SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+
 
 @dataclass
 class SpeedLog:

@@ -20,18 +20,18 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
-from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtMultimedia import QAudioDevice, QMediaDevices
 
 from cxone_desktop.core.time_stretch import WsolaStretcher
 from cxone_desktop.review.playback_cursor import PlaybackCursor
 from cxone_desktop.review.session_reader import AudioTrack
-from cxone_desktop.review.speed_log import SpeedLog
+from cxone_desktop.review.speed_log import SPEEDS, SpeedLog
+from cxone_desktop.ui.review_output import ClockOutput, SinkOutput
 
 log = logging.getLogger(__name__)
 
-#: The speeds offered, slowest first (the keys step through them).
-SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+__all__ = ["CANNOT_OPEN_TEXT", "NO_DEVICE_TEXT", "SPEEDS", "UNSAFE_TEXT", "ReviewPlayer"]
 
 NO_DEVICE_TEXT = (
     "No audio output for review playback: no sound device or sound server was found. "
@@ -45,111 +45,6 @@ UNSAFE_TEXT = (
     "Review playback is silent: the sound server stopped during the live call, and opening "
     "another output now could crash the app. Restart the app to hear recordings."
 )
-
-
-class _ClockOutput:
-    """Plays nowhere at real speed: keeps the playhead honest when there is no sound card."""
-
-    def __init__(self, rate_hz: int, buffer_frames: int, clock: Callable[[], float]) -> None:
-        self._rate = rate_hz
-        self._buffer = buffer_frames
-        self._clock = clock
-        self._written = 0
-        self._started = clock()
-        self._paused_at: float | None = None
-
-    def free_frames(self) -> int:
-        return max(0, self._buffer - (self._written - self.played_frames()))
-
-    def write(self, data: bytes, frames: int) -> None:
-        self._written += frames
-
-    def played_frames(self) -> int:
-        now = self._paused_at if self._paused_at is not None else self._clock()
-        return min(self._written, int((now - self._started) * self._rate))
-
-    def pause(self) -> None:
-        if self._paused_at is None:
-            self._paused_at = self._clock()
-
-    def resume(self) -> None:
-        if self._paused_at is not None:
-            self._started += self._clock() - self._paused_at
-            self._paused_at = None
-
-    def restart(self) -> None:
-        self._written = 0
-        self._started = self._clock()
-        if self._paused_at is not None:
-            self._paused_at = self._started
-
-    def close(self) -> None:
-        pass
-
-
-class _SinkOutput:
-    """A QAudioSink in push mode; raises RuntimeError (with Qt's reason) if it cannot open.
-
-    What the sink cannot take yet (the stretcher's last few ms, written on top of a full
-    queue) waits here and goes first next time, so nothing is dropped.
-    """
-
-    def __init__(
-        self, device: QAudioDevice, rate_hz: int, channels: int, buffer_ms: int, parent: QObject
-    ) -> None:
-        fmt = QAudioFormat()
-        fmt.setSampleRate(rate_hz)
-        fmt.setChannelCount(channels)
-        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-        self._frame_bytes = 2 * channels
-        self._rate = rate_hz
-        self._sink = QAudioSink(device, fmt, parent)
-        self._sink.setBufferSize(buffer_ms * rate_hz // 1000 * self._frame_bytes)
-        self._io: QIODevice | None = None
-        self._base_us = 0
-        self._pending = bytearray()
-        self.restart()
-
-    def free_frames(self) -> int:
-        self._push()
-        room = max(0, self._sink.bytesFree()) - len(self._pending)
-        return max(0, room) // self._frame_bytes
-
-    def write(self, data: bytes, frames: int) -> None:
-        self._pending += data
-        self._push()
-
-    def _push(self) -> None:
-        if self._io is None or not self._pending:
-            return
-        room = max(0, self._sink.bytesFree()) // self._frame_bytes * self._frame_bytes
-        if room:
-            taken = self._io.write(bytes(self._pending[:room]))
-            if taken > 0:
-                del self._pending[:taken]
-
-    def played_frames(self) -> int:
-        return max(0, self._sink.processedUSecs() - self._base_us) * self._rate // 1_000_000
-
-    def pause(self) -> None:
-        self._sink.suspend()
-
-    def resume(self) -> None:
-        self._sink.resume()
-
-    def restart(self) -> None:
-        self._pending.clear()
-        self._sink.stop()
-        self._io = self._sink.start()
-        if self._io is None or self._sink.error() != QtAudio.Error.NoError:
-            err = self._sink.error()
-            self._sink.deleteLater()
-            raise RuntimeError(str(err).rsplit(".", 1)[-1])
-        self._base_us = self._sink.processedUSecs()
-
-    def close(self) -> None:
-        self._sink.stop()
-        self._sink.deleteLater()
 
 
 class ReviewPlayer(QObject):
@@ -176,7 +71,7 @@ class ReviewPlayer(QObject):
         self._buffer_ms = buffer_ms
         self._track: AudioTrack | None = None
         self._cursor = PlaybackCursor(0)
-        self._out: _ClockOutput | _SinkOutput | None = None
+        self._out: ClockOutput | SinkOutput | None = None
         self._playing = False
         self._gains = np.ones(2, dtype=np.float32)
         self._muted = np.zeros(2, dtype=bool)
@@ -202,7 +97,7 @@ class ReviewPlayer(QObject):
     @property
     def audible(self) -> bool:
         """True when the audio goes to a sound card (not just the clock)."""
-        return isinstance(self._out, _SinkOutput)
+        return isinstance(self._out, SinkOutput)
 
     @property
     def position_s(self) -> float:
@@ -385,8 +280,8 @@ class ReviewPlayer(QObject):
         rate = self._track.rate_hz if self._track is not None else 8000
         return self._buffer_ms * rate // 1000
 
-    def _open_output(self, track: AudioTrack) -> _ClockOutput | _SinkOutput:
-        fallback = _ClockOutput(track.rate_hz, self._buffer_frames(), self._clock)
+    def _open_output(self, track: AudioTrack) -> ClockOutput | SinkOutput:
+        fallback = ClockOutput(track.rate_hz, self._buffer_frames(), self._clock)
         if not self._use_device:
             return fallback
         if not self._may_open():
@@ -400,7 +295,7 @@ class ReviewPlayer(QObject):
             self._set_status(NO_DEVICE_TEXT)
             return fallback
         try:
-            out = _SinkOutput(device, track.rate_hz, track.channels, self._buffer_ms, self)
+            out = SinkOutput(device, track.rate_hz, track.channels, self._buffer_ms, self)
         except RuntimeError as exc:
             log.warning("cannot open %s for review playback: %s", device.description(), exc)
             self._set_status(CANNOT_OPEN_TEXT.format(name=device.description(), why=exc))

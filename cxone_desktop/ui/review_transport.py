@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from cxone_desktop.review.session_reader import PARTIES, PROCESSED, RAW
+from cxone_desktop.review.speed_log import SPEEDS
 from cxone_desktop.ui.annotation_panel import clock_range
-from cxone_desktop.ui.review_player import SPEEDS
 
 VIEW_CHOICES = (("Processed (what was heard)", PROCESSED), ("Raw (as received)", RAW),
                 ("Both, side by side", "both"))  # fmt: skip

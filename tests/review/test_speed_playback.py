@@ -8,8 +8,7 @@ import pytest
 
 from cxone_desktop.core.time_stretch import WsolaStretcher, wsola
 from cxone_desktop.review.playback_cursor import PlaybackCursor
-from cxone_desktop.review.speed_log import SpeedLog
-from cxone_desktop.ui.review_player import SPEEDS
+from cxone_desktop.review.speed_log import SPEEDS, SpeedLog
 
 RATE = 8000
 

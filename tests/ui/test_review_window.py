@@ -322,6 +322,70 @@ def test_evaluation_round_trip_with_hand_computed_scores(make, stereo: Path) -> 
     assert "Bo: 0.0 %" in dialog.summary.text()
 
 
+def test_a_saved_evaluation_reopens_edits_in_place_and_stays_comparable(
+    make, stereo: Path
+) -> None:
+    w = make(stereo)
+    panel = w.evaluation
+    index = panel.form_picker.findText("Customer service call")
+    panel.form_picker.setCurrentIndex(index)
+    panel.form_picker.activated.emit(index)
+    panel.analyst.setText("Ana")
+    panel.set_answer("greeting", 2.0, comment="named herself")
+    panel.set_answer("verification", "N/A")
+    w.seek(12.5)
+    panel.stamp("correct_answer")
+    panel.set_answer("correct_answer", 10.0)
+    ana = panel.save()
+    assert ana is not None and "Editing " + ana.name in panel.file_label.text()
+    # Later, in a fresh window: the menu lists it with its score; picking it brings it all back.
+    w.close()
+    w = make(stereo)
+    panel = w.evaluation
+    panel.saved_menu.aboutToShow.emit()
+    entries = [a for a in panel.saved_menu.actions() if a.text().startswith("Ana ·")]
+    assert len(entries) == 1 and "Customer service call · 100.0 %" in entries[0].text()
+    entries[0].trigger()
+    assert panel.evaluation is not None and panel.evaluation.path == ana
+    rows = panel._rows
+    assert rows["greeting"].score.currentData() == 2.0
+    assert rows["greeting"].comment.text() == "named herself"
+    assert rows["verification"].score.currentText() == "N/A"
+    assert rows["correct_answer"].stamp.text() == "0:12"  # as stamped
+    assert rows["listened"].score.currentData() is None  # still open
+    assert panel.form_picker.currentText().endswith("(as saved)")
+    assert panel.analyst.text() == "Ana"
+    # Edited by Ana: the same file, rewritten.
+    panel.set_answer("correct_answer", 5.0)  # fatal for its section
+    assert panel.save() == ana
+    assert sorted(stereo.glob("evaluation-*.json")) == [ana]
+    back = load_evaluation(ana)
+    assert back.answers["correct_answer"].points == 5.0
+    assert back.answers["correct_answer"].time_s == pytest.approx(12.5, abs=1e-3)
+    assert back.answers["greeting"].comment == "named herself"
+    # Saved under another name: a new evaluation, Ana's untouched; the two compare.
+    panel.analyst.setText("Bo")
+    assert "makes a new evaluation by Bo" in panel.file_label.text()
+    panel.set_answer("correct_answer", 10.0)
+    bo = panel.save()
+    assert bo is not None and bo != ana and bo.name.startswith("evaluation-Bo-")
+    assert load_evaluation(ana).answers["correct_answer"].points == 5.0
+    shown = []
+    panel.ask_two_evaluations = lambda: [ana, bo]  # type: ignore[method-assign]
+    panel.show_comparison = lambda a, b: shown.append((a, b))  # type: ignore[method-assign]
+    panel.compare()
+    from cxone_desktop.review.evaluation import agreement, compare
+
+    rows_ab = compare(*shown[0])
+    assert [r.question_id for r in rows_ab if not r.agree] == ["correct_answer"]
+    assert agreement(rows_ab) == pytest.approx(100 * 2 / 3)  # 3 answered by both (N/A counts)
+    # Picking a shipped form again starts a fresh evaluation.
+    index = panel.form_picker.findText("Customer service call")
+    panel.form_picker.setCurrentIndex(index)
+    panel.form_picker.activated.emit(index)
+    assert panel.evaluation.path is None and panel._rows["greeting"].score.currentData() is None
+
+
 def test_export_report_from_the_window(make, mono: Path, tmp_path: Path) -> None:
     w = make(mono)
     assert w.timeline.lane_names == ["audio"]

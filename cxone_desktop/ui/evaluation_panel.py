@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import getpass
 import math
-from html import escape
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal

@@ -59,6 +59,8 @@ CSS = "".join(
         ".notice{background:#fef3c7;border:1px solid #f59e0b;padding:6px 10px;border-radius:4px}",
         ".fail{color:#b91c1c;font-weight:600} .ok{color:#15803d}",
         "figure{margin:6px 0} figcaption{font-size:12px;color:#64748b}",
+        # charts are drawn 1,100 units wide; narrower windows (and paper) scale them down
+        "svg{max-width:100%;height:auto}",
         ".cols{display:flex;gap:32px;flex-wrap:wrap}",
     )
 )
@@ -221,7 +223,13 @@ def _metric_charts(
         )
         out.append(
             charts.line_chart_svg(
-                "Estimated MOS", [("MOS", "#db2777", mid, q.mos)], axis, marks, y_min=1, y_max=4.5
+                "Estimated MOS",
+                [("MOS", "#db2777", mid, q.mos)],
+                axis,
+                marks,
+                y_min=1,
+                y_max=4.5,
+                ticks=(1, 2, 3, 4),
             )
         )
     return "".join(f"<figure>{c}</figure>" if c.startswith("<svg") else c for c in out)

@@ -2,7 +2,9 @@
 
 Only widgets and signals; the review window wires them to the player and the
 timeline. Buttons take no keyboard focus so Space and the arrows stay the
-window's shortcuts.
+window's shortcuts. Two rows — how it plays (play, time, speed, loop, skip) and what
+is shown and heard (recording, per-party volume) — so a stereo call's controls fit
+a 1024-pixel-wide screen.
 """
 
 from __future__ import annotations
@@ -94,10 +96,16 @@ class ReviewTransport(QWidget):
         self.status.setObjectName("player_status")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color:#64748b")
-        row = QHBoxLayout()
-        for w in (self.play_button, self.time_label, self.speed, self.view, self.track, self.loop,
+        self.status.hide()
+        speed_label = QLabel("Speed")
+        play_row = QHBoxLayout()
+        for w in (self.play_button, self.time_label, speed_label, self.speed, self.loop,
                   self.skip, self.skip_s):  # fmt: skip
-            row.addWidget(w)
+            play_row.addWidget(w)
+        play_row.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.view)
+        row.addWidget(self.track)
         self.volumes: list[QSlider] = []
         self.mutes: list[QCheckBox] = []
         parties = PARTIES if stereo else ("volume",)
@@ -123,8 +131,15 @@ class ReviewTransport(QWidget):
         row.addStretch(1)
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addLayout(play_row)
         col.addLayout(row)
         col.addWidget(self.status)
+
+    def show_status(self, text: str) -> None:
+        """The player's word on where its sound goes (hidden while there is none)."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def show_time(self, t: float, duration: float) -> None:
         self.time_label.setText(f"{clock_range(t, None)} / {clock_range(duration, None)}")

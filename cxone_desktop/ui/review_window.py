@@ -235,7 +235,7 @@ class ReviewWindow(QMainWindow):
         t.party_gain_changed.connect(p.set_gain)
         t.party_muted.connect(p.set_muted)
         p.playing_changed.connect(t.show_playing)
-        p.status_changed.connect(t.status.setText)
+        p.status_changed.connect(t.show_status)
         self.timeline.seek_requested.connect(self.seek)
         self.timeline.selection_changed.connect(lambda _sel: self._apply_loop())
         self.notes.seek_requested.connect(self.seek)

@@ -1,4 +1,4 @@
-"""`portable.drop_cached_pages`: the cold-open benchmark's one OS call, and its absence elsewhere."""
+"""`portable.drop_cached_pages`: the cold-open benchmark's one OS call, and where it is missing."""
 
 from __future__ import annotations
 

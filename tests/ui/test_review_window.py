@@ -90,6 +90,40 @@ def test_stereo_call_opens_with_lanes_marks_and_charts(make, stereo: Path) -> No
     assert w.player.status == ""  # nothing opened until play
 
 
+@pytest.mark.parametrize(("width", "height"), [(1024, 640), (1280, 800)])
+def test_a_stereo_call_fits_the_screen_and_no_axis_labels_collide(
+    make, stereo: Path, width: int, height: int
+) -> None:
+    """The plots are stacked without gaps: a label at a plot's edge would run into the
+    next plot's (it did, at every lane and chart boundary)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    w = make(stereo)
+    assert w.minimumSizeHint().width() <= width
+    w.resize(width, height)
+    QApplication.processEvents()
+    w.timeline.refresh()
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    labels = []
+    try:
+        for plot in [w.timeline.overview, *[lane[4] for lane in w.timeline._lanes],
+                     w.timeline.spectrogram_plot, w.timeline.marks_plot,
+                     *w.timeline.metric_plots]:  # fmt: skip
+            for side in ("left", "right"):
+                axis = plot.getAxis(side)
+                if not axis.isVisible() or not axis.style["showValues"]:
+                    continue
+                specs = axis.generateDrawSpecs(painter)
+                for rect, _flags, text in specs[2] if specs else []:
+                    labels.append((axis.mapRectToScene(rect), text))
+    finally:
+        painter.end()
+    assert len(labels) > 12
+    for (a, ta), (b, tb) in itertools.combinations(labels, 2):
+        assert not a.intersects(b), (ta, tb, a, b)
+
+
 def test_whole_call_envelope_shows_the_bursts_and_the_gaps(make, stereo: Path) -> None:
     w = make(stereo)
     x, y = w.timeline.lane_data(0)  # agent, processed, whole call

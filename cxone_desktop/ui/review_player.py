@@ -231,13 +231,14 @@ class ReviewPlayer(QObject):
             chunk = np.concatenate([samples[lo:hi] for lo, hi in segments]).astype(np.float32)
             gains = np.where(self._muted, 0.0, self._gains)[: chunk.shape[1]]
             chunk *= gains
-            if self._speed != 1.0:
+            if self._speed != 1.0 or self._stretcher is not None:
+                # Back at 1× it stays in the chain (at 1× it passes the audio through
+                # unchanged): flushing it would fade out its last 10 ms, a dip at every switch.
                 if self._stretcher is None:
                     self._stretcher = WsolaStretcher(self._track.rate_hz, chunk.shape[1])
                 self._stretch_speed = self._speed
                 self._write(self._stretcher.process(chunk, self._speed), self._speed)
             else:
-                self._drain_stretcher()  # what it holds comes before this chunk
                 self._write(np.clip(chunk, -32768, 32767).astype("<i2"), 1.0)
         elif self._cursor.finished and self._stretcher is not None:
             self._drain_stretcher()  # the last ~30 ms it held back (the output keeps any excess)
@@ -258,7 +259,7 @@ class ReviewPlayer(QObject):
         self._speed_log.add(frames, speed)
 
     def _drain_stretcher(self) -> None:
-        """Play what the stretcher still holds and stop using it (back at 1×, or the end)."""
+        """Play what the stretcher still holds (the end of the recording) and drop it."""
         if self._stretcher is not None:
             tail = self._stretcher.flush()
             self._stretcher = None

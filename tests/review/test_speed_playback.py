@@ -115,3 +115,20 @@ def test_at_double_speed_the_playhead_runs_through_the_recording_twice_as_fast()
     y = np.concatenate(heard)
     burst_at_position = signal[position - 400 : position].std() > 1000
     assert (y[-200:].std() > 1000) == burst_at_position
+
+
+def test_back_at_1x_the_stretcher_passes_the_audio_through_unchanged() -> None:
+    """Why the player keeps it in the chain after a change back to 1× (flushing it would
+    fade out its last 10 ms): once settled at 1× its output is the input, shifted."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(4 * RATE) * 3000).astype(np.int16)  # nothing periodic to slip on
+    stretcher = WsolaStretcher(RATE)
+    out = [
+        stretcher.process(x[i : i + 120], 1.5 if i < RATE else 1.0) for i in range(0, len(x), 120)
+    ]
+    y = np.concatenate(out)
+    tail = y[-RATE:].astype(np.int64)  # the last second, all at 1×
+    # where in the input that second comes from: the best match over the stretcher's lag
+    shifts = range(len(x) - RATE - 400, len(x) - RATE + 1)
+    best = max(shifts, key=lambda s: int(np.dot(tail, x[s : s + RATE].astype(np.int64))))
+    assert np.array_equal(tail, x[best : best + RATE])

@@ -14,7 +14,6 @@ short and named in the README's "Windows, macOS and VDI" section as untested.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import logging
@@ -23,7 +22,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the review imports this module where no event loop is wanted
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,28 @@ def file_in_use(exc: OSError) -> bool:
     POSIX lets a file be replaced or deleted while others read it, so there it is never so.
     """
     return isinstance(exc, PermissionError) and getattr(exc, "winerror", None) in _WINDOWS_IN_USE
+
+
+# -- page cache ------------------------------------------------------------------------------
+
+
+def drop_cached_pages(path: str | os.PathLike[str]) -> bool:
+    """Ask the OS to forget `path`'s pages in its cache, so the next read comes from the disk.
+
+    Written pages are flushed first (only clean pages can be dropped). True when the OS
+    took the request (`posix_fadvise`, Linux and the BSDs); False where there is no such
+    call (Windows, macOS), and then nothing was done. For benchmarks of a cold open.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        advise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return True
 
 
 # -- console -----------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ export and the review read files through it. Pure: callers read the bytes.
 
 Cue points are a `cue ` chunk (one 24-byte point per cue, `dwSampleOffset` in sample
 frames) plus a `LIST` chunk of type `adtl` holding one `labl` sub-chunk per cue (its
-ID, then the label, NUL-terminated, UTF-8). We put both after the `data` chunk, where
-Audacity and Adobe Audition look for them and where readers that stop at `data`
-(Python's `wave`) never see them.
+ID, then the label, NUL-terminated, UTF-8) and, for a region, an `ltxt` sub-chunk (its
+ID, then its length in sample frames; purpose `rgn `). We put both after the `data`
+chunk, where Audacity and Adobe Audition look for them and where readers that stop at
+`data` (Python's `wave`) never see them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ WAVE_FORMAT_MULAW = 0x0007
 WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 _CUE_POINT = struct.Struct("<II4sIII")
+#: `ltxt`: cue ID, length in frames, purpose, country, language, dialect, code page.
+_LABELLED_TEXT = struct.Struct("<II4sHHHH")
 
 
 class RiffError(ValueError):
@@ -97,10 +100,12 @@ class WavLayout:
 
 @dataclass(frozen=True)
 class Cue:
-    """A labelled point in a recording, `frame` sample frames from its start."""
+    """A labelled point in a recording, `frame` sample frames from its start; a region
+    when `length_frames` > 0."""
 
     frame: int
     label: str
+    length_frames: int = 0
 
 
 def iter_chunks(data: bytes, start: int = 12) -> Iterator[Chunk]:
@@ -245,9 +250,10 @@ def needs_rf64(data_offset: int, data_bytes: int, trailer_bytes: int, limit: int
 
 
 def cue_chunks(cues: Sequence[Cue]) -> bytes:
-    """A `cue ` chunk and a `LIST`/`adtl` chunk of `labl`s for `cues` (b"" for none).
+    """A `cue ` chunk and a `LIST`/`adtl` chunk of `labl`s (and `ltxt`s for regions) for
+    `cues` (b"" for none).
 
-    Raises ValueError for a frame outside 0…2³²−1 (the field is 32 bits).
+    Raises ValueError for a frame or length outside 0…2³²−1 (the fields are 32 bits).
     """
     if not cues:
         return b""
@@ -257,20 +263,28 @@ def cue_chunks(cues: Sequence[Cue]) -> bytes:
     for ident, cue in enumerate(ordered, start=1):
         if not 0 <= cue.frame <= 0xFFFF_FFFF:
             raise ValueError(f"cue frame {cue.frame} is outside the 32-bit range")
+        if not 0 <= cue.length_frames <= 0xFFFF_FFFF:
+            raise ValueError(f"cue length {cue.length_frames} is outside the 32-bit range")
         points += _CUE_POINT.pack(ident, cue.frame, b"data", 0, 0, cue.frame)
         text = cue.label.encode("utf-8") + b"\0"
         labels += _chunk(b"labl", struct.pack("<I", ident) + text)
+        if cue.length_frames:
+            region = _LABELLED_TEXT.pack(ident, cue.length_frames, b"rgn ", 0, 0, 0, 0)
+            labels += _chunk(b"ltxt", region)
     return _chunk(b"cue ", bytes(points)) + _chunk(b"LIST", bytes(labels))
 
 
 def read_cues(data: bytes, start: int = 0) -> list[Cue]:
     """The labelled cue points in the chunks of `data` from `start`, ordered by frame.
 
-    A cue without a label gets "" ; labels without a cue point are ignored; damaged
-    chunks end the search quietly (a cue list is never worth failing a file for).
+    A cue without a label gets "" (a `note` stands in for a missing `labl`); an `ltxt`
+    gives its region's length; labels without a cue point are ignored; damaged chunks
+    end the search quietly (a cue list is never worth failing a file for).
     """
     frames: dict[int, int] = {}
     labels: dict[int, str] = {}
+    notes: dict[int, str] = {}
+    lengths: dict[int, int] = {}
     for chunk in iter_chunks(data, start):
         body = data[chunk.body : chunk.body + chunk.size]
         if chunk.id == b"cue " and len(body) >= 4:
@@ -280,11 +294,19 @@ def read_cues(data: bytes, start: int = 0) -> list[Cue]:
                 frames[ident] = frame
         elif chunk.id == b"LIST" and body[:4] == b"adtl":
             for sub in iter_chunks(body, 4):
-                if sub.id == b"labl" and sub.size >= 4 and sub.body + sub.size <= len(body):
-                    (ident,) = struct.unpack_from("<I", body, sub.body)
+                if sub.size < 4 or sub.body + sub.size > len(body):
+                    continue
+                (ident,) = struct.unpack_from("<I", body, sub.body)
+                if sub.id in (b"labl", b"note"):
                     text = body[sub.body + 4 : sub.body + sub.size].split(b"\0", 1)[0]
-                    labels[ident] = text.decode("utf-8", errors="replace")
-    cues = [Cue(frame, labels.get(ident, "")) for ident, frame in frames.items()]
+                    into = labels if sub.id == b"labl" else notes
+                    into[ident] = text.decode("utf-8", errors="replace")
+                elif sub.id == b"ltxt" and sub.size >= 8:
+                    lengths[ident] = struct.unpack_from("<I", body, sub.body + 4)[0]
+    cues = [
+        Cue(frame, labels.get(ident, notes.get(ident, "")), lengths.get(ident, 0))
+        for ident, frame in frames.items()
+    ]
     return sorted(cues, key=lambda c: c.frame)
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cxone_desktop.errors import ReviewError
-from cxone_desktop.review.private_file import utc_now_iso, write_private_text
+from cxone_desktop.private_files import describe_os_error, write_private_file
+from cxone_desktop.review.wall_time import utc_now_iso
 
 ANNOTATIONS_JSON = "annotations.json"
 CATEGORIES = ("compliance", "tone", "audio problem", "greeting", "resolution", "other")
@@ -81,7 +82,7 @@ class AnnotationStore:
             self._items = []
             return
         except OSError as exc:
-            raise ReviewError(f"Cannot read {self.path}: {exc.strerror or exc}") from exc
+            raise ReviewError(f"Cannot read {self.path}: {describe_os_error(exc)}") from exc
         try:
             doc = json.loads(text)
             raw = doc["annotations"] if isinstance(doc, dict) else doc
@@ -129,10 +130,10 @@ class AnnotationStore:
         items = sorted(items, key=_order)
         doc = {"version": _VERSION, "annotations": [asdict(a) for a in items]}
         try:
-            write_private_text(self.path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            write_private_file(self.path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         except OSError as exc:
             raise ReviewError(
-                f"Cannot save {self.path}: {exc.strerror or exc}; the note was not saved",
+                f"Cannot save {self.path}: {describe_os_error(exc)}; the note was not saved",
                 remedy="Check that the session folder is writable, then try again.",
             ) from exc
         self._items = items
@@ -172,9 +173,9 @@ def export_annotations(notes: Iterable[Annotation], dest: Path) -> Path:
     items = list(notes)
     text = annotations_csv(items) if dest.suffix.lower() == ".csv" else audacity_labels(items)
     try:
-        write_private_text(dest, text)
+        write_private_file(dest, text)
     except OSError as exc:
-        raise ReviewError(f"Cannot write {dest}: {exc.strerror or exc}") from exc
+        raise ReviewError(f"Cannot write {dest}: {describe_os_error(exc)}") from exc
     return dest
 
 

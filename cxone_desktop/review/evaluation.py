@@ -11,7 +11,11 @@ but its Σ p_q becomes 0; a failed fatal question of scope "form" makes the
 whole score 0. A fatal question fails when it scores below its full points.
 
 The file embeds the form it was scored against, so it stays readable when the
-form file changes later.
+form file changes later. A saved evaluation belongs to its analyst: reopened and
+saved by the same analyst it is rewritten in place (`updated_utc` moves, the file
+name and `created_utc` stay); saved under another analyst's name it becomes a new
+evaluation of theirs (`reassigned`) and the original is left as it was, so two
+analysts' evaluations of one call stay two (calibration).
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from cxone_desktop.errors import FormError, ReviewError
+from cxone_desktop.private_files import describe_os_error, write_private_file
 from cxone_desktop.review.evaluation_form import EvaluationForm, form_from_dict
-from cxone_desktop.review.private_file import utc_now_iso, write_private_text
+from cxone_desktop.review.wall_time import utc_now_iso
 
 _VERSION = 1
 
@@ -86,6 +91,8 @@ class Evaluation:
     call_id: str = ""
     session: str = ""
     summary_comment: str = ""
+    #: The file this evaluation was read from or last saved to; saving rewrites it.
+    path: Path | None = None
 
     def answer(
         self,
@@ -151,19 +158,32 @@ class Evaluation:
             },
         }
 
+    def reassigned(self, analyst: str) -> Evaluation:
+        """A new, unsaved evaluation by `analyst` starting from these answers."""
+        return Evaluation(
+            self.form,
+            analyst,
+            dict(self.answers),
+            call_id=self.call_id,
+            session=self.session,
+            summary_comment=self.summary_comment,
+        )
+
     def save(self, folder: Path) -> Path:
-        """Write (or rewrite) this evaluation's file in `folder`; returns its path."""
+        """Write this evaluation: its own file again once it has one, else a new file in
+        `folder`; returns the path."""
         self.updated_utc = utc_now_iso()
-        path = Path(folder) / self.file_name()
+        path = self.path or Path(folder) / self.file_name()
         try:
-            write_private_text(
+            write_private_file(
                 path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
             )
         except OSError as exc:
             raise ReviewError(
-                f"Cannot save the evaluation to {path}: {exc.strerror or exc}",
+                f"Cannot save the evaluation to {path}: {describe_os_error(exc)}",
                 remedy="Check that the session folder is writable, then save again.",
             ) from exc
+        self.path = path
         return path
 
 
@@ -228,7 +248,7 @@ def load_evaluation(path: Path) -> Evaluation:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise FormError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+        raise FormError(f"Cannot read {path}: {describe_os_error(exc)}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise FormError(f"{path} is not an evaluation file: {exc}") from exc
     if not isinstance(doc, dict) or "form" not in doc:
@@ -242,6 +262,7 @@ def load_evaluation(path: Path) -> Evaluation:
         call_id=str(doc.get("call_id", "")),
         session=str(doc.get("session", "")),
         summary_comment=str(doc.get("summary_comment", "")),
+        path=path,
     )
     for i, raw in enumerate(doc.get("answers", [])):
         if not isinstance(raw, dict) or "question_id" not in raw:

@@ -25,7 +25,6 @@ from cxone_desktop.review.call_quality import CallQuality, call_quality
 from cxone_desktop.review.envelope_pyramid import EnvelopePyramid
 from cxone_desktop.review.evaluation import Evaluation, load_evaluation
 from cxone_desktop.review.png import colour_map, encode_png
-from cxone_desktop.review.private_file import utc_now_iso
 from cxone_desktop.review.report_sections import (
     annotations_html,
     evaluations_html,
@@ -37,6 +36,7 @@ from cxone_desktop.review.report_sections import (
 from cxone_desktop.review.session_reader import PARTIES, SessionRecording
 from cxone_desktop.review.timeline import Mark, build_marks, frame_counts, row_starts
 from cxone_desktop.review.track_spectrogram import track_spectrogram
+from cxone_desktop.review.wall_time import utc_now_iso
 
 ENVELOPE_COLUMNS = 1000
 SPECTROGRAM_COLUMNS = 1000
@@ -59,6 +59,8 @@ CSS = "".join(
         ".notice{background:#fef3c7;border:1px solid #f59e0b;padding:6px 10px;border-radius:4px}",
         ".fail{color:#b91c1c;font-weight:600} .ok{color:#15803d}",
         "figure{margin:6px 0} figcaption{font-size:12px;color:#64748b}",
+        # charts are drawn 1,100 units wide; narrower windows (and paper) scale them down
+        "svg{max-width:100%;height:auto}",
         ".cols{display:flex;gap:32px;flex-wrap:wrap}",
     )
 )
@@ -221,7 +223,13 @@ def _metric_charts(
         )
         out.append(
             charts.line_chart_svg(
-                "Estimated MOS", [("MOS", "#db2777", mid, q.mos)], axis, marks, y_min=1, y_max=4.5
+                "Estimated MOS",
+                [("MOS", "#db2777", mid, q.mos)],
+                axis,
+                marks,
+                y_min=1,
+                y_max=4.5,
+                ticks=(1, 2, 3, 4),
             )
         )
     return "".join(f"<figure>{c}</figure>" if c.startswith("<svg") else c for c in out)

@@ -143,8 +143,11 @@ def line_chart_svg(
     height: int = 120,
     y_min: float = 0.0,
     y_max: float | None = None,
+    ticks: Sequence[float] | None = None,
 ) -> str:
-    """Lines of (name, colour, times, values) under a title naming each in its colour."""
+    """Lines of (name, colour, times, values) under a title naming each in its colour.
+
+    `ticks` are the labelled values (default: the bottom, the middle and the top)."""
     top, bottom = 18, height - 18
     peak = max(
         (float(np.nanmax(v)) for _n, _c, _t, v in series if v.size and np.isfinite(v).any()),
@@ -155,9 +158,8 @@ def line_chart_svg(
     out = [_open(height, title)]
     out.append(_bands(marks, axis, top, bottom))
     out.append(_time_axis(axis, bottom, top))
-    for frac in (0.0, 0.5, 1.0):
-        v = lo + (hi - lo) * frac
-        y = bottom - frac * (bottom - top)
+    for v in ticks if ticks is not None else (lo, (lo + hi) / 2, hi):
+        y = bottom - (v - lo) / (hi - lo) * (bottom - top)
         out.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
             f'stroke="#e5e7eb"/><text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
@@ -231,12 +233,13 @@ def image_svg(
     label: str,
 ) -> str:
     """A PNG (e.g. a spectrogram) placed between x0_s and x1_s, with a kHz axis."""
-    bottom = height
-    out = [_open(height + 20, label)]
+    top = 8  # room for the top label's upper half
+    bottom = top + height
+    out = [_open(bottom + 20, label)]
     xa, xb = (float(v) for v in axis.x([x0_s, x1_s]))
     data = base64.b64encode(png).decode("ascii")
     out.append(
-        f'<image x="{xa:.1f}" y="0" width="{max(xb - xa, 1.0):.1f}" height="{height}" '
+        f'<image x="{xa:.1f}" y="{top}" width="{max(xb - xa, 1.0):.1f}" height="{height}" '
         f'preserveAspectRatio="none" href="data:image/png;base64,{data}"/>'
     )
     for khz in range(0, int(top_hz // 1000) + 1):

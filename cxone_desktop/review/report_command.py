@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from cxone_desktop.errors import ReviewError
-from cxone_desktop.review.private_file import write_private_text
+from cxone_desktop.private_files import describe_os_error, write_private_file
 from cxone_desktop.review.report import render_report
 from cxone_desktop.review.session_reader import open_session
 
@@ -25,10 +25,10 @@ def write_report(folder: Path, out: Path | None = None) -> Path:
         target = target / REPORT_HTML
     html = render_report(rec, out_path=target)
     try:
-        write_private_text(target, html)
+        write_private_file(target, html)
     except OSError as exc:
         raise ReviewError(
-            f"Cannot write the report to {target}: {exc.strerror or exc}",
+            f"Cannot write the report to {target}: {describe_os_error(exc)}",
             remedy="Choose another place with --out.",
         ) from exc
     return target

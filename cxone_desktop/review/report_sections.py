@@ -217,12 +217,23 @@ def _evaluation_html(ev: Evaluation) -> str:
             answers.append((escape(q.text), given + fatal, at, escape(a.comment)))
     return (
         f"<h3>{escape(ev.form.title)} — {escape(ev.analyst)} "
-        f"<span class='muted'>({escape(ev.updated_utc or ev.created_utc)})</span></h3>"
+        f"<span class='muted'>({escape(_saved_when(ev))})</span></h3>"
         f"<div>Score {verdict}{'' if s.complete else ' (not every question answered)'}</div>"
         + _table(sections, ("section", "weight", "points", "score", ""))
         + (_table(answers, ("question", "answer", "at", "comment")) if answers else "")
         + (f"<p>{escape(ev.summary_comment)}</p>" if ev.summary_comment else "")
     )
+
+
+def _saved_when(ev: Evaluation) -> str:
+    """"saved 2026-11-24 10:12 UTC", and when it was first saved if it was edited since."""
+    last = _minute(ev.updated_utc or ev.created_utc)
+    first = _minute(ev.created_utc)
+    return f"saved {last}" + (f", first saved {first}" if first and first != last else "")
+
+
+def _minute(iso: str) -> str:
+    return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 else iso
 
 
 def _calibration_html(group: Sequence[Evaluation]) -> str:

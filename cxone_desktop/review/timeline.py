@@ -167,8 +167,8 @@ def _cue_marks(rec: SessionRecording) -> list[Mark]:
         if track is not None and track.wav.cues:
             out = []
             for cue in track.wav.cues:
-                start = track.session_at(cue.position_frames)
-                end = track.session_at(cue.position_frames + cue.length_frames)
+                start = track.session_at(cue.frame)
+                end = track.session_at(cue.frame + cue.length_frames)
                 out.append(Mark("cue", start, max(start, end), cue.label or "cue"))
             return out
     return []

@@ -1,35 +1,39 @@
 """A session WAV opened for review: PCM16 samples memory-mapped, plus its cue labels.
 
 Memory-mapping means an hour-long call opens in microseconds and pages in only
-what is drawn or played. RIFF and RF64 (`ds64`) are both read. The header of a
-recording cut short (or still growing) may declare less audio than the file
-holds; when nothing follows the data chunk the file's length wins. `cue ` points
-with `LIST/adtl` labels (`labl`, and `ltxt` for a region's length) are read too.
+what is drawn or played. The chunks are `core.riff`'s to read (RIFF and RF64,
+`cue ` points with `labl` text and `ltxt` region lengths); this module only
+decides how much of the file is audio: the header of a recording cut short (or
+still growing) may declare less than the file holds, and then the file's length
+wins unless what follows the declared audio is whole metadata chunks.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
+from cxone_desktop.core.riff import (
+    WAVE_FORMAT_PCM,
+    Cue,
+    RiffError,
+    WavLayout,
+    read_cues,
+    read_layout,
+    tiles_exactly,
+)
 from cxone_desktop.errors import SessionReadError
+from cxone_desktop.private_files import describe_os_error
 
-_PCM = 1
-_EXTENSIBLE = 0xFFFE
-_UNKNOWN_32 = 0xFFFF_FFFF
-
-
-@dataclass(frozen=True)
-class CueLabel:
-    """A labelled point (or region, when `length_frames` > 0) in a WAV file."""
-
-    position_frames: int
-    label: str
-    length_frames: int = 0
+#: Header bytes read first; more (up to _MAX_HEADER_BYTES) when other chunks precede `data`.
+_HEAD_BYTES = 64 * 1024
+_MAX_HEADER_BYTES = 4 << 20
+#: Chunks after the audio longer than this are taken for audio a crash left behind.
+_MAX_TRAILER_BYTES = 1 << 20
 
 
 @dataclass
@@ -40,7 +44,7 @@ class WavAudio:
     rate_hz: int
     channels: int
     samples: npt.NDArray[np.int16]
-    cues: list[CueLabel] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
     rf64: bool = False
 
     @property
@@ -67,136 +71,65 @@ def open_wav(path: Path) -> WavAudio:
     """Open a PCM16 WAV for review. Raises SessionReadError naming the file and the problem."""
     path = Path(path)
     try:
-        size = path.stat().st_size
         with path.open("rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[8:12] != b"WAVE" or head[:4] not in (b"RIFF", b"RF64"):
-                raise SessionReadError(f"{path} is not a WAV file (no RIFF/WAVE header)")
-            rf64 = head[:4] == b"RF64"
-            chunks = _walk_chunks(f, size)
+            size = path.stat().st_size
+            layout, head = _layout(f, size, path)
+            audio_bytes, trailer = _audio_extent(f, layout, size)
     except OSError as exc:
-        raise SessionReadError(f"Cannot read {path}: {exc.strerror or exc}") from exc
-    fmt = chunks.get(b"fmt ")
-    if fmt is None or b"data" not in chunks.offsets:
-        raise SessionReadError(f"{path} has no fmt or data chunk; it may be cut short")
-    tag, channels, rate_hz, _byte_rate, block_align, bits = struct.unpack_from("<HHIIHH", fmt)
-    if tag == _EXTENSIBLE and len(fmt) >= 26:
-        tag = struct.unpack_from("<H", fmt, 24)[0]
-    if tag != _PCM or bits != 16 or channels < 1 or block_align != 2 * channels or rate_hz <= 0:
+        raise SessionReadError(f"Cannot read {path}: {describe_os_error(exc)}") from exc
+    fmt = layout.fmt
+    pcm16 = fmt.tag == WAVE_FORMAT_PCM and fmt.bits == 16 and fmt.block_align == 2 * fmt.channels
+    if not pcm16 or fmt.channels < 1 or fmt.rate_hz <= 0:
         raise SessionReadError(
-            f"{path}: {bits}-bit format {tag} with {channels} channel(s) is not a session "
-            "recording (16-bit PCM expected)"
+            f"{path}: {fmt.bits}-bit format {fmt.tag} with {fmt.channels} channel(s) is not a "
+            "session recording (16-bit PCM expected)"
         )
-    offset = chunks.offsets[b"data"]
-    declared = chunks.sizes[b"data"]
-    if rf64 and declared == _UNKNOWN_32 and chunks.ds64_data is not None:
-        declared = chunks.ds64_data
-    available = size - offset
-    # Nothing after the data chunk: the file's length wins (a growing or unrepaired file).
-    data_bytes = available if chunks.data_is_last else min(declared, available)
-    frames = max(0, data_bytes) // block_align
+    frames = audio_bytes // layout.block_align
     samples: npt.NDArray[np.int16]
     if frames == 0:
-        samples = np.zeros((0, channels), dtype=np.int16)
+        samples = np.zeros((0, fmt.channels), dtype=np.int16)
     else:
-        samples = np.memmap(path, dtype="<i2", mode="r", offset=offset, shape=(frames, channels))
-    cues = _labels(chunks)
-    return WavAudio(path, rate_hz, channels, samples, cues, rf64)
+        samples = np.memmap(
+            path, dtype="<i2", mode="r", offset=layout.data_offset, shape=(frames, fmt.channels)
+        )
+    # Cue chunks are after the audio (where we write them) or, from some editors, before it.
+    found = read_cues(head[: layout.data_offset], 12) + read_cues(trailer)
+    ordered = sorted(set(found), key=lambda c: (c.frame, c.label))
+    return WavAudio(path, fmt.rate_hz, fmt.channels, samples, ordered, layout.rf64)
 
 
-@dataclass
-class _Chunks:
-    offsets: dict[bytes, int] = field(default_factory=dict)
-    sizes: dict[bytes, int] = field(default_factory=dict)
-    bodies: dict[bytes, bytes] = field(default_factory=dict)
-    lists: list[bytes] = field(default_factory=list)
-    ds64_data: int | None = None
-    data_is_last: bool = True
-
-    def get(self, tag: bytes) -> bytes | None:
-        return self.bodies.get(tag)
-
-
-#: Small chunks read whole; the data chunk is only located.
-_READ_WHOLE = (b"fmt ", b"cue ", b"ds64")
-
-
-def _walk_chunks(f: object, size: int) -> _Chunks:
-    read = f.read  # type: ignore[attr-defined]
-    seek = f.seek  # type: ignore[attr-defined]
-    out = _Chunks()
-    pos = 12
-    while pos + 8 <= size:
-        seek(pos)
-        header = read(8)
-        if len(header) < 8:
-            break
-        tag, length = header[:4], struct.unpack("<I", header[4:])[0]
-        if not _is_chunk_id(tag):
-            break  # garbage after the last chunk
-        body_at = pos + 8
-        if tag == b"data":
-            out.offsets[tag] = body_at
-            out.sizes[tag] = length
-            if length == _UNKNOWN_32 and out.ds64_data is not None:
-                length = out.ds64_data
-            nxt = body_at + length + (length & 1)
-            if nxt + 8 > size or length == _UNKNOWN_32:
-                out.data_is_last = True
-                break
-            seek(nxt)
-            peek = read(4)
-            out.data_is_last = not _is_chunk_id(peek)
-            if out.data_is_last:
-                break
-            pos = nxt
-            continue
-        if tag in _READ_WHOLE or tag == b"LIST":
-            body = read(min(length, 1 << 20))
-            if tag == b"LIST":
-                out.lists.append(body)
-            else:
-                out.bodies[tag] = body
-            if tag == b"ds64" and len(body) >= 16:
-                out.ds64_data = struct.unpack_from("<Q", body, 8)[0]
-        out.offsets.setdefault(tag, body_at)
-        pos = body_at + length + (length & 1)
-    return out
+def _layout(f: BinaryIO, size: int, path: Path) -> tuple[WavLayout, bytes]:
+    """The header parsed, and the bytes read for it (a longer read if chunks precede `data`)."""
+    want = _HEAD_BYTES
+    while True:
+        f.seek(0)
+        head = f.read(min(want, size))
+        try:
+            return read_layout(head), head
+        except RiffError as exc:
+            if len(head) < 12 or head[8:12] != b"WAVE" or head[:4] not in (b"RIFF", b"RF64"):
+                raise SessionReadError(f"{path} is not a WAV file (no RIFF/WAVE header)") from exc
+            if len(head) >= size or want >= _MAX_HEADER_BYTES:
+                raise SessionReadError(
+                    f"{path} has no fmt or data chunk ({exc}); it may be cut short"
+                ) from exc
+            want *= 4
 
 
-def _is_chunk_id(tag: bytes) -> bool:
-    return len(tag) == 4 and all(32 <= c < 127 for c in tag) and tag[:1] != b" "
+def _audio_extent(f: BinaryIO, layout: WavLayout, size: int) -> tuple[int, bytes]:
+    """(bytes of audio, the metadata chunks after it).
 
-
-def _labels(chunks: _Chunks) -> list[CueLabel]:
-    """Cue points joined to their `labl` text and `ltxt` length (by cue ID)."""
-    cue = chunks.get(b"cue ")
-    if not cue or len(cue) < 4:
-        return []
-    count = min(struct.unpack_from("<I", cue)[0], (len(cue) - 4) // 24)
-    points: dict[int, int] = {}
-    for i in range(count):
-        cue_id, _pos, _chunk, _cs, _bs, offset = struct.unpack_from("<II4sIII", cue, 4 + 24 * i)
-        points[cue_id] = offset
-    texts: dict[int, str] = {}
-    lengths: dict[int, int] = {}
-    for body in chunks.lists:
-        if body[:4] != b"adtl":
-            continue
-        pos = 4
-        while pos + 8 <= len(body):
-            tag, length = body[pos : pos + 4], struct.unpack_from("<I", body, pos + 4)[0]
-            sub = body[pos + 8 : pos + 8 + length]
-            if tag in (b"labl", b"note") and len(sub) >= 4:
-                cue_id = struct.unpack_from("<I", sub)[0]
-                text = sub[4:].split(b"\0", 1)[0].decode("utf-8", "replace")
-                if tag == b"labl" or cue_id not in texts:
-                    texts[cue_id] = text
-            elif tag == b"ltxt" and len(sub) >= 8:
-                cue_id, frames = struct.unpack_from("<II", sub)
-                lengths[cue_id] = frames
-            pos += 8 + length + (length & 1)
-    return sorted(
-        (CueLabel(points[i], texts.get(i, ""), lengths.get(i, 0)) for i in points),
-        key=lambda c: c.position_frames,
-    )
+    The declared size is kept only when whole known chunks follow it to the end of the
+    file (cue points written on close); otherwise everything after the header is audio.
+    """
+    available = max(0, size - layout.data_offset)
+    declared = layout.declared_data_bytes
+    if declared is None or declared >= available:
+        return min(available, declared if declared is not None else available), b""
+    start = layout.data_offset + declared + (declared & 1)
+    if 0 < size - start <= _MAX_TRAILER_BYTES:
+        f.seek(start)
+        trailer = f.read(size - start)
+        if tiles_exactly(trailer):
+            return declared, trailer
+    return available - available % layout.block_align, b""

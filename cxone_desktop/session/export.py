@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cxone_desktop import errors, portable
-from cxone_desktop.session.private_files import (
+from cxone_desktop.private_files import (
     describe_os_error,
     open_private,
     replace_file,

@@ -24,9 +24,9 @@ from cxone_desktop.core.state_machine import Transition
 from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings, TlsSettings
 from cxone_desktop.errors import CXoneError, InputError
+from cxone_desktop.private_files import check_writable, describe_os_error
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.observer import SessionObserver
-from cxone_desktop.session.private_files import check_writable, describe_os_error
 from cxone_desktop.session.repair import recover_interrupted
 from cxone_desktop.session.session_result import SessionResult
 from cxone_desktop.session.stream_session import StreamSession

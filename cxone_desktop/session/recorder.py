@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from cxone_desktop import __version__, errors
-from cxone_desktop.session.private_files import (
+from cxone_desktop.private_files import (
     TextLog,
     describe_os_error,
     file_size,

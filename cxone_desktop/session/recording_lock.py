@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cxone_desktop import portable
-from cxone_desktop.session.private_files import unlink_file
+from cxone_desktop.private_files import unlink_file
 from cxone_desktop.session.session_format import dumps
 
 log = logging.getLogger(__name__)

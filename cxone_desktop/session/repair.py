@@ -25,7 +25,7 @@ from typing import Any
 
 from cxone_desktop import __version__, portable
 from cxone_desktop.core.riff import HEADER_BYTES, RIFF_LIMIT_BYTES, Cue, wav_header
-from cxone_desktop.session.private_files import (
+from cxone_desktop.private_files import (
     describe_os_error,
     unlink_file,
     write_private_file,

@@ -41,7 +41,7 @@ from cxone_desktop.core.riff import (
     needs_rf64,
     wav_header,
 )
-from cxone_desktop.session.private_files import describe_os_error
+from cxone_desktop.private_files import describe_os_error
 
 __all__ = ["HEADER_BYTES", "RIFF_LIMIT_BYTES", "AudioData", "WavWriter", "describe_os_error"]
 

@@ -2,9 +2,12 @@
 
 Push mode, as the live output: a timer tops the sink up to `bytesFree()` with
 the frames the `PlaybackCursor` picks (A–B loop, silences skipped), after
-per-party gain and mute (stereo stays stereo: agent left, customer right). The
-playhead is what the sink has *played* (`processedUSecs`), mapped back through
-the cursor's log to a file position and then to session time.
+per-party gain and mute (stereo stays stereo: agent left, customer right), and
+at a speed other than 1× through a streaming WSOLA (`core.time_stretch`: the
+pitch stays). The playhead is what the sink has *played* (`processedUSecs`),
+mapped back through the `SpeedLog` to input frames, through the cursor's log to
+a file position, and then to session time: it shows the recording's time at any
+speed. A new speed is heard once the sink's queue (`buffer_ms`) has played.
 
 Without a usable device the player says why and plays on a clock instead, so
 the playhead, loops and skips still work and the analyst can follow the marks.
@@ -17,13 +20,18 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
-from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtMultimedia import QAudioDevice, QMediaDevices
 
+from cxone_desktop.core.time_stretch import WsolaStretcher
 from cxone_desktop.review.playback_cursor import PlaybackCursor
 from cxone_desktop.review.session_reader import AudioTrack
+from cxone_desktop.review.speed_log import SPEEDS, SpeedLog
+from cxone_desktop.ui.review_output import ClockOutput, SinkOutput
 
 log = logging.getLogger(__name__)
+
+__all__ = ["CANNOT_OPEN_TEXT", "NO_DEVICE_TEXT", "SPEEDS", "UNSAFE_TEXT", "ReviewPlayer"]
 
 NO_DEVICE_TEXT = (
     "No audio output for review playback: no sound device or sound server was found. "
@@ -39,99 +47,12 @@ UNSAFE_TEXT = (
 )
 
 
-class _ClockOutput:
-    """Plays nowhere at real speed: keeps the playhead honest when there is no sound card."""
-
-    def __init__(self, rate_hz: int, buffer_frames: int, clock: Callable[[], float]) -> None:
-        self._rate = rate_hz
-        self._buffer = buffer_frames
-        self._clock = clock
-        self._written = 0
-        self._started = clock()
-        self._paused_at: float | None = None
-
-    def free_frames(self) -> int:
-        return max(0, self._buffer - (self._written - self.played_frames()))
-
-    def write(self, data: bytes, frames: int) -> None:
-        self._written += frames
-
-    def played_frames(self) -> int:
-        now = self._paused_at if self._paused_at is not None else self._clock()
-        return min(self._written, int((now - self._started) * self._rate))
-
-    def pause(self) -> None:
-        if self._paused_at is None:
-            self._paused_at = self._clock()
-
-    def resume(self) -> None:
-        if self._paused_at is not None:
-            self._started += self._clock() - self._paused_at
-            self._paused_at = None
-
-    def restart(self) -> None:
-        self._written = 0
-        self._started = self._clock()
-        if self._paused_at is not None:
-            self._paused_at = self._started
-
-    def close(self) -> None:
-        pass
-
-
-class _SinkOutput:
-    """A QAudioSink in push mode; raises RuntimeError (with Qt's reason) if it cannot open."""
-
-    def __init__(
-        self, device: QAudioDevice, rate_hz: int, channels: int, buffer_ms: int, parent: QObject
-    ) -> None:
-        fmt = QAudioFormat()
-        fmt.setSampleRate(rate_hz)
-        fmt.setChannelCount(channels)
-        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-        self._frame_bytes = 2 * channels
-        self._rate = rate_hz
-        self._sink = QAudioSink(device, fmt, parent)
-        self._sink.setBufferSize(buffer_ms * rate_hz // 1000 * self._frame_bytes)
-        self._io: QIODevice | None = None
-        self._base_us = 0
-        self.restart()
-
-    def free_frames(self) -> int:
-        return max(0, self._sink.bytesFree()) // self._frame_bytes
-
-    def write(self, data: bytes, frames: int) -> None:
-        if self._io is not None:
-            self._io.write(data)
-
-    def played_frames(self) -> int:
-        return max(0, self._sink.processedUSecs() - self._base_us) * self._rate // 1_000_000
-
-    def pause(self) -> None:
-        self._sink.suspend()
-
-    def resume(self) -> None:
-        self._sink.resume()
-
-    def restart(self) -> None:
-        self._sink.stop()
-        self._io = self._sink.start()
-        if self._io is None or self._sink.error() != QtAudio.Error.NoError:
-            err = self._sink.error()
-            self._sink.deleteLater()
-            raise RuntimeError(str(err).rsplit(".", 1)[-1])
-        self._base_us = self._sink.processedUSecs()
-
-    def close(self) -> None:
-        self._sink.stop()
-        self._sink.deleteLater()
-
-
 class ReviewPlayer(QObject):
     """Play/pause/seek/loop/skip one recording; `position_s` is session time."""
 
     playing_changed = Signal(bool)
     status_changed = Signal(str)
+    speed_changed = Signal(float)
 
     def __init__(
         self,
@@ -150,10 +71,15 @@ class ReviewPlayer(QObject):
         self._buffer_ms = buffer_ms
         self._track: AudioTrack | None = None
         self._cursor = PlaybackCursor(0)
-        self._out: _ClockOutput | _SinkOutput | None = None
+        self._out: ClockOutput | SinkOutput | None = None
         self._playing = False
         self._gains = np.ones(2, dtype=np.float32)
         self._muted = np.zeros(2, dtype=bool)
+        self._speed = 1.0
+        self._stretcher: WsolaStretcher | None = None
+        self._stretch_speed = 1.0  # the speed the stretcher was last fed at
+        self._speed_log = SpeedLog()
+        self._tail_padded = False
         self.status = ""
         self._timer = QTimer(self)
         self._timer.setInterval(pump_ms)
@@ -171,14 +97,17 @@ class ReviewPlayer(QObject):
     @property
     def audible(self) -> bool:
         """True when the audio goes to a sound card (not just the clock)."""
-        return isinstance(self._out, _SinkOutput)
+        return isinstance(self._out, SinkOutput)
 
     @property
     def position_s(self) -> float:
         if self._track is None:
             return 0.0
-        played = self._out.played_frames() if self._out is not None else 0
-        return self._track.session_at(self._cursor.position(played))
+        return self._track.session_at(self._file_frame())
+
+    @property
+    def speed(self) -> float:
+        return self._speed
 
     @property
     def loop(self) -> tuple[int, int] | None:
@@ -203,15 +132,28 @@ class ReviewPlayer(QObject):
         self._cursor = PlaybackCursor(track.wav.frames, silences=silences, lead_frames=lead)
         if loop is not None:
             self._cursor.set_loop(*loop)
-        self._cursor.seek(track.frame_at(where or track.start_s))
+        self._seek_frame(track.frame_at(where or track.start_s))
         if was_playing:
             self.play()
+
+    def set_speed(self, speed: float) -> None:
+        """Play `speed` times as fast (0.5–2), pitch kept; takes effect as the queue plays."""
+        speed = min(max(SPEEDS[0], float(speed)), SPEEDS[-1])
+        if speed != self._speed:
+            self._speed = speed
+            self.speed_changed.emit(speed)
+
+    def step_speed(self, steps: int) -> float:
+        """Move `steps` places along SPEEDS (negative: slower); returns the new speed."""
+        nearest = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self._speed))
+        self.set_speed(SPEEDS[min(max(0, nearest + steps), len(SPEEDS) - 1)])
+        return self._speed
 
     def play(self) -> None:
         if self._track is None or self._playing:
             return
         if self._cursor.finished:
-            self._cursor.seek(self._cursor.loop[0] if self._cursor.loop else 0)
+            self._seek_frame(self._cursor.loop[0] if self._cursor.loop else 0)
         if self._out is None:
             self._out = self._open_output(self._track)
         else:
@@ -224,14 +166,14 @@ class ReviewPlayer(QObject):
     def pause(self) -> None:
         if not self._playing:
             return
-        frame = self._cursor.position(self._out.played_frames() if self._out else 0)
+        frame = self._file_frame()
         self._playing = False
         self._timer.stop()
         if self._out is not None:
             self._out.pause()
             self._out.restart()  # drop what was queued: resuming starts at the playhead
             self._out.pause()
-        self._cursor.seek(frame)
+        self._seek_frame(frame)
         self.playing_changed.emit(False)
 
     def toggle(self) -> None:
@@ -240,7 +182,7 @@ class ReviewPlayer(QObject):
     def seek(self, session_s: float) -> None:
         if self._track is None:
             return
-        self._cursor.seek(self._track.frame_at(session_s))
+        self._seek_frame(self._track.frame_at(session_s))
         if self._out is not None:
             self._out.restart()
             if not self._playing:
@@ -282,22 +224,65 @@ class ReviewPlayer(QObject):
         if not self._playing or self._track is None or self._out is None:
             return
         samples = self._track.wav.samples
-        segments = self._cursor.take(self._out.free_frames())
+        free = self._out.free_frames()
+        # At speed s, free output frames take about s × as many input frames.
+        segments = self._cursor.take(max(1, int(free * self._speed)) if free else 0)
         if segments:
             chunk = np.concatenate([samples[lo:hi] for lo, hi in segments]).astype(np.float32)
             gains = np.where(self._muted, 0.0, self._gains)[: chunk.shape[1]]
             chunk *= gains
-            data = np.clip(chunk, -32768, 32767).astype("<i2")
-            self._out.write(data.tobytes(), int(data.shape[0]))
+            if self._speed != 1.0 or self._stretcher is not None:
+                # Back at 1× it stays in the chain (at 1× it passes the audio through
+                # unchanged): flushing it would fade out its last 10 ms, a dip at every switch.
+                if self._stretcher is None:
+                    self._stretcher = WsolaStretcher(self._track.rate_hz, chunk.shape[1])
+                self._stretch_speed = self._speed
+                self._write(self._stretcher.process(chunk, self._speed), self._speed)
+            else:
+                self._write(np.clip(chunk, -32768, 32767).astype("<i2"), 1.0)
+        elif self._cursor.finished and self._stretcher is not None:
+            self._drain_stretcher()  # the last ~30 ms it held back (the output keeps any excess)
+        elif self._cursor.finished and not self._tail_padded:
+            # The sound server plays some way behind what the sink has taken; silence after
+            # the last sample lets that last stretch be heard before the sink stops.
+            self._tail_padded = True
+            pad = np.zeros((self._buffer_frames(), self._track.channels), dtype="<i2")
+            self._out.write(pad.tobytes(), pad.shape[0])  # not logged: the playhead stays put
         elif self._cursor.finished and self._out.free_frames() >= self._buffer_frames() - 1:
             self.pause()  # everything queued has been played
+
+    def _write(self, data: np.ndarray, speed: float) -> None:
+        if self._out is None or data.shape[0] == 0:
+            return
+        frames = int(data.shape[0])
+        self._out.write(np.ascontiguousarray(data, dtype="<i2").tobytes(), frames)
+        self._speed_log.add(frames, speed)
+
+    def _drain_stretcher(self) -> None:
+        """Play what the stretcher still holds (the end of the recording) and drop it."""
+        if self._stretcher is not None:
+            tail = self._stretcher.flush()
+            self._stretcher = None
+            self._write(tail, self._stretch_speed)
+
+    def _file_frame(self) -> int:
+        """The file frame being heard now."""
+        played = self._out.played_frames() if self._out is not None else 0
+        return self._cursor.position(self._speed_log.input_frames(played))
+
+    def _seek_frame(self, frame: int) -> None:
+        """Continue from `frame` with nothing queued (the caller resets the output)."""
+        self._cursor.seek(frame)
+        self._speed_log.clear()
+        self._stretcher = None
+        self._tail_padded = False
 
     def _buffer_frames(self) -> int:
         rate = self._track.rate_hz if self._track is not None else 8000
         return self._buffer_ms * rate // 1000
 
-    def _open_output(self, track: AudioTrack) -> _ClockOutput | _SinkOutput:
-        fallback = _ClockOutput(track.rate_hz, self._buffer_frames(), self._clock)
+    def _open_output(self, track: AudioTrack) -> ClockOutput | SinkOutput:
+        fallback = ClockOutput(track.rate_hz, self._buffer_frames(), self._clock)
         if not self._use_device:
             return fallback
         if not self._may_open():
@@ -311,7 +296,7 @@ class ReviewPlayer(QObject):
             self._set_status(NO_DEVICE_TEXT)
             return fallback
         try:
-            out = _SinkOutput(device, track.rate_hz, track.channels, self._buffer_ms, self)
+            out = SinkOutput(device, track.rate_hz, track.channels, self._buffer_ms, self)
         except RuntimeError as exc:
             log.warning("cannot open %s for review playback: %s", device.description(), exc)
             self._set_status(CANNOT_OPEN_TEXT.format(name=device.description(), why=exc))

@@ -41,6 +41,9 @@ from cxone_desktop.ui.review_plots import (
 AXIS_W = 96
 RIGHT_W = 34
 MODES = (PROCESSED, RAW, "both")
+#: Room above a chart's top value, so its label sits inside the chart instead of over the
+#: bottom label of the chart above (the plots are stacked without gaps).
+HEADROOM = 0.25
 
 
 class ReviewTimeline(pg.GraphicsLayoutWidget):
@@ -249,7 +252,9 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
     def _lane_plot(self, label: str) -> pg.PlotItem:
         plot = self._plot(label)
         plot.setMinimumHeight(60)
-        plot.getAxis("left").setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "1")]])
+        # ±1 (full scale) are the lane's edges: labelled there they would run into the
+        # neighbouring lanes' labels
+        plot.getAxis("left").setTicks([[(0.0, "0")]])
         self._lane_decor.append(self._add_common(plot, -1.05, 1.05))
         return plot
 
@@ -266,6 +271,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         plot.setMaximumHeight(80)
         plot.setXRange(0, self.duration, padding=0.0)
         plot.setYRange(-1.05, 1.05, padding=0)
+        plot.getAxis("left").setTicks([[(0.0, "0")]])
         rec = self.data.recording
         name = PROCESSED if PROCESSED in rec.tracks else RAW
         track = rec.tracks[name]
@@ -300,7 +306,7 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
         plot.addItem(image)
         top = 4000.0
-        plot.getAxis("left").setTicks([[(k * 1000.0, f"{k}") for k in range(5)]])
+        plot.getAxis("left").setTicks([[(k * 1000.0, f"{k}") for k in range(1, 4)]])
         self._add_common(plot, 0.0, top)
         self.ci.addItem(plot, row=2, col=0)
         return plot, image
@@ -362,11 +368,12 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
                 item.setClipToView(True)
                 item.setDownsampling(auto=True, method="peak")
                 plot.addItem(item)
-            self._add_common(plot, lo, top)
+            plot.getAxis("left").setTicks([[(top, f"{top:g}")]])
+            self._add_common(plot, lo, top + HEADROOM * (top - lo))
             layout.addItem(plot, row=i, col=0)
             plots.append(plot)
         if q is not None:
-            plot = self._plot("R (MOS →)", bottom=True)
+            plot = self._plot("R / MOS", bottom=True)  # short: it stands beside a low chart
             plot.setMinimumHeight(64)
             item = pg.PlotDataItem(
                 mid, q.r, pen=pg.mkPen("#7c3aed", width=1), connect="finite",
@@ -378,9 +385,10 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
             plot.addItem(item)
             right = plot.getAxis("right")
             right.setStyle(showValues=True)
-            right.setTicks([[(r_for_mos(m), f"{m:g}") for m in (2, 3, 4)]])
+            # MOS on the right; 2 and 4 only, as 3 sits too close to both in a low chart
+            right.setTicks([[(r_for_mos(m), f"{m:g}") for m in (2, 4)]])
             plot.getAxis("left").setTicks([[(v, f"{v}") for v in (0, 50, 100)]])
-            self._add_common(plot, 0.0, 100.0)
+            self._add_common(plot, 0.0, 100.0 * (1 + HEADROOM))
             layout.addItem(plot, row=len(specs), col=0)
             plots.append(plot)
         else:

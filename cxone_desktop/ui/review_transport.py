@@ -1,8 +1,10 @@
-"""The review player's controls: play, time, what to show and hear, loop, skip, per party.
+"""The review player's controls: play, time, speed, what to show and hear, loop, skip, per party.
 
 Only widgets and signals; the review window wires them to the player and the
 timeline. Buttons take no keyboard focus so Space and the arrows stay the
-window's shortcuts.
+window's shortcuts. Two rows — how it plays (play, time, speed, loop, skip) and what
+is shown and heard (recording, per-party volume) — so a stereo call's controls fit
+a 1024-pixel-wide screen.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxone_desktop.review.session_reader import PARTIES, PROCESSED, RAW
+from cxone_desktop.review.speed_log import SPEEDS
 from cxone_desktop.ui.annotation_panel import clock_range
 
 VIEW_CHOICES = (("Processed (what was heard)", PROCESSED), ("Raw (as received)", RAW),
@@ -29,6 +32,7 @@ VIEW_CHOICES = (("Processed (what was heard)", PROCESSED), ("Raw (as received)",
 
 class ReviewTransport(QWidget):
     play_toggled = Signal()
+    speed_chosen = Signal(float)
     view_chosen = Signal(str)
     track_chosen = Signal(str)
     loop_toggled = Signal(bool)
@@ -46,6 +50,17 @@ class ReviewTransport(QWidget):
         self.time_label = QLabel("0:00.0")
         self.time_label.setObjectName("time_label")
         self.time_label.setMinimumWidth(140)
+        self.speed = QComboBox()
+        self.speed.setObjectName("speed_choice")
+        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed.setToolTip("Playback speed, pitch kept (< slower, > faster)")
+        self.speed.setAccessibleName("Playback speed")
+        for value in SPEEDS:
+            self.speed.addItem(f"{value:g}×", value)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.currentIndexChanged.connect(
+            lambda _i: self.speed_chosen.emit(float(self.speed.currentData()))
+        )
         self.view = QComboBox()
         self.view.setObjectName("view_choice")
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -81,10 +96,16 @@ class ReviewTransport(QWidget):
         self.status.setObjectName("player_status")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color:#64748b")
+        self.status.hide()
+        speed_label = QLabel("Speed")
+        play_row = QHBoxLayout()
+        for w in (self.play_button, self.time_label, speed_label, self.speed, self.loop,
+                  self.skip, self.skip_s):  # fmt: skip
+            play_row.addWidget(w)
+        play_row.addStretch(1)
         row = QHBoxLayout()
-        for w in (self.play_button, self.time_label, self.view, self.track, self.loop, self.skip,
-                  self.skip_s):  # fmt: skip
-            row.addWidget(w)
+        row.addWidget(self.view)
+        row.addWidget(self.track)
         self.volumes: list[QSlider] = []
         self.mutes: list[QCheckBox] = []
         parties = PARTIES if stereo else ("volume",)
@@ -110,11 +131,26 @@ class ReviewTransport(QWidget):
         row.addStretch(1)
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addLayout(play_row)
         col.addLayout(row)
         col.addWidget(self.status)
 
+    def show_status(self, text: str) -> None:
+        """The player's word on where its sound goes (hidden while there is none)."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
     def show_time(self, t: float, duration: float) -> None:
         self.time_label.setText(f"{clock_range(t, None)} / {clock_range(duration, None)}")
+
+    def show_speed(self, speed: float) -> None:
+        """Follow the player (the keys change its speed too) without echoing it back."""
+        index = self.speed.findData(speed)
+        if index >= 0 and index != self.speed.currentIndex():
+            self.speed.blockSignals(True)
+            self.speed.setCurrentIndex(index)
+            self.speed.blockSignals(False)
 
     def show_playing(self, playing: bool) -> None:
         self.play_button.setText("⏸ Pause" if playing else "▶ Play")

@@ -1,9 +1,10 @@
 """The review window: one recorded call to see, hear, mark up, score and report.
 
-Keys: Space play/pause, ←/→ 5 s back/forward, [ and ] set the loop's A and B at
-the playhead, L loop on/off, Esc clear the selection, Ctrl+B add a note (at the
-playhead, or over the selection), + / − zoom, 0 the whole call. It has its own
-player and sink, so it works while a live call plays in the main window.
+Keys: Space play/pause, ←/→ 5 s back/forward, < and > slower and faster (0.5×–2×,
+pitch kept), [ and ] set the loop's A and B at the playhead, L loop on/off, Esc
+clear the selection, Ctrl+B add a note (at the playhead, or over the selection),
++ / − zoom, 0 the whole call. It has its own player and sink, so it works while a
+live call plays in the main window.
 """
 
 from __future__ import annotations
@@ -182,6 +183,10 @@ class ReviewWindow(QMainWindow):
         self.play_action = action("Play / pause", "Space", self.toggle_play)
         self.back_action = action("Back 5 s", "Left", lambda: self.step(-SEEK_STEP_S))
         self.forward_action = action("Forward 5 s", "Right", lambda: self.step(SEEK_STEP_S))
+        self.slower_action = action("Slower", "<", lambda: self.player.step_speed(-1))
+        self.faster_action = action("Faster", ">", lambda: self.player.step_speed(+1))
+        self.normal_speed_action = action("Normal speed (1×)", None,
+                                          lambda: self.player.set_speed(1.0))  # fmt: skip
         self.a_action = action("Loop start (A) at playhead", "[", lambda: self._set_ab(0))
         self.b_action = action("Loop end (B) at playhead", "]", lambda: self._set_ab(1))
         self.loop_action = action("Loop selection", "L", self.transport.loop.toggle)
@@ -209,8 +214,9 @@ class ReviewWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(close)
         play_menu = self.menuBar().addMenu("&Play")
-        for act in (self.play_action, self.back_action, self.forward_action, self.a_action,
-                    self.b_action, self.loop_action, self.clear_action):  # fmt: skip
+        for act in (self.play_action, self.back_action, self.forward_action, self.slower_action,
+                    self.faster_action, self.normal_speed_action, self.a_action, self.b_action,
+                    self.loop_action, self.clear_action):  # fmt: skip
             play_menu.addAction(act)
         view_menu = self.menuBar().addMenu("&View")
         for act in (self.zoom_in_action, self.zoom_out_action, self.whole_action):
@@ -220,6 +226,8 @@ class ReviewWindow(QMainWindow):
     def _wire(self) -> None:
         t, p = self.transport, self.player
         t.play_toggled.connect(self.toggle_play)
+        t.speed_chosen.connect(p.set_speed)
+        p.speed_changed.connect(t.show_speed)
         t.view_chosen.connect(self.timeline.set_mode)
         t.track_chosen.connect(self._play_track)
         t.loop_toggled.connect(self._apply_loop)
@@ -227,7 +235,7 @@ class ReviewWindow(QMainWindow):
         t.party_gain_changed.connect(p.set_gain)
         t.party_muted.connect(p.set_muted)
         p.playing_changed.connect(t.show_playing)
-        p.status_changed.connect(t.status.setText)
+        p.status_changed.connect(t.show_status)
         self.timeline.seek_requested.connect(self.seek)
         self.timeline.selection_changed.connect(lambda _sel: self._apply_loop())
         self.notes.seek_requested.connect(self.seek)

@@ -21,8 +21,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from cxone_desktop.errors import RecordingError
+from cxone_desktop.private_files import describe_os_error, open_private, replace_file
 from cxone_desktop.session.export import export_session
-from cxone_desktop.session.private_files import describe_os_error, open_private, replace_file
 from cxone_desktop.session.session_format import UTF8_BOM
 
 EXPORT_FOLDER_KEY = "export/last_folder"

@@ -36,6 +36,27 @@ def test_cues_round_trip_in_frame_order_with_any_text() -> None:
     assert cue_chunks([]) == b"" and read_cues(b"") == []
 
 
+def test_a_region_is_an_ltxt_as_audition_writes_it_and_reads_back() -> None:
+    data = cue_chunks([Cue(8000, "hold", length_frames=24_000), Cue(100, "point")])
+    region = struct.pack("<II4sHHHH", 2, 24_000, b"rgn ", 0, 0, 0, 0)
+    ltxt = b"ltxt" + struct.pack("<I", 20) + region
+    assert ltxt in data  # hold is the second cue in frame order
+    assert data.count(b"ltxt") == 1  # a point has none
+    assert read_cues(data) == [Cue(100, "point"), Cue(8000, "hold", 24_000)]
+    with pytest.raises(ValueError, match="32-bit"):
+        cue_chunks([Cue(0, "x", length_frames=2**32)])
+
+
+def test_a_note_stands_in_for_a_missing_label_but_never_over_one() -> None:
+    point = struct.pack("<II4sIII", 7, 0, b"data", 0, 0, 160)
+    cue = b"cue " + struct.pack("<II", 28, 1) + point
+    note = b"note" + struct.pack("<II", 8, 7) + b"why\0"
+    labl = b"labl" + struct.pack("<II", 8, 7) + b"lab\0"
+    for subs, want in ((note, "why"), (note + labl, "lab"), (labl + note, "lab")):
+        listed = b"LIST" + struct.pack("<I", 4 + len(subs)) + b"adtl" + subs
+        assert read_cues(cue + listed) == [Cue(160, want)]
+
+
 @pytest.mark.parametrize("frame", [-1, 2**32])
 def test_a_frame_outside_32_bits_is_refused(frame: int) -> None:
     with pytest.raises(ValueError, match="32-bit"):
@@ -43,11 +64,13 @@ def test_a_frame_outside_32_bits_is_refused(frame: int) -> None:
 
 
 def test_damaged_cue_chunks_give_what_can_be_read_and_never_raise() -> None:
-    data = cue_chunks([Cue(10, "a"), Cue(20, "b")])
+    data = cue_chunks([Cue(10, "a"), Cue(20, "b", length_frames=5)])
     for cut in range(len(data)):
         read_cues(data[:cut])  # no exception, whatever is cut off
     labels_lost = data[: data.index(b"LIST")]
     assert read_cues(labels_lost) == [Cue(10, ""), Cue(20, "")]
+    region_lost = data[: data.index(b"ltxt")]
+    assert read_cues(region_lost) == [Cue(10, "a"), Cue(20, "b")]
 
 
 def test_the_walker_follows_odd_sizes_and_stops_at_an_unknown_size() -> None:

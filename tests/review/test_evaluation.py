@@ -112,6 +112,38 @@ def test_save_load_round_trip_with_comments_and_times(tmp_path: Path) -> None:
     assert doc["form"]["title"] == "Test form"  # the form travels with the evaluation
 
 
+def test_reopened_and_saved_by_its_analyst_it_is_rewritten_in_place(tmp_path: Path) -> None:
+    first = evaluation(a1=2, a3=1)
+    path = first.save(tmp_path)
+    created = json.loads(path.read_text())["created_utc"]
+    again = load_evaluation(path)
+    assert again.path == path
+    again.answer("a1", 4, comment="heard it again: full marks")
+    again.clear("a3")
+    assert again.save(tmp_path) == path
+    assert sorted(tmp_path.glob("evaluation-*.json")) == [path]  # no second file
+    doc = json.loads(path.read_text())
+    assert doc["created_utc"] == created and doc["updated_utc"] >= created
+    back = load_evaluation(path)
+    assert back.answers["a1"].points == 4 and back.answers["a1"].comment.startswith("heard")
+    assert "a3" not in back.answers
+    assert back.score().percent == pytest.approx(100.0)  # a1 4/4 alone
+
+
+def test_saved_under_another_analyst_it_is_a_new_evaluation(tmp_path: Path) -> None:
+    ana = evaluation(a1=2, a2=2, a3=1, b1=3)
+    ana_path = ana.save(tmp_path)
+    before = ana_path.read_bytes()
+    bob = load_evaluation(ana_path).reassigned("bob")
+    assert bob.path is None and bob.analyst == "bob"
+    bob.answer("a1", 4)
+    bob_path = bob.save(tmp_path)
+    assert bob_path != ana_path and bob_path.name.startswith("evaluation-bob-")
+    assert ana_path.read_bytes() == before  # ana's evaluation is untouched
+    rows = compare(load_evaluation(ana_path), load_evaluation(bob_path))
+    assert [r.question_id for r in rows if not r.agree] == ["a1"]
+
+
 def test_calibration_compare() -> None:
     a = evaluation(a1=4, a2=2, a3=1, b1=3)
     b = evaluation(a1=2, a2=2, a3=1, b1=3, b2=None)

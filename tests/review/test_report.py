@@ -167,3 +167,25 @@ def test_chromium_renders_the_report(stereo_session: Path, tmp_path: Path) -> No
     # the spectrogram's darkest colour (silence in the outage and the hold) is on screen
     dark = [c for c in colours if (c >> 16 & 255, c >> 8 & 255, c & 255) == (13, 8, 135)]
     assert dark
+
+
+@needs_chromium
+def test_the_report_fits_a_1024_pixel_window(stereo_session: Path, tmp_path: Path) -> None:
+    """The charts are drawn 1,100 units wide; a narrower window scales them rather than
+    cutting them off behind a horizontal scroll bar."""
+    from PySide6.QtGui import QImage
+
+    assert main(["report", str(stereo_session)]) == 0
+    shot = tmp_path / "narrow.png"
+    url = (stereo_session / "report.html").as_uri()
+    run = _chromium(f"--screenshot={shot}", "--window-size=1024,1800", url)
+    assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
+    image = QImage(str(shot))
+    silence = [
+        x
+        for x in range(0, image.width(), 2)
+        for y in range(0, image.height(), 4)
+        if (image.pixel(x, y) & 0xFFFFFF) == 0x0D0887  # the spectrogram's darkest colour
+    ]
+    assert silence, "no spectrogram on screen"
+    assert max(silence) < 1024 - 20  # it ends inside the window, a margin short of its edge

@@ -68,12 +68,56 @@ def test_a_growing_file_is_read_to_its_end_not_to_its_stale_header(tmp_path: Pat
 def test_cue_labels_after_the_data(stereo_session: Path) -> None:
     wav = open_wav(stereo_session / "processed.wav")
     assert [c.label for c in wav.cues] == ["outage 2.0 s", "hold 3.0 s"]
-    assert wav.cues[0].position_frames == round(9.84 * 8000)
+    assert wav.cues[0].frame == round(9.84 * 8000)
     assert wav.cues[1].length_frames == 3 * 8000
     # the chunks after the data are not audio
     assert wav.frames == open_wav(stereo_session / "processed.wav").samples.shape[0]
     with wave.open(str(stereo_session / "processed.wav")) as w:
         assert w.getnframes() == wav.frames
+
+
+def test_cues_the_recorder_wrote_are_read_through_core_riff(tmp_path: Path) -> None:
+    path = tmp_path / "cued.wav"
+    with WavWriter(path) as w:
+        w.write(ramp(4000))
+        w.add_cue(1600, "reconnect")
+        w.add_cue(800, "stall")
+    wav = open_wav(path)
+    assert [(c.frame, c.label, c.length_frames) for c in wav.cues] == [
+        (800, "stall", 0),
+        (1600, "reconnect", 0),
+    ]
+    assert wav.frames == 4000  # the cue chunks after the data are not audio
+
+
+def test_chunks_before_the_data_longer_than_the_first_read(tmp_path: Path) -> None:
+    """An editor's metadata (here 200 kB of it, and a cue list) ahead of the audio."""
+    data = ramp(3000, 2)
+    fmt = struct.pack("<HHIIHH", 1, 2, 8000, 32000, 4, 16)
+    cue = struct.pack("<4sII", b"cue ", 28, 1) + struct.pack("<II4sIII", 1, 0, b"data", 0, 0, 500)
+    labl = struct.pack("<4sII", b"labl", 8, 1) + b"abc\0"
+    body = (
+        struct.pack("<4sI", b"fmt ", 16) + fmt
+        + struct.pack("<4sI", b"JUNK", 200_000) + bytes(200_000)
+        + cue + struct.pack("<4sI4s", b"LIST", 4 + len(labl), b"adtl") + labl
+        + struct.pack("<4sI", b"data", data.nbytes) + data.tobytes()
+    )  # fmt: skip
+    path = tmp_path / "edited.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body)
+    wav = open_wav(path)
+    assert np.array_equal(wav.samples, data)
+    assert [(c.frame, c.label) for c in wav.cues] == [(500, "abc")]
+
+
+def test_a_file_cut_short_opens_with_what_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "cut.wav"
+    with WavWriter(path) as w:
+        w.write(ramp(1000))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) - 601])  # the header still says 1000 frames
+    wav = open_wav(path)
+    assert wav.frames == (1000 * 2 - 601) // 2
+    assert np.array_equal(wav.samples[:, 0], ramp(1000)[: wav.frames, 0])
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,40 @@ def test_stereo_call_opens_with_lanes_marks_and_charts(make, stereo: Path) -> No
     assert w.player.status == ""  # nothing opened until play
 
 
+@pytest.mark.parametrize(("width", "height"), [(1024, 640), (1280, 800)])
+def test_a_stereo_call_fits_the_screen_and_no_axis_labels_collide(
+    make, stereo: Path, width: int, height: int
+) -> None:
+    """The plots are stacked without gaps: a label at a plot's edge would run into the
+    next plot's (it did, at every lane and chart boundary)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    w = make(stereo)
+    assert w.minimumSizeHint().width() <= width
+    w.resize(width, height)
+    QApplication.processEvents()
+    w.timeline.refresh()
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    labels = []
+    try:
+        for plot in [w.timeline.overview, *[lane[4] for lane in w.timeline._lanes],
+                     w.timeline.spectrogram_plot, w.timeline.marks_plot,
+                     *w.timeline.metric_plots]:  # fmt: skip
+            for side in ("left", "right"):
+                axis = plot.getAxis(side)
+                if not axis.isVisible() or not axis.style["showValues"]:
+                    continue
+                specs = axis.generateDrawSpecs(painter)
+                for rect, _flags, text in specs[2] if specs else []:
+                    labels.append((axis.mapRectToScene(rect), text))
+    finally:
+        painter.end()
+    assert len(labels) > 12
+    for (a, ta), (b, tb) in itertools.combinations(labels, 2):
+        assert not a.intersects(b), (ta, tb, a, b)
+
+
 def test_whole_call_envelope_shows_the_bursts_and_the_gaps(make, stereo: Path) -> None:
     w = make(stereo)
     x, y = w.timeline.lane_data(0)  # agent, processed, whole call
@@ -152,6 +186,57 @@ def test_playback_moves_the_playhead_and_says_why_it_is_silent(
     w.toggle_play()
     play_for(w, clock, 0.5)
     assert w.position_s == pytest.approx(3.5, abs=0.03)
+
+
+def test_speed_keys_and_choice_move_the_playhead_on_the_recordings_time(
+    make, stereo: Path, clock: Clock, qtbot: QtBot
+) -> None:
+    w = make(stereo)
+    combo = w.transport.speed
+    assert (w.player.speed, combo.currentText()) == (1.0, "1×")
+    qtbot.keyClick(w, ">")
+    qtbot.keyClick(w, ">")
+    assert (w.player.speed, combo.currentText()) == (1.5, "1.5×")
+    for _ in range(5):
+        qtbot.keyClick(w, ">")
+    assert (w.player.speed, combo.currentText()) == (2.0, "2×")  # the fastest, and no further
+    w.seek(2.0)
+    w.toggle_play()
+    play_for(w, clock, 1.0)
+    # 1 s heard at 2×: 2 s of the recording (less what the stretcher still holds, ≤ 30 ms)
+    assert w.position_s == pytest.approx(4.0, abs=0.07)
+    w.toggle_play()
+    clock.now += 3.0
+    assert w.position_s == pytest.approx(4.0, abs=0.07)  # paused where it was heard
+    combo.setCurrentIndex(combo.findData(0.5))
+    assert w.player.speed == 0.5
+    held = w.position_s
+    w.toggle_play()
+    play_for(w, clock, 1.0)
+    assert w.position_s == pytest.approx(held + 0.5, abs=0.05)
+    # A change while playing is heard once the queue (200 ms) has played.
+    qtbot.keyClick(w, ">")
+    qtbot.keyClick(w, ">")  # 1×
+    held = w.position_s
+    play_for(w, clock, 1.0)
+    assert w.position_s == pytest.approx(held + 0.2 * 0.5 + 0.8, abs=0.06)
+    qtbot.keyClick(w, "<")
+    assert combo.currentText() == "0.75×"
+
+
+def test_the_loop_keeps_working_at_speed(make, stereo: Path, clock: Clock) -> None:
+    w = make(stereo)
+    w.player.set_speed(2.0)
+    w.timeline.set_selection(2.0, 3.0)
+    w.transport.loop.setChecked(True)
+    w.seek(2.5)
+    w.toggle_play()
+    seen = []
+    for _ in range(100):  # 2 s heard: 4 s of audio in a 1 s loop
+        play_for(w, clock, 0.02, 0.02)
+        seen.append(w.position_s)
+    assert min(seen) >= 2.0 - 0.01 and max(seen) <= 3.0 + 0.01
+    assert sum(1 for a, b in itertools.pairwise(seen) if b < a - 0.5) >= 3  # wrapped
 
 
 def test_a_b_loop(make, stereo: Path, clock: Clock, qtbot: QtBot) -> None:
@@ -269,6 +354,70 @@ def test_evaluation_round_trip_with_hand_computed_scores(make, stereo: Path) -> 
                if dialog.table.item(i, 3).text() == "differs"]  # fmt: skip
     assert differs == ["Verified the customer's identity before discussing the account"]
     assert "Bo: 0.0 %" in dialog.summary.text()
+
+
+def test_a_saved_evaluation_reopens_edits_in_place_and_stays_comparable(
+    make, stereo: Path
+) -> None:
+    w = make(stereo)
+    panel = w.evaluation
+    index = panel.form_picker.findText("Customer service call")
+    panel.form_picker.setCurrentIndex(index)
+    panel.form_picker.activated.emit(index)
+    panel.analyst.setText("Ana")
+    panel.set_answer("greeting", 2.0, comment="named herself")
+    panel.set_answer("verification", "N/A")
+    w.seek(12.5)
+    panel.stamp("correct_answer")
+    panel.set_answer("correct_answer", 10.0)
+    ana = panel.save()
+    assert ana is not None and "Editing " + ana.name in panel.file_label.text()
+    # Later, in a fresh window: the menu lists it with its score; picking it brings it all back.
+    w.close()
+    w = make(stereo)
+    panel = w.evaluation
+    panel.saved_menu.aboutToShow.emit()
+    entries = [a for a in panel.saved_menu.actions() if a.text().startswith("Ana ·")]
+    assert len(entries) == 1 and "Customer service call · 100.0 %" in entries[0].text()
+    entries[0].trigger()
+    assert panel.evaluation is not None and panel.evaluation.path == ana
+    rows = panel._rows
+    assert rows["greeting"].score.currentData() == 2.0
+    assert rows["greeting"].comment.text() == "named herself"
+    assert rows["verification"].score.currentText() == "N/A"
+    assert rows["correct_answer"].stamp.text() == "0:12"  # as stamped
+    assert rows["listened"].score.currentData() is None  # still open
+    assert panel.form_picker.currentText().endswith("(as saved)")
+    assert panel.analyst.text() == "Ana"
+    # Edited by Ana: the same file, rewritten.
+    panel.set_answer("correct_answer", 5.0)  # fatal for its section
+    assert panel.save() == ana
+    assert sorted(stereo.glob("evaluation-*.json")) == [ana]
+    back = load_evaluation(ana)
+    assert back.answers["correct_answer"].points == 5.0
+    assert back.answers["correct_answer"].time_s == pytest.approx(12.5, abs=1e-3)
+    assert back.answers["greeting"].comment == "named herself"
+    # Saved under another name: a new evaluation, Ana's untouched; the two compare.
+    panel.analyst.setText("Bo")
+    assert "makes a new evaluation by Bo" in panel.file_label.text()
+    panel.set_answer("correct_answer", 10.0)
+    bo = panel.save()
+    assert bo is not None and bo != ana and bo.name.startswith("evaluation-Bo-")
+    assert load_evaluation(ana).answers["correct_answer"].points == 5.0
+    shown = []
+    panel.ask_two_evaluations = lambda: [ana, bo]  # type: ignore[method-assign]
+    panel.show_comparison = lambda a, b: shown.append((a, b))  # type: ignore[method-assign]
+    panel.compare()
+    from cxone_desktop.review.evaluation import agreement, compare
+
+    rows_ab = compare(*shown[0])
+    assert [r.question_id for r in rows_ab if not r.agree] == ["correct_answer"]
+    assert agreement(rows_ab) == pytest.approx(100 * 2 / 3)  # 3 answered by both (N/A counts)
+    # Picking a shipped form again starts a fresh evaluation.
+    index = panel.form_picker.findText("Customer service call")
+    panel.form_picker.setCurrentIndex(index)
+    panel.form_picker.activated.emit(index)
+    assert panel.evaluation.path is None and panel._rows["greeting"].score.currentData() is None
 
 
 def test_export_report_from_the_window(make, mono: Path, tmp_path: Path) -> None:

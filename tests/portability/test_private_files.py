@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cxone_desktop.session import private_files
-from cxone_desktop.session.private_files import (
+from cxone_desktop import private_files
+from cxone_desktop.private_files import (
     FileInUseError,
     check_writable,
     describe_os_error,

@@ -1,5 +1,8 @@
 """Files only the user may read: created 0600 in 0700 folders, replaced atomically.
 
+Top level because both the recorder (`session/`) and the review (notes, evaluations,
+reports) write into session folders, and the review may not import `session/`.
+
 Call audio and call IDs are personal data. On POSIX the modes keep other local users
 out; on Windows they mean nothing (the folder's ACL decides, which by default is the
 user's own profile), so whether we may write somewhere is found out by writing, never by

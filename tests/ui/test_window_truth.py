@@ -119,6 +119,7 @@ def test_the_call_menu_opens_with_alt_c_and_mnemonics_do_not_clash(make_window) 
 
 async def test_the_focused_control_has_a_visible_ring(make_window) -> None:
     window, _ = make_window()
+    window.resize(1280, 800)  # every control in view (the offscreen screen is 800 px high)
     window.show()
     assert QTest.qWaitForWindowActive(window, 2000)
     for control in (window.controls.gain_slider, window.form.client_id, window.controls.mute):

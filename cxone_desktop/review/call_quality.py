@@ -9,7 +9,8 @@ Inputs per metrics row (one a second), over the time the call was playing
 - delay: what we can see of the one-way delay: one 20 ms frame, the packets'
   lateness (`avg_latency_ms`) and the playout buffer (`buffer_depth_ms`).
 The call's figure applies the E-model to the whole call's loss, burstiness and
-mean delay (not an average of per-second MOS).
+mean delay (not an average of per-second MOS); the scoring itself is
+`core.quality_rows.score_rows`, which the live session uses for summary.json too.
 """
 
 from __future__ import annotations
@@ -21,14 +22,11 @@ import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core import e_model
+from cxone_desktop.core.quality_rows import score_rows
 from cxone_desktop.review.session_reader import FRAME_S, SessionRecording
 from cxone_desktop.review.timeline import Mark, overlap_s, row_starts
 
 Floats = npt.NDArray[np.float64]
-#: Rows around a second that its BurstR is estimated from.
-BURST_WINDOW_ROWS = 15
-#: A row needs this much playing time to be scored.
-MIN_ACTIVE_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -82,48 +80,33 @@ def call_quality(rec: SessionRecording, marks: list[Mark]) -> CallQuality | None
     dt = t - start
     held = np.array([overlap_s(a, b, excluded) for a, b in zip(start, t, strict=True)])
     out_s = np.array([overlap_s(a, b, outages) for a, b in zip(start, t, strict=True)])
-    active = np.clip(dt - held, 0.0, None)
-    due = active / FRAME_S
     concealed = np.clip(table.deltas("concealed_frames") - held / FRAME_S, 0.0, None)
     loss = np.maximum.reduce([concealed, table.deltas("lost_frames"), out_s / FRAME_S])
-    loss = np.minimum(loss, due)
-    scored = active >= MIN_ACTIVE_S
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loss_pct = np.where(scored, 100.0 * loss / np.maximum(due, 1e-9), np.nan)
     delay = (
         np.nan_to_num(table.column("buffer_depth_ms"))
         + np.nan_to_num(table.column("avg_latency_ms"))
         + FRAME_S * 1000.0
     )
-    delay = np.where(scored, delay, np.nan)
-    slots = round(1.0 / FRAME_S)
-    full = scored & (due >= 0.9 * slots)
-    counts = np.where(full, loss * slots / np.maximum(due, 1e-9), np.nan)
-    burst = np.full(t.size, np.nan)
-    half = BURST_WINDOW_ROWS // 2
-    for i in np.flatnonzero(scored):
-        window = counts[max(0, i - half) : i + half + 1]
-        window = window[np.isfinite(window)]
-        burst[i] = e_model.burst_ratio_from_counts(window, slots) if window.size else 1.0
     codec = codec_for(rec)
-    r = np.full(t.size, np.nan)
-    for i in np.flatnonzero(scored):
-        r[i] = e_model.r_factor(loss_pct[i], burst[i], delay[i], codec)
-    mos = np.array([e_model.mos_from_r(x) if math.isfinite(x) else math.nan for x in r])
-    total_due = float(due[scored].sum())
-    call_loss = 100.0 * float(loss[scored].sum()) / total_due if total_due > 0 else 0.0
-    finite_counts = counts[np.isfinite(counts)]
-    call_burst = e_model.burst_ratio_from_counts(finite_counts, slots)
-    call_delay = float(np.nanmean(delay)) if scored.any() else FRAME_S * 1000.0
-    call = e_model.estimate(call_loss, call_burst, call_delay, codec)
+    scores = score_rows(dt - held, loss, delay, frame_s=FRAME_S, codec=codec)
     return CallQuality(
         time_s=t.copy(),
-        loss_pct=loss_pct,
-        burst_ratio=burst,
-        delay_ms=delay,
-        r=r,
-        mos=mos,
-        call=call,
+        loss_pct=scores.loss_pct,
+        burst_ratio=scores.burst_ratio,
+        delay_ms=scores.delay_ms,
+        r=scores.r,
+        mos=scores.mos,
+        call=scores.call,
         codec=codec,
-        scored_seconds=float(active[scored].sum()),
+        scored_seconds=scores.scored_seconds,
     )
+
+
+def live_mos(summary: dict[str, object]) -> float | None:
+    """The live session's own MOS from summary.json (`mos_estimate.mos`, or a bare number)."""
+    value = summary.get("mos_estimate")
+    if isinstance(value, dict):
+        value = value.get("mos")
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None

@@ -21,7 +21,7 @@ from cxone_desktop import __version__
 from cxone_desktop.errors import ReviewError
 from cxone_desktop.review import report_charts as charts
 from cxone_desktop.review.annotations import Annotation, AnnotationStore
-from cxone_desktop.review.call_quality import CallQuality, call_quality
+from cxone_desktop.review.call_quality import CallQuality, call_quality, live_mos
 from cxone_desktop.review.envelope_pyramid import EnvelopePyramid
 from cxone_desktop.review.evaluation import Evaluation, load_evaluation
 from cxone_desktop.review.png import colour_map, encode_png
@@ -86,7 +86,7 @@ def render_report(rec: SessionRecording, *, out_path: Path) -> str:
         items = "".join(f"<li>{escape(p)}</li>" for p in problems)
         parts.append(f"<div class='notice'><b>Read with care:</b><ul>{items}</ul></div>")
     parts.append(facts_html(rec, _public_settings(rec.settings), marks))
-    parts.append(quality_html(quality, rec.summary.get("mos_estimate")))
+    parts.append(quality_html(quality, live_mos(rec.summary)))
     parts.append(figures_html(rec, quality))
     parts.append(_audio_links(rec, out_path))
     parts.append("<h2>The call on one time axis</h2>")

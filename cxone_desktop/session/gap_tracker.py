@@ -95,7 +95,14 @@ class GapTracker:
 
     def call_up_ms(self, now_s: float) -> float:
         """Milliseconds of gaps while the call was up (not holds), the open one included."""
-        total = sum(g.duration_s for g in self.gaps if g.while_call_up)
-        if self._open is not None and self._open.gap.while_call_up:
+        return self._ms(now_s, hold=False)
+
+    def hold_ms(self, now_s: float) -> float:
+        """Milliseconds on hold, the open hold included."""
+        return self._ms(now_s, hold=True)
+
+    def _ms(self, now_s: float, *, hold: bool) -> float:
+        total = sum(g.duration_s for g in self.gaps if g.while_call_up != hold)
+        if self._open is not None and self._open.gap.while_call_up != hold:
             total += self.silent_s(now_s)
         return total * 1000.0

@@ -30,6 +30,7 @@ from cxone_desktop.core.metrics import MetricsSnapshot, StreamMetrics
 from cxone_desktop.core.reassembler import FrameReassembler
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.session.gap_tracker import GapKind, GapTracker
+from cxone_desktop.session.quality_rows import QualityRows
 from cxone_desktop.session.recorder import SessionRecorder
 
 #: Seconds of audio the live waveform rings hold.
@@ -87,6 +88,7 @@ class Pipeline:
         self._processed_at_audio = 0  # processed frames at that moment
         self._streaming_s = 0.0
         self._last_tick_s: float | None = None
+        self._quality = QualityRows(fmt.frame_duration_s)
 
     @property
     def chart_rows(self) -> RecordRing:
@@ -186,12 +188,18 @@ class Pipeline:
             interrupted=not streaming or self.gaps.open_kind in ("stall", "outage"),
         )
         snap = metrics.tick(now_s)
+        if snap is not None:
+            self._quality.add(snap, hold_ms=self.gaps.hold_ms(now_s))
         if snap is not None and self.recorder is not None:
             self.recorder.write_metrics(snap.as_dict(), state=state, elapsed_s=snap.elapsed_s)
             self.recorder.flush()  # headers current each second, on hold and reconnect too
         if self._dsp_event_due:
             self._log_dsp(now_s)
         return snap
+
+    def quality(self) -> dict[str, Any]:
+        """summary.json's `mos_estimate`: the E-model over the call's seconds so far."""
+        return self._quality.summary()
 
     def finish(self, now_s: float) -> MetricsSnapshot:
         """The call is over: play what is queued, log the last slider value; final figures."""

@@ -347,6 +347,7 @@ class StreamSession:
             errors=self._news.errors,
             reconnects=self._reconnects,
             gaps=[g.as_dict() for g in self.pipeline.gaps.gaps],
+            mos_estimate=self.pipeline.quality(),
         )
 
     def checkpoint(self) -> dict[str, Any]:

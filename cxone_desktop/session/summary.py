@@ -31,6 +31,7 @@ def build_summary(
     errors: Sequence[str],
     reconnects: int,
     gaps: Sequence[Mapping[str, Any]] = (),
+    mos_estimate: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The seed's five keys first, then ours."""
     return {
@@ -43,5 +44,6 @@ def build_summary(
         "errors": list(errors),
         "reconnects": reconnects,
         "gaps": [dict(g) for g in gaps],
+        "mos_estimate": dict(mos_estimate) if mos_estimate is not None else None,
         "app_version": __version__,
     }

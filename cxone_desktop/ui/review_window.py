@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from cxone_desktop.errors import ReviewError
 from cxone_desktop.review.annotations import AnnotationStore
+from cxone_desktop.review.call_quality import live_mos
 from cxone_desktop.review.review_data import ReviewData, load_review
 from cxone_desktop.review.session_reader import PROCESSED, RAW
 from cxone_desktop.ui.annotation_panel import AnnotationPanel
@@ -323,7 +324,7 @@ def _info_html(data: ReviewData) -> str:
             f"burst ratio {c.burst_ratio:.2f}, {c.one_way_delay_ms:.0f} ms delay"
         )
         lines.append(f"<small>{q.label}</small>")
-    live = rec.summary.get("mos_estimate")
-    if isinstance(live, int | float):
+    live = live_mos(rec.summary)
+    if live is not None:
         lines.append(f"Live session's estimate: MOS {live:.2f}")
     return "<br>".join(lines)

@@ -143,7 +143,7 @@ def build_session(
             "total_bytes": rows[-1]["total_bytes"],
             "avg_latency_ms": 12.0,
             "effective_bitrate": 63.9,
-            "mos_estimate": 4.1,
+            "mos_estimate": {"mos": 4.1, "r_factor": 82.0, "mapping": "E-model (test)"},
             "outcome": "ended",
             "duration_s": seconds,
             "started_utc": "2026-11-24T10:11:12.000Z",

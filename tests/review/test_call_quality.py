@@ -61,3 +61,12 @@ def test_silence_instead_of_plc_uses_the_no_plc_figures(mono_session: Path) -> N
     rec = open_session(mono_session)
     q = call_quality(rec, build_marks(rec))
     assert q is not None and q.codec is e_model.G711_NO_PLC
+
+
+def test_the_live_sessions_estimate_is_read_in_either_shape() -> None:
+    from cxone_desktop.review.call_quality import live_mos
+
+    assert live_mos({"mos_estimate": {"mos": 3.9, "mapping": "E-model"}}) == 3.9
+    assert live_mos({"mos_estimate": 4.1}) == 4.1  # an older summary
+    assert live_mos({"mos_estimate": None}) is None and live_mos({}) is None
+    assert live_mos({"mos_estimate": {"mos": True}}) is None

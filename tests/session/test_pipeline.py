@@ -220,3 +220,22 @@ def test_raw_wav_is_the_complete_frames_of_each_connection_whatever_the_splits(
         expected += data[: len(data) // FMT.frame_bytes * FMT.frame_bytes]
         pipe.connection_lost()
     assert bytes(recorder.raw) == bytes(expected)
+
+
+def test_the_call_gets_an_e_model_score_and_an_outage_lowers_it() -> None:
+    clean, _, _ = make()
+    clean.metrics.start(0.0)
+    stream(clean, tone(500), split=320)  # 10 s, nothing lost
+    good = clean.quality()
+    assert good["mos"] > 4.2 and good["loss_percent"] == 0.0
+    assert "G.107" in good["mapping"] and good["scored_seconds"] >= 8
+
+    cut, _, _ = make()
+    cut.start(0.0)
+    cut.stream_opened(0.0)
+    t = stream(cut, tone(250), split=320)  # 5 s, then 2 s with no audio, then 3 s more
+    for k in range(1, 201):
+        cut.tick(t + k * 0.01, "STREAMING")
+    stream(cut, tone(150), split=320, start_s=t + 2.0)
+    bad = cut.quality()
+    assert bad["loss_percent"] > 10 and bad["mos"] < good["mos"] - 0.5

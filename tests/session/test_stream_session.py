@@ -364,3 +364,5 @@ async def test_a_drop_mid_frame_never_shifts_raw_wav_and_the_gaps_line_up(tmp_pa
     raw_cues = [c.frame for c in read_file_cues(result.folder / "raw.wav")]  # starts only
     assert raw_cues == [round(g["raw_position_s"] * 8000) for g in gaps]
     assert summary["dropped_packets"] >= 0 and summary["metrics"]["gap_ms"] > 0
+    quality = summary["mos_estimate"]
+    assert 1.0 <= quality["mos"] <= 4.5 and "G.107" in quality["mapping"]

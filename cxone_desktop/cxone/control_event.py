@@ -8,9 +8,11 @@ module knows those strings: the session sees a `ControlKind`.
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from cxone_desktop.cxone.bounded_json import loads_bounded
+from cxone_desktop.errors import ProtocolError
 
 
 class ControlKind(enum.Enum):
@@ -42,12 +44,11 @@ class ControlEvent:
 
     @classmethod
     def parse(cls, text: str) -> ControlEvent:
+        """Never raises: a message too large, too deep or not JSON is UNPARSABLE, with why."""
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            return cls(ControlKind.UNPARSABLE, None, len(text), f"not JSON: {e.msg}")
-        except RecursionError:
-            return cls(ControlKind.UNPARSABLE, None, len(text), "JSON nested too deeply")
+            data = loads_bounded(text, what="the control message")
+        except ProtocolError as e:
+            return cls(ControlKind.UNPARSABLE, None, len(text), e.message)
         if not isinstance(data, dict):
             return cls(ControlKind.UNPARSABLE, None, len(text), "JSON but not an object")
         name = data.get("event")

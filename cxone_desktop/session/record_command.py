@@ -2,8 +2,9 @@
 
 stdout carries the seed-style JSON summary and, as its last line, the session
 folder's path; progress and state changes go to stderr. Exit codes: 0 call
-ended (or --duration reached), 2 bad input, 3 authentication failed, 4 stream
-failed after retries, 130 interrupted (files finalized).
+ended (or --duration reached), 1 an internal error (files finalized), 2 bad input,
+3 authentication failed, 4 stream failed after retries (or never opened within
+--duration), 130 interrupted (files finalized).
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ from cxone_desktop.core.state_machine import Transition
 from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings, TlsSettings
 from cxone_desktop.errors import CXoneError, InputError
+from cxone_desktop.redaction import redact
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.event_budget import shorten_fields
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.private_files import check_writable, describe_os_error
 from cxone_desktop.session.repair import recover_interrupted
 from cxone_desktop.session.session_result import SessionResult
 from cxone_desktop.session.stream_session import StreamSession
 
-EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def read_secret(secret_file: str | None, *, interactive: bool) -> str:
@@ -107,6 +110,10 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
     )
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(redact(value), default=str)
+
+
 class _ProgressPrinter(SessionObserver):
     """State changes, errors and a once-every-5 s metrics line on stderr."""
 
@@ -129,8 +136,8 @@ class _ProgressPrinter(SessionObserver):
             "control",
             "control_unparsable",
         ):
-            detail = {k: v for k, v in event.items() if k != "kind"}
-            print(f"[{event['kind']}] {json.dumps(detail)}", file=sys.stderr)
+            detail = shorten_fields({k: v for k, v in event.items() if k != "kind"}, _dumps)
+            print(f"[{event['kind']}] {_dumps(detail)}", file=sys.stderr)
 
     def on_metrics(self, snapshot: MetricsSnapshot) -> None:
         s = snapshot
@@ -210,4 +217,5 @@ def _exit_code(result: SessionResult, interrupted: bool) -> int:
         "stopped": EXIT_OK,
         "auth_failed": EXIT_AUTH,
         "stream_failed": EXIT_STREAM,
+        "failed": EXIT_FAILED,
     }[result.outcome]

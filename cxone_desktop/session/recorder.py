@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from cxone_desktop import __version__, errors
+from cxone_desktop.session.event_budget import EventBudget
 from cxone_desktop.session.private_files import (
     TextLog,
     describe_os_error,
@@ -89,6 +90,8 @@ class SessionRecorder:
         self._t0 = clock()
         self._columns: list[str] | None = list(metric_columns) or None
         self._failed_files: set[str] = set()
+        #: What of each event reaches events.jsonl: lines and the file are capped.
+        self.event_budget = EventBudget()
         self.folder = self._make_folder(Path(out_dir))
         opened: list[WavWriter] = []
         texts: list[TextLog] = []
@@ -175,8 +178,11 @@ class SessionRecorder:
         }
         for key, value in fields.items():
             record[f"{key}_" if key in record else key] = value
+        line = self.event_budget.admit(record, dumps)
+        if line is None:
+            return  # the file is full: counted, said in its last line and the summary
         try:
-            self._events.write_line(dumps(record) + "\n")
+            self._events.write_line(line)
         except OSError as exc:
             self._events.abandon()
             self._report(EVENTS_JSONL, exc)
@@ -197,14 +203,19 @@ class SessionRecorder:
                 text.abandon()
                 self._report(name, exc)
 
-    def finalize(self, summary: Mapping[str, Any]) -> Path:
+    def finalize(self, summary: Mapping[str, Any], *, finished_cleanly: bool = True) -> Path:
         """Close every file, write summary.json, remove `.recording`; returns the folder.
 
         Idempotent. If summary.json cannot be written the marker stays, so `repair`
-        later treats the folder as interrupted.
+        later treats the folder as interrupted. `finished_cleanly` False says the
+        session itself did not end as designed (an internal error), files final or not.
         """
         if self.finalized:
             return self.folder
+        dropped = self.event_budget.closing_fields()
+        if dropped is not None:
+            self.event_budget.max_file_bytes += self.event_budget.max_line_bytes  # its kept room
+            self.event("events_dropped", **dropped)
         self.finalized = True
         for name, wav in ((RAW_WAV, self.raw), (PROCESSED_WAV, self.processed)):
             try:
@@ -223,7 +234,7 @@ class SessionRecorder:
             folder=str(self.folder),
             files=self.file_summary(),
             recording_errors=list(self.errors),
-            finished_cleanly=True,
+            finished_cleanly=finished_cleanly,
         )
         try:
             write_private_file(self.folder / SUMMARY_JSON, dumps(doc, indent=2) + "\n")
@@ -255,6 +266,8 @@ class SessionRecorder:
         files[EVENTS_JSONL] = {
             "bytes": file_size(self.folder / EVENTS_JSONL),
             "events": self._events.lines,
+            "events_truncated": self.event_budget.truncated,
+            "events_dropped": self.event_budget.dropped_total,
         }
         return files
 

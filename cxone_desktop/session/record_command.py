@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -30,8 +31,10 @@ from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.event_budget import shorten_fields
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.private_files import check_writable, describe_os_error
+from cxone_desktop.session.reconnect_budget import ReconnectPolicy
 from cxone_desktop.session.repair import recover_interrupted
 from cxone_desktop.session.session_result import SessionResult
+from cxone_desktop.session.silence_watch import SILENCE_TIMEOUT_S
 from cxone_desktop.session.stream_session import StreamSession
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -95,6 +98,9 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
     except ValueError as exc:  # DspSettings names the field first: "noise_threshold must …"
         field, _, problem = str(exc).partition(" ")
         raise InputError(field, problem) from None
+    budget = args.reconnect_budget
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise InputError("reconnect_budget", "must be a number of seconds >= 0")
     return SessionConfig(
         endpoints=endpoints,
         call_id=call_id,
@@ -107,6 +113,10 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
         out_dir=Path(args.out),
         poll_interval_s=args.poll_interval if args.poll_interval is not None else 2.0,
         duration_s=args.duration,
+        reconnect=ReconnectPolicy() if budget is None else ReconnectPolicy(budget_s=budget),
+        silence_timeout_s=(
+            SILENCE_TIMEOUT_S if args.silence_timeout is None else args.silence_timeout
+        ),
     )
 
 

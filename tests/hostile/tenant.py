@@ -104,6 +104,8 @@ class HostileTenant:
     stream: StreamBehaviour = field(default_factory=lambda: audio_for(0.6))
     #: Answers the stream's handshake instead of upgrading when it returns a response.
     handshake: Callable[[web.Request], Awaitable[web.StreamResponse | None]] | None = None
+    #: False: pings are never answered (a peer that is gone but whose TCP still looks open).
+    autoping: bool = True
     hits: Counter[str] = field(default_factory=Counter)
     #: The stream requests' query strings and Authorization headers, in order.
     stream_requests: list[tuple[str, str]] = field(default_factory=list)
@@ -116,7 +118,9 @@ class HostileTenant:
         app.router.add_post("/oauth2/token", self._token)
         app.router.add_get("/api/v2/interactions/{call_id}/call", self._call_state)
         app.router.add_get("/agent/voice/{call_id}/stream", self._stream)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )  # handlers that hang on purpose must not hold the teardown
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -168,7 +172,7 @@ class HostileTenant:
             answer = await self.handshake(request)
             if answer is not None:
                 return answer
-        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(autoping=self.autoping, max_msg_size=1 << 20)
         await ws.prepare(request)
         self._sockets.add(ws)
         reader = asyncio.create_task(_drain(ws))

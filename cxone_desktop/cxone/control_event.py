@@ -24,6 +24,8 @@ class ControlKind(enum.Enum):
     UNPARSABLE = "unparsable"  # not JSON, or not an object
 
 
+#: How much of an event name is shown.
+NAME_CHARS = 100
 _KINDS = {k.value: k for k in ControlKind if k not in (ControlKind.OTHER, ControlKind.UNPARSABLE)}
 
 
@@ -38,9 +40,10 @@ class ControlEvent:
 
     @property
     def name(self) -> str | None:
-        """The message's own `event` field, if it has a string one."""
+        """The message's own `event` field, if it has a string one (at most NAME_CHARS,
+        for logs and the window's history: the server chooses its length)."""
         ev = self.data.get("event") if self.data else None
-        return ev if isinstance(ev, str) else None
+        return ev[:NAME_CHARS] if isinstance(ev, str) else None
 
     @classmethod
     def parse(cls, text: str) -> ControlEvent:

@@ -151,3 +151,11 @@ def test_size_is_checked_before_parsing() -> None:
 
 def test_call_state_errors_are_typed_protocol_errors() -> None:
     assert issubclass(CallStateInvalid, ProtocolError)
+
+
+def test_a_control_event_name_is_shown_bounded() -> None:
+    from cxone_desktop.cxone.control_event import NAME_CHARS, ControlEvent, ControlKind
+
+    event = ControlEvent.parse(json.dumps({"event": "e" * 50_000}))
+    assert event.kind is ControlKind.OTHER
+    assert event.name == "e" * NAME_CHARS

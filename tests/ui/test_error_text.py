@@ -75,3 +75,10 @@ def test_events_worth_a_history_line() -> None:
         "call.ended",
     )
     assert describe_event({"kind": "dsp", "gain": 1.0}) is None
+
+
+def test_a_silent_stream_is_a_passing_warning() -> None:
+    from cxone_desktop.errors import StreamSilent
+
+    n = describe_error(StreamSilent("No audio for 30 s although the call is up; reconnecting."))
+    assert n.transient and n.severity == "warning" and "reconnecting" in n.title

@@ -116,10 +116,11 @@ class CallLink:
         while True:
             delay = budget.next_delay(self._clock(), retry_after)
             if delay is None:
-                said = f"; last error: {last.message}" if last is not None else ""
+                healthy = f"no connection carried {budget.policy.healthy_after_s:g} s of audio"
+                said = f"last error: {last.message}" if last else healthy
                 raise RetriesExhausted(
-                    f"Could not keep the audio stream open: {attempts} attempt(s) in "
-                    f"{budget.policy.budget_s:g} s while the call was up{said}"
+                    f"Could not keep the audio stream open: {budget.failures} tries in "
+                    f"{budget.policy.budget_s:g} s while the call was up ({said})"
                 )
             if attempts:  # "attempt N failed; next in …" (the first wait follows the drop)
                 self._news.event("reconnect_wait", attempt=attempts, delay_s=round(delay, 2))

@@ -55,6 +55,10 @@ from cxone_desktop.session.wav_writer import WavWriter
 
 log = logging.getLogger(__name__)
 
+#: Audio reaches the OS, and the WAV headers their sizes, at least this often: a kill -9
+#: loses at most this much plus one message (half a second keeps the promised second).
+HEADER_INTERVAL_S = 0.5
+
 
 class SessionRecorder:
     """Writes one call's session folder; every method is safe to call while streaming.
@@ -77,7 +81,7 @@ class SessionRecorder:
         metric_columns: Sequence[str] = (),
         on_error: Callable[[errors.RecordingError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        header_interval_s: float = 1.0,
+        header_interval_s: float = HEADER_INTERVAL_S,
     ) -> None:
         self.started_utc = (started_utc or datetime.now(UTC)).astimezone(UTC)
         self.call_id = call_id

@@ -4,8 +4,10 @@ A server sending a 1 MiB control message a second would have written 3.6 GB an
 hour to events.jsonl. A line over `max_line_bytes` keeps its time, kind and small
 fields; every field whose JSON is long is replaced by the start of that JSON and a
 `…[cut: N bytes]` marker, so the line stays valid JSON. Past `max_file_bytes` lines
-are dropped and counted by kind; `closing_line` says how many, and has room kept
-for it.
+are dropped and counted by kind, except the few kinds that tell the call's story
+(states, errors, closes), which have ESSENTIAL_RESERVE_BYTES more: a server flooding
+control messages fills the file but cannot hide how the call ended.
+`closing_fields` says what was dropped, and has room kept for it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ MAX_EVENT_LINE_BYTES = 8 * 1024
 MAX_EVENTS_FILE_BYTES = 16 * 1024 * 1024
 #: A field whose JSON is longer than this is cut when its line is too long (characters).
 FIELD_KEEP_CHARS = 512
+#: Room past `max_file_bytes` for the kinds in ESSENTIAL_KINDS (bytes).
+ESSENTIAL_RESERVE_BYTES = 1024 * 1024
+#: What still reaches a full events.jsonl: how the call went and ended.
+ESSENTIAL_KINDS = frozenset(
+    {"session_started", "state", "error", "closed", "connected", "duration_reached"}
+)
 #: Fields never cut: they say when and what.
 _KEPT = frozenset({"t", "elapsed_s", "kind"})
 
@@ -75,8 +83,12 @@ class EventBudget:
                 head = {k: record[k] for k in _KEPT if k in record}
                 line = dumps(head | {"truncated": True, "fields": len(record) - len(head)})
         size = len(line.encode()) + 1
-        if self.written_bytes + size > self.max_file_bytes - self.max_line_bytes:
-            self.dropped[str(record.get("kind"))] += 1
+        kind = str(record.get("kind"))
+        room = self.max_file_bytes - self.max_line_bytes  # a line is kept for closing_fields
+        if kind in ESSENTIAL_KINDS:
+            room += ESSENTIAL_RESERVE_BYTES
+        if self.written_bytes + size > room:
+            self.dropped[kind] += 1
             return None
         self.written_bytes += size
         return line + "\n"

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettin
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.redaction import redact
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.error_tally import worth_writing
 from cxone_desktop.session.event_budget import shorten_fields
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.private_files import check_writable, describe_os_error
@@ -125,7 +127,14 @@ def _dumps(value: Any) -> str:
 
 
 class _ProgressPrinter(SessionObserver):
-    """State changes, errors and a once-every-5 s metrics line on stderr."""
+    """State changes, errors and a once-every-5 s metrics line on stderr.
+
+    Control messages come at the server's pace: each name is printed its 1st, 2nd,
+    4th… time (with its count), so a flood leaves a short trail, not a copy.
+    """
+
+    def __init__(self) -> None:
+        self._controls: Counter[str] = Counter()
 
     def on_state(self, transition: Transition) -> None:
         t = transition
@@ -147,6 +156,13 @@ class _ProgressPrinter(SessionObserver):
             "control_unparsable",
         ):
             detail = shorten_fields({k: v for k, v in event.items() if k != "kind"}, _dumps)
+            if event["kind"] == "control":
+                name = str(event.get("name"))
+                self._controls[name] += 1
+                if not worth_writing(self._controls[name]):
+                    return
+                if self._controls[name] > 1:
+                    detail["count"] = self._controls[name]
             print(f"[{event['kind']}] {_dumps(detail)}", file=sys.stderr)
 
     def on_metrics(self, snapshot: MetricsSnapshot) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from cxone_desktop import __version__, errors
-from cxone_desktop.session.event_budget import EventBudget
+from cxone_desktop.session.event_budget import ESSENTIAL_RESERVE_BYTES, EventBudget
 from cxone_desktop.session.private_files import (
     TextLog,
     describe_os_error,
@@ -218,7 +218,8 @@ class SessionRecorder:
             return self.folder
         dropped = self.event_budget.closing_fields()
         if dropped is not None:
-            self.event_budget.max_file_bytes += self.event_budget.max_line_bytes  # its kept room
+            budget = self.event_budget  # the kept room, past the essential reserve too
+            budget.max_file_bytes += budget.max_line_bytes + ESSENTIAL_RESERVE_BYTES
             self.event("events_dropped", **dropped)
         self.finalized = True
         for name, wav in ((RAW_WAV, self.raw), (PROCESSED_WAV, self.processed)):

@@ -187,3 +187,23 @@ async def test_megabyte_control_messages_are_not_copied_to_events_or_stderr(
     assert [e["count"] for e in unparsable] == [1, 2, 4, 8, 16]  # a trail, not a copy of each
     assert len(err) < 100_000, "stderr is not a copy of the messages"
     assert summary(folder)["files"]["events.jsonl"]["events_truncated"] == 20
+
+
+async def test_a_flood_of_small_control_messages_leaves_a_trail_not_a_copy(
+    tenant: HostileTenant, tmp_path: Path
+) -> None:
+    async def behave(ws: web.WebSocketResponse, _request: web.Request) -> None:
+        await ws.send_bytes(audio(5))
+        for i in range(3000):
+            await ws.send_str(json.dumps({"event": "call.tick", "i": i}))
+        await ws.send_bytes(audio(5, 800))
+        await ws.close(code=1000)
+
+    tenant.stream = behave
+    rc, out, err = await run_record(tenant, tmp_path / "out")
+    assert rc == 0, err[-2000:]
+    printed = [line for line in err.splitlines() if line.startswith("[control]")]
+    assert 10 <= len(printed) <= 14  # the 1st, 2nd, 4th … 2048th: with their counts
+    assert '"count": 2048' in printed[-1]
+    folder = Path(out.strip().splitlines()[-1])
+    assert events(folder)[-1]["kind"] == "state"  # how the call ended is there

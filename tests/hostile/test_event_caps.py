@@ -12,7 +12,12 @@ from pathlib import Path
 
 from cxone_desktop.errors import StreamClosedAbnormally
 from cxone_desktop.session.error_tally import ErrorTally, worth_writing
-from cxone_desktop.session.event_budget import FIELD_KEEP_CHARS, EventBudget, shorten_fields
+from cxone_desktop.session.event_budget import (
+    ESSENTIAL_RESERVE_BYTES,
+    FIELD_KEEP_CHARS,
+    EventBudget,
+    shorten_fields,
+)
 from cxone_desktop.session.recorder import SessionRecorder
 from cxone_desktop.session.session_news import SessionNews
 
@@ -45,17 +50,29 @@ def test_a_full_file_drops_and_counts_and_says_so_last(tmp_path: Path) -> None:
     rec.event_budget = EventBudget(max_line_bytes=500, max_file_bytes=5_000)
     for i in range(1_000):
         rec.event("noise", i=i, pad="p" * 100)
-    rec.event("state", state="TERMINATED")
+    rec.event("state", state="TERMINATED")  # how the call ended still gets in
     folder = rec.finalize({"outcome": "ended"})
     raw = (folder / "events.jsonl").read_bytes()
-    assert len(raw) <= 5_000
+    assert len(raw) <= 5_000 + ESSENTIAL_RESERVE_BYTES
     lines = [json.loads(x) for x in raw.splitlines()]
+    assert lines[-2]["kind"] == "state" and lines[-2]["state"] == "TERMINATED"
+    assert sum(len(x) + 1 for x in raw.splitlines()[:-2]) <= 5_000
     last = lines[-1]
     assert last["kind"] == "events_dropped"
     assert last["count"] == 1_001 - (len(lines) - 1)
-    assert last["by_kind"] == {"noise": last["count"] - 1, "state": 1}
+    assert last["by_kind"] == {"noise": last["count"]}
     files = json.loads((folder / "summary.json").read_text())["files"]["events.jsonl"]
     assert files["events_dropped"] == last["count"] and files["events"] == len(lines)
+
+
+def test_the_essential_reserve_is_bounded_too() -> None:
+    budget = EventBudget(max_line_bytes=200, max_file_bytes=1_000)
+    admitted = sum(
+        budget.admit({"kind": "state", "state": "RECONNECTING", "n": i}) is not None
+        for i in range(100_000)
+    )
+    assert budget.written_bytes <= 1_000 + ESSENTIAL_RESERVE_BYTES
+    assert admitted < 100_000 and budget.dropped["state"] == 100_000 - admitted
 
 
 def test_repeated_errors_are_one_entry_with_a_count() -> None:

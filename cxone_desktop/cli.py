@@ -129,6 +129,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="stop after S seconds (default: until the call ends)",
     )
+    rec.add_argument(
+        "--reconnect-budget",
+        type=float,
+        default=None,
+        metavar="S",
+        help="after a drop, keep reconnecting this long while the call is up (default 60)",
+    )
+    rec.add_argument(
+        "--silence-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="reconnect a stream with no audio for S seconds while the call is up (default 30)",
+    )
     rec.add_argument("--gain", type=float, default=None, help="linear gain (default 1.2)")
     rec.add_argument(
         "--noise-threshold",

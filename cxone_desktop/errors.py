@@ -10,7 +10,8 @@ names, URLs passed through `redact_url`), never from credentials.
     ├── AuthError                     the credentials or the token are the problem
     │   ├── InvalidCredentials        401 from the token endpoint
     │   ├── MissingScope              403: scope or call not agent-bound
-    │   ├── TokenResponseInvalid      the token endpoint answered nonsense
+    │   ├── TokenResponseInvalid      the token endpoint answered nonsense (also a ProtocolError)
+    │   ├── TokenRequestRefused       the token endpoint refused the request (400 and others)
     │   └── StreamTokenRejected       the stream refused the token (also a HandshakeRejected)
     ├── TransientError                worth another try later (carries retry_after_s)
     │   ├── RateLimited               429 after all retries
@@ -21,9 +22,15 @@ names, URLs passed through `redact_url`), never from credentials.
     │   │   ├── CallNotFound          …because the server does not know the call
     │   │   └── CallAlreadyEnded      …because the call is over (a normal end, not a failure)
     │   ├── StreamClosedAbnormally    1006 or any close that is not 1000/1001
+    │   ├── StreamSilent              no audio for a while although the call is up
+    │   ├── StreamNeverOpened         --duration passed before the stream opened
     │   └── RetriesExhausted          reconnects spent while the call was still up
     ├── CallStateError                the call-state endpoint failed
+    │   └── CallStateInvalid          …with a document outside the protocol (also a ProtocolError)
+    ├── ProtocolError                 a server document too large, too deep or not JSON
+    ├── InternalError                 a bug stopped the session; the recording is kept
     ├── TlsVerificationFailed         the server's certificate was not trusted (no retry)
+    ├── RedirectRefused               a request carrying a credential was redirected (not followed)
     ├── AudioOutputError              no sound device / server; streaming carries on
     ├── RecordingError                the session folder cannot be written
     └── ReviewError                   a recorded session cannot be reviewed as asked
@@ -96,8 +103,23 @@ class RateLimited(TransientError):
     remedy = "Wait a moment and try again; the server is throttling."
 
 
-class TokenResponseInvalid(AuthError):
+class ProtocolError(CXoneError):
+    """A server sent a document outside the protocol's limits or shape (size, nesting, JSON)."""
+
+    remedy = (
+        "The server is not behaving as CXone does: check the tenant or base URL; if it "
+        "persists, report it to whoever runs that server."
+    )
+
+
+class TokenResponseInvalid(AuthError, ProtocolError):
     remedy = "The token endpoint is not speaking OAuth 2.0; check the tenant or base URL."
+
+
+class TokenRequestRefused(AuthError):
+    """The token endpoint answered with an OAuth error (or a status) no retry will fix."""
+
+    remedy = "Check the tenant or base URL, the auth style and the scope."
 
 
 class StreamError(CXoneError):
@@ -142,12 +164,30 @@ class StreamClosedAbnormally(StreamError):
         return self.code if self.code is not None else 1006
 
 
+class StreamSilent(StreamError):
+    remedy = "The server sent no audio although the call is up; reconnecting while it lasts."
+
+
+class StreamNeverOpened(StreamError):
+    remedy = "Check the network and the base URL, or give --duration more time."
+
+
 class RetriesExhausted(StreamError):
     remedy = "The call may still be running: check the network and connect again."
 
 
 class CallStateError(CXoneError):
     """The call-state endpoint failed."""
+
+
+class CallStateInvalid(CallStateError, ProtocolError):
+    remedy = ProtocolError.remedy
+
+
+class InternalError(CXoneError):
+    """Not the server, not the user: a bug. The session stops; its files are kept."""
+
+    remedy = "The recording so far is kept. Please report this with the session's events.jsonl."
 
 
 class ServiceUnavailable(TransientError):
@@ -158,6 +198,13 @@ class TlsVerificationFailed(CXoneError):
     remedy = (
         "If the server uses a private CA, pass its certificate with --ca-file; "
         "check that the host name matches the certificate."
+    )
+
+
+class RedirectRefused(CXoneError):
+    remedy = (
+        "Point the base URL (or the path options) at the server that answers, not at one "
+        "that redirects; a credential is never sent on to another server."
     )
 
 

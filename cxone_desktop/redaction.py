@@ -13,6 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 REDACTED = "***"
+#: What `redact` puts in place of containers nested deeper than it walks.
+TOO_DEEP = "…(nested too deeply)"
+#: How deep `redact` walks; far beyond any document the app writes.
+MAX_DEPTH = 64
 
 #: Parts of a field, header or query name whose value is a credential.
 SECRET_NAME_PARTS = (
@@ -60,18 +64,22 @@ def redact_text(text: str) -> str:
     return _AUTH_SCHEME_RE.sub(rf"\1 {REDACTED}", text)
 
 
-def redact(value: Any) -> Any:
+def redact(value: Any, *, max_depth: int = MAX_DEPTH) -> Any:
     """A copy of `value` with anything named like a secret replaced by "***".
 
     Mappings are matched by key, recursively; strings go through `redact_text`. Other
-    values are returned as they are.
+    values are returned as they are. Below `max_depth` levels a container becomes
+    TOO_DEEP: a server's document nested 900 deep must not overflow the stack here.
     """
+    if isinstance(value, Mapping | list | tuple) and max_depth <= 0:
+        return TOO_DEEP
     if isinstance(value, Mapping):
         return {
-            str(k): REDACTED if is_secret_name(str(k)) else redact(v) for k, v in value.items()
+            str(k): REDACTED if is_secret_name(str(k)) else redact(v, max_depth=max_depth - 1)
+            for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
+        return [redact(v, max_depth=max_depth - 1) for v in value]
     if isinstance(value, str):
         return redact_text(value)
     return value

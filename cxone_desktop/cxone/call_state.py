@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import httpx
 
 from cxone_desktop import USER_AGENT
+from cxone_desktop.cxone.bounded_json import loads_bounded
+from cxone_desktop.cxone.capped_http import HttpAnswer, request_capped, require_complete
 from cxone_desktop.cxone.endpoints import Endpoints, validate_call_id
+from cxone_desktop.cxone.redirects import REDIRECT_STATUSES, redirect_refused
 from cxone_desktop.cxone.retry import (
     Backoff,
     OnRetry,
@@ -28,13 +30,16 @@ from cxone_desktop.cxone.token_provider import HTTP_TIMEOUT_S, TokenProvider
 from cxone_desktop.errors import (
     VIEW_SCOPE,
     CallStateError,
+    CallStateInvalid,
     InvalidCredentials,
     MissingScope,
+    ProtocolError,
 )
 
 log = logging.getLogger(__name__)
 
 CallStatus = Literal["active", "on_hold", "ended", "unknown"]
+_ANSWER = "the call-state endpoint's 200 answer"
 _STATUS_BY_STATE: dict[str, CallStatus] = {
     "active": "active",
     "on_hold": "on_hold",
@@ -105,17 +110,24 @@ class CallStatePoller:
     def __repr__(self) -> str:
         return f"CallStatePoller({self._url!r}, interval_s={self.interval_s})"
 
-    async def fetch(self) -> CallInfo:
-        """One reading, with backoff on 429/5xx/connect errors and one token refresh on 401."""
+    async def fetch(self, *, retry: bool = True) -> CallInfo:
+        """One reading, with backoff on 429/5xx/connect errors and one token refresh on 401.
+
+        `retry=False` makes one attempt: a caller with its own pacing (the reconnect
+        loop) must not sit in this backoff while its time budget runs.
+        """
+        policy = self._retry if retry else replace(self._retry, max_attempts=1)
         backoff = Backoff(
-            self._retry, what="the call-state request", clock=self._clock, sleep=self._sleep,
+            policy, what="the call-state request", clock=self._clock, sleep=self._sleep,
             rng=self._rng, on_retry=self.on_retry,
         )  # fmt: skip
         refreshed = False
         token = await self._tokens.token()
         while True:
             try:
-                resp = await self._client.get(
+                resp = await request_capped(
+                    self._client,
+                    "GET",
                     self._url,
                     headers={
                         "Authorization": f"Bearer {token.value}",
@@ -127,7 +139,9 @@ class CallStatePoller:
                 if await backoff.wait(err):
                     continue
                 raise err from None
-            status = resp.status_code
+            except ProtocolError as e:
+                raise CallStateInvalid(e.message) from None
+            status = resp.status
             if status == 200:
                 return self._parse(resp)
             if status == 401 and not refreshed:
@@ -141,21 +155,25 @@ class CallStatePoller:
                 if await backoff.wait(err, retry_after):
                     continue
                 raise err
+            if status in REDIRECT_STATUSES:
+                raise redirect_refused(
+                    "The call-state endpoint", status, resp.headers.get("Location"), self._url
+                )
             raise self._rejection(status)
 
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
 
-    def _parse(self, resp: httpx.Response) -> CallInfo:
+    def _parse(self, resp: HttpAnswer) -> CallInfo:
         try:
-            payload = resp.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise CallStateError(
-                "The call-state endpoint answered 200 but not with JSON."
-            ) from None
+            payload = loads_bounded(require_complete(resp, _ANSWER), what=_ANSWER)
+        except ProtocolError as exc:  # too large, too deep, not JSON
+            raise CallStateInvalid(exc.message) from None
         if not isinstance(payload, dict):
-            raise CallStateError("The call-state endpoint answered 200 but not with a JSON object.")
+            raise CallStateInvalid(
+                "The call-state endpoint answered 200 but not with a JSON object."
+            )
         info = CallInfo.from_json(payload)
         if info.status == "unknown":
             log.warning(

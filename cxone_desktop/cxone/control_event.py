@@ -8,9 +8,11 @@ module knows those strings: the session sees a `ControlKind`.
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from cxone_desktop.cxone.bounded_json import loads_bounded
+from cxone_desktop.errors import ProtocolError
 
 
 class ControlKind(enum.Enum):
@@ -22,6 +24,8 @@ class ControlKind(enum.Enum):
     UNPARSABLE = "unparsable"  # not JSON, or not an object
 
 
+#: How much of an event name is shown.
+NAME_CHARS = 100
 _KINDS = {k.value: k for k in ControlKind if k not in (ControlKind.OTHER, ControlKind.UNPARSABLE)}
 
 
@@ -36,18 +40,18 @@ class ControlEvent:
 
     @property
     def name(self) -> str | None:
-        """The message's own `event` field, if it has a string one."""
+        """The message's own `event` field, if it has a string one (at most NAME_CHARS,
+        for logs and the window's history: the server chooses its length)."""
         ev = self.data.get("event") if self.data else None
-        return ev if isinstance(ev, str) else None
+        return ev[:NAME_CHARS] if isinstance(ev, str) else None
 
     @classmethod
     def parse(cls, text: str) -> ControlEvent:
+        """Never raises: a message too large, too deep or not JSON is UNPARSABLE, with why."""
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            return cls(ControlKind.UNPARSABLE, None, len(text), f"not JSON: {e.msg}")
-        except RecursionError:
-            return cls(ControlKind.UNPARSABLE, None, len(text), "JSON nested too deeply")
+            data = loads_bounded(text, what="the control message")
+        except ProtocolError as e:
+            return cls(ControlKind.UNPARSABLE, None, len(text), e.message)
         if not isinstance(data, dict):
             return cls(ControlKind.UNPARSABLE, None, len(text), "JSON but not an object")
         name = data.get("event")

@@ -149,20 +149,33 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class StreamSettings:
-    """Voice stream options: token transport, handshake timeout, keepalive, message bound."""
+    """Voice stream options: token transport, handshake timeout, keepalive, message bound.
+
+    Keepalive: a ping every `ping_interval_s`; a peer that has not answered one for
+    `dead_after_s` since its last sign of life is dead, its socket dropped after at most
+    `close_timeout_s` of closing handshake, all within `dead_after_s`.
+    """
 
     token_in: TokenTransport = "query"
     handshake_timeout_s: float = 10.0
     ping_interval_s: float = 30.0
-    ping_timeout_s: float = 60.0
+    dead_after_s: float = 60.0
+    close_timeout_s: float = 2.0
     max_message_bytes: int = 1 << 20
 
     def __post_init__(self) -> None:
         if self.token_in not in get_args(TokenTransport):
             raise InputError("token_in", "choose query or header.")
-        for name in ("handshake_timeout_s", "ping_interval_s", "ping_timeout_s"):
+        for name in ("handshake_timeout_s", "ping_interval_s", "dead_after_s", "close_timeout_s"):
             v = getattr(self, name)
             if not math.isfinite(v) or v <= 0:
                 raise ValueError(f"{name} must be a finite number > 0")
+        if self.ping_timeout_s <= 0:
+            raise ValueError("dead_after_s must exceed ping_interval_s + close_timeout_s")
         if self.max_message_bytes < 1:
             raise ValueError("max_message_bytes must be positive")
+
+    @property
+    def ping_timeout_s(self) -> float:
+        """How long a ping may go unanswered: the rest of `dead_after_s`."""
+        return self.dead_after_s - self.ping_interval_s - self.close_timeout_s

@@ -7,15 +7,16 @@ refusal that blames the token or the credentials is an authentication problem.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from cxone_desktop.cxone.bounded_json import loads_bounded
 from cxone_desktop.errors import (
     AGENT_SCOPE,
     CallAlreadyEnded,
     CallNotFound,
     HandshakeRejected,
+    ProtocolError,
     StreamTokenRejected,
 )
 
@@ -61,8 +62,8 @@ def read_refusal(
     code = ""
     said = text
     try:
-        data: Any = json.loads(text) if text else None
-    except (ValueError, RecursionError):
+        data: Any = loads_bounded(text, what="the refusal") if text else None
+    except ProtocolError:
         data = None
     if isinstance(data, dict):
         if isinstance(data.get("error"), str):

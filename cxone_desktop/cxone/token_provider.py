@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import random
@@ -16,7 +15,10 @@ from typing import Any
 import httpx
 
 from cxone_desktop import USER_AGENT
+from cxone_desktop.cxone.bounded_json import loads_bounded
+from cxone_desktop.cxone.capped_http import HttpAnswer, request_capped, require_complete
 from cxone_desktop.cxone.endpoints import Endpoints
+from cxone_desktop.cxone.redirects import REDIRECT_STATUSES, redirect_refused
 from cxone_desktop.cxone.retry import (
     Backoff,
     OnRetry,
@@ -37,6 +39,8 @@ from cxone_desktop.errors import (
     CXoneError,
     InvalidCredentials,
     MissingScope,
+    ProtocolError,
+    TokenRequestRefused,
     TokenResponseInvalid,
 )
 
@@ -47,6 +51,7 @@ REFRESH_MARGIN_S = 60.0
 #: Lifetime assumed when the server leaves out expires_in.
 DEFAULT_EXPIRES_IN_S = 3600.0
 HTTP_TIMEOUT_S = 10.0
+_ANSWER = "the token endpoint's 200 answer"
 _OAUTH_ERROR_CODE_RE = re.compile(r"^[a-z_]{1,40}$")
 _TOKEN_CHARS_RE = re.compile(r"^[\x21-\x7e]+$")
 
@@ -155,14 +160,16 @@ class TokenProvider:
         while True:
             sent_at = self._clock()
             try:
-                resp = await self._client.post(url, **self._request_kwargs())
+                resp = await request_capped(self._client, "POST", url, **self._request_kwargs())
             except httpx.TransportError as e:
                 err: CXoneError = unreachable_error(e, "the token endpoint", url)
                 log.info("token request failed: %s", err)
                 if await backoff.wait(err):
                     continue
                 raise err from None
-            status = resp.status_code
+            except ProtocolError as e:
+                raise TokenResponseInvalid(e.message) from None
+            status = resp.status
             if status == 200:
                 tok = self._parse(resp, sent_at)
                 log.info(
@@ -178,6 +185,10 @@ class TokenProvider:
                 if await backoff.wait(err, retry_after):
                     continue
                 raise err
+            if status in REDIRECT_STATUSES:
+                raise redirect_refused(
+                    "The token endpoint", status, resp.headers.get("Location"), url
+                )
             raise _rejection(resp)
 
     def _request_kwargs(self) -> dict[str, Any]:
@@ -199,13 +210,11 @@ class TokenProvider:
             return {"data": body, "headers": headers}
         return {"json": body, "headers": headers}
 
-    def _parse(self, resp: httpx.Response, sent_at: float) -> AccessToken:
+    def _parse(self, resp: HttpAnswer, sent_at: float) -> AccessToken:
         try:
-            payload = resp.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise TokenResponseInvalid(
-                "The token endpoint answered 200 but not with JSON."
-            ) from None
+            payload = loads_bounded(require_complete(resp, _ANSWER), what=_ANSWER)
+        except ProtocolError as exc:  # too large, too deep, not JSON
+            raise TokenResponseInvalid(exc.message) from None
         if not isinstance(payload, dict):
             raise TokenResponseInvalid(
                 "The token endpoint answered 200 but not with a JSON object."
@@ -246,18 +255,20 @@ def _expires_in(raw: object) -> float:
     return v
 
 
-def _oauth_error_code(resp: httpx.Response) -> str | None:
+def _oauth_error_code(resp: HttpAnswer) -> str | None:
     """The OAuth `error` code if it is a plain code; descriptions are never echoed."""
     try:
-        payload = resp.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = (
+            loads_bounded(resp.body, what="the token endpoint's error") if resp.complete else None
+        )
+    except ProtocolError:
         return None
     code = payload.get("error") if isinstance(payload, dict) else None
     return code if isinstance(code, str) and _OAUTH_ERROR_CODE_RE.match(code) else None
 
 
-def _rejection(resp: httpx.Response) -> AuthError:
-    status = resp.status_code
+def _rejection(resp: HttpAnswer) -> AuthError:
+    status = resp.status
     code = _oauth_error_code(resp)
     if status == 401 or (status == 400 and code in ("invalid_client", "unauthorized_client")):
         return InvalidCredentials(
@@ -270,7 +281,4 @@ def _rejection(resp: httpx.Response) -> AuthError:
             f"the '{AGENT_SCOPE}' scope and may use the client-credentials grant."
         )
     detail = f", error {code}" if code else ""
-    return TokenResponseInvalid(
-        f"The token endpoint refused the request ({status}{detail}). "
-        "Check the tenant or base URL and the auth style."
-    )
+    return TokenRequestRefused(f"The token endpoint refused the request ({status}{detail}).")

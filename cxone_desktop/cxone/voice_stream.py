@@ -24,6 +24,7 @@ from cxone_desktop import USER_AGENT
 from cxone_desktop.cxone.control_event import ControlEvent
 from cxone_desktop.cxone.endpoints import Endpoints, redact_url, validate_call_id
 from cxone_desktop.cxone.log_redaction import redacting_logger
+from cxone_desktop.cxone.redirects import REDIRECT_STATUSES, redirect_refused, same_origin
 from cxone_desktop.cxone.retry import (
     Backoff,
     OnRetry,
@@ -45,6 +46,22 @@ log = logging.getLogger(__name__)
 _wire_log = redacting_logger("cxone_desktop.cxone.wire")
 
 NORMAL_CLOSE_CODES = (1000, 1001)
+
+
+class _SameOriginConnect(connect):
+    """websockets' connect, following a redirect only within the origin it started at.
+
+    The handshake carries the access token (in the query or a header); websockets
+    strips headers on a cross-origin redirect but a token in the URL, or the fact of
+    asking, would still go to a server the user never named.
+    """
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        target = super().process_redirect(exc)
+        if isinstance(target, str) and not same_origin(target, self.uri):
+            assert isinstance(exc, InvalidStatus)
+            return redirect_refused("The audio stream", exc.response.status_code, target, self.uri)
+        return target
 
 
 class CloseKind(enum.Enum):
@@ -152,19 +169,24 @@ class VoiceStream:
         while True:
             url, headers = self._request(token.value)
             try:
-                ws = await connect(
+                ws = await _SameOriginConnect(
                     url,
                     additional_headers=headers,
                     user_agent_header=self._user_agent,
                     open_timeout=self._settings.handshake_timeout_s,
                     ping_interval=self._settings.ping_interval_s,
                     ping_timeout=self._settings.ping_timeout_s,
+                    close_timeout=self._settings.close_timeout_s,
                     max_size=self._settings.max_message_bytes,
                     ssl=ssl_ctx,
                     logger=_wire_log,
                 )
             except InvalidStatus as e:
                 status = e.response.status_code
+                if status in REDIRECT_STATUSES:  # not followed: too many, or an old websockets
+                    raise redirect_refused(
+                        "The audio stream", status, e.response.headers.get("Location"), self._url
+                    ) from None
                 refusal = read_refusal(
                     status,
                     e.response.body,

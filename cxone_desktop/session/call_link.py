@@ -1,33 +1,40 @@
 """The call's wire-facing lifetimes: token provider, call-state poller and the socket.
 
-Opens the voice stream, reopens it after a close (paced by `Backoff` while the call is
-up, waiting out holds without spending retries), reads and watches the call state, and
+Opens the voice stream, reopens it after a close (paced and bounded in time by the
+`ReconnectBudget` while the call is up, waiting out holds without spending it), reads
+and watches the call state (the watcher survives any failure of the poller), and
 closes it all. Keeps `CallFacts` current and reports through `SessionNews`; what to do
 after a close is decided elsewhere (`call_decision`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from cxone_desktop.cxone.call_state import CallStatePoller, CallStatus
-from cxone_desktop.cxone.retry import Backoff
 from cxone_desktop.cxone.token_provider import TokenProvider
 from cxone_desktop.cxone.voice_stream import VoiceStream
 from cxone_desktop.errors import (
     AuthError,
     CallAlreadyEnded,
+    CallStateError,
     CXoneError,
     RetriesExhausted,
+    ServiceUnavailable,
     StreamClosedAbnormally,
     TransientError,
 )
 from cxone_desktop.session.call_decision import CallFacts, NextStep, before_attempt
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.reconnect_budget import ReconnectBudget
 from cxone_desktop.session.session_news import SessionNews
+
+log = logging.getLogger(__name__)
 
 #: Wait at least this long before polling the call state again after it failed.
 CALL_STATE_RETRY_S = 5.0
@@ -64,6 +71,8 @@ class CallLink:
             interval_s=config.poll_interval_s,
         )  # fmt: skip
         self.stream: VoiceStream | None = None
+        #: Paces reconnects; the session tells it when audio arrives.
+        self.budget = ReconnectBudget(config.reconnect, rng)
 
     async def connect(self, *, single_attempt: bool = False) -> VoiceStream:
         """Open the stream; `single_attempt` leaves the backoff to the caller."""
@@ -76,14 +85,18 @@ class CallLink:
         )  # fmt: skip
         await stream.connect()
         self.stream = stream
+        self.budget.connected(self._clock())
         self._facts.note_connected()
         self._news.event("connected", url_path=cfg.endpoints.stream_path)
         return stream
 
     async def status(self) -> CallStatus | None:
-        """The call-state endpoint's word now; None (error reported) when it did not answer."""
+        """The call-state endpoint's word now, in one attempt; None (reported) if no answer.
+
+        One attempt: around a close the reconnect pacing is the budget's, not the poller's.
+        """
         try:
-            status = (await self._poller.fetch()).status
+            status = (await self._poller.fetch(retry=False)).status
         except CXoneError as exc:
             self._news.error(exc)
             return None
@@ -91,23 +104,38 @@ class CallLink:
         return status
 
     async def reconnect(self) -> VoiceStream | None:
-        """A new connection while the call is up; None when it has ended meanwhile."""
-        backoff = Backoff(
-            self._config.retry, what="the audio stream", clock=self._clock, sleep=self._sleep,
-            rng=self._rng,
-            on_retry=lambda err, delay: self._news.event(
-                "reconnect_wait", attempt=backoff.failures, delay_s=round(delay, 2)
-            ),
-        )  # fmt: skip
+        """A new connection while the call is up; None when it has ended meanwhile.
+
+        Every attempt waits its `ReconnectBudget` delay first; RetriesExhausted once the
+        outage has outlasted the budget.
+        """
+        budget = self.budget
+        last: CXoneError | None = None
+        attempts = 0
+        retry_after: float | None = None
         while True:
+            delay = budget.next_delay(self._clock(), retry_after)
+            if delay is None:
+                healthy = f"no connection carried {budget.policy.healthy_after_s:g} s of audio"
+                said = f"last error: {last.message}" if last else healthy
+                raise RetriesExhausted(
+                    f"Could not keep the audio stream open: {budget.failures} tries in "
+                    f"{budget.policy.budget_s:g} s while the call was up ({said})"
+                )
+            if attempts:  # "attempt N failed; next in …" (the first wait follows the drop)
+                self._news.event("reconnect_wait", attempt=attempts, delay_s=round(delay, 2))
+            await self._sleep(delay)
             decision = before_attempt(self._facts, await self.status())
             if decision.step is NextStep.END:
                 return None
-            if decision.step is NextStep.WAIT:  # holds can last: spend no retries
+            if decision.step is NextStep.WAIT:  # holds can last: they spend no budget
+                budget.reset()
                 await self._sleep(min(self._config.poll_interval_s, HOLD_POLL_S))
+                retry_after = None
                 continue
+            attempts += 1
             try:
-                return await self.connect(single_attempt=True)
+                return await self._attempt()
             except CallAlreadyEnded:
                 return None
             except AuthError:
@@ -115,13 +143,21 @@ class CallLink:
                     return None  # a stale call refuses the token: not a credentials problem
                 raise
             except (TransientError, RetriesExhausted, StreamClosedAbnormally) as exc:
-                last: CXoneError = exc
+                last = exc
             retry_after = last.retry_after_s if isinstance(last, TransientError) else None
-            if not await backoff.wait(last, retry_after):
-                raise RetriesExhausted(
-                    f"Could not reconnect to the audio stream after {backoff.failures} attempts "
-                    f"({type(last).__name__}: {last.message})"
-                )
+
+    async def _attempt(self) -> VoiceStream:
+        """One connection attempt, cut off where the budget ends (a token fetch included)."""
+        budget = self.budget
+        left = budget.policy.budget_s - budget.spent_s(self._clock())
+        limit = max(left, self._config.stream.handshake_timeout_s)
+        try:
+            async with asyncio.timeout(limit):
+                return await self.connect(single_attempt=True)
+        except TimeoutError:
+            raise ServiceUnavailable(
+                f"The audio stream did not open within {limit:.0f} s."
+            ) from None
 
     async def watch(self) -> None:
         """Poll the call state while connected; an outage is reported once, then ridden out.
@@ -134,9 +170,9 @@ class CallLink:
         while True:
             try:
                 info = await poller.fetch()
-            except CXoneError as exc:
-                if not failing:
-                    self._news.error(exc)  # the stream goes on; polling resumes when it can
+            except Exception as exc:  # any failure, not only ours: the watcher must live on
+                if not failing:  # the stream goes on; polling resumes when it can
+                    self._news.error(_as_call_state_error(exc))
                 failing = True
                 await self._sleep(max(poller.interval_s, CALL_STATE_RETRY_S))
                 continue
@@ -167,3 +203,14 @@ class CallLink:
     def _on_retry(self, err: Exception, delay_s: float) -> None:
         said = {"message": err.message} if isinstance(err, CXoneError) else {}
         self._news.event("retry", error=type(err).__name__, delay_s=delay_s, **said)
+
+
+def _as_call_state_error(exc: Exception) -> CXoneError:
+    """Ours as it is; anything else (a bug, a library's surprise) reported as a poller failure."""
+    if isinstance(exc, CXoneError):
+        return exc
+    log.error("the call-state poller failed; restarting it", exc_info=exc)
+    return CallStateError(
+        f"The call-state poller failed ({type(exc).__name__}); polling restarts shortly "
+        "and the stream goes on."
+    )

@@ -19,6 +19,8 @@ from cxone_desktop.cxone.settings import (
     TlsSettings,
 )
 from cxone_desktop.errors import InputError
+from cxone_desktop.session.reconnect_budget import ReconnectPolicy
+from cxone_desktop.session.silence_watch import SILENCE_TIMEOUT_S
 
 APP_NAME = "CXone Voice Desktop"
 #: The call-state poll interval the app accepts, in seconds (the form's spin box uses it too).
@@ -54,6 +56,10 @@ class SessionConfig:
     tls: TlsSettings = field(default_factory=TlsSettings)
     stream: StreamSettings = field(default_factory=StreamSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Reconnects after a drop: paced, and given up after `reconnect.budget_s` of outage.
+    reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
+    #: Seconds with no audio while the call is up before the stream is called silent.
+    silence_timeout_s: float = SILENCE_TIMEOUT_S
     dsp: DspSettings = field(default_factory=DspSettings)
     encoding: Encoding = "pcm16"
     out_dir: Path | None = None
@@ -76,6 +82,8 @@ class SessionConfig:
             math.isfinite(self.duration_s) and self.duration_s > 0
         ):
             raise InputError("duration", "must be a positive number of seconds")
+        if not (math.isfinite(self.silence_timeout_s) and self.silence_timeout_s > 0):
+            raise InputError("silence_timeout", "must be a positive number of seconds")
 
     @property
     def recordings_dir(self) -> Path:
@@ -103,4 +111,6 @@ class SessionConfig:
             "poll_interval_s": self.poll_interval_s,
             "jitter_target_ms": self.jitter_target_ms,
             "duration_s": self.duration_s,
+            "reconnect_budget_s": self.reconnect.budget_s,
+            "silence_timeout_s": self.silence_timeout_s,
         }

@@ -2,8 +2,9 @@
 
 stdout carries the seed-style JSON summary and, as its last line, the session
 folder's path; progress and state changes go to stderr. Exit codes: 0 call
-ended (or --duration reached), 2 bad input, 3 authentication failed, 4 stream
-failed after retries, 130 interrupted (files finalized).
+ended (or --duration reached), 1 an internal error (files finalized), 2 bad input,
+3 authentication failed, 4 stream failed after retries (or never opened within
+--duration), 130 interrupted (files finalized).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import argparse
 import asyncio
 import getpass
 import json
+import math
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +28,18 @@ from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings, TlsSettings
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.private_files import check_writable, describe_os_error
+from cxone_desktop.redaction import redact
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.error_tally import worth_writing
+from cxone_desktop.session.event_budget import shorten_fields
 from cxone_desktop.session.observer import SessionObserver
+from cxone_desktop.session.reconnect_budget import ReconnectPolicy
 from cxone_desktop.session.repair import recover_interrupted
 from cxone_desktop.session.session_result import SessionResult
+from cxone_desktop.session.silence_watch import SILENCE_TIMEOUT_S
 from cxone_desktop.session.stream_session import StreamSession
 
-EXIT_OK, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_AUTH, EXIT_STREAM, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def read_secret(secret_file: str | None, *, interactive: bool) -> str:
@@ -92,6 +100,9 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
     except ValueError as exc:  # DspSettings names the field first: "noise_threshold must …"
         field, _, problem = str(exc).partition(" ")
         raise InputError(field, problem) from None
+    budget = args.reconnect_budget
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise InputError("reconnect_budget", "must be a number of seconds >= 0")
     return SessionConfig(
         endpoints=endpoints,
         call_id=call_id,
@@ -104,11 +115,26 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
         out_dir=Path(args.out),
         poll_interval_s=args.poll_interval if args.poll_interval is not None else 2.0,
         duration_s=args.duration,
+        reconnect=ReconnectPolicy() if budget is None else ReconnectPolicy(budget_s=budget),
+        silence_timeout_s=(
+            SILENCE_TIMEOUT_S if args.silence_timeout is None else args.silence_timeout
+        ),
     )
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(redact(value), default=str)
+
+
 class _ProgressPrinter(SessionObserver):
-    """State changes, errors and a once-every-5 s metrics line on stderr."""
+    """State changes, errors and a once-every-5 s metrics line on stderr.
+
+    Control messages come at the server's pace: each name is printed its 1st, 2nd,
+    4th… time (with its count), so a flood leaves a short trail, not a copy.
+    """
+
+    def __init__(self) -> None:
+        self._controls: Counter[str] = Counter()
 
     def on_state(self, transition: Transition) -> None:
         t = transition
@@ -129,8 +155,15 @@ class _ProgressPrinter(SessionObserver):
             "control",
             "control_unparsable",
         ):
-            detail = {k: v for k, v in event.items() if k != "kind"}
-            print(f"[{event['kind']}] {json.dumps(detail)}", file=sys.stderr)
+            detail = shorten_fields({k: v for k, v in event.items() if k != "kind"}, _dumps)
+            if event["kind"] == "control":
+                name = str(event.get("name"))
+                self._controls[name] += 1
+                if not worth_writing(self._controls[name]):
+                    return
+                if self._controls[name] > 1:
+                    detail["count"] = self._controls[name]
+            print(f"[{event['kind']}] {_dumps(detail)}", file=sys.stderr)
 
     def on_metrics(self, snapshot: MetricsSnapshot) -> None:
         s = snapshot
@@ -196,7 +229,7 @@ async def _record(config: SessionConfig) -> int:
         interrupts.uninstall()  # the files are final: a console-close handler may return
     print(json.dumps(result.snapshot.as_seed_dict() | {"outcome": result.outcome}))
     if result.folder is None and result.error is not None:
-        print("[session] no session folder kept: the call failed before any audio", file=sys.stderr)
+        print("[session] no session folder kept: the stream never opened", file=sys.stderr)
         return _exit_code(result, interrupted)
     if result.folder is None:
         print("cxone-desktop record: no session folder could be written in --out", file=sys.stderr)
@@ -213,4 +246,5 @@ def _exit_code(result: SessionResult, interrupted: bool) -> int:
         "stopped": EXIT_OK,
         "auth_failed": EXIT_AUTH,
         "stream_failed": EXIT_STREAM,
+        "failed": EXIT_FAILED,
     }[result.outcome]

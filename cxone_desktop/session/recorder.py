@@ -35,6 +35,7 @@ from cxone_desktop.private_files import (
     file_size,
     write_private_file,
 )
+from cxone_desktop.session.event_budget import ESSENTIAL_RESERVE_BYTES, EventBudget
 from cxone_desktop.session.recording_lock import MARKER, RecordingLock, process_identity
 from cxone_desktop.session.session_format import (
     EVENTS_JSONL,
@@ -53,6 +54,10 @@ from cxone_desktop.session.session_format import (
 from cxone_desktop.session.wav_writer import WavWriter
 
 log = logging.getLogger(__name__)
+
+#: Audio reaches the OS, and the WAV headers their sizes, at least this often: a kill -9
+#: loses at most this much plus one message (half a second keeps the promised second).
+HEADER_INTERVAL_S = 0.5
 
 
 class SessionRecorder:
@@ -77,7 +82,7 @@ class SessionRecorder:
         on_error: Callable[[errors.RecordingError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         origin_s: float | None = None,
-        header_interval_s: float = 1.0,
+        header_interval_s: float = HEADER_INTERVAL_S,
     ) -> None:
         self.started_utc = (started_utc or datetime.now(UTC)).astimezone(UTC)
         self.call_id = call_id
@@ -91,6 +96,8 @@ class SessionRecorder:
         self._t0 = clock() if origin_s is None else origin_s
         self._columns: list[str] | None = list(metric_columns) or None
         self._failed_files: set[str] = set()
+        #: What of each event reaches events.jsonl: lines and the file are capped.
+        self.event_budget = EventBudget()
         self.folder = self._make_folder(Path(out_dir))
         opened: list[WavWriter] = []
         texts: list[TextLog] = []
@@ -186,8 +193,11 @@ class SessionRecorder:
         }
         for key, value in fields.items():
             record[f"{key}_" if key in record else key] = value
+        line = self.event_budget.admit(record, dumps)
+        if line is None:
+            return  # the file is full: counted, said in its last line and the summary
         try:
-            self._events.write_line(dumps(record) + "\n")
+            self._events.write_line(line)
         except OSError as exc:
             self._events.abandon()
             self._report(EVENTS_JSONL, exc)
@@ -208,14 +218,20 @@ class SessionRecorder:
                 text.abandon()
                 self._report(name, exc)
 
-    def finalize(self, summary: Mapping[str, Any]) -> Path:
+    def finalize(self, summary: Mapping[str, Any], *, finished_cleanly: bool = True) -> Path:
         """Close every file, write summary.json, remove `.recording`; returns the folder.
 
         Idempotent. If summary.json cannot be written the marker stays, so `repair`
-        later treats the folder as interrupted.
+        later treats the folder as interrupted. `finished_cleanly` False says the
+        session itself did not end as designed (an internal error), files final or not.
         """
         if self.finalized:
             return self.folder
+        dropped = self.event_budget.closing_fields()
+        if dropped is not None:
+            budget = self.event_budget  # the kept room, past the essential reserve too
+            budget.max_file_bytes += budget.max_line_bytes + ESSENTIAL_RESERVE_BYTES
+            self.event("events_dropped", **dropped)
         self.finalized = True
         for name, wav in ((RAW_WAV, self.raw), (PROCESSED_WAV, self.processed)):
             try:
@@ -234,7 +250,7 @@ class SessionRecorder:
             folder=str(self.folder),
             files=self.file_summary(),
             recording_errors=list(self.errors),
-            finished_cleanly=True,
+            finished_cleanly=finished_cleanly,
         )
         try:
             write_private_file(self.folder / SUMMARY_JSON, dumps(doc, indent=2) + "\n")
@@ -285,6 +301,8 @@ class SessionRecorder:
         files[EVENTS_JSONL] = {
             "bytes": file_size(self.folder / EVENTS_JSONL),
             "events": self._events.lines,
+            "events_truncated": self.event_budget.truncated,
+            "events_dropped": self.event_budget.dropped_total,
         }
         return files
 

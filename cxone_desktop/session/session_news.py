@@ -13,6 +13,7 @@ from typing import Any
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import Transition
 from cxone_desktop.errors import CXoneError
+from cxone_desktop.session.error_tally import ErrorTally, worth_writing
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.recorder import SessionRecorder
 from cxone_desktop.session.summary import transition_record
@@ -27,8 +28,8 @@ class SessionNews:
         self.observers: list[SessionObserver] = []
         #: Set once the session folder exists; None while not recording.
         self.recorder: SessionRecorder | None = None
-        #: Every error so far, as "Type: message" (summary.json's `errors`).
-        self.errors: list[str] = []
+        #: Every error so far, repeats collapsed (summary.json's `errors`).
+        self.tally = ErrorTally()
 
     def event(self, kind: str, **fields: Any) -> None:
         if self.recorder is not None:
@@ -36,11 +37,19 @@ class SessionNews:
         event = {"kind": kind, **fields}
         self._tell(lambda o: o.on_event(event))
 
+    @property
+    def errors(self) -> list[str]:
+        """Every distinct error so far as "Type: message", with "(×N)" when repeated."""
+        return self.tally.lines()
+
     def error(self, err: CXoneError) -> None:
-        log.info("%s: %s", type(err).__name__, err.message)
-        self.errors.append(f"{type(err).__name__}: {err.message}")
-        if self.recorder is not None:
-            self.recorder.event("error", type=type(err).__name__, message=err.message)
+        name = type(err).__name__
+        count = self.tally.add(name, err.message)
+        if worth_writing(count):  # the 1st, 2nd, 4th…: a storm leaves a short trail
+            log.info("%s: %s", name, err.message)
+            if self.recorder is not None:
+                said = {"count": count} if count > 1 else {}
+                self.recorder.event("error", type=name, message=err.message, **said)
         self._tell(lambda o: o.on_error(err))
 
     def transition(self, t: Transition) -> None:

@@ -9,7 +9,8 @@ from typing import Literal
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.errors import CXoneError
 
-Outcome = Literal["ended", "stopped", "auth_failed", "stream_failed"]
+#: "failed": an internal error (a bug) stopped the session; its files are final all the same.
+Outcome = Literal["ended", "stopped", "auth_failed", "stream_failed", "failed"]
 
 
 @dataclass

@@ -30,17 +30,22 @@ from cxone_desktop.errors import (
     AuthError,
     CallAlreadyEnded,
     CXoneError,
+    InternalError,
     RecordingError,
     StreamClosedAbnormally,
+    StreamNeverOpened,
+    StreamSilent,
 )
 from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close
 from cxone_desktop.session.call_link import CallLink
 from cxone_desktop.session.config import SessionConfig
+from cxone_desktop.session.error_tally import worth_writing
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.pipeline import Pipeline, PlayoutSink
 from cxone_desktop.session.recorder import SessionRecorder
 from cxone_desktop.session.session_news import SessionNews
 from cxone_desktop.session.session_result import Outcome, SessionResult
+from cxone_desktop.session.silence_watch import SilenceWatch
 from cxone_desktop.session.summary import build_summary
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,7 @@ _STOP_REASONS: dict[Outcome, str] = {
     "ended": "call ended",
     "auth_failed": "authentication failed",
     "stream_failed": "stream failed",
+    "failed": "internal error",
 }
 T = TypeVar("T")
 
@@ -93,6 +99,9 @@ class StreamSession:
         self._link: CallLink | None = None
         self._started_s: float | None = None
         self._reconnects = 0
+        self._silence = SilenceWatch(config.silence_timeout_s)
+        self._duration_reached = False
+        self._unparsable = 0
         self._sink_failed = False
         self._finished = asyncio.Event()
         self._closing: set[asyncio.Task[None]] = set()
@@ -180,18 +189,28 @@ class StreamSession:
             cfg, self._facts, self._news, clock=self._clock, sleep=self._sleep, rng=self._rng
         )
         tasks: list[asyncio.Task[None]] = []
+        if cfg.duration_s is not None:  # from the start: it bounds connecting too
+            tasks.append(asyncio.create_task(self._stop_after(cfg.duration_s), name="duration"))
         try:
             stream = await self._until_stopped(link.connect())
             self._started_s = self._clock()
             self.pipeline.stream_opened(self._started_s)
+            self._silence.opened(self._started_s)
             self.state_machine.transition(CallState.STREAMING, "audio stream open")
             tasks.append(asyncio.create_task(self._playout_loop(), name="playout"))
             tasks.append(asyncio.create_task(link.watch(), name="call-state"))
-            if cfg.duration_s is not None:
-                tasks.append(asyncio.create_task(self._stop_after(cfg.duration_s), name="duration"))
+            tasks.append(asyncio.create_task(self._silence.run(
+                self._clock, call_up=self._call_up, on_silent=self._on_silent
+            ), name="silence"))  # fmt: skip
             outcome = await self._stream_until_done(link, stream)
         except _Stopped:
             outcome = "stopped"
+            if self._duration_reached and self._started_s is None:
+                outcome = "stream_failed"
+                error = StreamNeverOpened(
+                    f"The audio stream did not open within --duration {cfg.duration_s:g} s."
+                )
+                self._news.error(error)
         except asyncio.CancelledError:
             outcome = "stopped"  # finalize below, then let the cancellation through
             raise
@@ -204,6 +223,13 @@ class StreamSession:
         except CXoneError as exc:  # transient errors past their retries included
             outcome, error = "stream_failed", exc
             self._news.error(exc)
+        except Exception as exc:  # a bug: finalize honestly instead of crashing
+            log.exception("the session failed")
+            outcome = "failed"
+            error = InternalError(
+                f"An internal error stopped the session ({type(exc).__name__}: {exc!s:.200})."
+            )
+            self._news.error(error)
         finally:
             for task in tasks:
                 task.cancel()
@@ -236,7 +262,7 @@ class StreamSession:
         """Pump messages; on each close, decide between ended, stopped and reconnect."""
         while True:
             await self._pump(stream)
-            end = stream.end or StreamEnd(code=None, reason="stream ended")
+            end = self._silence.end_of(stream.end or StreamEnd(code=None, reason="stream ended"))
             self.pipeline.connection_lost()
             if self._facts.stop_reason is None and not self._facts.ended:
                 self._news.event("closed", code=end.code, reason=end.reason, normal=end.normal)
@@ -246,7 +272,7 @@ class StreamSession:
                 return "stopped"
             if decision.step is NextStep.END:
                 return "ended"
-            if decision.abnormal:
+            if decision.abnormal and not self._silence.tripped:  # silence was said already
                 self._news.error(
                     StreamClosedAbnormally(
                         f"The audio stream closed abnormally (code {end.shown_code}); "
@@ -260,6 +286,7 @@ class StreamSession:
             if reopened is None:
                 return "ended"
             stream = reopened
+            self._silence.opened(self._clock())
             self.pipeline.reconnected()
             self._reconnects += 1
             self.state_machine.transition(CallState.STREAMING, f"reconnected (#{self._reconnects})")
@@ -269,12 +296,36 @@ class StreamSession:
             if isinstance(message, ControlEvent):
                 self._on_control(message)
             else:
-                self.pipeline.feed(message, self._clock())
+                now = self._clock()
+                self.pipeline.feed(message, now)
+                if message:
+                    self._heard_audio(now)
+
+    def _heard_audio(self, now: float) -> None:
+        self._silence.heard(now)
+        if self._link is not None:
+            self._link.budget.heard_audio(now)
+
+    def _call_up(self) -> bool:
+        """Streaming, and nobody (user, server) has said it is over or on hold."""
+        facts = self._facts
+        return self.state_machine.state is CallState.STREAMING and not (
+            facts.stop_reason or facts.ended or facts.on_hold
+        )
+
+    async def _on_silent(self) -> None:
+        timeout = self._silence.timeout_s
+        said = f"No audio for {timeout:g} s although the call is up; reconnecting."
+        self._news.error(StreamSilent(said))
+        await self._close_stream()
 
     def _on_control(self, message: ControlEvent) -> None:
         if message.kind is ControlKind.UNPARSABLE:
-            log.warning("unparsable control message (%d chars): %s", message.length, message.error)
-            self._news.event("control_unparsable", error=message.error, length=message.length)
+            self._unparsable += 1
+            n, error, length = self._unparsable, message.error, message.length
+            if worth_writing(n):  # the 1st, 2nd, 4th…: a flood leaves a short trail
+                log.warning("unparsable control message #%d (%d chars): %s", n, length, error)
+                self._news.event("control_unparsable", error=error, length=length, count=n)
             return
         self._news.event("control", name=message.name, message=message.data)
         log.info("control message: %s", message.name)
@@ -282,6 +333,7 @@ class StreamSession:
 
     async def _stop_after(self, seconds: float) -> None:
         await self._sleep(seconds)
+        self._duration_reached = True
         self._news.event("duration_reached", seconds=seconds)
         self._request_stop(f"--duration {seconds:g} s reached")
         await self._close_stream()
@@ -348,6 +400,7 @@ class StreamSession:
             reconnects=self._reconnects,
             gaps=[g.as_dict() for g in self.pipeline.gaps.gaps],
             mos_estimate=self.pipeline.quality(),
+            errors_not_listed=self._news.tally.not_listed,
         )
 
     def checkpoint(self) -> dict[str, Any]:
@@ -360,13 +413,15 @@ class StreamSession:
         self, outcome: Outcome, error: CXoneError | None, snap: MetricsSnapshot
     ) -> SessionResult:
         recorder = self.pipeline.recorder
-        if recorder is not None and error is not None and snap.total_bytes == 0:
-            recorder.discard()  # failed before any audio: no folder to clean up by hand
+        if recorder is not None and error is not None and self._started_s is None:
+            recorder.discard()  # the stream never opened: no folder to clean up by hand
             self.folder = None
             self.pipeline.recorder = self._news.recorder = None
         elif recorder is not None:
             try:
-                recorder.finalize(self._summary(snap, outcome))
+                recorder.finalize(
+                    self._summary(snap, outcome), finished_cleanly=outcome != "failed"
+                )
             except RecordingError as exc:
                 self._news.error(exc)
         return SessionResult(

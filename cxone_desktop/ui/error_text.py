@@ -21,6 +21,7 @@ from cxone_desktop.errors import (
     RetriesExhausted,
     ServiceUnavailable,
     StreamClosedAbnormally,
+    StreamSilent,
     StreamTokenRejected,
     TokenResponseInvalid,
 )
@@ -78,6 +79,13 @@ def describe_error(err: CXoneError) -> Notice:
         return Notice(
             f"Connection dropped ({err.shown_code}): reconnecting while the call is active.",
             "Nothing to do unless it keeps happening; if the call has ended the session stops.",
+            "warning",
+            transient=True,
+        )
+    if isinstance(err, StreamSilent):
+        return Notice(
+            "No audio is coming although the call is up: reconnecting.",
+            "Nothing to do unless it keeps happening; the app gives up after its reconnect budget.",
             "warning",
             transient=True,
         )

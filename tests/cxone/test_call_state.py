@@ -132,7 +132,7 @@ async def test_403_404_and_bad_json_are_typed(
         await poller.fetch()
     with pytest.raises(CallStateError, match="404"):
         await poller.fetch()
-    with pytest.raises(CallStateError, match="not with JSON"):
+    with pytest.raises(CallStateError, match="not JSON"):
         await poller.fetch()
     with pytest.raises(CallStateError, match="418"):
         await poller.fetch()

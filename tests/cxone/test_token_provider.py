@@ -20,6 +20,7 @@ from cxone_desktop.errors import (
     RateLimited,
     ServiceUnavailable,
     TlsVerificationFailed,
+    TokenRequestRefused,
     TokenResponseInvalid,
 )
 
@@ -270,16 +271,19 @@ async def test_other_refusal_names_status_and_oauth_code_only(
     http_fake.default = reply(
         400, {"error": "unsupported_grant_type", "error_description": "echo " + SECRET}
     )
-    with pytest.raises(TokenResponseInvalid) as ei:
+    with pytest.raises(TokenRequestRefused) as ei:
         await make_provider().token()
     assert "400" in str(ei.value) and "unsupported_grant_type" in str(ei.value)
     assert SECRET not in str(ei.value)
+    # A well-formed OAuth refusal: the advice must not say the server is not speaking OAuth.
+    assert "OAuth" not in ei.value.message + ei.value.remedy
+    assert not isinstance(ei.value, TokenResponseInvalid)
 
 
 @pytest.mark.parametrize(
     ("responder", "match"),
     [
-        (reply(200, text="<html>hello</html>"), "not with JSON"),
+        (reply(200, text="<html>hello</html>"), "not JSON"),
         (reply(200, ["access_token", "x"]), "not with a JSON object"),
         (reply(200, {"token_type": "Bearer", "expires_in": 3600}), "no access_token"),
         (reply(200, {"access_token": ""}), "no access_token"),

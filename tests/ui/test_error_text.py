@@ -155,3 +155,10 @@ def test_stalls_and_gaps_get_history_lines() -> None:
          "raw_position_s": 37.0, "processed_position_s": 67.5}
     )  # fmt: skip
     assert gap == ("Gap", "outage of 30.0 s: at 0:37.0 in raw.wav, 1:07.5 in processed.wav")
+
+
+def test_a_silent_stream_is_a_passing_warning() -> None:
+    from cxone_desktop.errors import StreamSilent
+
+    n = describe_error(StreamSilent("No audio for 30 s although the call is up; reconnecting."))
+    assert n.transient and n.severity == "warning" and "reconnecting" in n.title

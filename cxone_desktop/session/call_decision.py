@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.cxone.call_state import CallStatus
 from cxone_desktop.cxone.control_event import ControlKind
 from cxone_desktop.cxone.voice_stream import CloseKind, StreamEnd
@@ -90,3 +91,15 @@ def before_attempt(facts: CallFacts, status: CallStatus | None) -> Decision:
     if status == "on_hold":
         return Decision(NextStep.WAIT, "call on hold")
     return Decision(NextStep.RECONNECT, "reconnecting")
+
+
+def final_states(state: CallState, outcome: str) -> list[CallState]:
+    """The transitions that end a session from `state`: a live stream is closed through
+    DISCONNECTING (so is a reconnect the user stopped); a spent or ended reconnect has
+    nothing to close and goes straight to TERMINATED."""
+    steps: list[CallState] = []
+    if state is CallState.STREAMING or (state is CallState.RECONNECTING and outcome == "stopped"):
+        steps.append(CallState.DISCONNECTING)
+    if state is not CallState.TERMINATED:
+        steps.append(CallState.TERMINATED)
+    return steps

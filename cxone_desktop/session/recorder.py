@@ -361,3 +361,20 @@ class SessionRecorder:
             except Exception:  # the owner's handler must not stop the recording
                 log.exception("on_error handler failed")
 
+
+
+def open_recorder(
+    out_dir: Path,
+    call_id: str,
+    *,
+    on_error: Callable[[errors.RecordingError], None],
+    **options: Any,
+) -> SessionRecorder | None:
+    """A SessionRecorder, or None with the reason told to `on_error` (the call goes on)."""
+    try:
+        return SessionRecorder(out_dir, call_id, on_error=on_error, **options)
+    except errors.RecordingError as exc:
+        on_error(exc)
+    except OSError as exc:
+        on_error(errors.RecordingError(f"Cannot create the session folder: {exc.strerror or exc}"))
+    return None

@@ -36,13 +36,13 @@ from cxone_desktop.errors import (
     StreamNeverOpened,
     StreamSilent,
 )
-from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close
+from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close, final_states
 from cxone_desktop.session.call_link import CallLink
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.error_tally import worth_writing
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.pipeline import Pipeline, PlayoutSink
-from cxone_desktop.session.recorder import SessionRecorder
+from cxone_desktop.session.recorder import open_recorder
 from cxone_desktop.session.session_news import SessionNews
 from cxone_desktop.session.session_result import Outcome, SessionResult
 from cxone_desktop.session.silence_watch import SilenceWatch
@@ -353,23 +353,12 @@ class StreamSession:
     def _open_recorder(self, origin_s: float) -> None:
         if not self._record:
             return
-        try:
-            recorder = SessionRecorder(
-                self.config.recordings_dir,
-                self.config.call_id,
-                rate_hz=self.pipeline.fmt.rate_hz,
-                on_error=self._news.error,
-                clock=self._clock,
-                origin_s=origin_s,
-            )
-        except RecordingError as exc:
-            self._news.error(exc)  # streaming goes on without a recording
-            return
-        except OSError as exc:
-            self._news.error(
-                RecordingError(f"Cannot create the session folder: {exc.strerror or exc}")
-            )
-            return
+        recorder = open_recorder(
+            self.config.recordings_dir, self.config.call_id, rate_hz=self.pipeline.fmt.rate_hz,
+            on_error=self._news.error, clock=self._clock, origin_s=origin_s,
+        )  # fmt: skip
+        if recorder is None:
+            return  # reported: streaming goes on without a recording
         self.pipeline.recorder = self._news.recorder = recorder
         self.folder = recorder.folder
         self._news.event(
@@ -377,16 +366,10 @@ class StreamSession:
         )
 
     def _finish_states(self, outcome: Outcome) -> None:
-        sm = self.state_machine
-        reason = self._facts.stop_reason if outcome == "stopped" else _STOP_REASONS[outcome]
-        reason = reason or "stopped by the user"
-        # Closing a live stream passes DISCONNECTING; a spent or ended reconnect has none to close.
-        if sm.state is CallState.STREAMING or (
-            sm.state is CallState.RECONNECTING and outcome == "stopped"
-        ):
-            sm.transition(CallState.DISCONNECTING, reason)
-        if sm.state is not CallState.TERMINATED:
-            sm.transition(CallState.TERMINATED, reason)
+        stop_reason = self._facts.stop_reason or "stopped by the user"
+        reason = stop_reason if outcome == "stopped" else _STOP_REASONS[outcome]
+        for state in final_states(self.state_machine.state, outcome):
+            self.state_machine.transition(state, reason)
 
     def _summary(self, snap: MetricsSnapshot, outcome: str) -> dict[str, Any]:
         started = self._started_s

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.cxone.control_event import ControlKind
 from cxone_desktop.cxone.voice_stream import StreamEnd
-from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close, before_attempt
+from cxone_desktop.session.call_decision import (
+    CallFacts,
+    NextStep,
+    after_close,
+    before_attempt,
+    final_states,
+)
 
 DROP = StreamEnd(code=None, reason="")
 NORMAL = StreamEnd(code=1000, reason="bye")
@@ -79,3 +86,20 @@ def test_the_call_state_is_needed_only_while_the_close_is_ambiguous() -> None:
 def test_before_each_attempt_hold_waits_and_an_ended_call_gives_up(status, step) -> None:
     assert before_attempt(CallFacts(), status).step is step
     assert before_attempt(CallFacts(stop_reason="user"), status).step is NextStep.STOP
+
+
+@pytest.mark.parametrize(
+    ("state", "outcome", "steps"),
+    [
+        (CallState.STREAMING, "ended", [CallState.DISCONNECTING, CallState.TERMINATED]),
+        (CallState.STREAMING, "failed", [CallState.DISCONNECTING, CallState.TERMINATED]),
+        (CallState.RECONNECTING, "stopped", [CallState.DISCONNECTING, CallState.TERMINATED]),
+        (CallState.RECONNECTING, "stream_failed", [CallState.TERMINATED]),
+        (CallState.CONNECTING, "auth_failed", [CallState.TERMINATED]),
+        (CallState.TERMINATED, "ended", []),
+    ],
+)
+def test_a_session_ends_through_disconnecting_only_when_there_is_a_stream_to_close(
+    state: CallState, outcome: str, steps: list[CallState]
+) -> None:
+    assert final_states(state, outcome) == steps

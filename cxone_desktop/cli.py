@@ -167,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--audio", help="WAV file to stream (any rate/width/channels)")
     sim.add_argument("--loop", action="store_true", help="repeat the audio forever")
+    sim.add_argument(
+        "--two-party",
+        action="store_true",
+        help="serve the call's parties apart as well as mixed (?channels=2, ?perspective=) "
+        "from a stereo WAV, agent left, customer right (default: the stereo demo call)",
+    )
     sim.add_argument("--encoding", choices=["pcm16", "mulaw"], default="pcm16")
     sim.add_argument(
         "--fragment", choices=["aligned", "random", "tiny", "merged"], default="aligned"

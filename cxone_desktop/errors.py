@@ -23,6 +23,8 @@ names, URLs passed through `redact_url`), never from credentials.
     │   ├── StreamClosedAbnormally    1006 or any close that is not 1000/1001
     │   └── RetriesExhausted          reconnects spent while the call was still up
     ├── CallStateError                the call-state endpoint failed
+    ├── CallListError                 the calls list (GET /api/v2/calls) failed
+    │   └── NoCallDirectory           …because the server keeps none (404): type the call ID
     ├── TlsVerificationFailed         the server's certificate was not trusted (no retry)
     ├── AudioOutputError              no sound device / server; streaming carries on
     ├── RecordingError                the session folder cannot be written
@@ -148,6 +150,18 @@ class RetriesExhausted(StreamError):
 
 class CallStateError(CXoneError):
     """The call-state endpoint failed."""
+
+
+class CallListError(CXoneError):
+    """The live calls could not be listed; typing a call ID still works."""
+
+    remedy = "Type the call ID instead; the list is refreshed again in a few seconds."
+
+
+class NoCallDirectory(CallListError):
+    """The server has no calls list (404): a plain CXone tenant. The picker hides."""
+
+    remedy = "Type the call (interaction) ID: this server does not list its calls."
 
 
 class ServiceUnavailable(TransientError):

@@ -138,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--gate-mode", choices=["seed", "smooth", "off"], default=None)
     rec.add_argument(
+        "--channels",
+        choices=["mixed", "both", "agent", "customer"],
+        default=None,
+        help="what processed.wav holds when the server offers the parties apart: the mix "
+        "(default), both (agent left, customer right), or one party; raw.wav then keeps both",
+    )
+    rec.add_argument(
         "--secret-file",
         help="read the client secret from this file (else env CXONE_CLIENT_SECRET, else a prompt)",
     )

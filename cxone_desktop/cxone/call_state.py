@@ -8,7 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import httpx
@@ -59,6 +59,16 @@ class CallInfo:
         v = self.raw.get("agentBound")
         return v if isinstance(v, bool) else None
 
+    @property
+    def two_party(self) -> bool:
+        """The server offers the parties apart (the relay's and the simulator's `channels`
+        and `perspectives`); a plain CXone tenant says neither."""
+        perspectives = self.raw.get("perspectives")
+        apart = isinstance(perspectives, list) and {"agent", "customer"} <= set(
+            p for p in perspectives if isinstance(p, str)
+        )
+        return self.raw.get("channels") == 2 or apart
+
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> CallInfo:
         """Map `state` to a CallStatus; anything unrecognised is "unknown"."""
@@ -105,10 +115,15 @@ class CallStatePoller:
     def __repr__(self) -> str:
         return f"CallStatePoller({self._url!r}, interval_s={self.interval_s})"
 
-    async def fetch(self) -> CallInfo:
-        """One reading, with backoff on 429/5xx/connect errors and one token refresh on 401."""
+    async def fetch(self, *, single_attempt: bool = False) -> CallInfo:
+        """One reading, with backoff on 429/5xx/connect errors and one token refresh on 401.
+
+        `single_attempt` gives up at the first 429/5xx/connect error (a question worth one
+        try, such as whether the call's parties can be had apart).
+        """
+        retry = replace(self._retry, max_attempts=1) if single_attempt else self._retry
         backoff = Backoff(
-            self._retry, what="the call-state request", clock=self._clock, sleep=self._sleep,
+            retry, what="the call-state request", clock=self._clock, sleep=self._sleep,
             rng=self._rng, on_retry=self.on_retry,
         )  # fmt: skip
         refreshed = False

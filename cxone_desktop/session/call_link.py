@@ -64,6 +64,19 @@ class CallLink:
             interval_s=config.poll_interval_s,
         )  # fmt: skip
         self.stream: VoiceStream | None = None
+        #: 2 once the session chose to hear the parties apart (interleaved, agent left).
+        self.channels = 1
+
+    async def offers_two_parties(self) -> bool | None:
+        """Whether the server offers the call's parties apart, by its call state (one try);
+        None when it could not say (the reason is an event). Token errors propagate."""
+        await self._tokens.token()
+        try:
+            info = await self._poller.fetch(single_attempt=True)
+        except CXoneError as exc:
+            self._news.event("parties_unknown", message=exc.message)
+            return None
+        return info.two_party
 
     async def connect(self, *, single_attempt: bool = False) -> VoiceStream:
         """Open the stream; `single_attempt` leaves the backoff to the caller."""
@@ -72,12 +85,12 @@ class CallLink:
         stream = VoiceStream(
             cfg.endpoints, cfg.call_id, self._tokens, settings=cfg.stream, tls=cfg.tls,
             retry=replace(cfg.retry, max_attempts=1) if single_attempt else cfg.retry,
-            rng=self._rng,
+            rng=self._rng, channels=self.channels,
         )  # fmt: skip
         await stream.connect()
         self.stream = stream
         self._facts.note_connected()
-        self._news.event("connected", url_path=cfg.endpoints.stream_path)
+        self._news.event("connected", url_path=cfg.endpoints.stream_path, channels=self.channels)
         return stream
 
     async def status(self) -> CallStatus | None:

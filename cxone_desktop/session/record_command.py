@@ -104,6 +104,7 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
         out_dir=Path(args.out),
         poll_interval_s=args.poll_interval if args.poll_interval is not None else 2.0,
         duration_s=args.duration,
+        channels=getattr(args, "channels", None) or "mixed",
     )
 
 
@@ -128,6 +129,8 @@ class _ProgressPrinter(SessionObserver):
             "partial_frame",
             "control",
             "control_unparsable",
+            "parties",
+            "parties_unknown",
         ):
             detail = {k: v for k, v in event.items() if k != "kind"}
             print(f"[{event['kind']}] {json.dumps(detail)}", file=sys.stderr)

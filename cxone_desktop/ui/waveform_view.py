@@ -8,8 +8,8 @@ A two-party call (`set_parties(2)`) is drawn as two lanes, agent above and custo
 below (their names are the left axis' two ticks, painted once), with the talk strip
 between them and, beside each lane, the party's level meter and its mute (M) and solo
 (S) buttons (what you hear only: the recording keeps both parties). One envelope per
-lane, each a curve of 1,000 strokes in the party's colour (the strip's too), so two
-lanes cost about what one did.
+lane, each a curve of 500 strokes in the party's colour (the strip's too), so two lanes
+draw the 1,000 strokes one did.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ from cxone_desktop.ui.level_meter import LevelMeter
 from cxone_desktop.ui.talk_strip import TalkStrip
 
 COLUMNS = 1000
+#: Each of two lanes gets half the columns: the plot is no wider, each lane half as tall,
+#: and the two draw the strokes one lane did (still more than a column a pixel at 1280).
+LANE_COLUMNS = COLUMNS // 2
 FULL_SCALE = 32768.0
 PROCESSED_TITLE = "Waveform, last 5 s — what you hear"
 RAW_TITLE = "Waveform, last 5 s — as received (raw)"
@@ -86,6 +89,7 @@ class WaveformView(QWidget):
             # Static axes: paint them once into a pixmap, not on every 30 fps frame.
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._x = envelope_x(WAVE_SECONDS, COLUMNS)
+        self._lane_x = envelope_x(WAVE_SECONDS, LANE_COLUMNS)
         # A bare PlotCurveItem: PlotDataItem's bookkeeping costs more than the drawing here.
         self.curve = pg.PlotCurveItem(
             self._x,
@@ -208,19 +212,19 @@ class WaveformView(QWidget):
         interleaved agent, customer when there are two lanes)."""
         scale = 1.0 / FULL_SCALE
         two = self._parties == 2
-        y = minmax_envelope(samples[0::2] if two else samples, self._window, COLUMNS)
+        columns, x = (LANE_COLUMNS, self._lane_x) if two else (COLUMNS, self._x)
+        y = minmax_envelope(samples[0::2] if two else samples, self._window, columns)
         y *= scale
         if two:
             y += AGENT_Y
-            customer = minmax_envelope(samples[1::2], self._window, COLUMNS)
+            customer = minmax_envelope(samples[1::2], self._window, columns)
             customer *= scale
             customer += CUSTOMER_Y
             if self._last_customer is None or not np.array_equal(customer, self._last_customer):
-                self.customer_curve.setData(self._x, customer, connect="pairs",
-                                            skipFiniteCheck=True)  # fmt: skip
+                self.customer_curve.setData(x, customer, connect="pairs", skipFiniteCheck=True)
                 self._last_customer = customer
         if self._last_y is None or not np.array_equal(y, self._last_y):
-            self.curve.setData(self._x, y, connect="pairs", skipFiniteCheck=True)
+            self.curve.setData(x, y, connect="pairs", skipFiniteCheck=True)
             self._last_y = y
         self.level_meter.set_level(level_dbfs)
         if party_levels_dbfs is not None and self._parties == 2:

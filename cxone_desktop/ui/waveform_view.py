@@ -8,8 +8,8 @@ A two-party call (`set_parties(2)`) is drawn as two lanes, agent above and custo
 below (their names are the left axis' two ticks, painted once), with the talk strip
 between them and, beside each lane, the party's level meter and its mute (M) and solo
 (S) buttons (what you hear only: the recording keeps both parties). One envelope per
-lane, each a curve of 500 strokes in the party's colour (the strip's too), so two lanes
-draw the 1,000 strokes one did.
+lane, each a curve of 800 strokes in the party's colour (the strip's too): two lanes
+draw 1,600 strokes where one drew 1,000, about a tenth of a millisecond more a frame.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from cxone_desktop.ui.level_meter import LevelMeter
 from cxone_desktop.ui.talk_strip import TalkStrip
 
 COLUMNS = 1000
-#: Each of two lanes gets half the columns: the plot is no wider, each lane half as tall,
-#: and the two draw the strokes one lane did (still more than a column a pixel at 1280).
-LANE_COLUMNS = COLUMNS // 2
+#: Each of two lanes gets fewer columns: the plot is no wider and each lane half as tall;
+#: 800 is still more than a column a pixel in a 1280-wide window (fewer leave gaps).
+LANE_COLUMNS = 800
 FULL_SCALE = 32768.0
 PROCESSED_TITLE = "Waveform, last 5 s — what you hear"
 RAW_TITLE = "Waveform, last 5 s — as received (raw)"

@@ -47,7 +47,7 @@ async def test_two_lanes_the_talk_strip_and_a_meter_per_party(make_window) -> No
     await until(lambda: "Talk share: agent" in wave.talk.label.text())
     await until(lambda: wave.customer_meter.level_dbfs > -40 or wave.agent_meter.level_dbfs > -40)
     drawn = wave.displayed()
-    assert drawn.size == 2000 and np.abs(drawn).max() <= 1.0  # two lanes of 500 strokes
+    assert drawn.size == 3200 and np.abs(drawn).max() <= 1.0  # two lanes of 800 strokes
     assert "agent above" in wave.plot.accessibleDescription()
     assert window.playout.source_channels == 2  # the sound device is fed stereo
     await window.controller.stop()

@@ -67,6 +67,15 @@ class CallLink:
         #: 2 once the session chose to hear the parties apart (interleaved, agent left).
         self.channels = 1
 
+    async def choose_channels(self, wanted: bool | None) -> int:
+        """2 to hear the parties apart (the stream is then opened with `?channels=2`): the
+        caller's word (the picker's list), else the call state's. Said as a `parties` event."""
+        offered = wanted if wanted is not None else await self.offers_two_parties()
+        self.channels = 2 if offered else 1
+        how = "call state" if wanted is None else "asked by the caller"
+        self._news.event("parties", parties=self.channels, how=how)
+        return self.channels
+
     async def offers_two_parties(self) -> bool | None:
         """Whether the server offers the call's parties apart, by its call state (one try);
         None when it could not say (the reason is an event). Token errors propagate."""

@@ -214,7 +214,10 @@ class StreamSession:
         )
         tasks: list[asyncio.Task[None]] = []
         try:
-            await self._until_stopped(self._choose_parties(link))
+            # Hear the parties apart when the server offers them: stream, raw.wav and
+            # processed.wav are then 2-channel, agent left (set up before any byte).
+            if await self._until_stopped(link.choose_channels(cfg.two_party)) == 2:
+                self.pipeline.use_two_parties()
             stream = await self._until_stopped(link.connect())
             self._started_s = self._clock()
             self.pipeline.stream_opened(self._started_s)
@@ -250,17 +253,6 @@ class StreamSession:
             result = self._finalize(outcome, error, snap)
             self._finished.set()
         return result
-
-    async def _choose_parties(self, link: CallLink) -> None:
-        """Hear the parties apart when the server offers them (asked once, before connecting):
-        the stream, raw.wav and processed.wav are then 2-channel, agent left."""
-        wanted = self.config.two_party
-        offered = wanted if wanted is not None else await link.offers_two_parties()
-        if offered:
-            self.pipeline.use_two_parties()
-            link.channels = 2
-        how = "call state" if wanted is None else "asked by the caller"
-        self._news.event("parties", parties=2 if offered else 1, how=how)
 
     async def _until_stopped(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` unless stop() comes first."""

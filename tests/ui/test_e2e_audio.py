@@ -142,10 +142,17 @@ def test_each_party_is_heard_on_its_own_side_of_the_sound_card(
     rms = float(np.sqrt(np.mean(heard * heard)))
     assert rms > 300, f"the sink stayed (nearly) silent: RMS {rms:.0f}"
 
-    # Where the capture sits in the call: the best match of the loudest second of the left.
-    energy = np.convolve(left * left, np.ones(RATE_HZ), mode="valid")
-    start = int(np.argmax(energy))
-    position, r = _best_match(agent, left[start : start + RATE_HZ])
+    # Where the capture sits in the call: the best-matching of the left's five loudest
+    # half-seconds (on a busy machine the playout may stretch inside any one of them).
+    energy = np.convolve(left * left, np.ones(WINDOW), mode="valid")
+    starts: list[int] = []
+    for start in np.argsort(energy)[::-1]:
+        if all(abs(int(start) - s) >= WINDOW for s in starts):
+            starts.append(int(start))
+        if len(starts) == 5:
+            break
+    matches = [(_best_match(agent, left[s : s + WINDOW]), s) for s in starts]
+    (position, r), start = max(matches, key=lambda m: m[0][1])
     assert r > 0.8, f"the left side does not sound like the agent (r = {r:.2f})"
     offset = start - position  # capture index = source index + offset, give or take playout
     for side, own, other, who in ((left, agent, customer, "agent"),

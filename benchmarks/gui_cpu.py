@@ -6,7 +6,8 @@ across a window of wall time):
 
 - app alone (target ≤ 8 % of one core): the simulator runs in a process of its own
   that is not counted; the app's session, jitter buffer, DSP, recorder, QAudioSink
-  output and live charts are;
+  output and live charts are. The call has two parties (`simulate --two-party`, as the
+  demo): stereo on the wire and to the sound device, both waveform lanes, the talk strip;
 - `gui --demo` in total (target ≤ 12 %): the app plus the demo simulator it starts
   (its child process), as a user running the demo pays for both.
 
@@ -202,7 +203,8 @@ def main() -> int:
         results: dict[str, dict[str, float | int]] = {}
         if args.only in (None, "app"):
             sim = subprocess.Popen(
-                [sys.executable, "-m", "cxone_desktop", "simulate", "--port", str(port), "--loop"],
+                [sys.executable, "-m", "cxone_desktop", "simulate", "--port", str(port), "--loop",
+                 "--two-party"],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             stack.callback(lambda: (sim.terminate(), sim.wait(5)))

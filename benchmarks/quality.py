@@ -128,6 +128,9 @@ class _TracingSession(StreamSession):
         super().__init__(config, playout_sink=self)
         self.jitter = _LoggingJitterBuffer(trace, self.fmt, target_delay_ms=config.jitter_target_ms)
 
+    def set_channels(self, channels: int) -> None:  # PlayoutSink
+        assert channels == 1, "this benchmark plays one-party calls"
+
     def write(self, frames: np.ndarray) -> None:  # PlayoutSink
         self.trace.sink.append((self._clock(), np.array(frames, dtype=np.int16)))
 

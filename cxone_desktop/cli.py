@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--gate-mode", choices=["seed", "smooth", "off"], default=None)
     rec.add_argument(
+        "--channels",
+        choices=["mixed", "both", "agent", "customer"],
+        default=None,
+        help="what processed.wav holds when the server offers the parties apart: the mix "
+        "(default), both (agent left, customer right), or one party; raw.wav then keeps both",
+    )
+    rec.add_argument(
         "--secret-file",
         help="read the client secret from this file (else env CXONE_CLIENT_SECRET, else a prompt)",
     )
@@ -181,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--audio", help="WAV file to stream (any rate/width/channels)")
     sim.add_argument("--loop", action="store_true", help="repeat the audio forever")
+    sim.add_argument(
+        "--two-party",
+        action="store_true",
+        help="serve the call's parties apart as well as mixed (?channels=2, ?perspective=) "
+        "from a stereo WAV, agent left, customer right (default: the stereo demo call)",
+    )
     sim.add_argument("--encoding", choices=["pcm16", "mulaw"], default="pcm16")
     sim.add_argument(
         "--fragment", choices=["aligned", "random", "tiny", "merged"], default="aligned"

@@ -29,6 +29,8 @@ names, URLs passed through `redact_url`), never from credentials.
     │   └── CallStateInvalid          …with a document outside the protocol (also a ProtocolError)
     ├── ProtocolError                 a server document too large, too deep or not JSON
     ├── InternalError                 a bug stopped the session; the recording is kept
+    ├── CallListError                 the calls list (GET /api/v2/calls) failed
+    │   └── NoCallDirectory           …because the server keeps none (404): type the call ID
     ├── TlsVerificationFailed         the server's certificate was not trusted (no retry)
     ├── RedirectRefused               a request carrying a credential was redirected (not followed)
     ├── AudioOutputError              no sound device / server; streaming carries on
@@ -188,6 +190,16 @@ class InternalError(CXoneError):
     """Not the server, not the user: a bug. The session stops; its files are kept."""
 
     remedy = "The recording so far is kept. Please report this with the session's events.jsonl."
+class CallListError(CXoneError):
+    """The live calls could not be listed; typing a call ID still works."""
+
+    remedy = "Type the call ID instead; the list is refreshed again in a few seconds."
+
+
+class NoCallDirectory(CallListError):
+    """The server has no calls list (404): a plain CXone tenant. The picker hides."""
+
+    remedy = "Type the call (interaction) ID: this server does not list its calls."
 
 
 class ServiceUnavailable(TransientError):

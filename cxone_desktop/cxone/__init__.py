@@ -2,9 +2,11 @@
 
 Endpoints and settings are validated on construction; `TokenProvider` gets and
 caches OAuth tokens; `VoiceStream` yields the call's audio and control messages;
-`CallStatePoller` reads the call's state. Errors are those of `cxone_desktop.errors`.
+`CallStatePoller` reads the call's state; `CallDirectory` lists the live calls where the
+server keeps such a list (the relay, the simulator). Errors are those of `cxone_desktop.errors`.
 """
 
+from cxone_desktop.cxone.call_directory import CallDirectory, ListedCall
 from cxone_desktop.cxone.call_state import CallInfo, CallStatePoller, CallStatus
 from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
 from cxone_desktop.cxone.endpoints import Endpoints, redact_url, validate_call_id
@@ -24,6 +26,7 @@ __all__ = [
     "AccessToken",
     "AuthSettings",
     "AuthStyle",
+    "CallDirectory",
     "CallInfo",
     "CallStatePoller",
     "CallStatus",
@@ -32,6 +35,7 @@ __all__ = [
     "ControlKind",
     "Credentials",
     "Endpoints",
+    "ListedCall",
     "RetryPolicy",
     "StreamEnd",
     "StreamSettings",

@@ -64,6 +64,16 @@ class CallInfo:
         v = self.raw.get("agentBound")
         return v if isinstance(v, bool) else None
 
+    @property
+    def two_party(self) -> bool:
+        """The server offers the parties apart (the relay's and the simulator's `channels`
+        and `perspectives`); a plain CXone tenant says neither."""
+        perspectives = self.raw.get("perspectives")
+        apart = isinstance(perspectives, list) and {"agent", "customer"} <= set(
+            p for p in perspectives if isinstance(p, str)
+        )
+        return self.raw.get("channels") == 2 or apart
+
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> CallInfo:
         """Map `state` to a CallStatus; anything unrecognised is "unknown"."""
@@ -110,13 +120,14 @@ class CallStatePoller:
     def __repr__(self) -> str:
         return f"CallStatePoller({self._url!r}, interval_s={self.interval_s})"
 
-    async def fetch(self, *, retry: bool = True) -> CallInfo:
+    async def fetch(self, *, single_attempt: bool = False) -> CallInfo:
         """One reading, with backoff on 429/5xx/connect errors and one token refresh on 401.
 
-        `retry=False` makes one attempt: a caller with its own pacing (the reconnect
-        loop) must not sit in this backoff while its time budget runs.
+        `single_attempt` gives up at the first 429/5xx/connect error: a caller with its own
+        pacing (the reconnect loop, whose time budget runs meanwhile) or a question worth
+        one try (whether the call's parties can be had apart).
         """
-        policy = self._retry if retry else replace(self._retry, max_attempts=1)
+        policy = replace(self._retry, max_attempts=1) if single_attempt else self._retry
         backoff = Backoff(
             policy, what="the call-state request", clock=self._clock, sleep=self._sleep,
             rng=self._rng, on_retry=self.on_retry,

@@ -104,7 +104,8 @@ class VoiceStream:
     `connect()` performs the handshake (refreshing the token once on 401, backing off
     on 429/5xx/connect errors); iterating yields bytes (audio) and ControlEvent
     (text) until the socket closes, then `end` says how. Call `connect()` again to
-    reconnect after an end.
+    reconnect after an end. `channels=2` asks for both parties interleaved, agent left
+    (`?channels=2`): only for a server that said it offers them.
     """
 
     def __init__(
@@ -120,10 +121,15 @@ class VoiceStream:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        channels: int = 1,
     ) -> None:
+        if channels not in (1, 2):
+            raise ValueError(f"channels must be 1 or 2, got {channels!r}")
         self._endpoints = endpoints
         self._call_id = validate_call_id(call_id)
-        self._url = endpoints.stream_url(self._call_id)
+        # Both parties interleaved, agent left (the relay's and the simulator's `?channels=2`).
+        suffix = "?channels=2" if channels == 2 else ""
+        self._url = endpoints.stream_url(self._call_id) + suffix
         self._tokens = tokens
         self._settings = settings
         self._tls = tls
@@ -259,7 +265,8 @@ class VoiceStream:
     def _request(self, token: str) -> tuple[str, dict[str, str]]:
         if self._settings.token_in == "header":
             return self._url, {"Authorization": f"Bearer {token}"}
-        return f"{self._url}?access_token={quote(token, safe='')}", {}
+        sep = "&" if "?" in self._url else "?"
+        return f"{self._url}{sep}access_token={quote(token, safe='')}", {}
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         if not self._endpoints.secure:

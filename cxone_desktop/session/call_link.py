@@ -73,6 +73,28 @@ class CallLink:
         self.stream: VoiceStream | None = None
         #: Paces reconnects; the session tells it when audio arrives.
         self.budget = ReconnectBudget(config.reconnect, rng)
+        #: 2 once the session chose to hear the parties apart (interleaved, agent left).
+        self.channels = 1
+
+    async def choose_channels(self, wanted: bool | None) -> int:
+        """2 to hear the parties apart (the stream is then opened with `?channels=2`): the
+        caller's word (the picker's list), else the call state's. Said as a `parties` event."""
+        offered = wanted if wanted is not None else await self.offers_two_parties()
+        self.channels = 2 if offered else 1
+        how = "call state" if wanted is None else "asked by the caller"
+        self._news.event("parties", parties=self.channels, how=how)
+        return self.channels
+
+    async def offers_two_parties(self) -> bool | None:
+        """Whether the server offers the call's parties apart, by its call state (one try);
+        None when it could not say (the reason is an event). Token errors propagate."""
+        await self._tokens.token()
+        try:
+            info = await self._poller.fetch(single_attempt=True)
+        except CXoneError as exc:
+            self._news.event("parties_unknown", message=exc.message)
+            return None
+        return info.two_party
 
     async def connect(self, *, single_attempt: bool = False) -> VoiceStream:
         """Open the stream; `single_attempt` leaves the backoff to the caller."""
@@ -81,13 +103,13 @@ class CallLink:
         stream = VoiceStream(
             cfg.endpoints, cfg.call_id, self._tokens, settings=cfg.stream, tls=cfg.tls,
             retry=replace(cfg.retry, max_attempts=1) if single_attempt else cfg.retry,
-            rng=self._rng,
+            rng=self._rng, channels=self.channels,
         )  # fmt: skip
         await stream.connect()
         self.stream = stream
         self.budget.connected(self._clock())
         self._facts.note_connected()
-        self._news.event("connected", url_path=cfg.endpoints.stream_path)
+        self._news.event("connected", url_path=cfg.endpoints.stream_path, channels=self.channels)
         return stream
 
     async def status(self) -> CallStatus | None:
@@ -96,7 +118,7 @@ class CallLink:
         One attempt: around a close the reconnect pacing is the budget's, not the poller's.
         """
         try:
-            status = (await self._poller.fetch(retry=False)).status
+            status = (await self._poller.fetch(single_attempt=True)).status
         except CXoneError as exc:
             self._news.error(exc)
             return None

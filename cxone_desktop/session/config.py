@@ -10,6 +10,7 @@ import platformdirs
 
 from cxone_desktop.core.audio_format import Encoding
 from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.listen_mode import LISTEN_MODES, ListenMode
 from cxone_desktop.cxone.endpoints import Endpoints, validate_call_id
 from cxone_desktop.cxone.settings import (
     AuthSettings,
@@ -47,6 +48,10 @@ class SessionConfig:
 
     Holds the client secret (inside `credentials`, hidden from repr); never
     serialize this object whole — use `public_settings()`.
+
+    `two_party`: None asks the server (its call state) whether the parties can be had
+    apart, True knows it (the calls list said so), False takes the mono mix. `channels`
+    is what is played and written to processed.wav when they can (`listen_mode`).
     """
 
     endpoints: Endpoints
@@ -66,9 +71,15 @@ class SessionConfig:
     poll_interval_s: float = 2.0
     duration_s: float | None = None
     jitter_target_ms: float = 40.0
+    channels: ListenMode = "mixed"
+    two_party: bool | None = None
+    #: The customer's own gain and gate on a two-party call; None: the same as `dsp`.
+    customer_dsp: DspSettings | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "call_id", validate_call_id(self.call_id))
+        if self.channels not in LISTEN_MODES:
+            raise InputError("channels", f"choose one of {', '.join(LISTEN_MODES)}")
         if not self.credentials.client_id.strip():
             raise InputError("client_id", "is empty; enter the OAuth client ID of your application")
         if not self.credentials.client_secret:
@@ -113,4 +124,13 @@ class SessionConfig:
             "duration_s": self.duration_s,
             "reconnect_budget_s": self.reconnect.budget_s,
             "silence_timeout_s": self.silence_timeout_s,
+            "channels": self.channels,
+            "two_party": self.two_party,
+            "customer_dsp": None
+            if self.customer_dsp is None
+            else {
+                "gain": self.customer_dsp.gain,
+                "noise_threshold": self.customer_dsp.noise_threshold,
+                "gate_mode": self.customer_dsp.gate_mode,
+            },
         }

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.listen_mode import ListenMode, PartyAudibility
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.state_machine import CallState
+from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.session_result import SessionResult
 
@@ -22,13 +24,38 @@ class LiveView(Protocol):
 
     @property
     def raw_wave(self) -> RingBuffer:
-        """The last seconds of received audio (float32 samples)."""
+        """The last seconds of received audio (float32 samples; interleaved agent, customer
+        when `parties` is 2)."""
         ...
 
     @property
     def processed_wave(self) -> RingBuffer:
-        """The last seconds of played audio (float32 samples)."""
+        """The last seconds of played audio (float32 samples; with two parties, each party
+        after its gain and gate, interleaved agent, customer)."""
         ...
+
+    @property
+    def parties(self) -> int:
+        """2 once the call streams its parties apart, else 1."""
+        ...
+
+    @property
+    def party_levels_dbfs(self) -> tuple[float, float]:
+        """Agent's and customer's last played frame, dBFS (-inf when silent or one party)."""
+        ...
+
+    @property
+    def talk_ring(self) -> RingBuffer | None:
+        """Who talked in each recent 20 ms frame (0 nobody, 1 agent, 2 customer, 3 both)."""
+        ...
+
+    @property
+    def talk_totals(self) -> TalkTotals | None:
+        """Talk share, talk-over and the longest silence so far (two parties only)."""
+        ...
+
+    @property
+    def listen_mode(self) -> ListenMode: ...
 
     @property
     def level_dbfs(self) -> float:
@@ -54,7 +81,13 @@ class LiveSession(LiveView, Protocol):
 
     def add_observer(self, observer: SessionObserver) -> None: ...
 
-    def set_dsp(self, settings: DspSettings) -> None: ...
+    def set_dsp(self, settings: DspSettings, customer: DspSettings | None = None) -> None:
+        """From the next frame; `customer` gives the customer its own gain and gate."""
+        ...
+
+    def set_listen_mode(self, mode: ListenMode) -> None: ...
+
+    def set_audible(self, audible: PartyAudibility) -> None: ...
 
     async def run(self) -> SessionResult:
         """Until the call ends, the user stops, or it fails; never raises for call errors."""

@@ -6,6 +6,12 @@
                       recording; stall detection; metrics rows (4 a second for charts, 1 a
                       second to the CSV)
 
+A two-party call (`use_two_parties`, before any audio) arrives interleaved, agent left and
+customer right, and stays so end to end: raw.wav as received, then `TwoPartyPlayout` (gain
+and gate per party, who talks, the listening mode) makes processed.wav and the sound
+device's stereo; mute and solo reach only the device. Its metrics rows carry the parties'
+levels and talk columns.
+
 Stretches with no audio (stalls, outages, holds) are tracked as gaps with their place
 in both recordings (`GapTracker`): an event, summary.json's `gaps`, WAV cue labels.
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -26,9 +33,12 @@ import numpy.typing as npt
 from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.dsp import DspChain, DspSettings
 from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
+from cxone_desktop.core.listen_mode import EVERYONE, ListenMode, PartyAudibility
 from cxone_desktop.core.metrics import MetricsSnapshot, StreamMetrics
 from cxone_desktop.core.reassembler import FrameReassembler
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
+from cxone_desktop.core.talk_state import TalkTotals
+from cxone_desktop.core.two_party_playout import TwoPartyPlayout
 from cxone_desktop.session.gap_tracker import GapKind, GapTracker
 from cxone_desktop.session.quality_rows import QualityRows
 from cxone_desktop.session.recorder import SessionRecorder
@@ -47,7 +57,21 @@ EmitEvent = Callable[..., None]
 class PlayoutSink(Protocol):
     """Receives processed int16 frames (n, samples) on the 20 ms playout clock."""
 
+    def set_channels(self, channels: int) -> None:
+        """The frames that follow are interleaved over `channels` (1 mono, 2 agent/customer)."""
+        ...
+
     def write(self, frames: npt.NDArray[np.int16]) -> None: ...
+
+
+def make_jitter_buffer(fmt: AudioFormat, target_delay_ms: float) -> JitterBuffer:
+    """The one place the jitter buffer is built.
+
+    Main's LossConcealer is mono-only, so a stereo stream is concealed with silence until
+    the per-channel buffer (branch `playout`) lands; then this factory goes.
+    """
+    concealment: Any = "zero" if fmt.channels > 1 else "plc"
+    return JitterBuffer(fmt, target_delay_ms=target_delay_ms, concealment=concealment)
 
 
 class Pipeline:
@@ -62,13 +86,24 @@ class Pipeline:
         jitter_target_ms: float = 40.0,
         sink: PlayoutSink | None = None,
         on_sink_error: Callable[[Exception], None] | None = None,
+        listen_mode: ListenMode = "both",
+        customer_dsp: DspSettings | None = None,
     ) -> None:
         self.fmt = fmt
+        self._jitter_target_ms = jitter_target_ms
         self.metrics = StreamMetrics(fmt)
-        self.jitter = JitterBuffer(fmt, target_delay_ms=jitter_target_ms)
-        self.raw_wave = RingBuffer(int(WAVE_SECONDS * fmt.rate_hz), np.float32)
-        self.processed_wave = RingBuffer(int(WAVE_SECONDS * fmt.rate_hz), np.float32)
+        self.jitter = make_jitter_buffer(fmt, jitter_target_ms)
+        #: The last seconds received and played; interleaved (agent, customer) with two parties.
+        self.raw_wave = RingBuffer(int(WAVE_SECONDS * fmt.rate_hz * fmt.channels), np.float32)
+        self.processed_wave = RingBuffer(
+            int(WAVE_SECONDS * fmt.rate_hz * fmt.channels), np.float32
+        )
         self.level_dbfs = -math.inf
+        #: Set by `use_two_parties`: per-party DSP, talk state, the listening mode.
+        self.parties: TwoPartyPlayout | None = None
+        self._listen_mode: ListenMode = listen_mode
+        self._audible = EVERYONE
+        self._customer_dsp = customer_dsp  # None: linked to the agent's
         #: Where the call is recorded; None when it is not (or could not be).
         self.recorder: SessionRecorder | None = None
         self.sink = sink
@@ -98,6 +133,43 @@ class Pipeline:
     def dsp_settings(self) -> DspSettings:
         return self._dsp.settings
 
+    @property
+    def listen_mode(self) -> ListenMode:
+        return self._listen_mode
+
+    @property
+    def party_levels_dbfs(self) -> tuple[float, float]:
+        """Each party's last played frame after its DSP (-inf each for a one-party call)."""
+        return self.parties.levels_dbfs if self.parties is not None else (-math.inf, -math.inf)
+
+    @property
+    def talk_totals(self) -> TalkTotals | None:
+        return self.parties.talk.totals() if self.parties is not None else None
+
+    def use_two_parties(self) -> None:
+        """The stream carries both parties interleaved, agent left: set up before any audio."""
+        if self._reassembler.total_bytes or self.parties is not None:
+            raise RuntimeError("the stream's shape is decided before its first byte")
+        fmt = self.fmt = replace(self.fmt, channels=2)
+        self.metrics = StreamMetrics(fmt)
+        if self._start_s is not None:
+            self.metrics.start(self._start_s)
+        self.jitter = make_jitter_buffer(fmt, self._jitter_target_ms)
+        self.raw_wave = RingBuffer(self.raw_wave.capacity * 2, np.float32)
+        self.processed_wave = RingBuffer(self.processed_wave.capacity * 2, np.float32)
+        self._reassembler = FrameReassembler(fmt)
+        self.parties = TwoPartyPlayout(
+            self._dsp.settings,
+            self._customer_dsp,
+            rate_hz=fmt.rate_hz,
+            frame_ms=fmt.frame_ms,
+            mode=self._listen_mode,
+            talk_ring_frames=round(WAVE_SECONDS / fmt.frame_duration_s),
+        )
+        self.parties.audible = self._audible
+        if self.recorder is not None:
+            self.recorder.use_channels(2)
+
     def next_tick_s(self, now_s: float) -> float:
         """When `tick` has something to do next: the next playout slot, else a frame from now."""
         due = self.jitter.next_due_s
@@ -115,6 +187,8 @@ class Pipeline:
         if self._start_s is None:
             self.start(now_s)
         self._audio_seen_s = now_s
+        if self.sink is not None:
+            self._sink_call(self.sink.set_channels, self.fmt.channels)
 
     def feed(self, data: bytes, arrival_s: float) -> None:
         """One binary WebSocket message: metrics, raw recording, frames into the jitter buffer.
@@ -156,11 +230,35 @@ class Pipeline:
         """A new socket: the jitter buffer re-anchors its playout clock at its first frame."""
         self.jitter.reset()
 
-    def set_dsp(self, settings: DspSettings, now_s: float) -> None:
-        """Takes effect on the next 20 ms frame; logged at most every DSP_EVENT_INTERVAL_S."""
+    def set_dsp(
+        self, settings: DspSettings, now_s: float, customer: DspSettings | None = None
+    ) -> None:
+        """Takes effect on the next 20 ms frame; logged at most every DSP_EVENT_INTERVAL_S.
+
+        `customer` sets the customer's own gain and gate on a two-party call (None: the
+        same as `settings`, linked); a one-party call uses `settings` only.
+        """
         self._dsp.update(settings)
+        self._customer_dsp = customer
+        if self.parties is not None:
+            self.parties.set_dsp(settings, customer)
         self._dsp_event_due = True
         self._log_dsp(now_s)
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        """Mixed, both, agent or customer from the next frame on (a one-party call is mixed)."""
+        if mode == self._listen_mode:
+            return
+        self._listen_mode = mode
+        if self.parties is not None:
+            self.parties.mode = mode
+            self._emit("listen_mode", mode=mode)
+
+    def set_audible(self, audible: PartyAudibility) -> None:
+        """Per-party mute and solo, on the sound device only (recordings keep both)."""
+        self._audible = audible
+        if self.parties is not None:
+            self.parties.audible = audible
 
     # ---- out -------------------------------------------------------------------------------
     def tick(self, now_s: float, state: str) -> MetricsSnapshot | None:
@@ -190,9 +288,12 @@ class Pipeline:
         snap = metrics.tick(now_s)
         if snap is not None:
             self._quality.add(snap, hold_ms=self.gaps.hold_ms(now_s))
-        if snap is not None and self.recorder is not None:
-            self.recorder.write_metrics(snap.as_dict(), state=state, elapsed_s=snap.elapsed_s)
-            self.recorder.flush()  # headers current each second, on hold and reconnect too
+            row = snap.as_dict()
+            if self.parties is not None:
+                row.update(self.parties.take_row())
+            if self.recorder is not None:
+                self.recorder.write_metrics(row, state=state, elapsed_s=snap.elapsed_s)
+                self.recorder.flush()  # headers current each second, on hold and reconnect too
         if self._dsp_event_due:
             self._log_dsp(now_s)
         return snap
@@ -263,20 +364,27 @@ class Pipeline:
             self._late_seen += late
         if not len(batch):
             return
-        out = self._dsp.process(batch.frames)
+        if self.parties is None:
+            out = heard = lanes = self._dsp.process(batch.frames)
+        else:
+            played = self.parties.process(batch.frames)
+            out, heard, lanes = played.played, played.heard, played.parties
         self._processed_frames += len(out)
-        self.processed_wave.extend(out.reshape(-1))
+        self.processed_wave.extend(lanes.reshape(-1))
         last = out[-1].astype(np.float64)
         rms = math.sqrt(float(np.mean(last * last)))
         self.level_dbfs = 20 * math.log10(rms / 32768.0) if rms > 0 else -math.inf
         if self.recorder is not None:
             self.recorder.write_processed(out)
         if self.sink is not None:
-            try:
-                self.sink.write(out)
-            except Exception as exc:  # a broken device must not stop the call or the recording
-                if self._on_sink_error is not None:
-                    self._on_sink_error(exc)
+            self._sink_call(self.sink.write, heard)
+
+    def _sink_call(self, method: Callable[[Any], None], arg: Any) -> None:
+        try:
+            method(arg)
+        except Exception as exc:  # a broken device must not stop the call or the recording
+            if self._on_sink_error is not None:
+                self._on_sink_error(exc)
 
     def _log_dsp(self, now_s: float, *, now: bool = False) -> None:
         """One "dsp" event for a slider drag, not one per step; the final value always."""
@@ -293,4 +401,11 @@ class Pipeline:
             "gate_mode": s.gate_mode,
             "bypass": s.bypass,
         }
+        c = self._customer_dsp
+        if c is not None and c != s:  # unlinked: the customer's own gain and gate
+            fields["customer"] = {
+                "gain": c.gain,
+                "noise_threshold": c.noise_threshold,
+                "gate_mode": c.gate_mode,
+            }
         self._emit("dsp", **fields)

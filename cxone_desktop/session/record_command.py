@@ -119,6 +119,7 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
         silence_timeout_s=(
             SILENCE_TIMEOUT_S if args.silence_timeout is None else args.silence_timeout
         ),
+        channels=getattr(args, "channels", None) or "mixed",
     )
 
 
@@ -154,6 +155,8 @@ class _ProgressPrinter(SessionObserver):
             "partial_frame",
             "control",
             "control_unparsable",
+            "parties",
+            "parties_unknown",
         ):
             detail = shorten_fields({k: v for k, v in event.items() if k != "kind"}, _dumps)
             if event["kind"] == "control":

@@ -78,6 +78,7 @@ class SessionRecorder:
         *,
         started_utc: datetime | None = None,
         rate_hz: int = 8000,
+        channels: int = 1,
         metric_columns: Sequence[str] = (),
         on_error: Callable[[errors.RecordingError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -112,7 +113,11 @@ class SessionRecorder:
                 },
             )
             wav = functools.partial(
-                WavWriter, rate_hz=rate_hz, clock=clock, header_interval_s=header_interval_s
+                WavWriter,
+                rate_hz=rate_hz,
+                channels=channels,
+                clock=clock,
+                header_interval_s=header_interval_s,
             )
             opened.append(wav(self.folder / RAW_WAV))
             opened.append(wav(self.folder / PROCESSED_WAV))
@@ -145,6 +150,15 @@ class SessionRecorder:
     def write_raw(self, pcm: bytes | bytearray | memoryview | np.ndarray) -> None:
         """Append received audio to raw.wav."""
         self._write_wav(RAW_WAV, self.raw, pcm)
+
+    def use_channels(self, channels: int) -> None:
+        """Both WAVs carry `channels` interleaved (2: agent left, customer right); only before
+        any audio is written."""
+        for name, wav in ((RAW_WAV, self.raw), (PROCESSED_WAV, self.processed)):
+            try:
+                wav.set_channels(channels)
+            except errors.RecordingError as exc:
+                self._report_error(name, exc)
 
     def write_processed(self, frames: np.ndarray | bytes) -> None:
         """Append played audio (int16) to processed.wav."""
@@ -289,6 +303,7 @@ class SessionRecorder:
         for name, wav in ((RAW_WAV, self.raw), (PROCESSED_WAV, self.processed)):
             files[name] = {
                 "bytes": file_size(self.folder / name),
+                "channels": wav.channels,
                 "duration_s": round(wav.duration_s, 3),
                 "frames": wav.frames_written,
                 "dropped_bytes": wav.dropped_bytes,

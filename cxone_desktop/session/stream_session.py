@@ -21,9 +21,11 @@ from typing import Any, TypeVar
 from cxone_desktop import __version__
 from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.listen_mode import ListenMode, PartyAudibility
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.state_machine import CallState, CallStateMachine
+from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
 from cxone_desktop.cxone.voice_stream import StreamEnd, VoiceStream
 from cxone_desktop.errors import (
@@ -88,6 +90,8 @@ class StreamSession:
             jitter_target_ms=config.jitter_target_ms,
             sink=playout_sink,
             on_sink_error=self._on_sink_error,
+            listen_mode=config.channels,
+            customer_dsp=config.customer_dsp,
         )
         self.folder: Path | None = None
         self._clock = clock
@@ -132,6 +136,27 @@ class StreamSession:
     def dsp_settings(self) -> DspSettings:
         return self.pipeline.dsp_settings
 
+    @property
+    def parties(self) -> int:
+        """2 once the call streams its parties apart (agent left, customer right), else 1."""
+        return 2 if self.pipeline.parties is not None else 1
+
+    @property
+    def party_levels_dbfs(self) -> tuple[float, float]:
+        return self.pipeline.party_levels_dbfs
+
+    @property
+    def talk_ring(self) -> RingBuffer | None:
+        return self.pipeline.parties.talk_ring if self.pipeline.parties is not None else None
+
+    @property
+    def talk_totals(self) -> TalkTotals | None:
+        return self.pipeline.talk_totals
+
+    @property
+    def listen_mode(self) -> ListenMode:
+        return self.pipeline.listen_mode
+
     def latest_snapshot(self) -> MetricsSnapshot:
         return self.pipeline.metrics.snapshot(self._clock())
 
@@ -146,9 +171,17 @@ class StreamSession:
             log.error("playout sink failed: %r", exc, exc_info=exc)
 
     # ---- controls --------------------------------------------------------------------------
-    def set_dsp(self, settings: DspSettings) -> None:
-        """Takes effect on the next 20 ms frame."""
-        self.pipeline.set_dsp(settings, self._clock())
+    def set_dsp(self, settings: DspSettings, customer: DspSettings | None = None) -> None:
+        """Takes effect on the next 20 ms frame; `customer` unlinks the customer's settings."""
+        self.pipeline.set_dsp(settings, self._clock(), customer)
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        """Mixed, both, agent or customer, from the next frame: no reconnect."""
+        self.pipeline.set_listen_mode(mode)
+
+    def set_audible(self, audible: PartyAudibility) -> None:
+        """Per-party mute and solo on the sound device; the recording keeps both."""
+        self.pipeline.set_audible(audible)
 
     async def stop(self) -> None:
         """DISCONNECTING → TERMINATED with files finalized; returns when run() has finished."""
@@ -192,6 +225,10 @@ class StreamSession:
         if cfg.duration_s is not None:  # from the start: it bounds connecting too
             tasks.append(asyncio.create_task(self._stop_after(cfg.duration_s), name="duration"))
         try:
+            # Hear the parties apart when the server offers them: stream, raw.wav and
+            # processed.wav are then 2-channel, agent left (set up before any byte).
+            if await self._until_stopped(link.choose_channels(cfg.two_party)) == 2:
+                self.pipeline.use_two_parties()
             stream = await self._until_stopped(link.connect())
             self._started_s = self._clock()
             self.pipeline.stream_opened(self._started_s)
@@ -355,7 +392,8 @@ class StreamSession:
             return
         recorder = open_recorder(
             self.config.recordings_dir, self.config.call_id, rate_hz=self.pipeline.fmt.rate_hz,
-            on_error=self._news.error, clock=self._clock, origin_s=origin_s,
+            channels=self.pipeline.fmt.channels, on_error=self._news.error, clock=self._clock,
+            origin_s=origin_s,
         )  # fmt: skip
         if recorder is None:
             return  # reported: streaming goes on without a recording
@@ -373,7 +411,8 @@ class StreamSession:
 
     def _summary(self, snap: MetricsSnapshot, outcome: str) -> dict[str, Any]:
         started = self._started_s
-        return build_summary(
+        totals = self.pipeline.talk_totals
+        summary = build_summary(
             snap,
             outcome=outcome,
             duration_s=(self._clock() - started) if started is not None else 0.0,
@@ -385,6 +424,11 @@ class StreamSession:
             mos_estimate=self.pipeline.quality(),
             errors_not_listed=self._news.tally.not_listed,
         )
+        summary["parties"] = self.parties
+        if totals is not None:
+            summary["talk"] = totals.as_dict()
+            summary["listen_mode"] = self.pipeline.listen_mode
+        return summary
 
     def checkpoint(self) -> dict[str, Any]:
         """Push the recording to disk now; the summary as it stands, for a live export."""

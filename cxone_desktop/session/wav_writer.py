@@ -134,6 +134,20 @@ class WavWriter:
         ):
             self.flush()
 
+    def set_channels(self, channels: int) -> None:
+        """Change the channel count while no audio has been written: a stream's shape is
+        known only once the server has said what it sends, after the file was created."""
+        if channels == self.channels or self.failed:
+            return
+        if channels <= 0 or self.bytes_written or self.closed:
+            raise ValueError(f"cannot make {self.path.name} {channels}-channel now")
+        self.channels = channels
+        self.block_align = self.sample_width * channels
+        try:
+            portable.pwrite(self._fd, self._make_header(0), 0)
+        except OSError as exc:
+            raise self._fail("write the header of", exc) from exc
+
     def add_cue(self, sample_frame: int, label: str) -> None:
         """Mark `sample_frame` (from the start of the file) with `label`, written on close.
 

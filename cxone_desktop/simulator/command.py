@@ -135,6 +135,7 @@ def ready_document(base_url: str, config: SimulatorConfig) -> dict[str, object]:
         "client_id": config.client_id,
         "client_secret": config.client_secret,
         "call_ids": list(config.call_ids),
+        "two_party": config.two_party,
     }
 
 
@@ -162,6 +163,8 @@ def banner(
         else "(the --client-secret you gave)"
     )
     audio = str(config.audio_path) if config.audio_path else "bundled demo call"
+    if config.two_party:
+        audio += ", two parties: mixed by default, ?channels=2 agent left / customer right"
     imp = config.impairments
     trouble = [f"fragment={imp.fragment}"]
     defaults = SimulatorConfig()

@@ -89,7 +89,8 @@ class Impairments:
 class SimulatorConfig:
     """One simulated CXone tenant: credentials, calls, audio and impairments.
 
-    `audio_path` None streams the bundled demo recording. The first `rate_limit`
+    `audio_path` None streams the bundled demo recording (the stereo one with `two_party`:
+    agent left, customer right, served apart as well as mixed). The first `rate_limit`
     token requests are answered 429 with `Retry-After: 1`. With `ssl_context` the
     simulator serves HTTPS and WSS on the same port.
     """
@@ -101,6 +102,7 @@ class SimulatorConfig:
     call_ids: tuple[str, ...] = ("demo-call",)
     audio_path: Path | None = None
     loop: bool = False
+    two_party: bool = False
     encoding: WireEncoding = "pcm16"
     impairments: Impairments = field(default_factory=Impairments)
     token_ttl_s: float = 3600.0
@@ -160,6 +162,7 @@ class SimulatorConfig:
             call_ids=tuple(args.call_id) if args.call_id else defaults.call_ids,
             audio_path=Path(args.audio) if args.audio else None,
             loop=args.loop,
+            two_party=bool(getattr(args, "two_party", False)),
             encoding=args.encoding,
             impairments=impairments,
             token_ttl_s=args.token_ttl,

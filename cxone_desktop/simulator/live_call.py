@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cxone_desktop.simulator.media_pump import CallMedia
+from cxone_desktop.simulator.call_media import CallMediaSet
 from cxone_desktop.simulator.timeline import CallState
 
 #: Sent audio kept per call for `sent_audio()`: 16 MiB, over 17 minutes of PCM16.
 SENT_KEEP_BYTES = 16 << 20
+#: Who is on the simulated call (the demo call's agent is Dana), as the relay names parties.
+PARTIES = {
+    "agent": {"id": "agent-1001", "name": "Dana"},
+    "customer": {"ani": "+15555550123", "name": "Alex Customer"},
+}
+PLATFORM = "cxone"
 
 
 class LiveCall:
@@ -18,7 +24,7 @@ class LiveCall:
     the call is "active" with nothing played.
     """
 
-    def __init__(self, call_id: str, media: CallMedia) -> None:
+    def __init__(self, call_id: str, media: CallMediaSet) -> None:
         self.call_id = call_id
         self.media = media
         self.t0: float | None = None
@@ -48,8 +54,18 @@ class LiveCall:
             return "active"
         return self.media.timeline.state_at(now - self.t0)
 
+    @property
+    def perspectives(self) -> list[str]:
+        """The parties served apart (none for a one-party call), as the relay lists them."""
+        return ["agent", "customer"] if self.media.two_party else []
+
+    @property
+    def channels(self) -> int:
+        """2 when the parties can be had interleaved (`?channels=2`), else 1."""
+        return 2 if self.media.two_party else 1
+
     def describe(self, now: float) -> dict[str, object]:
-        """The call-state REST body."""
+        """The call-state REST body (the relay's fields: platform, parties, channels too)."""
         state = self.state(now)
         timeline = self.media.timeline
         position_s = 0.0 if self.t0 is None else timeline.media_position_s(now - self.t0)
@@ -63,6 +79,25 @@ class LiveCall:
             "endedAt": ended_at,
             "agentBound": True,
             "mediaPositionMs": round(position_s * 1000),
+            "platform": PLATFORM,
+            "parties": {k: dict(v) for k, v in PARTIES.items()},
+            "perspectives": self.perspectives,
+            "channels": self.channels,
+        }
+
+    def list_entry(self, now: float) -> dict[str, object]:
+        """One element of `GET /api/v2/calls`, in the relay's shape."""
+        elapsed = 0.0 if self.t0 is None else max(0.0, now - self.t0)
+        started = self.started_at or datetime.now(UTC)
+        return {
+            "id": self.call_id,
+            "platform": PLATFORM,
+            "state": self.state(now),
+            "startedAt": _iso(started),
+            "durationS": round(min(elapsed, self.media.timeline.end_s), 3),
+            "parties": {k: dict(v) for k, v in PARTIES.items()},
+            "perspectives": self.perspectives,
+            "channels": self.channels,
         }
 
 

@@ -1,5 +1,9 @@
 """The CXone stand-in: OAuth token endpoint, voice-stream WebSocket and call-state REST on one port.
 
+With `two_party` it serves a call's parties as the relay does: the mono mix by default,
+`?perspective=agent|customer`, `?channels=2` (agent left, customer right), and lists its
+calls at `GET /api/v2/calls` in the relay's shape.
+
 Speaks the wire contract the client is written against (see DESIGN.md): every
 error is JSON with `error` and `error_description`, and no response, log line
 or repr carries a secret or a token. The aiohttp access log stays off because
@@ -15,11 +19,9 @@ import logging
 import math
 from types import TracebackType
 
-import numpy as np
 from aiohttp import web
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT
-from cxone_desktop.core.codecs import encode
 from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE
 from cxone_desktop.serving.oauth_endpoint import (
     BASIC_CHALLENGE,
@@ -33,16 +35,19 @@ from cxone_desktop.serving.oauth_endpoint import (
     same_secret,
 )
 from cxone_desktop.serving.tokens import IssuedToken, TokenStore
-from cxone_desktop.simulator.call_audio import load_call_audio
+from cxone_desktop.simulator.call_media import (
+    ShapeRefused,
+    StreamShape,
+    load_call_media,
+    stream_shape,
+)
 from cxone_desktop.simulator.clock import Clock, MonotonicClock
 from cxone_desktop.simulator.config import SimulatorConfig
-from cxone_desktop.simulator.live_call import SENT_KEEP_BYTES, LiveCall
-from cxone_desktop.simulator.media_pump import CallMedia, MediaPump, PumpOutcome
-from cxone_desktop.simulator.timeline import CallTimeline
+from cxone_desktop.simulator.live_call import PLATFORM, SENT_KEEP_BYTES, LiveCall
+from cxone_desktop.simulator.media_pump import MediaPump, PumpOutcome
 
 log = logging.getLogger(__name__)
 
-FRAME_SAMPLES = DEFAULT_FORMAT.frame_samples  # 20 ms at 8 kHz
 RETRY_AFTER_S = 1
 
 
@@ -60,7 +65,7 @@ class CXoneSimulator:
         self.config = config if config is not None else SimulatorConfig()
         self._clock: Clock = clock if clock is not None else MonotonicClock()
         self._tokens = TokenStore(self._clock.now, self.config.token_ttl_s)
-        media = _load_media(self.config)
+        media = load_call_media(self.config)
         self._calls = {call_id: LiveCall(call_id, media) for call_id in self.config.call_ids}
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -76,6 +81,7 @@ class CXoneSimulator:
         app.router.add_post("/oauth2/token", self._token)
         app.router.add_get("/agent/voice/{call_id}/stream", self._stream)
         app.router.add_get("/api/v2/interactions/{call_id}/call", self._call_state)
+        app.router.add_get("/api/v2/calls", self._calls_list)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(
@@ -234,6 +240,19 @@ class CXoneSimulator:
             return error_response(404, "not_found", "No interaction with this ID on this tenant.")
         return web.json_response(call.describe(self._clock.now()), headers=NO_STORE)
 
+    # ---- GET /api/v2/calls -----------------------------------------------------------------
+
+    async def _calls_list(self, request: web.Request) -> web.StreamResponse:
+        """The calls a listener may hear (all of them here), ended ones left out, as the relay."""
+        grant = self._tokens.lookup(bearer_token(request))
+        if grant is None:
+            return invalid_token()
+        if VIEW_SCOPE not in grant.scopes:
+            return insufficient_scope(VIEW_SCOPE)
+        now = self._clock.now()
+        calls = [c.list_entry(now) for c in self._calls.values() if c.state(now) != "ended"]
+        return web.json_response({"calls": calls}, headers=NO_STORE)
+
     # ---- GET /agent/voice/{id}/stream (WebSocket) ------------------------------------------
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
@@ -241,6 +260,9 @@ class CXoneSimulator:
         if refusal is not None:
             return refusal
         call = self._calls[request.match_info["call_id"]]
+        shape = _stream_shape(request, call)
+        if isinstance(shape, web.Response):
+            return shape
         ws = web.WebSocketResponse(autoping=True, compress=False, timeout=2.0)
         if not ws.can_prepare(request).ok:
             return error_response(
@@ -255,7 +277,7 @@ class CXoneSimulator:
         index = call.accepted
         seed = self.config.impairments.seed
         pump = MediaPump(
-            call.media,
+            call.media.media(shape),
             self.config.impairments,
             self._clock,
             call_t0=t0,
@@ -272,6 +294,10 @@ class CXoneSimulator:
                     "callId": call.call_id,
                     "encoding": call.media.encoding,
                     "sampleRate": DEFAULT_FORMAT.rate_hz,
+                    "channels": 2 if shape == "stereo" else 1,
+                    "perspective": "mixed" if shape == "stereo" else shape,
+                    "platform": PLATFORM,
+                    "perspectives": call.perspectives,
                 }
             )
             reader = asyncio.create_task(_drain(ws))
@@ -362,24 +388,11 @@ async def _drain(ws: web.WebSocketResponse) -> None:
         pass  # the stream is one-way; anything the client sends is ignored
 
 
-def _load_media(config: SimulatorConfig) -> CallMedia:
-    """Read, convert and encode the call audio once; every call on this simulator shares it."""
-    from cxone_desktop.assets import resource_path
-
-    path = config.audio_path if config.audio_path is not None else resource_path("demo-call.wav")
-    samples = load_call_audio(path)
-    if samples.size == 0:
-        samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
-    pad = (-samples.size) % FRAME_SAMPLES  # finish the last frame with silence
-    samples = np.concatenate([samples, np.zeros(pad, dtype=np.int16)])
-    wire = encode(samples, config.encoding)
-    frame_bytes = len(wire) // (samples.size // FRAME_SAMPLES)
-    frames = [wire[i : i + frame_bytes] for i in range(0, len(wire), frame_bytes)]
-    imp = config.impairments
-    timeline = CallTimeline(
-        frame_count=len(frames),
-        loop=config.loop,
-        hold_at_s=imp.hold_at_s,
-        hold_for_s=imp.hold_for_s,
+def _stream_shape(request: web.Request, call: LiveCall) -> StreamShape | web.Response:
+    """What the listener asked for (`?channels=`, `?perspective=`); 400 naming what is wrong."""
+    shape = stream_shape(
+        request.query.get("channels"), request.query.get("perspective"), call.media.two_party
     )
-    return CallMedia(frames=frames, timeline=timeline, encoding=config.encoding)
+    if isinstance(shape, ShapeRefused):
+        return error_response(400, "invalid_request", shape.message)
+    return shape

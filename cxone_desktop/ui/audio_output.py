@@ -55,7 +55,8 @@ NO_OUTPUT_TEXT = (
 
 
 class QtPlayoutSink(QObject):
-    """8 kHz Int16 mono playback with volume, mute and device switching."""
+    """8 kHz Int16 playback (mono, or a two-party call's stereo) with volume, mute and
+    device switching."""
 
     #: Plain-words description of where the audio goes (or that it goes nowhere).
     status_changed = Signal(str)
@@ -79,6 +80,7 @@ class QtPlayoutSink(QObject):
         self._device_buffer_ms = device_buffer_ms
         self._reopen_after_stall = reopen_after_stall
         self._format_supported = format_supported
+        self._source_channels = 1
         self._converter = FrameConverter(choose_format(QAudioDevice(), rate_hz, lambda d, f: True))
         self._max_buffer = 0
         self._pending = bytearray()
@@ -153,8 +155,21 @@ class QtPlayoutSink(QObject):
         return list(QMediaDevices.audioOutputs())
 
     # ---- PlayoutSink -----------------------------------------------------------------------
+    @property
+    def source_channels(self) -> int:
+        """What the call's frames carry: 1, or 2 (agent left, customer right)."""
+        return self._source_channels
+
+    def set_channels(self, channels: int) -> None:
+        """The next frames are `channels` interleaved: reopens the output in that shape."""
+        if channels == self._source_channels:
+            return
+        self._source_channels = channels
+        self.set_device(self._device if not self._device.isNull() else None)
+
     def write(self, frames: np.ndarray) -> None:
-        """Queue processed int16 frames (n, 160); the oldest bytes go when the buffer is full."""
+        """Queue processed int16 frames (n, 160 × channels); the oldest bytes go when the
+        buffer is full."""
         if self._sink is None:
             self._dropped_bytes += np.asarray(frames).size * 2
             return
@@ -199,8 +214,10 @@ class QtPlayoutSink(QObject):
         if device.isNull():
             self._set_status(NO_OUTPUT_TEXT)
             return
-        fmt = choose_format(device, self._rate_hz, self._format_supported)
-        converter = FrameConverter(fmt, self._rate_hz)
+        fmt = choose_format(
+            device, self._rate_hz, self._format_supported, channels=self._source_channels
+        )
+        converter = FrameConverter(fmt, self._rate_hz, self._source_channels)
         self._pending.clear()  # bytes queued for the old format mean nothing to the new one
         sink = QAudioSink(device, fmt, self)
         sink.setBufferSize(int(self._device_buffer_ms * converter.bytes_per_ms))
@@ -219,7 +236,7 @@ class QtPlayoutSink(QObject):
         self._converter = converter
         max_ms = max(self._max_buffer_ms, self._device_buffer_ms + 300)
         self._max_buffer = int(max_ms * converter.bytes_per_ms)
-        if fmt.sampleRate() != self._rate_hz or fmt.channelCount() != 1:
+        if fmt.sampleRate() != self._rate_hz or fmt.channelCount() != self._source_channels:
             log.info("audio output %s plays at %d Hz, %d channel(s), %s", device.description(),
                      fmt.sampleRate(), fmt.channelCount(), fmt.sampleFormat().name)  # fmt: skip
         self._progress_at = time.monotonic()

@@ -30,13 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxone_desktop.session.call_list_feed import ListedCall
 from cxone_desktop.session.config import POLL_INTERVAL_MAX_S, POLL_INTERVAL_MIN_S
+from cxone_desktop.ui.call_picker import CallPicker
 from cxone_desktop.ui.connect_model import (
     AUTH_STYLES,
     ENCODINGS,
     FORM_FIELDS,
     TOKEN_TRANSPORTS,
     ConnectValues,
+    directory_source,
     validate,
 )
 from cxone_desktop.ui.connect_settings import load_values, save_values
@@ -61,6 +64,8 @@ class ConnectForm(QGroupBox):
     #: Connect was pressed with fields that need attention (their messages are shown).
     connect_refused = Signal()
     disconnect_requested = Signal()
+    #: The call ID now names a call the picker listed (ListedCall), or no listed call (None).
+    listed_call_changed = Signal(object)
 
     def __init__(
         self,
@@ -138,6 +143,14 @@ class ConnectForm(QGroupBox):
         main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name in ("location", "client_id", "client_secret", "call_id"):
             main.addRow(self._label(name), self._with_message(name, self.fields[name]))
+        # The live calls, where the server lists them (the relay, the simulator).
+        self.picker = CallPicker(lambda: directory_source(self.values()))
+        main.addRow(_buddy("Liv&e calls", self.picker.combo), self.picker)
+        main.setRowVisible(self.picker, False)
+        self.picker.available_changed.connect(lambda shown: main.setRowVisible(self.picker, shown))
+        self.picker.picked.connect(self._on_picked)
+        self.picker.refreshed.connect(lambda: self._on_call_id_changed(self.call_id.text()))
+        self.call_id.textChanged.connect(self._on_call_id_changed)
 
         self.advanced_toggle = QToolButton()
         self.advanced_toggle.setText("&Advanced")
@@ -231,6 +244,10 @@ class ConnectForm(QGroupBox):
         self.encoding.setCurrentText(v.encoding)
         self.revalidate()
 
+    def listed_call(self) -> ListedCall | None:
+        """What the picker's last list said about the call ID in the field, if it listed it."""
+        return self.picker.call(self.call_id.text().strip())
+
     def errors(self) -> dict[str, str]:
         return validate(self.values())
 
@@ -281,6 +298,7 @@ class ConnectForm(QGroupBox):
             self.remember_secret,
         ):
             w.setEnabled(not busy and (w is not self.remember_secret or self._secrets.available()))
+        self.picker.set_idle(not busy)
         self.disconnect_button.setEnabled(busy)
         self.revalidate()
 
@@ -356,6 +374,16 @@ class ConnectForm(QGroupBox):
         else:
             self.show_all_messages()
             self.connect_refused.emit()
+
+    def _on_picked(self, call: ListedCall) -> None:
+        self.call_id.setText(call.call_id)
+        self._touch("call_id")
+        self.revalidate()
+
+    def _on_call_id_changed(self, text: str) -> None:
+        listed = self.picker.call(text.strip())
+        self.picker.select(text.strip())
+        self.listed_call_changed.emit(listed)
 
     def _on_advanced_toggled(self, shown: bool) -> None:
         self.advanced.setVisible(shown)

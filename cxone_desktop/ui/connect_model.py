@@ -11,9 +11,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.listen_mode import ListenMode
 from cxone_desktop.cxone.endpoints import Endpoints, validate_call_id
 from cxone_desktop.cxone.settings import AuthSettings, Credentials, StreamSettings, TlsSettings
 from cxone_desktop.errors import InputError
+from cxone_desktop.session.call_list_feed import DirectorySource
 from cxone_desktop.session.config import POLL_INTERVAL_MAX_S, POLL_INTERVAL_MIN_S, SessionConfig
 
 AUTH_STYLES = ("json", "form", "basic")
@@ -86,10 +88,34 @@ def validate(values: ConnectValues) -> dict[str, str]:
     return errors
 
 
+def directory_source(values: ConnectValues) -> DirectorySource | None:
+    """Where the call picker asks for live calls, or None while the form cannot say."""
+    if not values.client_id.strip() or not values.client_secret:
+        return None
+    try:
+        return DirectorySource(
+            endpoints=endpoints_for(values.location),
+            credentials=Credentials(values.client_id, values.client_secret),
+            auth=AuthSettings(style=values.auth_style, scope=values.scope or None),  # type: ignore[arg-type]
+            tls=TlsSettings(verify=values.verify_tls, ca_file=values.ca_file.strip() or None),
+        )
+    except InputError:
+        return None
+
+
 def to_session_config(
-    values: ConnectValues, *, dsp: DspSettings, out_dir: Path | None = None
+    values: ConnectValues,
+    *,
+    dsp: DspSettings,
+    out_dir: Path | None = None,
+    customer_dsp: DspSettings | None = None,
+    channels: ListenMode = "mixed",
+    two_party: bool | None = None,
 ) -> SessionConfig:
-    """The session's configuration; raises InputError naming the first bad field."""
+    """The session's configuration; raises InputError naming the first bad field.
+
+    `two_party` is what the call picker knew about the call (None: ask the server).
+    """
     return SessionConfig(
         endpoints=endpoints_for(values.location),
         call_id=values.call_id,
@@ -101,6 +127,9 @@ def to_session_config(
         encoding=values.encoding,  # type: ignore[arg-type]
         out_dir=out_dir,
         poll_interval_s=values.poll_interval_s,
+        customer_dsp=customer_dsp,
+        channels=channels,
+        two_party=two_party,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.listen_mode import ListenMode, PartyAudibility
 from cxone_desktop.core.metrics import MetricsSnapshot
 from cxone_desktop.core.state_machine import CallState, Transition
 from cxone_desktop.errors import CXoneError, ServiceUnavailable
@@ -128,9 +129,20 @@ class SessionController(QObject):
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(asyncio.shield(task), timeout_s)
 
-    def set_dsp(self, settings: DspSettings) -> None:
+    def set_dsp(self, settings: DspSettings, customer: DspSettings | None = None) -> None:
+        """Gain and gate (the customer's own when given) from the next frame."""
         if self._session is not None and self.running:
-            self._session.set_dsp(settings)
+            self._session.set_dsp(settings, customer)
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        """What is heard of a two-party call, from the next frame: no reconnect."""
+        if self._session is not None and self.running:
+            self._session.set_listen_mode(mode)
+
+    def set_audible(self, audible: PartyAudibility) -> None:
+        """Per-party mute and solo, on the sound device only."""
+        if self._session is not None and self.running:
+            self._session.set_audible(audible)
 
     # ---- internals -------------------------------------------------------------------------
     async def _run(self, session: LiveSession) -> None:

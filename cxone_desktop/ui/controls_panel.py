@@ -1,8 +1,10 @@
 """Gain, noise gate, bypass, mute, volume and output device: what the listener adjusts mid-call.
 
 DSP changes leave as `dsp_changed(DspSettings)` on every slider step; the
-session applies them on its next 20 ms frame. Playback controls leave as
-their own signals for the audio output.
+session applies them on its next 20 ms frame (`party_dsp_settings()` says each
+party's: the sliders set both, linked, or the party "Processing for" names). Playback
+controls leave as their own signals for the audio output; a two-party call's choices
+(what to hear, mute and solo per party) are `PartyControls`'.
 
 Each slider's accessible description is its value in the units its label shows
 ("+1.6 dB (×1.20)", not the slider's 16), and a change made from the keyboard is
@@ -26,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from cxone_desktop.core.dsp import DspSettings, db_to_gain, gain_to_db
+from cxone_desktop.core.listen_mode import ListenMode
+from cxone_desktop.ui.party_controls import PartyControls
 
 GAIN_DB_MIN, GAIN_DB_MAX = -20.0, 20.0
 GAIN_STEPS_PER_DB = 10
@@ -60,10 +64,19 @@ class ControlsPanel(QGroupBox):
     #: "Gain +2.0 dB (×1.26)": a slider moved from the keyboard, for the screen reader.
     value_spoken = Signal(str)
 
-    def __init__(self, dsp: DspSettings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        dsp: DspSettings | None = None,
+        parent: QWidget | None = None,
+        *,
+        listen_mode: ListenMode = "both",
+    ) -> None:
         super().__init__("Playback and processing", parent)
         dsp = dsp or DspSettings()
         self._base = dsp
+        #: Each party's settings; equal while linked.
+        self._party_dsp: dict[str, DspSettings] = {"agent": dsp, "customer": dsp}
+        self.parties = PartyControls(listen_mode, self)
         # The exact gain (1.2 by default), until the slider moves to a 0.1 dB step.
         self._gain = dsp.gain
 
@@ -154,8 +167,13 @@ class ControlsPanel(QGroupBox):
         grid.addWidget(self.volume_label, 0, 5)
         grid.addWidget(labels[self.device], 1, 3)
         grid.addWidget(self.device, 1, 4, 1, 2)
-        grid.addWidget(self.mute, 2, 3, 1, 3)
-        grid.addWidget(self.output_status, 3, 0, 1, 6)
+        parties = self.parties
+        grid.addWidget(parties.hear_label, 2, 3)
+        grid.addWidget(parties.hear, 2, 4)
+        grid.addWidget(self.mute, 2, 5)
+        grid.addWidget(self.output_status, 3, 0, 1, 3)
+        grid.addWidget(parties.target_label, 3, 3)
+        grid.addWidget(parties.target, 3, 4, 1, 2)
         # Value labels as wide as their widest text in this font: nothing jumps or clips.
         fm = self.fontMetrics()
         for label, widest in (
@@ -179,6 +197,7 @@ class ControlsPanel(QGroupBox):
         self.volume_slider.valueChanged.connect(self._on_volume)
         self.mute.toggled.connect(self.mute_toggled)
         self.device.activated.connect(self._on_device_activated)
+        parties.target_changed.connect(self._on_target)
         self._refresh_labels()
 
     def dsp_settings(self) -> DspSettings:
@@ -189,6 +208,11 @@ class ControlsPanel(QGroupBox):
             gate_mode=self.gate_mode.currentText(),
             bypass=self.bypass.isChecked(),
         )
+
+    def party_dsp_settings(self) -> tuple[DspSettings, DspSettings | None]:
+        """(agent's, customer's) settings; the customer's is None while they are the same."""
+        agent, customer = self._party_dsp["agent"], self._party_dsp["customer"]
+        return agent, (None if customer == agent else customer)
 
     def set_devices(self, devices: list[QAudioDevice], current: QAudioDevice | None) -> None:
         """Refill the picker (devices come and go) without emitting `device_chosen`."""
@@ -220,7 +244,33 @@ class ControlsPanel(QGroupBox):
 
     def _on_dsp_input(self, *_: object) -> None:
         self._refresh_labels()
-        self.dsp_changed.emit(self.dsp_settings())
+        shown = self.dsp_settings()
+        target = self.parties.target_party()
+        for party in ("agent", "customer"):
+            if target in (None, party):
+                self._party_dsp[party] = shown
+            else:  # bypass is for the whole call, whoever the sliders set
+                self._party_dsp[party] = self._party_dsp[party].with_changes(bypass=shown.bypass)
+        self.dsp_changed.emit(shown)
+
+    def _on_target(self, target: str | None) -> None:
+        """Show the chosen party's settings; back to linked, both take what is shown."""
+        if target is None:
+            self._on_dsp_input()
+            return
+        s = self._party_dsp[target]
+        widgets = (self.gain_slider, self.threshold_slider, self.gate_mode)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self._gain = s.gain
+            self.gain_slider.setValue(_gain_to_steps(s.gain))
+            self.threshold_slider.setValue(min(THRESHOLD_MAX, s.noise_threshold))
+            self.gate_mode.setCurrentText(s.gate_mode)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self._refresh_labels()
 
     def _on_volume(self, value: int) -> None:
         self._refresh_labels()

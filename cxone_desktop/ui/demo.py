@@ -51,9 +51,14 @@ class DemoSimulator:
 
     @classmethod
     async def start(cls, *extra_args: str) -> DemoSimulator:
-        """Start it on a free loopback port and wait until it listens."""
+        """Start it on a free loopback port and wait until it listens.
+
+        The demo call has two parties (the stereo demo call), so the picker lists it and
+        the app hears agent and customer apart.
+        """
         command = [*self_command(), "simulate", "--host", "127.0.0.1", "--port", "0",
-                   "--ready-json", "--stop-on-stdin-eof", *extra_args]  # fmt: skip
+                   "--two-party", "--ready-json", "--stop-on-stdin-eof",
+                   *extra_args]  # fmt: skip
         # Its log goes to a file: a pipe nobody reads would block it once full.
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         process = subprocess.Popen(

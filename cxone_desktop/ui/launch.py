@@ -107,6 +107,7 @@ async def _main(args: argparse.Namespace) -> int:
             window.show_notice(describe_error(exc))
         else:
             window.fill(_apply_args(simulator.values, args, keep_location=True))
+    window.form.picker.start()  # the live calls, where the server lists them
     review = getattr(args, "open", None) or getattr(args, "session", None)
     if review:
         window.open_review(Path(review).expanduser())
@@ -115,6 +116,7 @@ async def _main(args: argparse.Namespace) -> int:
     if args.autoconnect:
         window.connect_call()
     await closed.wait()
+    await window.form.picker.aclose()
     if simulator is not None:
         await simulator.stop()
     window.deleteLater()

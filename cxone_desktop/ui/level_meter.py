@@ -24,16 +24,23 @@ class LevelMeter(QWidget):
     """Shows the level of the last played frame; `set_level` repaints only on change."""
 
     def __init__(
-        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "Output level",
+        tooltip: str = "Level of the audio being played (dBFS)",
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("level_meter")
-        self.setAccessibleName("Output level")
+        self.setObjectName(
+            "level_meter" if name == "Output level" else name.lower().replace(" ", "_")
+        )
+        self.setAccessibleName(name)
         self.setAccessibleDescription(level_text(FLOOR_DBFS))
         self._clock = clock
         self._described_at = -math.inf
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.setToolTip("Level of the audio being played (dBFS)")
+        self.setToolTip(tooltip)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel
         self._level_db = FLOOR_DBFS
         self._peak_db = FLOOR_DBFS

@@ -15,12 +15,12 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
 
 from cxone_desktop.core.dsp import DspSettings
+from cxone_desktop.core.listen_mode import LISTEN_MODES, ListenMode
 from cxone_desktop.core.state_machine import CallState
 from cxone_desktop.errors import CXoneError, InputError, RecordingError
 from cxone_desktop.session.session_result import SessionResult
@@ -35,6 +35,7 @@ from cxone_desktop.ui.controls_panel import ControlsPanel
 from cxone_desktop.ui.error_banner import ErrorBanner
 from cxone_desktop.ui.error_text import Notice, describe_error
 from cxone_desktop.ui.focus_ring import FocusRing
+from cxone_desktop.ui.live_display import LiveDisplay
 from cxone_desktop.ui.metrics_view import MetricsView
 from cxone_desktop.ui.recordings_folder import (
     RecordingsFolder,
@@ -57,6 +58,8 @@ FRAME_INTERVAL_MS = 50
 VDI_BUFFER_KEY = "audio/vdi_buffer"
 #: QA listening: gain 0 dB and no gate whatever the sliders say.
 BYPASS_KEY = "dsp/bypass"
+#: What the listener hears of a two-party call (mixed, both, agent, customer).
+LISTEN_MODE_KEY = "audio/listen_mode"
 WINDOW_TITLE = "CXone Voice Desktop"
 
 
@@ -87,7 +90,6 @@ class MainWindow(QMainWindow):
         self._busy = False
         self._closing = False
         self._close_allowed = False
-        self._shown_wave: tuple[bool, int] | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
         vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
@@ -102,11 +104,14 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         self.form = ConnectForm(settings, secrets or SecretStore())
         self.state_panel = CallStatePanel()
+        mode = str(settings.value(LISTEN_MODE_KEY, "both"))
         self.controls = ControlsPanel(
-            DspSettings(bypass=str(settings.value(BYPASS_KEY, "false")).lower() == "true")
+            DspSettings(bypass=str(settings.value(BYPASS_KEY, "false")).lower() == "true"),
+            listen_mode=mode if mode in LISTEN_MODES else "both",  # type: ignore[arg-type]
         )
         self.waveform = WaveformView()
         self.metrics = MetricsView()
+        self.display = LiveDisplay(self.waveform, self.metrics, self.controls.parties)
 
         self.layout_parts = build_layout(
             banner=self.banner,
@@ -196,7 +201,13 @@ class MainWindow(QMainWindow):
         c.metrics_updated.connect(news.on_metrics)
         c.busy_changed.connect(self._on_busy)
         c.session_finished.connect(self._on_finished)
-        self.controls.dsp_changed.connect(c.set_dsp)
+        self.controls.dsp_changed.connect(
+            lambda _s: c.set_dsp(*self.controls.party_dsp_settings())
+        )
+        parties = self.controls.parties
+        parties.listen_mode_changed.connect(self._on_listen_mode)
+        self.waveform.audibility_changed.connect(c.set_audible)
+        self.form.listed_call_changed.connect(self._on_listed_call)
         self.controls.bypass.toggled.connect(self._remember_bypass)
         self.controls.volume_changed.connect(self.playout.set_volume)
         self.controls.mute_toggled.connect(self.playout.set_muted)
@@ -219,9 +230,16 @@ class MainWindow(QMainWindow):
             self._refuse_form()
             return False
         values = self.form.values()
+        agent_dsp, customer_dsp = self.controls.party_dsp_settings()
+        listed = self.form.listed_call()
         try:
             config = to_session_config(
-                values, dsp=self.controls.dsp_settings(), out_dir=self.recordings_dir()
+                values,
+                dsp=agent_dsp,
+                customer_dsp=customer_dsp,
+                out_dir=self.recordings_dir(),
+                channels=self.controls.parties.preferred_mode,
+                two_party=listed.two_party if listed is not None else None,
             )
         except InputError as exc:
             self.form.show_all_messages()
@@ -234,8 +252,9 @@ class MainWindow(QMainWindow):
         self._recording_failed = False
         self.state_panel.reset()
         self.metrics.clear()
-        self._shown_wave = None
+        self.display.new_call()
         self.controller.start(config)
+        self.controller.set_audible(self.waveform.audibility())
         return True
 
     def _refuse_form(self) -> None:
@@ -283,6 +302,19 @@ class MainWindow(QMainWindow):
         self.playout.set_device_buffer_ms(VDI_BUFFER_MS if on else 200)
         if self._remember:
             self._settings.setValue(VDI_BUFFER_KEY, "true" if on else "false")
+
+    def _on_listen_mode(self, mode: ListenMode) -> None:
+        self.controller.set_listen_mode(mode)
+        if self._remember:
+            self._settings.setValue(LISTEN_MODE_KEY, mode)
+
+    def _on_listed_call(self, listed: object) -> None:
+        """Before connecting: a call the picker lists as one mixed channel can be heard mixed
+        only (the window says so at once); otherwise every mode, until the call says."""
+        if self._busy:
+            return
+        two_party = getattr(listed, "two_party", None)
+        self.controls.parties.set_parties(1 if two_party is False else None)
 
     def _remember_bypass(self, on: bool) -> None:
         if self._remember:
@@ -349,15 +381,7 @@ class MainWindow(QMainWindow):
         live = self.controller.live
         if live is None:
             return
-        raw = self.waveform.show_raw.isChecked()
-        ring = live.raw_wave if raw else live.processed_wave
-        shown = (raw, ring.total_written)
-        if shown != self._shown_wave:
-            self._shown_wave = shown
-            self.waveform.refresh(ring.data(), live.level_dbfs)
-        elif not self.controller.running:
-            self.waveform.level_meter.set_level(-np.inf)
-        self.metrics.refresh(live.chart_rows)
+        self.display.refresh(live, running=self.controller.running)
 
     # ---- controller signals (CallNews shows and says the rest) ----------------------------
     def _on_error(self, err: CXoneError) -> None:
@@ -378,6 +402,7 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, result: SessionResult | None) -> None:
         self.news.on_finished(result)
+        self._on_listed_call(self.form.listed_call())
         self._show_folder()
         if self.state_panel.current_state not in (CallState.TERMINATED, CallState.IDLE):
             log.warning("session finished in %s", self.state_panel.current_state)
@@ -419,6 +444,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._close_allowed or not self.controller.running:
             self._frame_timer.stop()
+            self.form.picker.timer.stop()
             self.playout.close()
             event.accept()
             self.closed.emit()

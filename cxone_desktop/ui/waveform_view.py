@@ -3,27 +3,41 @@
 The plot item is created once; `refresh` gives it a new envelope (2 points a
 pixel column, ~2,000 in all) and fixed ranges, so a tick costs the same
 whatever the sample rate. Samples are int16-scaled floats; shown as full scale ±1.
+
+A two-party call (`set_parties(2)`) is drawn as two lanes, agent above and customer
+below (their names are the left axis' two ticks, painted once), with the talk strip
+between them and, beside each lane, the party's level meter and its mute (M) and solo
+(S) buttons (what you hear only: the recording keeps both parties). One envelope per
+lane, each a curve of 800 strokes in the party's colour (the strip's too): two lanes
+draw 1,600 strokes where one drew 1,000, about a tenth of a millisecond more a frame.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsItem,
     QHBoxLayout,
     QLabel,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from cxone_desktop.core.listen_mode import PartyAudibility
+from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.session.pipeline import WAVE_SECONDS
 from cxone_desktop.ui.envelope import envelope_x, minmax_envelope
 from cxone_desktop.ui.level_meter import LevelMeter
+from cxone_desktop.ui.talk_strip import TalkStrip
 
 COLUMNS = 1000
+#: Each of two lanes gets fewer columns: the plot is no wider and each lane half as tall;
+#: 800 is still more than a column a pixel in a 1280-wide window (fewer leave gaps).
+LANE_COLUMNS = 800
 FULL_SCALE = 32768.0
 PROCESSED_TITLE = "Waveform, last 5 s — what you hear"
 RAW_TITLE = "Waveform, last 5 s — as received (raw)"
@@ -32,10 +46,22 @@ PROCESSED_DESCRIPTION = (
     "the output level beside it says how loud"
 )
 RAW_DESCRIPTION = "The last 5 seconds of the audio as received, before any processing"
+PARTIES_DESCRIPTION = (
+    " Two lanes: the agent above, the customer below, with who talks between them."
+)
+#: Lane centres (full scale ±1 each) and the talk strip's half height, in plot units.
+AGENT_Y, CUSTOMER_Y, STRIP_HALF = 1.22, -1.22, 0.14
+ONE_LANE_TICKS = [[(-1.0, "-1"), (0.0, "0"), (1.0, "1")]]
+AGENT_COLOUR = "#38bdf8"  # the one-lane colour too
+CUSTOMER_COLOUR = "#facc15"
+TWO_LANE_TICKS = [[(AGENT_Y, "Agent"), (CUSTOMER_Y, "Customer")]]
 
 
 class WaveformView(QWidget):
     """Processed (or raw, by choice) waveform and the output level."""
+
+    #: Per-party mute and solo changed (PartyAudibility).
+    audibility_changed = Signal(object)
 
     def __init__(self, rate_hz: int = 8000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,23 +84,58 @@ class WaveformView(QWidget):
         item.disableAutoRange()
         item.showGrid(x=True, y=False, alpha=0.2)
         # No "seconds" axis title: the heading says it, and small screens need the line.
-        item.getAxis("left").setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "1")]])
+        item.getAxis("left").setTicks(ONE_LANE_TICKS)
         for name in ("left", "bottom"):
             # Static axes: paint them once into a pixmap, not on every 30 fps frame.
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._x = envelope_x(WAVE_SECONDS, COLUMNS)
+        self._lane_x = envelope_x(WAVE_SECONDS, LANE_COLUMNS)
         # A bare PlotCurveItem: PlotDataItem's bookkeeping costs more than the drawing here.
         self.curve = pg.PlotCurveItem(
             self._x,
             np.zeros_like(self._x),
             connect="pairs",
-            pen=pg.mkPen("#38bdf8", width=1),
+            pen=pg.mkPen(AGENT_COLOUR, width=1),
             skipFiniteCheck=True,
         )
         # One drawLines call for the 1,000 strokes is much cheaper than stroking a path.
         self.curve.setSegmentedLineMode("on")
         item.addItem(self.curve)
+        self.customer_curve = pg.PlotCurveItem(
+            self._x,
+            np.zeros_like(self._x),
+            connect="pairs",
+            pen=pg.mkPen(CUSTOMER_COLOUR, width=1),
+            skipFiniteCheck=True,
+        )
+        self.customer_curve.setSegmentedLineMode("on")
+        self.customer_curve.setVisible(False)
+        item.addItem(self.customer_curve)
+        self._item = item
+        self._parties = 1
+        self._last_customer: np.ndarray | None = None
+        self.talk = TalkStrip(
+            item,
+            QRectF(-WAVE_SECONDS, -STRIP_HALF, WAVE_SECONDS, 2 * STRIP_HALF),
+            frames=round(WAVE_SECONDS / 0.02),
+        )
         self.level_meter = LevelMeter()
+        self.agent_meter = LevelMeter(name="Agent level", tooltip="Level of the agent (dBFS)")
+        self.customer_meter = LevelMeter(
+            name="Customer level", tooltip="Level of the customer (dBFS)"
+        )
+        self.mute_agent = _party_button("M", "Mute agent")
+        self.solo_agent = _party_button("S", "Solo agent")
+        self.mute_customer = _party_button("M", "Mute customer")
+        self.solo_customer = _party_button("S", "Solo customer")
+        self._party_buttons = (
+            self.mute_agent, self.solo_agent, self.mute_customer, self.solo_customer,
+        )  # fmt: skip
+        for button in self._party_buttons:
+            button.toggled.connect(lambda _on: self.audibility_changed.emit(self.audibility()))
+        self._party_widgets = (self.agent_meter, self.customer_meter, *self._party_buttons)
+        for widget in self._party_widgets:
+            widget.setVisible(False)
         self.show_raw = QCheckBox("Show received (&raw) audio")
         self.show_raw.setToolTip(
             "Off: what you hear, after jitter buffer and DSP. On: as received."
@@ -87,28 +148,125 @@ class WaveformView(QWidget):
         head.addWidget(self.show_raw)
         body = QHBoxLayout()
         body.addWidget(self.plot, 1)
+        party_meters = QVBoxLayout()
+        party_meters.setContentsMargins(0, 0, 0, 0)
+        for mute, solo, meter in (
+            (self.mute_agent, self.solo_agent, self.agent_meter),
+            (self.mute_customer, self.solo_customer, self.customer_meter),
+        ):
+            strip = QHBoxLayout()
+            strip.setSpacing(2)
+            buttons = QVBoxLayout()
+            buttons.setSpacing(2)
+            buttons.addWidget(mute)
+            buttons.addWidget(solo)
+            buttons.addStretch(1)
+            strip.addLayout(buttons)
+            strip.addWidget(meter)
+            party_meters.addLayout(strip)
+        body.addLayout(party_meters)
         body.addWidget(self.level_meter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
         layout.addLayout(body, 1)
+        layout.addWidget(self.talk.label)
         self._last_y: np.ndarray | None = None
 
-    def refresh(self, samples: np.ndarray, level_dbfs: float) -> None:
-        """One display tick: redraw the envelope of `samples` (the stream `show_raw` picks)."""
-        y = minmax_envelope(samples, self._window, COLUMNS)
-        y *= 1.0 / FULL_SCALE
+    @property
+    def parties(self) -> int:
+        return self._parties
+
+    def set_parties(self, parties: int) -> None:
+        """One lane (a mono call), or two (agent above, customer below) with the talk strip."""
+        if parties == self._parties:
+            return
+        self._parties = parties
+        two = parties == 2
+        span = AGENT_Y + 1.08 if two else 1.08
+        self._item.setYRange(-span, span, padding=0)
+        self._item.getAxis("left").setTicks(TWO_LANE_TICKS if two else ONE_LANE_TICKS)
+        for widget in self._party_widgets:
+            widget.setVisible(two)
+        self.customer_curve.setVisible(two)
+        self.talk.set_visible(two)
+        self._describe()
+        self._last_y = self._last_customer = None
+
+    def audibility(self) -> PartyAudibility:
+        """Who is heard: the lanes' mute and solo buttons."""
+        return PartyAudibility(
+            agent_muted=self.mute_agent.isChecked(),
+            customer_muted=self.mute_customer.isChecked(),
+            agent_solo=self.solo_agent.isChecked(),
+            customer_solo=self.solo_customer.isChecked(),
+        )
+
+    def refresh(
+        self,
+        samples: np.ndarray,
+        level_dbfs: float,
+        party_levels_dbfs: tuple[float, float] | None = None,
+    ) -> None:
+        """One display tick: redraw the envelope of `samples` (the stream `show_raw` picks;
+        interleaved agent, customer when there are two lanes)."""
+        scale = 1.0 / FULL_SCALE
+        two = self._parties == 2
+        columns, x = (LANE_COLUMNS, self._lane_x) if two else (COLUMNS, self._x)
+        y = minmax_envelope(samples[0::2] if two else samples, self._window, columns)
+        y *= scale
+        if two:
+            y += AGENT_Y
+            customer = minmax_envelope(samples[1::2], self._window, columns)
+            customer *= scale
+            customer += CUSTOMER_Y
+            if self._last_customer is None or not np.array_equal(customer, self._last_customer):
+                self.customer_curve.setData(x, customer, connect="pairs", skipFiniteCheck=True)
+                self._last_customer = customer
         if self._last_y is None or not np.array_equal(y, self._last_y):
-            self.curve.setData(self._x, y, connect="pairs", skipFiniteCheck=True)
+            self.curve.setData(x, y, connect="pairs", skipFiniteCheck=True)
             self._last_y = y
         self.level_meter.set_level(level_dbfs)
+        if party_levels_dbfs is not None and self._parties == 2:
+            self.agent_meter.set_level(party_levels_dbfs[0])
+            self.customer_meter.set_level(party_levels_dbfs[1])
+
+    def refresh_talk(self, codes: np.ndarray, written: int, totals: TalkTotals | None) -> None:
+        """The talk strip and its figures (two lanes only)."""
+        if self._parties == 2:
+            self.talk.refresh(codes, written, totals)
 
     def displayed(self) -> np.ndarray:
-        """The envelope currently drawn (full scale ±1), for tests and screenshots."""
+        """The envelope currently drawn (full scale ±1), for tests and screenshots; with two
+        lanes, the agent's then the customer's, each about its lane's centre."""
         _, y = self.curve.getData()
-        return np.asarray(y if y is not None else [], dtype=np.float32)
+        shown = np.asarray(y if y is not None else [], dtype=np.float32)
+        if self._parties != 2:
+            return shown
+        _, c = self.customer_curve.getData()
+        customer = np.asarray(c if c is not None else [], dtype=np.float32)
+        return np.concatenate([shown - AGENT_Y, customer - CUSTOMER_Y])
 
     def _on_raw_toggled(self, raw: bool) -> None:
         self._title.setText(RAW_TITLE if raw else PROCESSED_TITLE)
-        self.plot.setAccessibleDescription(RAW_DESCRIPTION if raw else PROCESSED_DESCRIPTION)
+        self._describe()
         self._last_y = None
+
+    def _describe(self) -> None:
+        raw = self.show_raw.isChecked()
+        text = RAW_DESCRIPTION if raw else PROCESSED_DESCRIPTION
+        self.plot.setAccessibleDescription(
+            text + (PARTIES_DESCRIPTION if self._parties == 2 else "")
+        )
+
+
+def _party_button(text: str, name: str) -> QToolButton:
+    """A small checkable M or S beside a lane, named in full for screen readers."""
+    button = QToolButton()
+    button.setText(text)
+    button.setCheckable(True)
+    button.setObjectName(name.lower().replace(" ", "_"))
+    button.setAccessibleName(name)
+    what = "Hear only this party" if text == "S" else "Silence this party"
+    button.setToolTip(f"{name}: {what} — what you hear only; the recording keeps both parties")
+    return button

@@ -1,10 +1,16 @@
-"""Each platform's push simulator → relay → the real `record` command, bit-exact after μ-law."""
+"""Each platform's push simulator → relay → the real `record` command, bit-exact after μ-law.
+
+The relay offers every call's parties apart, so `record` asks for them (`?channels=2`):
+raw.wav is 2-channel, agent left and customer right, each party exactly as pushed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +20,17 @@ from cxone_desktop.relay.server import RelayServer
 from cxone_desktop.serving.tls import make_throwaway_certificate, server_ssl_context
 from cxone_desktop.simulator.push.pacing import HoldPlan
 from cxone_desktop.simulator.push.push_command import call_id_of, make_push
+from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio
 
-from .support import PUSH_ENV, QA, read_wav_pcm16, relay_config, synthetic_call, until
+from .support import PUSH_ENV, QA, relay_config, synthetic_call, until
 
 PY = [sys.executable, "-m", "cxone_desktop"]
+
+
+def read_wav(path: Path) -> tuple[int, np.ndarray]:
+    with wave.open(str(path)) as w:
+        assert w.getframerate() == 8000 and w.getsampwidth() == 2
+        return w.getnchannels(), np.frombuffer(w.readframes(w.getnframes()), "<i2")
 
 
 async def record_through_relay(
@@ -29,8 +42,9 @@ async def record_through_relay(
     ssl_context=None,
     ca_file: Path | None = None,
     seconds: float = 2.46,
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Push one call, record it with `record`; (recorded raw, expected mix, record's stdout)."""
+    record_args: tuple[str, ...] = (),
+) -> tuple[Path, TwoPartyAudio, str]:
+    """Push one call, record it with `record`; (session folder, the pushed call, stderr)."""
     audio = synthetic_call(seconds)
     push = make_push(
         platform,
@@ -44,6 +58,9 @@ async def record_through_relay(
     call_id = call_id_of(push)
     pushing = asyncio.create_task(push.run())
     await until(lambda: relay.registry.get(call_id) is not None, what="the call to open")
+    opened = relay.registry.get(call_id)
+    assert opened is not None
+    await until(lambda: opened.summary.channels == 2, what="both parties to join")
     out = tmp_path / "out"
     extra = ["--ca-file", str(ca_file)] if ca_file else []
     proc = await asyncio.create_subprocess_exec(
@@ -60,6 +77,7 @@ async def record_through_relay(
         "--poll-interval",
         "0.5",
         *extra,
+        *record_args,
         env={**os.environ, "CXONE_CLIENT_SECRET": QA[1]},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -76,15 +94,47 @@ async def record_through_relay(
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, stderr.decode()
     folder = Path(stdout.decode().strip().splitlines()[-1])
-    return read_wav_pcm16(folder / "raw.wav"), audio.expected("mixed"), stderr.decode()
+    return folder, audio, stderr.decode()
+
+
+def assert_both_parties_exact(folder: Path, audio: TwoPartyAudio) -> None:
+    channels, raw = read_wav(folder / "raw.wav")
+    assert channels == 2
+    assert raw.size == 2 * audio.samples
+    assert np.array_equal(raw[0::2], audio.expected("agent"))
+    assert np.array_equal(raw[1::2], audio.expected("customer"))
 
 
 @pytest.mark.parametrize("platform", ["audiohook", "cxone", "twilio"])
-async def test_record_gets_the_pushed_call_bit_exact(platform: str, tmp_path: Path) -> None:
+async def test_record_gets_both_pushed_parties_bit_exact(platform: str, tmp_path: Path) -> None:
     async with RelayServer(relay_config()) as relay:
-        raw, expected, _ = await record_through_relay(relay, platform, tmp_path)
-    assert raw.size == expected.size
-    assert np.array_equal(raw, expected)
+        folder, audio, _ = await record_through_relay(relay, platform, tmp_path)
+    assert_both_parties_exact(folder, audio)
+    channels, processed = read_wav(folder / "processed.wav")
+    assert channels == 2  # the default mode, mixed: the mix on both sides
+    assert np.array_equal(processed[0::2], processed[1::2]) and processed.any()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["parties"] == 2 and set(summary["talk"]) >= {"talk_over_s", "longest_silence_s"}
+
+
+async def test_record_channels_both_keeps_the_parties_apart_in_processed_wav(
+    tmp_path: Path,
+) -> None:
+    async with RelayServer(relay_config()) as relay:
+        folder, audio, _ = await record_through_relay(
+            relay, "cxone", tmp_path, record_args=("--channels", "both", "--gain", "1",
+                                                   "--noise-threshold", "0"),
+        )  # fmt: skip
+    assert_both_parties_exact(folder, audio)
+    _, processed = read_wav(folder / "processed.wav")
+    frames = processed.reshape(-1, 320)
+    played = frames[frames.any(axis=1)]
+    agent = {f.tobytes() for f in audio.expected("agent").reshape(-1, 160)}
+    customer = {f.tobytes() for f in audio.expected("customer").reshape(-1, 160)}
+    sounding = (audio.expected("agent") | audio.expected("customer")).reshape(-1, 160).any(axis=1)
+    assert len(played) >= sounding.sum() - 3  # every sounding frame played (bar a shrink)
+    assert all(np.ascontiguousarray(f[0::2]).tobytes() in agent for f in played)
+    assert all(np.ascontiguousarray(f[1::2]).tobytes() in customer for f in played)
 
 
 @pytest.mark.parametrize("platform", ["audiohook", "cxone"])
@@ -95,10 +145,10 @@ async def test_a_hold_keeps_the_recording_whole(platform: str, tmp_path: Path) -
         )
     )
     async with RelayServer(config) as relay:
-        raw, expected, _ = await record_through_relay(
+        folder, audio, _ = await record_through_relay(
             relay, platform, tmp_path, hold=HoldPlan(at_s=1.0, for_s=1.0)
         )
-    assert np.array_equal(raw, expected)
+    assert_both_parties_exact(folder, audio)
 
 
 @pytest.mark.parametrize("platform", ["audiohook", "cxone"])
@@ -112,7 +162,7 @@ async def test_tls_with_a_throwaway_ca(platform: str, tmp_path: Path) -> None:
     )
     async with relay:
         assert relay.base_url.startswith("https://")
-        raw, expected, _ = await record_through_relay(
+        folder, audio, _ = await record_through_relay(
             relay, platform, tmp_path, ssl_context=client_ctx, ca_file=made.ca_path
         )
-    assert np.array_equal(raw, expected)
+    assert_both_parties_exact(folder, audio)

@@ -27,6 +27,11 @@ class FakeRecorder:
         self.rows: list[tuple[dict[str, Any], str]] = []
         self.flushes = 0
         self.cues: list[tuple[int, int, str]] = []
+        self.channels = 1
+
+    def use_channels(self, channels: int) -> None:
+        assert not self.raw and not self.processed, "the shape is set before any audio"
+        self.channels = channels
 
     def write_raw(self, data: np.ndarray) -> None:
         self.raw += np.ascontiguousarray(data, "<i2").tobytes()
@@ -51,6 +56,10 @@ class Sink:
     def __init__(self, fail: bool = False) -> None:
         self.frames: list[np.ndarray] = []
         self.fail = fail
+        self.channels: list[int] = []
+
+    def set_channels(self, channels: int) -> None:
+        self.channels.append(channels)
 
     def write(self, frames: np.ndarray) -> None:
         if self.fail:

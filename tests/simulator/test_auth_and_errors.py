@@ -269,6 +269,14 @@ async def test_call_state_before_anyone_listens(
         "endedAt": None,
         "agentBound": True,
         "mediaPositionMs": 0,
+        # The relay's fields: a one-party call keeps no parties apart.
+        "platform": "cxone",
+        "parties": {
+            "agent": {"id": "agent-1001", "name": "Dana"},
+            "customer": {"ani": "+15555550123", "name": "Alex Customer"},
+        },
+        "perspectives": [],
+        "channels": 1,
     }
 
 

@@ -31,6 +31,10 @@ async def test_a_whole_call_streams_then_ends_with_call_ended_and_1000(call_wav:
             "callId": CALL,
             "encoding": "pcm16",
             "sampleRate": 8000,
+            "channels": 1,
+            "perspective": "mixed",
+            "platform": "cxone",
+            "perspectives": [],
         }
         assert heard.events[-1] == {"event": "call.ended"}
         assert heard.close_code == 1000

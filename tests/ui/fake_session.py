@@ -1,7 +1,9 @@
 """A stand-in for StreamSession: same observer calls, same rings, no network.
 
 It plays a 440 Hz tone through the real DSP chain on a 20 ms clock, so the
-widgets, the controller and the sliders can be tested without a simulator.
+widgets, the controller and the sliders can be tested without a simulator. With
+`parties=2` it plays a two-party call instead (agent 440 Hz left, customer 660 Hz right,
+taking turns with a stretch of talk-over) through the real `TwoPartyPlayout`.
 mypy checks it against `LiveSession`, the face the window relies on.
 
 A test can also make it do what the real session does when the network misbehaves:
@@ -23,9 +25,12 @@ from typing import Any
 import numpy as np
 
 from cxone_desktop.core.dsp import DspChain, DspSettings
+from cxone_desktop.core.listen_mode import ListenMode, PartyAudibility
 from cxone_desktop.core.metrics import PER_SECOND_COLUMNS, MetricsSnapshot
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.state_machine import CallState, CallStateMachine
+from cxone_desktop.core.talk_state import TalkTotals
+from cxone_desktop.core.two_party_playout import TwoPartyPlayout
 from cxone_desktop.errors import CXoneError
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.live_view import LiveSession
@@ -52,18 +57,28 @@ class FakeSession:
         amplitude: float = 1000.0,
         fail_with: CXoneError | None = None,
         degraded_after_s: float | None = None,
+        parties: int = 1,
     ) -> None:
         self.config = config
         self.playout_sink = playout_sink
         self.state_machine = CallStateMachine()
         self._chart_rows = RecordRing(240, PER_SECOND_COLUMNS)
-        self._processed_wave = RingBuffer(5 * RATE_HZ, np.float32)
-        self._raw_wave = RingBuffer(5 * RATE_HZ, np.float32)
+        self._processed_wave = RingBuffer(5 * RATE_HZ * parties, np.float32)
+        self._raw_wave = RingBuffer(5 * RATE_HZ * parties, np.float32)
         self._level_dbfs = -math.inf
         self._folder: Path | None = None
         self.dsp_changes: list[DspSettings] = []
+        self.customer_dsp_changes: list[DspSettings | None] = []
+        self.modes: list[ListenMode] = []
+        self.audibility: list[PartyAudibility] = []
         self.processed_frames: list[np.ndarray] = []
+        self.heard_frames: list[np.ndarray] = []
         self._dsp = DspChain(config.dsp)
+        self._parties = parties
+        self._listen_mode: ListenMode = config.channels if parties == 2 else "mixed"
+        self._playout = (
+            TwoPartyPlayout(config.dsp, mode=self._listen_mode) if parties == 2 else None
+        )
         self._seconds = seconds
         self._amplitude = amplitude
         self._fail_with = fail_with
@@ -98,6 +113,26 @@ class FakeSession:
         return self.state_machine.state
 
     @property
+    def parties(self) -> int:
+        return self._parties
+
+    @property
+    def party_levels_dbfs(self) -> tuple[float, float]:
+        return self._playout.levels_dbfs if self._playout else (-math.inf, -math.inf)
+
+    @property
+    def talk_ring(self) -> RingBuffer | None:
+        return self._playout.talk_ring if self._playout else None
+
+    @property
+    def talk_totals(self) -> TalkTotals | None:
+        return self._playout.talk.totals() if self._playout else None
+
+    @property
+    def listen_mode(self) -> ListenMode:
+        return self._listen_mode
+
+    @property
     def folder(self) -> Path | None:
         return self._folder
 
@@ -105,9 +140,22 @@ class FakeSession:
     def add_observer(self, observer: SessionObserver) -> None:
         self._observers.append(observer)
 
-    def set_dsp(self, settings: DspSettings) -> None:
+    def set_dsp(self, settings: DspSettings, customer: DspSettings | None = None) -> None:
         self._dsp.update(settings)
+        if self._playout is not None:
+            self._playout.set_dsp(settings, customer)
         self.dsp_changes.append(settings)
+        self.customer_dsp_changes.append(customer)
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        self.modes.append(mode)
+        if self._playout is not None:
+            self._listen_mode = self._playout.mode = mode
+
+    def set_audible(self, audible: PartyAudibility) -> None:
+        self.audibility.append(audible)
+        if self._playout is not None:
+            self._playout.audible = audible
 
     def checkpoint(self) -> dict[str, Any]:
         return {"outcome": "in_progress"}
@@ -152,6 +200,8 @@ class FakeSession:
             return self._result("auth_failed")
         self._folder = self._make_folder()
         self._tell(lambda o: o.on_event({"kind": "session_started"}))
+        if self.playout_sink is not None:
+            self.playout_sink.set_channels(self._parties)
         sm.transition(CallState.STREAMING, "audio stream open")
         n = 0
         outcome: Outcome = "ended"
@@ -172,15 +222,22 @@ class FakeSession:
                 self._audio_returned()
             phase = n * FRAME / RATE_HZ
             frame = (self._amplitude * np.sin(2 * np.pi * 440 * (t + phase))).astype(np.int16)
+            if self._playout is not None:
+                frame = self._two_party_frame(n, frame, t + phase)
             raw_all.append(frame)
             self._raw_wave.extend(frame)
-            out = self._dsp.process(frame.reshape(1, FRAME))
+            if self._playout is None:
+                out = heard = lanes = self._dsp.process(frame.reshape(1, FRAME))
+            else:
+                played = self._playout.process(frame.reshape(1, 2 * FRAME))
+                out, heard, lanes = played.played, played.heard, played.parties
             self.processed_frames.append(out.reshape(-1))
-            self._processed_wave.extend(out.reshape(-1))
+            self.heard_frames.append(heard.reshape(-1))
+            self._processed_wave.extend(lanes.reshape(-1))
             rms = math.sqrt(float(np.mean(out.astype(np.float64) ** 2)))
             self._level_dbfs = 20 * math.log10(rms / 32768) if rms > 0 else -math.inf
             if self.playout_sink is not None:
-                self.playout_sink.write(out)
+                self.playout_sink.write(heard)
             n += 1
             if n % 50 == 0:
                 self._second(n // 50)
@@ -194,6 +251,18 @@ class FakeSession:
         return self._result(outcome)
 
     # ---- internals --------------------------------------------------------------------------
+    def _two_party_frame(self, n: int, agent_tone: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Frame n of a 4 s cycle: line noise 0.5 s, agent 1.5 s (the last 0.5 s over the
+        customer), customer 1.5 s, silence 0.5 s; interleaved agent left."""
+        cycle_s = (n * FRAME_S) % 4.0
+        hiss = np.random.default_rng(n).normal(0, 20, FRAME).astype(np.int16)
+        customer_tone = (self._amplitude * np.sin(2 * np.pi * 660 * t)).astype(np.int16)
+        agent = agent_tone if 0.5 <= cycle_s < 2.0 else hiss
+        customer = customer_tone if 1.5 <= cycle_s < 3.5 else hiss
+        both = np.empty(2 * FRAME, dtype=np.int16)
+        both[0::2], both[1::2] = agent, customer
+        return both
+
     def _audio_returned(self) -> None:
         silent, self._silent_s = self._silent_s, 0.0
         if self._stalled:
@@ -229,7 +298,7 @@ class FakeSession:
             return
         for name, frames in (("raw.wav", raw), ("processed.wav", self.processed_frames)):
             with wave.open(str(self._folder / name), "wb") as w:
-                w.setnchannels(1)
+                w.setnchannels(self._parties)
                 w.setsampwidth(2)
                 w.setframerate(RATE_HZ)
                 w.writeframes(b"".join(f.astype("<i2").tobytes() for f in frames))

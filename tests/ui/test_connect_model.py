@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,15 @@ def test_bad_values_raise_input_error_naming_the_field() -> None:
 def test_repr_never_shows_the_secret() -> None:
     assert "s3cr3t" not in repr(GOOD)
     assert "s3cr3t" not in str(GOOD)
+
+
+def test_the_picker_asks_only_once_the_form_says_where_and_as_whom() -> None:
+    from cxone_desktop.ui.connect_model import directory_source
+
+    good = ConnectValues(location="http://127.0.0.1:9", client_id="cid", client_secret="pa55")
+    made = directory_source(good)
+    assert made is not None and made.endpoints.base_url == "http://127.0.0.1:9"
+    assert made.credentials.client_id == "cid" and "pa55" not in repr(made)
+    for missing in ({"location": ""}, {"location": "bad tenant!"}, {"client_id": " "},
+                    {"client_secret": ""}):  # fmt: skip
+        assert directory_source(replace(good, **missing)) is None  # type: ignore[arg-type]

@@ -84,8 +84,8 @@ def _problems(window: QWidget) -> list[str]:
     return problems
 
 
-async def _streaming_with_a_banner(make_window, width: int, height: int):
-    window, fakes = make_window(seconds=60)
+async def _streaming_with_a_banner(make_window, width: int, height: int, parties: int = 1):
+    window, fakes = make_window(seconds=60, parties=parties)
     window.resize(width, height)
     window.show()
     assert QTest.qWaitForWindowExposed(window, 2000)
@@ -99,12 +99,15 @@ async def _streaming_with_a_banner(make_window, width: int, height: int):
         )
     )
     await until(lambda: window.metrics.redraws >= 1, timeout=4)
+    if parties == 2:  # two lanes, the talk strip and figures, the party meters and buttons
+        await until(lambda: window.waveform.talk.label.text() != "", timeout=4)
     return window
 
 
+@pytest.mark.parametrize("parties", [1, 2])
 @pytest.mark.parametrize("size", [(1366, 768), (1024, 600)])
-async def test_everything_fits_without_clipping_or_overlap(make_window, size) -> None:
-    window = await _streaming_with_a_banner(make_window, *size)
+async def test_everything_fits_without_clipping_or_overlap(make_window, size, parties) -> None:
+    window = await _streaming_with_a_banner(make_window, *size, parties=parties)
     assert window.size().width() == size[0] and window.size().height() == size[1]
     problems = _problems(window)
     assert problems == [], "\n".join(problems)

@@ -1,0 +1,105 @@
+"""Who is talking, drawn between the waveform lanes, and the call's running talk figures.
+
+The strip is one row of pixels per 20 ms frame of the last 5 s (an `ImageItem` on the
+waveform's own time axis, so it lines up with the lanes): agent, customer, talk-over
+(both at once) or silence; its right end is now. Beneath, one line: each party's talk
+share, the talk-over so far and the longest silence between words (its accessible
+description says who talks now as well). Redrawn only when a frame was played; the
+line only when its text changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+
+from cxone_desktop.core.talk_state import TalkTotals
+from cxone_desktop.ui.steady_label import SteadyLabel
+
+#: RGBA per talk code (0 silence, 1 agent, 2 customer, 3 talk-over); -1 is "no audio yet".
+COLOURS = np.array(
+    [
+        (55, 65, 81, 255),  # silence: slate
+        (56, 189, 248, 255),  # agent: sky, as the lanes
+        (250, 204, 21, 255),  # customer: amber, as the customer's lane
+        (239, 68, 68, 255),  # talk-over: red
+        (0, 0, 0, 0),  # before the call: nothing
+    ],
+    dtype=np.uint8,
+)
+NOW_TEXT = ("Nobody is talking", "Agent talking", "Customer talking", "Talk-over")
+WIDEST = "Talk share: agent 100 %, customer 100 % · talk-over 10:00:00 · longest silence 10:00:00"
+
+
+def duration_text(seconds: float) -> str:
+    """`4.2 s` below a minute, else `m:ss` (or `h:mm:ss`)."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def talk_text(totals: TalkTotals | None) -> str:
+    """The figures line: the call's running talk totals."""
+    if totals is None:
+        return ""
+    return (
+        f"Talk share: agent {round(100 * totals.agent_share)} %, customer "
+        f"{round(100 * totals.customer_share)} % · talk-over {duration_text(totals.overlap_s)}"
+        f" · longest silence {duration_text(totals.longest_silence_s)}"
+    )
+
+
+def now_text(now_code: int | None) -> str:
+    """Who talks in the last played frame."""
+    return NOW_TEXT[now_code] if now_code is not None and 0 <= now_code < 4 else NOW_TEXT[0]
+
+
+def talk_image(codes: np.ndarray, frames: int) -> np.ndarray:
+    """(frames, 1, 4) RGBA for the last `frames` codes, right-aligned (column-major x, y).
+
+    A transposed view of a C-ordered (1, frames, 4) row: ImageItem swaps the axes back
+    and hands Qt contiguous memory (a non-contiguous one renders as a null image).
+    """
+    shown = np.full(frames, 4, dtype=np.intp)
+    tail = np.asarray(codes[-frames:], dtype=np.intp)
+    if tail.size:
+        shown[frames - tail.size :] = np.clip(tail, 0, 3)
+    return COLOURS[shown].reshape(1, frames, 4).swapaxes(0, 1)
+
+
+class TalkStrip:
+    """The strip (an item in the waveform's plot) and its figures line."""
+
+    def __init__(self, plot: pg.PlotItem, rect: QRectF, frames: int) -> None:
+        self._frames = frames
+        self.image = pg.ImageItem(talk_image(np.empty(0), frames), autoLevels=False)
+        self.image.setRect(rect)
+        self.image.setVisible(False)
+        plot.addItem(self.image)
+        self.label = SteadyLabel("", WIDEST)
+        self.label.setObjectName("talk_figures")
+        self.label.setAccessibleName("Talk")
+        self.label.setVisible(False)
+        self._written = -1
+        self._text: tuple[str, str] = ("", "")
+
+    def set_visible(self, visible: bool) -> None:
+        self.image.setVisible(visible)
+        self.label.setVisible(visible)
+
+    def refresh(self, codes: np.ndarray, written: int, totals: TalkTotals | None) -> None:
+        """Redraw when frames were played since the last call (`written` counts them)."""
+        if written == self._written:
+            return
+        self._written = written
+        self.image.setImage(talk_image(codes, self._frames), autoLevels=False)
+        text = talk_text(totals)
+        now = now_text(int(codes[-1]) if codes.size else None)
+        if (text, now) != self._text:
+            self._text = (text, now)
+            self.label.setText(text)
+            self.label.setAccessibleDescription(f"{now}. {text}")

@@ -7,15 +7,17 @@ mypy checks both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.listen_mode import ListenMode, PartyAudibility
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
-from cxone_desktop.core.state_machine import CallState
+from cxone_desktop.core.state_machine import CallState, CallStateMachine
 from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.session.observer import SessionObserver
+from cxone_desktop.session.pipeline import Pipeline
 from cxone_desktop.session.session_result import SessionResult
 
 
@@ -98,3 +100,70 @@ class LiveSession(LiveView, Protocol):
     def checkpoint(self) -> dict[str, Any]:
         """Files pushed to disk now; the summary so far (for a live export)."""
         ...
+
+
+class PipelineView:
+    """The LiveView face and the listening controls of a call whose audio path is a
+    `Pipeline` and whose state is a `CallStateMachine`: the real session's. Not thread-safe.
+    """
+
+    pipeline: Pipeline
+    state_machine: CallStateMachine
+    _clock: Callable[[], float]
+
+    @property
+    def raw_wave(self) -> RingBuffer:
+        return self.pipeline.raw_wave
+
+    @property
+    def processed_wave(self) -> RingBuffer:
+        return self.pipeline.processed_wave
+
+    @property
+    def level_dbfs(self) -> float:
+        return self.pipeline.level_dbfs
+
+    @property
+    def chart_rows(self) -> RecordRing:
+        return self.pipeline.chart_rows
+
+    @property
+    def state(self) -> CallState:
+        return self.state_machine.state
+
+    @property
+    def dsp_settings(self) -> DspSettings:
+        return self.pipeline.dsp_settings
+
+    @property
+    def parties(self) -> int:
+        """2 once the call streams its parties apart (agent left, customer right), else 1."""
+        return 2 if self.pipeline.parties is not None else 1
+
+    @property
+    def party_levels_dbfs(self) -> tuple[float, float]:
+        return self.pipeline.party_levels_dbfs
+
+    @property
+    def talk_ring(self) -> RingBuffer | None:
+        return self.pipeline.parties.talk_ring if self.pipeline.parties is not None else None
+
+    @property
+    def talk_totals(self) -> TalkTotals | None:
+        return self.pipeline.talk_totals
+
+    @property
+    def listen_mode(self) -> ListenMode:
+        return self.pipeline.listen_mode
+
+    def set_dsp(self, settings: DspSettings, customer: DspSettings | None = None) -> None:
+        """Takes effect on the next 20 ms frame; `customer` unlinks the customer's settings."""
+        self.pipeline.set_dsp(settings, self._clock(), customer)
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        """Mixed, both, agent or customer, from the next frame: no reconnect."""
+        self.pipeline.set_listen_mode(mode)
+
+    def set_audible(self, audible: PartyAudibility) -> None:
+        """Per-party mute and solo on the sound device; the recording keeps both."""
+        self.pipeline.set_audible(audible)

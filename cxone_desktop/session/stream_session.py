@@ -20,12 +20,8 @@ from typing import Any, TypeVar
 
 from cxone_desktop import __version__
 from cxone_desktop.core.audio_format import AudioFormat
-from cxone_desktop.core.dsp import DspSettings
-from cxone_desktop.core.listen_mode import ListenMode, PartyAudibility
 from cxone_desktop.core.metrics import MetricsSnapshot
-from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.state_machine import CallState, CallStateMachine
-from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
 from cxone_desktop.cxone.voice_stream import StreamEnd, VoiceStream
 from cxone_desktop.errors import (
@@ -42,6 +38,7 @@ from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close
 from cxone_desktop.session.call_link import CallLink
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.error_tally import worth_writing
+from cxone_desktop.session.live_view import PipelineView
 from cxone_desktop.session.observer import SessionObserver
 from cxone_desktop.session.pipeline import Pipeline, PlayoutSink
 from cxone_desktop.session.recorder import open_recorder
@@ -67,7 +64,7 @@ class _Stopped(Exception):
     """Internal: the user asked the session to stop."""
 
 
-class StreamSession:
+class StreamSession(PipelineView):
     """Owns one call: state machine, token provider, stream, poller, pipeline, recorder."""
 
     def __init__(
@@ -111,52 +108,6 @@ class StreamSession:
         self._closing: set[asyncio.Task[None]] = set()
         self.state_machine.add_listener(self._news.transition)
 
-    # ---- what the window reads (LiveView) --------------------------------------------------
-    @property
-    def raw_wave(self) -> RingBuffer:
-        return self.pipeline.raw_wave
-
-    @property
-    def processed_wave(self) -> RingBuffer:
-        return self.pipeline.processed_wave
-
-    @property
-    def level_dbfs(self) -> float:
-        return self.pipeline.level_dbfs
-
-    @property
-    def chart_rows(self) -> RecordRing:
-        return self.pipeline.chart_rows
-
-    @property
-    def state(self) -> CallState:
-        return self.state_machine.state
-
-    @property
-    def dsp_settings(self) -> DspSettings:
-        return self.pipeline.dsp_settings
-
-    @property
-    def parties(self) -> int:
-        """2 once the call streams its parties apart (agent left, customer right), else 1."""
-        return 2 if self.pipeline.parties is not None else 1
-
-    @property
-    def party_levels_dbfs(self) -> tuple[float, float]:
-        return self.pipeline.party_levels_dbfs
-
-    @property
-    def talk_ring(self) -> RingBuffer | None:
-        return self.pipeline.parties.talk_ring if self.pipeline.parties is not None else None
-
-    @property
-    def talk_totals(self) -> TalkTotals | None:
-        return self.pipeline.talk_totals
-
-    @property
-    def listen_mode(self) -> ListenMode:
-        return self.pipeline.listen_mode
-
     def latest_snapshot(self) -> MetricsSnapshot:
         return self.pipeline.metrics.snapshot(self._clock())
 
@@ -170,19 +121,7 @@ class StreamSession:
             self._sink_failed = True
             log.error("playout sink failed: %r", exc, exc_info=exc)
 
-    # ---- controls --------------------------------------------------------------------------
-    def set_dsp(self, settings: DspSettings, customer: DspSettings | None = None) -> None:
-        """Takes effect on the next 20 ms frame; `customer` unlinks the customer's settings."""
-        self.pipeline.set_dsp(settings, self._clock(), customer)
-
-    def set_listen_mode(self, mode: ListenMode) -> None:
-        """Mixed, both, agent or customer, from the next frame: no reconnect."""
-        self.pipeline.set_listen_mode(mode)
-
-    def set_audible(self, audible: PartyAudibility) -> None:
-        """Per-party mute and solo on the sound device; the recording keeps both."""
-        self.pipeline.set_audible(audible)
-
+    # ---- controls (set_dsp, set_listen_mode, set_audible: PipelineView) ----------------------
     async def stop(self) -> None:
         """DISCONNECTING → TERMINATED with files finalized; returns when run() has finished."""
         self._request_stop("stopped by the user")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from cxone_desktop.core.arrival_trace import ArrivalTrace
+from cxone_desktop.core.arrival_trace import ArrivalTrace, parse_arrival_trace
 from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE, InputError
 
 Fragmentation = Literal["aligned", "random", "tiny", "merged"]
@@ -251,6 +251,15 @@ class SimulatorConfig:
             hold_at_s=args.hold_at,
             hold_for_s=args.hold_for,
             seed=args.seed,
+            batch_frames=args.batch_frames,
+            large_frames_ms=_int_range(args.large_frames, "large-frames"),
+            spike_every_s=args.spike_every,
+            spike_ms=_float_range(args.spike_ms, "spike-ms"),
+            ge_enter=args.ge_enter,
+            ge_leave=args.ge_leave,
+            ge_bad_loss=args.ge_bad_loss,
+            drift_ppm=args.drift_ppm,
+            arrival_trace=_load_trace(args.arrival_trace),
         )
         return cls(
             host=args.host,
@@ -266,3 +275,32 @@ class SimulatorConfig:
             rate_limit=args.rate_limit,
             ssl_context=ssl_context,
         )
+
+
+def _float_range(text: str, name: str) -> tuple[float, float]:
+    """ "200-500" → (200.0, 500.0); "300" → (300.0, 300.0)."""
+    low, _, high = text.partition("-")
+    try:
+        values = (float(low), float(high or low))
+    except ValueError:
+        raise InputError(name, f"expected a number or a range like 200-500, got {text!r}") from None
+    return values
+
+
+def _int_range(text: str | None, name: str) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    low, high = _float_range(text, name)
+    if low != int(low) or high != int(high):
+        raise InputError(name, "expected whole milliseconds, e.g. 100-200")
+    return int(low), int(high)
+
+
+def _load_trace(path: str | None) -> ArrivalTrace | None:
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("arrival-trace", f"cannot read {path}: {exc}") from None
+    return parse_arrival_trace(text, name="arrival-trace")

@@ -160,7 +160,7 @@ def spike_recovery_s(
     out: list[float] = []
     for i, (start, end) in enumerate(spikes):
         before = np.flatnonzero(times < start)
-        horizon = spikes[i + 1][0] if i + 1 < len(spikes) else times[-1]
+        horizon = min(spikes[i + 1][0] if i + 1 < len(spikes) else np.inf, times[-1])
         if before.size == 0 or horizon - end < horizon_s:
             continue
         ceiling = target[before[-1]] + within_ms

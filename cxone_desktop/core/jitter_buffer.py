@@ -37,6 +37,7 @@ from cxone_desktop.core.playout_output import Concealment, PlayoutOutput
 from cxone_desktop.core.playout_policy import (
     DEADBAND_S,
     MODE_SETTINGS,
+    RECOVERY_DEADBAND_S,
     PlayoutMode,
     SlotAction,
     SlotView,
@@ -132,6 +133,7 @@ class JitterBuffer:
         self._peak_level = 0.0
         self._waiting_since: float | None = None
         self._late_streak = 0
+        self._recovering = False  # after a stall, until playout is back on target
         self._losses_seen = 0
         self._last_delay_s = 0.0
         self._waits: list[float] = []
@@ -322,7 +324,10 @@ class JitterBuffer:
         slots = self._decoder.decode(self._slot)
         head_offset = None if slots is None else int(slots[0]) - self._slot
         excess = self._playout_delay(due_s) - self._target.target_s
-        if abs(excess) <= DEADBAND_S:
+        if self._recovering and abs(excess) <= RECOVERY_DEADBAND_S:
+            self._recovering = False
+        deadband = RECOVERY_DEADBAND_S if self._recovering else DEADBAND_S
+        if abs(excess) <= deadband:
             self._waiting_since = None
         elif self._waiting_since is None:
             self._waiting_since = due_s
@@ -336,6 +341,7 @@ class JitterBuffer:
             rewind_room_s=self._settings.max_delay_s - delay,
             late_chance=self._decoder.late_chance(delay) if slots is None else 0.0,
             late_streak=self._late_streak,
+            deadband_s=deadband,
             late_outlier=slots is not None
             and head_offset is not None
             and head_offset < 0
@@ -425,6 +431,7 @@ class JitterBuffer:
         self._backlog_until_s = self._queue.done_s(0) + self._frame_s
         self._slot -= allowed
         self._decoder.pin(self._slot)
+        self._recovering = True
         self._changes += 1
 
     def _splice(

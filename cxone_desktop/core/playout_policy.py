@@ -71,8 +71,11 @@ class SlotAction(enum.Enum):
     STRETCH = "stretch"  # play the next frame made longer by whole pitch periods
 
 
-#: How far (s) the playout may sit from its target before it is corrected.
+#: How far (s) the playout may sit from its target before it is corrected: just over a
+#: frame, so that one frame misjudged (and set right later) does not cost a correction.
+#: After a stall's backlog, playout comes back closer (the spike is not left to linger).
 DEADBAND_S = 0.022
+RECOVERY_DEADBAND_S = 0.010
 #: Beyond this, corrections no longer wait for a quiet frame.
 URGENT_S = 0.150
 #: A correction waits at most this long (s) for a quiet frame or a periodic one.
@@ -103,6 +106,8 @@ class SlotView:
     late_chance: float = 0.0  # nothing queued: chance its frame is still on its way, not lost
     late_streak: int = 0  # late frames dropped since the last one that came in time
     late_outlier: bool = False  # the oldest frame came later than 99 % of arrivals do
+    deadband_s: float = DEADBAND_S  # how far from the target is close enough (tighter after
+    #                                 a stall, until playout is back on target)
 
 
 def decide(view: SlotView) -> SlotAction:
@@ -126,7 +131,7 @@ def decide(view: SlotView) -> SlotAction:
     if view.head_offset > 0:
         behind = view.excess_s > DEADBAND_S and view.excess_s - view.frame_s > -DEADBAND_S
         return SlotAction.SKIP_LOST if behind else SlotAction.CONCEAL
-    if abs(view.excess_s) <= DEADBAND_S:
+    if abs(view.excess_s) <= view.deadband_s:
         return SlotAction.PLAY
     ready = view.head_quiet or abs(view.excess_s) >= URGENT_S or view.waited_s >= patience(view)
     if not ready:

@@ -33,6 +33,7 @@ class FrameQueue:
         self._began: Float = np.zeros(self._capacity)
         self._odds: Float = np.zeros(self._capacity)
         self._odds_final = np.zeros(self._capacity, dtype=np.bool_)
+        self._odds_known = np.zeros(self._capacity, dtype=np.bool_)  # as far as it can be yet
         self._level: Float = np.zeros(self._capacity)
         self._before_in_message = np.zeros(self._capacity, dtype=np.int64)
         self._after_in_message = np.zeros(self._capacity, dtype=np.int64)
@@ -81,6 +82,9 @@ class FrameQueue:
         self._began[i] = began_s
         self._level[i] = level
         self._odds_final[i] = False
+        self._odds_known[i] = False
+        if self._count:
+            self._odds_known[i - 1] = self._odds_final[i - 1]  # its next frame is here now
         self._count += 1
 
     def pop(self) -> tuple[Int16, float, float]:
@@ -102,8 +106,10 @@ class FrameQueue:
     def gap_log_odds(self, j: int) -> float:
         """Waveform evidence that a frame is missing just before queued frame j."""
         i = self._head + j
-        if self._odds_final[i]:
+        if self._odds_final[i] or self._odds_known[i]:
             return float(self._odds[i])
+        if j > 0 and j + 1 >= self._count:
+            return 0.0  # the newest frame: weighed once its successor is here (or it is next)
         if j == 0:
             before = self._before
         else:
@@ -116,9 +122,9 @@ class FrameQueue:
         after_stop = min(self._count, j + 2)
         after = self._mono(self._frames[i : self._head + after_stop].reshape(-1))
         odds = self._probe.gap_log_odds(before, after)
-        if after_stop == j + 2:
-            self._odds[i] = odds
-            self._odds_final[i] = True
+        self._odds[i] = odds
+        self._odds_known[i] = True
+        self._odds_final[i] = after_stop == j + 2
         return odds
 
     def _mono(self, samples: npt.ArrayLike) -> Float:
@@ -143,6 +149,7 @@ class FrameQueue:
             for array in arrays:
                 array[:c] = array[h : h + c]
             self._odds_final[:c] = self._odds_final[h : h + c]
+            self._odds_known[:c] = self._odds_known[h : h + c]
             self._head = 0
             return
         self._capacity *= 2
@@ -151,6 +158,7 @@ class FrameQueue:
         self._began = np.concatenate([self._began, np.zeros_like(self._began)])
         self._odds = np.concatenate([self._odds, np.zeros_like(self._odds)])
         self._odds_final = np.concatenate([self._odds_final, np.zeros_like(self._odds_final)])
+        self._odds_known = np.concatenate([self._odds_known, np.zeros_like(self._odds_known)])
         self._level = np.concatenate([self._level, np.zeros_like(self._level)])
         self._before_in_message = np.concatenate(
             [self._before_in_message, np.zeros_like(self._before_in_message)]

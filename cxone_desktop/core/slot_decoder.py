@@ -113,13 +113,12 @@ def decode_slots(
     keep = -np.log1p(-prior.p)
     start = -np.log(prior.p)
     go_on = -np.log(prior.q)
-    lows = np.zeros(n, dtype=np.int64)
+    lows = _windows(frames, model, first_slot, pin_first)
+    emission = _emissions(frames, model, lows[:, None] + offsets[None, :])
     back = np.zeros((n, width), dtype=np.int64)  # best previous slot, per candidate
-    low = _nominal(frames[0], model) - LATE_SLOTS
-    if first_slot is not None:
-        low = first_slot if pin_first else max(low, first_slot)
+    low = int(lows[0])
     slots = low + offsets
-    cost = _emission(frames[0], slots, model)
+    cost = emission[0]
     if first_slot is not None:
         # Frames lost between the last one played and this one cost as any other loss.
         lost = slots - first_slot
@@ -127,10 +126,9 @@ def decode_slots(
         cost = cost + np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
     if pin_first:
         cost = np.where(offsets == 0, cost, np.inf)
-    lows[0] = low
     for j in range(1, n):
         prev_low, prev_cost = low, cost
-        low = max(_nominal(frames[j], model) - LATE_SLOTS, prev_low + 1)
+        low = int(lows[j])
         slots = low + offsets
         half = 0.5 * CONTINUITY_WEIGHT * frames[j].gap_log_odds
         # Adjacent: the previous frame had slot s − 1.
@@ -151,8 +149,7 @@ def decode_slots(
         jump_from[can] = prev_low + where[reach[can]]
         take_jump = jump < stay
         back[j] = np.where(take_jump, jump_from, stay_from)
-        cost = np.where(take_jump, jump, stay) + _emission(frames[j], slots, model)
-        lows[j] = low
+        cost = np.where(take_jump, jump, stay) + emission[j]
     result = np.zeros(n, dtype=np.int64)
     slot = int(lows[n - 1] + int(np.argmin(cost)))
     for j in range(n - 1, -1, -1):
@@ -162,15 +159,30 @@ def decode_slots(
     return result
 
 
-def _nominal(frame: FrameTiming, model: ArrivalModel) -> int:
-    """The slot a frame's arrival points at."""
-    arrival = frame.anchored_s(model.anchoring, model.frame_s)
-    return int(np.floor((arrival - model.origin_s) / model.frame_s + 0.5))
+def _windows(
+    frames: Sequence[FrameTiming], model: ArrivalModel, first_slot: int | None, pin_first: bool
+) -> Int64:
+    """The lowest candidate slot of each frame: `LATE_SLOTS` before where its arrival points,
+    and always above the previous frame's."""
+    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
+    nominal = np.floor((arrivals - model.origin_s) / model.frame_s + 0.5).astype(np.int64)
+    lows = nominal - LATE_SLOTS
+    if first_slot is not None:
+        lows[0] = first_slot if pin_first else max(int(lows[0]), first_slot)
+    for j in range(1, len(lows)):
+        if lows[j] <= lows[j - 1]:
+            lows[j] = lows[j - 1] + 1
+    return lows
 
 
-def _emission(frame: FrameTiming, slots: Int64, model: ArrivalModel) -> Float:
+def _emissions(frames: Sequence[FrameTiming], model: ArrivalModel, slots: Int64) -> Float:
+    """Cost (−log likelihood) of each frame's arrival for each of its candidate slots."""
     due = model.origin_s + slots.astype(np.float64) * model.frame_s
-    cost = -model.done_likelihood(frame.anchored_s(model.anchoring, model.frame_s) - due)
-    if frame.began_s == frame.began_s:  # not nan
-        cost = cost - model.began_likelihood(frame.began_s - due)
+    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
+    cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
+    began = np.array([f.began_s for f in frames])
+    known = ~np.isnan(began)
+    if np.any(known):
+        offsets = (began[known][:, None] - due[known]).reshape(-1)
+        cost[known] -= model.began_likelihood(offsets).reshape(-1, due.shape[1])
     return cost

@@ -15,8 +15,12 @@ narrowband MOS) of
 and the added delay (arrival to playout, p50 / p95 over every frame played), the
 time-scale changes (per minute), and for delay spikes how long the playout takes
 to come back within 20 ms of its pre-spike target. Tuned on seeds 1–10; the
-default report uses seeds 11–20 (held out). `--trace FILE` adds cells replaying
-recorded `arrivals.csv` files over both sources.
+default report uses seeds 11–20 (held out). "batching 3fr 40ms" at 5 % is the
+issue's independent server (messages of up to 3 frames' bytes sent when their
+first frame is due, 0–40 ms each on the way, 5 % of frames lost upstream).
+`--trace FILE` adds cells replaying recorded `arrivals.csv` files over both
+sources; a trace's losses are only timing there (the audio replayed is whole),
+so compare those cells with the fixed-delay player, not with the oracle.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--mode low-delay|quality|both]
         [--seeds 11-20] [--models NAME ...] [--trace FILE ...] [--jobs 2]

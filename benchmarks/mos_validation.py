@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality import CONDITIONS, RATE, SOURCE, Condition, mos, read_wav, run_session, write_wav
+from live_quality import CONDITIONS, RATE, SOURCE, Condition, mos, read_wav, run_session, write_wav
 
 from cxone_desktop.review.call_quality import call_quality
 from cxone_desktop.review.session_reader import open_session

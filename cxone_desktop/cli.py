@@ -205,6 +205,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--burst-frames", type=int, default=5, help="frames lost per burst")
     sim.add_argument(
+        "--batch-frames",
+        type=int,
+        default=0,
+        metavar="N",
+        help="batching sender: messages of 1..N frames' bytes, sent when their first frame is due",
+    )
+    sim.add_argument(
+        "--large-frames",
+        default=None,
+        metavar="MS[-MS]",
+        help="one message per 100-200 ms of audio (a range draws each), sent when all of it is due",
+    )
+    sim.add_argument(
+        "--spike-every", type=float, default=None, metavar="S", help="stall the path every S s"
+    )
+    sim.add_argument(
+        "--spike-ms",
+        default="200-500",
+        metavar="MS-MS",
+        help="how long each stall lasts (a range; default 200-500); the backlog comes at once",
+    )
+    sim.add_argument(
+        "--ge-enter",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="Gilbert-Elliott burst loss: chance per frame of entering the bad state",
+    )
+    sim.add_argument(
+        "--ge-leave",
+        type=float,
+        default=0.25,
+        metavar="P",
+        help="... of leaving it (mean burst 1/P frames; default 0.25)",
+    )
+    sim.add_argument(
+        "--ge-bad-loss", type=float, default=1.0, metavar="P", help="... loss in the bad state"
+    )
+    sim.add_argument(
+        "--drift-ppm",
+        type=float,
+        default=0.0,
+        metavar="PPM",
+        help="the sender's clock runs this fast (negative: slow); 1000 = 0.1 %%",
+    )
+    sim.add_argument(
+        "--arrival-trace",
+        default=None,
+        metavar="FILE",
+        help="replay a recorded arrivals.csv (message times and sizes) over the audio",
+    )
+    sim.add_argument(
         "--drop-after",
         type=float,
         default=None,

@@ -87,3 +87,14 @@ class AudioFormat:
 
 
 DEFAULT_FORMAT = AudioFormat()
+
+
+def mono_format(fmt: AudioFormat) -> AudioFormat:
+    """The same stream, one channel of it (for per-channel processing)."""
+    return AudioFormat(
+        rate_hz=fmt.rate_hz,
+        sample_width=fmt.sample_width,
+        channels=1,
+        frame_ms=fmt.frame_ms,
+        encoding=fmt.encoding,
+    )

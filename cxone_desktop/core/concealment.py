@@ -9,14 +9,23 @@ cross-faded with the continuation of the synthetic signal.
 Appendix I delays all output by 3.75 ms so it can rewrite the samples just
 before a gap. Here nothing is delayed (a clean stream comes out bit-exact);
 instead the step at the start of a gap is spread over a quarter period.
+
+A playout buffer often holds the frame that follows a gap before the gap is due
+(the loss shows as a jump in the frames' timing). `bridge` then fills the gap
+from both sides: the forward synthesis above, cross-faded into the same
+synthesis run backwards in time from the frames after the gap, so the fill ends
+exactly where the next frame begins. `Concealer` runs one concealer per channel
+of interleaved stereo frames.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
-from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
+from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat, mono_format
 
 #: Per 10 ms block of a gap: linear gain drop after the first block (Appendix I: 20 %).
 _ATTENUATION_PER_BLOCK = 0.2
@@ -39,6 +48,7 @@ class LossConcealer:
         if fmt.channels != 1:
             raise ValueError("loss concealment needs mono audio")
         rate = fmt.rate_hz
+        self._fmt = fmt
         self._frame = fmt.frame_samples
         self._block = rate // 100  # Appendix I works in 10 ms steps
         self._pitch_min = rate // 200  # 5 ms: 200 Hz
@@ -74,29 +84,75 @@ class LossConcealer:
         samples = np.asarray(frame)
         if samples.shape != (self._frame,):
             raise ValueError(f"expected a frame of {self._frame} samples, got {samples.shape}")
+        return self.play(samples)
+
+    def play(self, samples: npt.ArrayLike) -> Int16:
+        """`good` for received audio of any length (e.g. a frame made shorter or longer)."""
+        x = np.asarray(samples)
+        if x.ndim != 1 or x.shape[0] == 0:
+            raise ValueError(f"expected a 1-D run of samples, got {x.shape}")
         if not self._concealing:
-            out = samples.astype(np.int16, copy=True)
+            out = x.astype(np.int16, copy=True)
             self._remember(out.astype(np.float64))
             return out
         length = min(self._overlap + self._blocks_done * self._end_overlap_growth, self._block)
-        length = min(length, self._frame)
+        length = min(length, x.shape[0])
         tail = self._synthesize(length)
         fade_in = (np.arange(1, length + 1, dtype=np.float64)) / (length + 1)
-        mixed = samples.astype(np.float64)
+        mixed = x.astype(np.float64)
         mixed[:length] = tail * (1.0 - fade_in) + mixed[:length] * fade_in
         self._concealing = False
         out = _to_int16(mixed)
         self._remember(out.astype(np.float64))
         return out
 
-    def conceal(self) -> Int16:
-        """Synthesize one missing frame from the pitch of what was played before the gap."""
+    def splice_in(self, samples: npt.ArrayLike) -> Int16:
+        """Play received samples that do not continue what was played (a slot was skipped):
+        cross-faded in from the continuation of the last pitch period, as after a gap."""
         if not self._concealing:
             self._start_gap()
-        out = self._synthesize(self._frame)
-        result = _to_int16(out)
+        return self.play(samples)
+
+    def bridge(self, future: npt.ArrayLike, frames: int) -> Int16:
+        """Fill `frames` missing frames that `future` (the samples played right after the gap,
+        ideally 20 ms or more) follows: forward synthesis faded into backward synthesis.
+
+        A gap already being concealed continues from where it is. Afterwards the
+        concealer is out of the gap: the next `good` plays its frame as it is.
+        """
+        ahead = np.asarray(future, dtype=np.float64)
+        n = frames * self._frame
+        if n <= 0:
+            return np.zeros(0, dtype=np.int16)
+        forward = np.concatenate([self._conceal_raw() for _ in range(frames)])
+        if ahead.shape[0] == 0:
+            self._concealing = True
+            return _to_int16(forward)
+        backward_concealer = LossConcealer(self._fmt)
+        backward_concealer._remember(ahead[::-1].copy())
+        backward = np.concatenate([backward_concealer._conceal_raw() for _ in range(frames)])[::-1]
+        fade = (np.arange(n, dtype=np.float64) + 0.5) / n
+        out = _to_int16(forward * (1.0 - fade) + backward * fade)
+        self._concealing = False
+        self._remember(out.astype(np.float64))
+        return out
+
+    def note_played(self, samples: npt.ArrayLike) -> None:
+        """Samples played that did not come through `good`/`conceal` (e.g. a bridge or a
+        splice): remembered as history; a gap in progress ends without a cross-fade."""
+        self._concealing = False
+        self._remember(np.asarray(samples, dtype=np.float64).reshape(-1))
+
+    def conceal(self) -> Int16:
+        """Synthesize one missing frame from the pitch of what was played before the gap."""
+        result = _to_int16(self._conceal_raw())
         self._remember(result.astype(np.float64))
         return result
+
+    def _conceal_raw(self) -> Float:
+        if not self._concealing:
+            self._start_gap()
+        return self._synthesize(self._frame)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -208,6 +264,63 @@ class LossConcealer:
         self._set_periods(self._periods + 1)
         # Same phase, but in the oldest period, so the added period is heard at once.
         self._offset = save % self._pitch
+
+
+class Concealer:
+    """Loss concealment for frames of any channel count: one `LossConcealer` per channel.
+
+    Frames are interleaved rows (n·channels samples); every method mirrors the
+    mono one of the same name.
+    """
+
+    def __init__(self, fmt: AudioFormat = DEFAULT_FORMAT) -> None:
+        self._channels = fmt.channels
+        self._frame = fmt.frame_samples
+        self._mono = [LossConcealer(mono_format(fmt)) for _ in range(fmt.channels)]
+
+    @property
+    def concealing(self) -> bool:
+        return self._mono[0].concealing
+
+    def good(self, frame: npt.ArrayLike) -> Int16:
+        samples = np.asarray(frame)
+        if samples.shape != (self._frame,):
+            raise ValueError(f"expected a frame of {self._frame} samples, got {samples.shape}")
+        return self.play(samples)
+
+    def play(self, samples: npt.ArrayLike) -> Int16:
+        return self._each(lambda c, x: c.play(x), samples)
+
+    def conceal(self) -> Int16:
+        return self._join([c.conceal() for c in self._mono])
+
+    def splice_in(self, samples: npt.ArrayLike) -> Int16:
+        return self._each(lambda c, x: c.splice_in(x), samples)
+
+    def bridge(self, future: npt.ArrayLike, frames: int) -> Int16:
+        ahead = self._split(future)
+        return self._join([c.bridge(ahead[i], frames) for i, c in enumerate(self._mono)])
+
+    def note_played(self, samples: npt.ArrayLike) -> None:
+        parts = self._split(samples)
+        for i, c in enumerate(self._mono):
+            c.note_played(parts[i])
+
+    def _split(self, samples: npt.ArrayLike) -> list[npt.NDArray[np.int16]]:
+        x = np.asarray(samples).reshape(-1)
+        if x.shape[0] % self._channels:
+            raise ValueError(f"{x.shape[0]} samples do not split into {self._channels} channels")
+        rows = x.reshape(-1, self._channels)
+        return [rows[:, i] for i in range(self._channels)]
+
+    def _join(self, parts: list[Int16]) -> Int16:
+        if self._channels == 1:
+            return parts[0]
+        return np.stack(parts, axis=1).reshape(-1)
+
+    def _each(self, fn: Callable[[LossConcealer, Int16], Int16], samples: npt.ArrayLike) -> Int16:
+        parts = self._split(samples)
+        return self._join([fn(c, parts[i]) for i, c in enumerate(self._mono)])
 
 
 def _to_int16(samples: Float) -> Int16:

@@ -1,66 +1,74 @@
 """Playout on a steady frame clock for a stream that carries no sequence numbers or timestamps.
 
-Frames arrive in order (TCP) but late, in bursts, or not at all (lost upstream
-while the sender's clock runs on). The sender's clock is steady and the network
-only ever adds delay, so every received frame is given the *sender slot* it was
-most plausibly sent in: frame k of slot s arrived at `a = T0 + s·F + d` with
-0 ≤ d ≤ D, where T0 (the *envelope*) is the lowest `a − s·F` seen lately and D
-the spread of those values (the jitter). A frame that comes later than D
-allows for the slot after its predecessor's proves frames were lost before it;
-the loss is placed, among the frames still queued, at the widest gap in the
-arrivals. A frame that comes earlier than the envelope allows proves an earlier
-guess of loss wrong: the guess is undone while its frames are still queued; once
-the slot has been concealed, the frame that came too late for it is dropped.
+Frames arrive in order (TCP) but early, late, in bursts, or not at all (lost
+upstream while the sender's clock runs on). The buffer keeps four estimates
+and acts on them once per 20 ms slot:
 
-Slot s plays at `T0 + s·F + target`: the target covers the jitter plus a
-frame of look-ahead, so a late frame is never mistaken for a lost one and a
-loss is usually found before its slot is due. A slot known lost is concealed
-in its place; a slot whose frame may still come (the target has not caught up
-with the jitter yet) is concealed *without* advancing the sender slot, which
-stretches the delay. When the playout runs ahead of or behind the target
-(the target changed, clock drift, a wrong guess already played), the buffer
-stretches or shrinks by one frame in a quiet moment, or skips a lost slot
-for free. The target grows at once and shrinks slowly, never below
-`target_delay_ms`.
+- the sender's clock (`SenderClock`: the median offset of played frames, so
+  batching senders that send ahead cannot drag it);
+- how arrivals scatter around it (`DelayHistogram`s: when a frame was
+  completed, and when a message that began in it arrived);
+- which slot each queued frame belongs to (`slot_decoder`: timing, loss rate
+  and the waveform's continuity, weighed together over everything queued);
+- the delay to aim for (`TargetDelay`: a quantile of the arrivals, per mode).
+
+`playout_policy.decide` turns these into one `SlotAction` per slot: play the
+frame, conceal a lost slot (from both sides when the next frame is already
+here), skip a lost slot when behind, drop a frame whose slot was concealed,
+rewind over the slots a stall's backlog belongs to (a loss guess undone),
+or play a frame shortened/lengthened by whole pitch periods to move the delay
+toward its target (NetEq's accelerate / preemptive expand). Those changes wait
+for a quiet or periodic frame, so they go unheard.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
-from cxone_desktop.core.concealment import LossConcealer
+from cxone_desktop.core.delay_correction import plan_correction
+from cxone_desktop.core.frame_queue import FrameQueue
+from cxone_desktop.core.message_sizes import MessageSizes
+from cxone_desktop.core.playout_output import Concealment, PlayoutOutput
+from cxone_desktop.core.playout_policy import (
+    DEADBAND_S,
+    MODE_SETTINGS,
+    RECOVERY_DEADBAND_S,
+    PlayoutMode,
+    SlotAction,
+    SlotView,
+    TargetDelay,
+    decide,
+    patience,
+)
+from cxone_desktop.core.queue_decoder import BACKLOG_FRAMES, DECODE_FRAMES, QueueDecoder
+from cxone_desktop.core.sender_clock import SenderClock
+from cxone_desktop.core.slot_decoder import FrameTiming
 from cxone_desktop.errors import InputError
 
-Concealment = Literal["plc", "zero"]
-
-#: Played frames remembered for the envelope and the jitter estimate: 3 s.
-_HISTORY_FRAMES = 150
-#: Arrival-time noise allowed beyond the measured envelope and jitter.
-_TOLERANCE_S = 0.003
-#: Target beyond the measured jitter, in frames: time to see a loss before its slot is due.
-_LOOKAHEAD_FRAMES = 3.0
-#: Playout this far (in frames) from the target is corrected (stretch, shrink or skip).
-_CORRECT_FRAMES = 0.75
-#: The target shrinks by at most one frame per this many played frames (2 s).
-_SHRINK_EVERY = 100
-#: Frames quieter than this fraction of the recent peak level may be dropped or stretched.
+#: Waits kept for `take_waits_ms` between two calls (a minute of frames).
+_WAITS_KEPT = 3000
+#: Slots between two hindsight refreshes of the sender clock and histograms (0.5 s).
+_REFRESH_SLOTS = 25
+#: ... and while the first seconds of a timeline are learned (every 0.1 s until 100 frames).
+_REFRESH_SLOTS_EARLY = 5
+_SETTLED_FRAMES = 100
+#: Losses seen before the target makes room to see where the next ones are.
+_LOSSES_BEFORE_LOOKAHEAD = 3
+#: Arrivals seen before the target follows them (until then it is the floor).
+_TARGET_AFTER_FRAMES = 25
+#: Frames quieter than this fraction of the recent peak (or this RMS) are "quiet".
 _QUIET_FRACTION = 0.1
-#: Frames below this RMS are quiet whatever the level.
 _QUIET_RMS = 64.0
-#: For this many slots after the start, corrections do not wait for a quiet frame (1 s).
-_SETTLE_FRAMES = 50
-#: How long a correction may wait for a quiet frame before a loud one is used.
-_MAX_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
 class PlayoutBatch:
-    """Frames due for playout, in order; `concealed[i]` says frame i was synthesized."""
+    """Frames due for playout, in order; `concealed[i]` says frame i holds synthesized audio."""
 
     frames: npt.NDArray[np.int16]  # (n, frame_samples)
     concealed: npt.NDArray[np.bool_]  # (n,)
@@ -72,9 +80,11 @@ class PlayoutBatch:
 class JitterBuffer:
     """Adaptive playout buffer with loss concealment, driven by explicit timestamps (seconds).
 
-    `push` queues whole frames with their arrival time; `pull(now_s)` returns every
-    slot of the 20 ms playout clock due by `now_s`. The clock starts at the first
-    arrival plus the target delay. Not thread-safe: call it from one place.
+    `push` queues whole frames with their arrival time (and, ideally, the size of
+    every message: pass `message_bytes` for each one, even when it completed no
+    frame); `pull(now_s)` returns every slot of the 20 ms playout clock due by
+    `now_s`. The clock starts at the first arrival plus the target delay. Not
+    thread-safe: call it from one place.
     """
 
     def __init__(
@@ -82,64 +92,59 @@ class JitterBuffer:
         fmt: AudioFormat = DEFAULT_FORMAT,
         *,
         target_delay_ms: float = 40.0,
+        mode: str | PlayoutMode = PlayoutMode.LOW_DELAY,
         min_delay_ms: float = 20.0,
-        max_delay_ms: float = 200.0,
-        adaptive: bool = True,
+        max_delay_ms: float | None = None,
         concealment: Concealment = "plc",
     ) -> None:
-        if not 0.0 <= min_delay_ms <= max_delay_ms:
+        self._mode = PlayoutMode.parse(mode)
+        settings = MODE_SETTINGS[self._mode]
+        ceiling_ms = settings.max_target_s * 1000 if max_delay_ms is None else max_delay_ms
+        if not 0.0 <= min_delay_ms <= ceiling_ms:
             raise InputError("jitter buffer delay", "the minimum must be between 0 and the maximum")
-        if not min_delay_ms <= target_delay_ms <= max_delay_ms:
+        if not min_delay_ms <= target_delay_ms <= ceiling_ms:
             raise InputError(
                 "jitter buffer delay",
-                f"the target must lie between {min_delay_ms:g} and {max_delay_ms:g} ms",
+                f"the target must lie between {min_delay_ms:g} and {ceiling_ms:g} ms",
             )
         if concealment not in ("plc", "zero"):
             raise InputError("concealment", "choose 'plc' or 'zero'")
+        if max_delay_ms is not None:
+            settings = replace(settings, max_target_s=max_delay_ms / 1000)
+        self._settings = settings
         self._fmt = fmt
         self._samples = fmt.frame_samples
         self._frame_s = fmt.frame_duration_s
-        self._base_s = target_delay_ms / 1000.0
-        self._min_s = min_delay_ms / 1000.0
-        self._max_s = max_delay_ms / 1000.0
-        self._adaptive = adaptive
-        self._concealer = LossConcealer(fmt) if concealment == "plc" else None
-
-        # Queue: a linear buffer compacted when it reaches the end (no per-frame allocation).
-        self._capacity = 2 * int(np.ceil(self._max_s / self._frame_s)) + 64
-        self._frames = np.zeros((self._capacity, self._samples), dtype=np.int16)
-        self._arrivals = np.zeros(self._capacity, dtype=np.float64)
-        self._slots = np.zeros(self._capacity, dtype=np.int64)
-        self._rms = np.zeros(self._capacity, dtype=np.float64)
-        self._head = 0
-        self._count = 0
-
-        # Offsets a − s·F of played frames: the envelope is their minimum, the jitter their spread.
-        self._offsets = np.zeros(_HISTORY_FRAMES, dtype=np.float64)
-        self._offset_count = 0
-        self._offset_pos = 0
-        self._envelope_s = 0.0
-        self._jitter_s = 0.0
+        self._rate = fmt.rate_hz
+        self._concealment: Concealment = concealment
+        self._queue = FrameQueue(fmt.frame_samples, fmt.channels, fmt.rate_hz)
+        self._out = PlayoutOutput(fmt, concealment)
+        self._clock = SenderClock(self._frame_s, loss=settings.initial_loss)
+        self._since_refresh = 0
+        self._decoder = QueueDecoder(self._queue, self._clock, self._frame_s)
+        self._target = TargetDelay(settings, floor_s=target_delay_ms / 1000.0)
 
         self._anchored = False
-        self._next_due_s = 0.0  # playout time of the next slot
-        self._next_slot = 0  # sender slot to play next
-        self._last_slot = -1  # sender slot of the newest received frame
-        self._last_arrival_s = 0.0  # arrival of the newest received frame
-        self._played_arrival_s = 0.0  # arrival of the last frame played
-        self._recent_losses = 0  # slots concealed as lost lately (a late frame may prove wrong)
-        self._since_loss = 0
-
-        self._target_s = self._base_s
-        self._since_shrink = 0
+        self._next_due_s = 0.0  # when the next output frame is due
+        self._slot = 0  # the sender slot the next consumed frame should have
+        self._last_played_slot: int | None = None
+        self._backlog_until_s = -math.inf  # frames completed by then came in a stall's backlog
+        self._discontinuous = False  # the next frame played does not follow the last one
+        self._peak_level = 0.0
         self._waiting_since: float | None = None
-        self._peak_rms = 0.0
+        self._late_streak = 0
+        self._recovering = False  # after a stall, until playout is back on target
+        self._losses_seen = 0
         self._last_delay_s = 0.0
+        self._waits: list[float] = []
+
+        self._sizes = MessageSizes(fmt.frame_bytes)
 
         self._played = 0
         self._concealed = 0
         self._late_dropped = 0
-        self._shrink_dropped = 0
+        self._shrunk_samples = 0
+        self._changes = 0
 
         self._empty = PlayoutBatch(
             np.zeros((0, self._samples), dtype=np.int16), np.zeros(0, dtype=np.bool_)
@@ -150,9 +155,14 @@ class JitterBuffer:
     # -- public face -------------------------------------------------------------------------
 
     @property
+    def mode(self) -> PlayoutMode:
+        """ "low-delay" (listening) or "quality" (recording for review)."""
+        return self._mode
+
+    @property
     def depth_ms(self) -> float:
         """Audio queued and not yet played, in ms."""
-        return self._count * self._frame_s * 1000.0
+        return (len(self._queue) * self._frame_s + self._out.queued_s) * 1000.0
 
     @property
     def next_due_s(self) -> float | None:
@@ -161,8 +171,8 @@ class JitterBuffer:
 
     @property
     def target_ms(self) -> float:
-        """The playout delay the buffer currently aims for, in ms."""
-        return self._target_s * 1000.0
+        """The playout delay the buffer currently aims for, in ms (past the sender's clock)."""
+        return self._target.target_s * 1000.0
 
     @property
     def delay_ms(self) -> float:
@@ -186,38 +196,52 @@ class JitterBuffer:
 
     @property
     def shrink_dropped_frames(self) -> int:
-        """Frames that came in time but were skipped (quietly) to bring the delay back down."""
-        return self._shrink_dropped
+        """Frames' worth of audio that came in time but was cut (quietly) to lower the delay."""
+        return self._shrunk_samples // self._samples
 
-    def push(self, frames: npt.ArrayLike, arrival_s: float) -> None:
-        """Queue whole frames, shape (n, frame_samples) int16, that arrived at `arrival_s`."""
+    @property
+    def playout_delay_ms(self) -> float:
+        """How far behind the sender's clock playout runs now, in ms (what the target aims at)."""
+        if not self._anchored:
+            return 0.0
+        return self._playout_delay(self._next_due_s) * 1000.0
+
+    def take_waits_ms(self) -> npt.NDArray[np.float64]:
+        """How long each received frame played since the last call waited (arrival to playout)."""
+        waits = np.array(self._waits, dtype=np.float64) * 1000.0
+        self._waits.clear()
+        return waits
+
+    @property
+    def time_scale_changes(self) -> int:
+        """Times the playout delay was changed on purpose: shrink, stretch, skip or rewind."""
+        return self._changes
+
+    def push(
+        self, frames: npt.ArrayLike, arrival_s: float, *, message_bytes: int | None = None
+    ) -> None:
+        """Queue whole frames, shape (n, frame_samples) int16, that arrived at `arrival_s`.
+
+        `message_bytes`: the size on the wire of the message that completed them.
+        """
         block = np.asarray(frames)
         if block.ndim == 1 and block.shape[0] == self._samples:
             block = block.reshape(1, self._samples)
+        if block.size == 0:
+            block = block.reshape(0, self._samples)
         if block.ndim != 2 or block.shape[1] != self._samples:
             raise ValueError(f"expected frames of shape (n, {self._samples}), got {block.shape}")
-        n = block.shape[0]
-        if n == 0:
+        began = self._sizes.began_times(block.shape[0], arrival_s, message_bytes)
+        if block.shape[0] == 0:
             return
-        if n > self._capacity:  # far beyond max delay: the oldest can never be in time
-            self._late_dropped += n - self._capacity
-            block = block[-self._capacity :]
-            n = self._capacity
-        overflow = self._count + n - self._capacity
-        if overflow > 0:
-            self._head += overflow
-            self._count -= overflow
-            self._late_dropped += overflow
-        if self._head + self._count + n > self._capacity:
-            self._compact()
-        levels = np.sqrt(np.mean(np.square(block, dtype=np.float64), axis=1))
-        self._peak_rms = max(float(levels.max()), self._peak_rms)
         if not self._anchored:
-            self._anchor(block, levels, arrival_s)
-            return
+            self._anchor(arrival_s)
+        levels = np.sqrt(np.mean(np.square(block, dtype=np.float64), axis=1))
+        self._peak_level = max(self._peak_level, float(levels.max()))
+        n = block.shape[0]
         for k in range(n):
-            self._append(block[k], float(levels[k]), arrival_s)
-        self._last_arrival_s = arrival_s
+            place = (k, n - 1 - k)
+            self._queue.append(block[k], arrival_s, float(began[k]), float(levels[k]), place)
 
     def pull(self, now_s: float) -> PlayoutBatch:
         """Every slot due by `now_s`, in order; a slot with no frame for it is concealed."""
@@ -227,267 +251,253 @@ class JitterBuffer:
         out = np.empty((n, self._samples), dtype=np.int16)
         concealed = np.zeros(n, dtype=np.bool_)
         for i in range(n):
-            concealed[i] = self._play_slot(self._next_due_s, out[i])
+            steps = 0
+            while self._out.queued_samples < self._samples:
+                self._step(self._next_due_s)
+                steps += 1
+                if steps > 4 * BACKLOG_FRAMES:  # pragma: no cover - a bug, not a network
+                    raise RuntimeError("playout made no progress")
+            out[i], concealed[i] = self._out.take_frame()
             self._next_due_s += self._frame_s
-            self._played += 1
+        self._played += n
         return PlayoutBatch(out, concealed)
 
     def drain(self) -> PlayoutBatch:
         """At stream end: everything still queued, without concealment; the clock stops."""
-        n = self._count
+        while len(self._queue):
+            frame, _, _ = self._queue.pop()
+            self._out.play(frame, discontinuous=self._discontinuous)
+            self._discontinuous = False
+        rest = self._out.take_rest()
         self._anchored = False
-        if n == 0:
+        if not rest:
             return self._empty
-        out = np.empty((n, self._samples), dtype=np.int16)
-        for i in range(n):
-            self._next_slot = int(self._slots[self._head]) + 1
-            self._emit_head(out[i])
-        self._played += n
-        return PlayoutBatch(out, np.zeros(n, dtype=np.bool_))
+        self._played += len(rest)
+        return PlayoutBatch(np.stack(rest), np.zeros(len(rest), dtype=np.bool_))
 
     def reset(self) -> None:
-        """After a reconnect: the next push re-anchors the playout clock. Counters are kept,
-        and so are queued frames (they play first)."""
+        """After a reconnect: the next push re-anchors the playout clock. Counters and what
+        the buffer learned of the network are kept; queued frames play first."""
+        while len(self._queue):
+            frame, _, _ = self._queue.pop()
+            self._out.play(frame, discontinuous=self._discontinuous)
+            self._discontinuous = False
+        self._queue.forget_before()
         self._anchored = False
         self._waiting_since = None
+        self._sizes.restart()
 
     # -- arrivals ----------------------------------------------------------------------------
 
-    def _anchor(
-        self, block: npt.NDArray[np.int16], levels: npt.NDArray[np.float64], t: float
-    ) -> None:
-        """First frames (or the first after a reset): a new sender timeline."""
-        f = self._frame_s
-        n = block.shape[0]
-        first = max(self._next_slot, self._last_slot + 1)
-        if self._count:
-            first = int(self._slots[self._head + self._count - 1]) + 1
-        end = self._head + self._count
-        self._frames[end : end + n] = block
-        self._arrivals[end : end + n] = t
-        self._slots[end : end + n] = np.arange(first, first + n)
-        self._rms[end : end + n] = levels
-        self._count += n
-        self._last_slot = first + n - 1
-        self._last_arrival_s = t
-        self._offset_count = 0
-        self._offset_pos = 0
-        # The newest frame of this arrival is taken to be on time.
-        self._envelope_s = t - self._last_slot * f
-        self._jitter_s = (n - 1) * f  # n frames together: the first was held (n - 1) frames
-        self._recent_losses = 0
-        self._retarget()
-        start = int(self._slots[self._head]) if self._count > n else first
-        self._next_slot = start
-        self._next_due_s = self._envelope_s + start * f + self._target_s
+    def _anchor(self, arrival_s: float) -> None:
+        """First frames of a timeline (call start or after a reset): taken to be on time."""
+        self._clock.anchor(self._slot, arrival_s)
+        self._decoder.restart(self._slot)
+        self._last_played_slot = None
+        self._backlog_until_s = -math.inf
+        target = self._target.target_s
+        self._next_due_s = max(arrival_s, arrival_s + target - self._out.queued_s)
         self._anchored = True
 
-    def _append(self, frame: npt.NDArray[np.int16], level: float, t: float) -> None:
-        """Give a received frame its sender slot, revising the guesses about frames queued."""
-        f = self._frame_s
-        self._refresh_envelope()
-        slot = self._last_slot + 1
-        latest = self._envelope_s + self._jitter_s + _TOLERANCE_S  # latest plausible offset
-        offset = t - slot * f
-        if offset > latest:
-            # Later than the jitter allows: frames were lost before this one, as many as fit
-            # without putting it earlier than the sender could have sent it (the rest is jitter).
-            lost = min(
-                int(np.ceil((offset - latest) / f - 1e-9)),
-                int(np.floor((offset - self._envelope_s + _TOLERANCE_S) / f)),
-            )
-            if lost > 0:
-                self._place_loss(lost, t)
-                slot += lost
-        elif offset < self._envelope_s - 0.5 * f:
-            # Earlier than the sender could have sent it: a loss guessed before was wrong.
-            slot -= self._undo_losses(offset)
-        end = self._head + self._count
-        self._frames[end] = frame
-        self._arrivals[end] = t
-        self._slots[end] = slot
-        self._rms[end] = level
-        self._count += 1
-        self._last_slot = slot
+    def _reanchor(self) -> None:
+        """Before the first frame of a timeline plays: the median of what is queued (taken
+        as contiguous) says more about the sender's clock than the first arrival alone."""
+        count = min(len(self._queue), DECODE_FRAMES)
+        offsets = [self._queue.done_s(j) - (self._slot + j) * self._frame_s for j in range(count)]
+        self._clock.anchor(0, float(np.median(offsets)))
 
-    def _place_loss(self, lost: int, t: float) -> None:
-        """Put `lost` missing slots at the widest arrival gap they can go in among queued frames."""
-        f = self._frame_s
-        h, c = self._head, self._count
-        floor = self._envelope_s - _TOLERANCE_S
-        best_gap = t - self._last_arrival_s  # just before the new frame
-        best = c
-        for j in range(c - 1, -1, -1):
-            i = h + j
-            if self._arrivals[i] - (self._slots[i] + lost) * f < floor:
-                break  # this frame cannot have been sent that late
-            prev = self._arrivals[i - 1] if j > 0 else self._played_arrival_s
-            if j == 0 and self._played == 0:
-                break
-            gap = self._arrivals[i] - prev
-            if gap > best_gap + 1e-6:
-                best_gap, best = gap, j
-        if best < c:
-            self._slots[h + best : h + c] += lost
+    # -- one step of playout -----------------------------------------------------------------
 
-    def _undo_losses(self, offset: float) -> int:
-        """Take back guessed losses so an early frame fits; returns how many slots it moves down."""
-        f = self._frame_s
-        h, c = self._head, self._count
-        moved = 0
-        while offset + moved * f < self._envelope_s - 0.5 * f:
-            # The newest guessed gap still queued: between queued frames, or before the head.
-            j = c - 1
-            while j > 0 and self._slots[h + j] - self._slots[h + j - 1] <= 1:
-                j -= 1
-            if c and j == 0 and self._slots[h] <= self._next_slot:
-                j = -1
-            if c and j >= 0:
-                self._slots[h + j : h + c] -= 1
-            elif self._recent_losses > 0:
-                # The slot was already concealed: the oldest queued frame came too late for it
-                # and is dropped when its turn comes (the delay must not creep up).
-                self._recent_losses -= 1
-                if c:
-                    self._slots[h : h + c] -= 1
+    def _step(self, due_s: float) -> None:
+        """Decide and carry out one action for the slot due at `due_s`."""
+        self._since_refresh += 1
+        learning = self._clock.done.count < _SETTLED_FRAMES
+        if self._since_refresh >= (_REFRESH_SLOTS_EARLY if learning else _REFRESH_SLOTS):
+            self._clock.refresh(self._decoder.prior())
+            self._since_refresh = 0
+        if self._clock.done.count >= _TARGET_AFTER_FRAMES:
+            quantile = self._clock.done.quantile(self._settings.quantile)
+            if self._settings.expect_loss:
+                lossy = 1.0
+            elif self._losses_seen >= _LOSSES_BEFORE_LOOKAHEAD:
+                lossy = self._clock.loss
             else:
-                break  # no guess to take back: the envelope itself was too high
-            moved += 1
-        return moved
-
-    def _refresh_envelope(self) -> None:
-        """Envelope and jitter from the played frames' offsets and the queued frames'; retarget."""
-        f = self._frame_s
-        h, c = self._head, self._count
-        hist = self._offsets[: self._offset_count]
-        lo, hi = np.inf, -np.inf
-        if hist.size:
-            lo, hi = float(hist.min()), float(hist.max())
-        if c:
-            queued = self._arrivals[h : h + c] - self._slots[h : h + c] * f
-            lo, hi = min(lo, float(queued.min())), max(hi, float(queued.max()))
-        if np.isfinite(lo):
-            self._envelope_s = lo
-            self._jitter_s = hi - lo
-        self._retarget()
-
-    def _retarget(self) -> None:
-        """Cover the jitter (plus look-ahead once it exceeds a frame): grow now, shrink slowly."""
-        f = self._frame_s
-        if self._adaptive:
-            # Look-ahead matters only once a frame a slot late often passes for one on time.
-            needed = self._jitter_s + _TOLERANCE_S
-            if self._jitter_s > f + _TOLERANCE_S:
-                needed += _LOOKAHEAD_FRAMES * f
-            needed = min(self._max_s, max(self._base_s, self._min_s, needed))
-            if needed > self._target_s:
-                self._target_s = needed
-                self._since_shrink = 0
-            elif needed < self._target_s - f and self._since_shrink >= _SHRINK_EVERY:
-                self._target_s = max(needed, self._target_s - f)
-                self._since_shrink = 0
-
-    # -- playout -----------------------------------------------------------------------------
-
-    def _play_slot(self, due_s: float, into: npt.NDArray[np.int16]) -> bool:
-        """Fill `into` for the playout slot due at `due_s`; True when it was concealed."""
-        f = self._frame_s
-        self._since_shrink += 1
-        self._since_loss += 1
-        if self._since_loss >= _HISTORY_FRAMES:
-            self._recent_losses = 0
-        while True:
-            h = self._head
-            while self._count and self._slots[self._head] < self._next_slot:
-                self._drop_head()  # its slot was concealed before it came
-                h = self._head
-            # > 0: frames wait longer than the target; < 0: shorter.
-            drift = due_s - self._envelope_s - self._next_slot * f - self._target_s
-            if abs(drift) <= _CORRECT_FRAMES * f:
-                self._waiting_since = None
-            if self._count and self._slots[h] > self._next_slot:
-                # The frame for this slot was lost.
-                self._note_loss()
-                self._next_slot += 1
-                if drift > _CORRECT_FRAMES * f and self._adaptive:
-                    continue  # behind: skipping a lost slot costs nothing
-                self._conceal(into)
-                return True
-            if self._count:
-                if drift > _CORRECT_FRAMES * f and self._may_correct(due_s, drift, h):
-                    self._shrink_dropped += 1
-                    self._pop_head()
-                    self._next_slot += 1
-                    continue
-                if drift < -_CORRECT_FRAMES * f and (
-                    self._may_correct(due_s, -drift, h) or due_s - self._arrivals[h] < _TOLERANCE_S
-                ):
-                    self._conceal(into)  # stretch: the frame waits one slot more
-                    return True
-                self._last_delay_s = due_s - self._arrivals[h]
-                self._emit_head(into)
-                return False
-            # Nothing queued: lost if it would have come by now, else late (stretch).
-            if due_s > self._envelope_s + self._next_slot * f + self._jitter_s + _TOLERANCE_S:
-                self._next_slot += 1
-                self._note_loss()
-            self._conceal(into)
-            return True
-
-    def _note_loss(self) -> None:
-        self._recent_losses += 1
-        self._since_loss = 0
-
-    def _may_correct(self, due_s: float, amount: float, h: int) -> bool:
-        """Stretch or shrink on a quiet frame; a loud one only when far off or after a long wait."""
-        if self._waiting_since is None:
-            self._waiting_since = due_s
-        quiet = self._rms[h] <= max(_QUIET_RMS, _QUIET_FRACTION * self._peak_rms)
-        urgent = (
-            self._played < _SETTLE_FRAMES  # still learning the network: settle at once
-            or amount > self._target_s + self._frame_s
-            or due_s - self._waiting_since >= _MAX_WAIT_S
-        )
-        if quiet or urgent:
+                lossy = 0.0
+            self._target.update(quantile, lossy, due_s)
+        if self._last_played_slot is None and len(self._queue) and not self._decoder.pinned:
+            self._reanchor()
+        slots = self._decoder.decode(self._slot)
+        head_offset = None if slots is None else int(slots[0]) - self._slot
+        excess = self._playout_delay(due_s) - self._target.target_s
+        if self._recovering and abs(excess) <= RECOVERY_DEADBAND_S:
+            self._recovering = False
+        deadband = RECOVERY_DEADBAND_S if self._recovering else DEADBAND_S
+        if abs(excess) <= deadband:
             self._waiting_since = None
-            return True
-        return False
+        elif self._waiting_since is None:
+            self._waiting_since = due_s
+        delay = self._playout_delay(due_s)
+        view = SlotView(
+            head_offset=head_offset,
+            excess_s=excess,
+            frame_s=self._frame_s,
+            head_quiet=bool(len(self._queue)) and self._quiet(0),
+            waited_s=0.0 if self._waiting_since is None else due_s - self._waiting_since,
+            rewind_room_s=self._settings.max_delay_s - delay,
+            late_chance=self._decoder.late_chance(delay) if slots is None else 0.0,
+            late_streak=self._late_streak,
+            deadband_s=deadband,
+            late_outlier=slots is not None
+            and head_offset is not None
+            and head_offset < 0
+            and self._decoder.outlier(int(slots[0])),
+        )
+        action = decide(view)
+        if action is SlotAction.DROP_LATE:
+            self._late_streak += 1
+        elif action is not SlotAction.CONCEAL:
+            self._late_streak = 0  # a frame came in time (or the delay was changed)
+        if action is SlotAction.PLAY:
+            self._play(due_s)
+        elif action is SlotAction.CONCEAL:
+            self._conceal(slots)
+        elif action is SlotAction.WAIT:
+            self._out.conceal()
+            self._concealed += 1
+            self._changes += 1
+        elif action is SlotAction.SKIP_LOST:
+            self._slot += 1
+            self._discontinuous = True
+            self._changes += 1
+        elif action is SlotAction.DROP_LATE:
+            assert slots is not None
+            self._drop_late(int(slots[0]))
+        elif action is SlotAction.REWIND:
+            assert slots is not None
+            self._rewind(slots, view.rewind_room_s)
+        elif not self._splice(action, slots, excess, view.waited_s, due_s):
+            self._play(due_s)
 
-    def _conceal(self, into: npt.NDArray[np.int16]) -> None:
-        self._concealed += 1
-        if self._concealer is None:
-            into[:] = 0
-        else:
-            into[:] = self._concealer.conceal()
+    def _playout_delay(self, due_s: float) -> float:
+        """How far behind the sender's clock the next consumed frame will play (s)."""
+        return due_s + self._out.queued_s - self._clock.due_s(self._slot)
 
-    def _emit_head(self, into: npt.NDArray[np.int16]) -> None:
-        h = self._head
-        self._offsets[self._offset_pos] = self._arrivals[h] - self._slots[h] * self._frame_s
-        self._offset_pos = (self._offset_pos + 1) % _HISTORY_FRAMES
-        self._offset_count = min(self._offset_count + 1, _HISTORY_FRAMES)
-        self._played_arrival_s = float(self._arrivals[h])
-        self._next_slot = int(self._slots[h]) + 1
-        self._peak_rms *= 0.995  # forget a loud passage over a few seconds
-        if self._concealer is None:
-            into[:] = self._frames[h]
-        else:
-            into[:] = self._concealer.good(self._frames[h])
-        self._pop_head()
+    def _quiet(self, j: int) -> bool:
+        return self._queue.level(j) <= max(_QUIET_RMS, _QUIET_FRACTION * self._peak_level)
 
-    def _drop_head(self) -> None:
+    # -- actions -----------------------------------------------------------------------------
+
+    def _take_head(self) -> tuple[npt.NDArray[np.int16], FrameTiming]:
+        timing = self._decoder.timing(0)
+        frame, _, _ = self._queue.pop()
+        return frame, timing
+
+    def _play(self, due_s: float) -> None:
+        start_s = due_s + self._out.queued_s
+        frame, timing = self._take_head()
+        self._out.play(frame, discontinuous=self._discontinuous)
+        self._discontinuous = False
+        self._commit(timing, start_s)
+
+    def _conceal(self, slots: npt.NDArray[np.int64] | None) -> None:
+        if slots is None:
+            self._out.conceal()
+            self._slot += 1
+            self._concealed += 1
+            return
+        missing = int(slots[0]) - self._slot
+        follow = 1
+        while follow < min(len(slots), 3) and slots[follow] == slots[0] + follow:
+            follow += 1
+        self._out.bridge(self._queue.frames(0, follow).reshape(-1), missing)
+        self._slot += missing
+        self._concealed += missing
+        self._decoder.pin(self._slot)
+        self._discontinuous = False
+
+    def _drop_late(self, slot: int) -> None:
+        _, timing = self._take_head()
         self._late_dropped += 1
-        self._pop_head()
+        self._clock.record(timing, slot, backlog=timing.done_s <= self._backlog_until_s)
+        self._decoder.played(slot)
+        self._discontinuous = True
 
-    def _pop_head(self) -> None:
-        self._head += 1
-        self._count -= 1
-        if self._count == 0:
-            self._head = 0
+    def _rewind(self, slots: npt.NDArray[np.int64], room_s: float) -> None:
+        """Undo the loss guesses a stall's backlog proves wrong: play it from its first slot on,
+        as far back as the delay may grow; the oldest frames beyond that are dropped (a backlog
+        comes in order, so they are the first ones queued)."""
+        back = self._slot - int(slots[0])
+        allowed = max(1, min(back, int(room_s / self._frame_s)))
+        for k in range(min(back - allowed, len(self._queue) - 1)):
+            _, timing = self._take_head()
+            self._clock.record(timing, int(slots[0]) + k, backlog=True)
+            self._late_dropped += 1
+        # The backlog: everything completed within a frame of the first late frame.
+        self._backlog_until_s = self._queue.done_s(0) + self._frame_s
+        self._slot -= allowed
+        self._decoder.pin(self._slot)
+        self._recovering = True
+        self._changes += 1
 
-    def _compact(self) -> None:
-        h, c = self._head, self._count
-        self._frames[:c] = self._frames[h : h + c]
-        self._arrivals[:c] = self._arrivals[h : h + c]
-        self._slots[:c] = self._slots[h : h + c]
-        self._rms[:c] = self._rms[h : h + c]
-        self._head = 0
+    def _splice(
+        self,
+        action: SlotAction,
+        slots: npt.NDArray[np.int64] | None,
+        excess: float,
+        waited: float,
+        due_s: float,
+    ) -> bool:
+        """Carry out a shrink or stretch (`delay_correction`); False: not now, play plainly."""
+        if slots is None:
+            return False
+        contiguous = 1
+        while contiguous < len(slots) and slots[contiguous] == slots[0] + contiguous:
+            contiguous += 1
+        quiet = 0
+        while quiet < contiguous and self._quiet(quiet):
+            quiet += 1
+        plan = plan_correction(
+            self._queue.frames(0, contiguous),
+            quiet,
+            shrink=action is SlotAction.SHRINK,
+            excess_s=excess,
+            waited_s=waited,
+            patience_s=patience(SlotView(None, excess)),
+            rate_hz=self._rate,
+            channels=self._fmt.channels,
+        )
+        if plan is None:
+            return False
+        for _ in range(plan.cut_frames):
+            _, timing = self._take_head()
+            self._commit(timing, due_s, played=False)
+        for _ in range(plan.fill_frames):
+            self._out.conceal()
+        start_s = due_s + self._out.queued_s
+        self._out.play(plan.samples, discontinuous=self._discontinuous)
+        self._discontinuous = False
+        for _ in range(plan.used_frames):
+            _, timing = self._take_head()
+            self._commit(timing, start_s)
+        self._shrunk_samples += (plan.cut_frames * self._samples) + max(
+            0, -plan.delta * self._fmt.channels
+        )
+        if plan.changed:
+            self._changes += 1
+            self._waiting_since = None
+        return True
+
+    def _commit(self, timing: FrameTiming, start_s: float, *, played: bool = True) -> None:
+        """A received frame was played (or cut, quiet) as slot `_slot`: remember it, move on."""
+        slot = self._slot
+        if self._last_played_slot is not None:
+            self._losses_seen += max(0, slot - self._last_played_slot - 1)
+        self._clock.record(timing, slot, backlog=timing.done_s <= self._backlog_until_s)
+        self._last_played_slot = slot
+        if played:
+            self._last_delay_s = start_s - timing.done_s
+            if len(self._waits) < _WAITS_KEPT:
+                self._waits.append(self._last_delay_s)
+        self._peak_level *= 0.995  # forget a loud passage over a few seconds
+        self._slot = slot + 1
+        self._decoder.played(slot)

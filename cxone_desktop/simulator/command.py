@@ -176,12 +176,23 @@ def banner(
         ("drop-after", imp.drop_after_s),
         ("hold-at", imp.hold_at_s),
         ("hold-for", imp.hold_for_s if imp.hold_at_s else None),
+        ("batch-frames", imp.batch_frames),
+        ("spike-every", imp.spike_every_s),
+        ("ge-enter", imp.ge_enter),
+        ("ge-leave", imp.ge_leave if imp.ge_enter else None),
+        ("drift-ppm", imp.drift_ppm),
         ("token-ttl", config.token_ttl_s if config.token_ttl_s != defaults.token_ttl_s else None),
         ("rate-limit", config.rate_limit),
         ("seed", imp.seed),
     ):
         if value:
             trouble.append(f"{name}={value:g}")
+    if imp.large_frames_ms is not None:
+        trouble.append("large-frames={}-{}".format(*imp.large_frames_ms))
+    if imp.spike_every_s is not None:
+        trouble.append("spike-ms={:g}-{:g}".format(*imp.spike_ms))
+    if imp.arrival_trace is not None:
+        trouble.append(f"arrival-trace={len(imp.arrival_trace)} messages")
     call = config.call_ids[0]
     common = (
         f"--base-url {base_url} --client-id {shlex.quote(config.client_id)} "

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cxone_desktop.core.arrival_trace import ArrivalTrace, parse_arrival_trace
 from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE, InputError
 
 Fragmentation = Literal["aligned", "random", "tiny", "merged"]
@@ -18,6 +19,10 @@ WireEncoding = Literal["pcm16", "mulaw"]
 FRAGMENT_MODES: tuple[Fragmentation, ...] = ("aligned", "random", "tiny", "merged")
 WIRE_ENCODINGS: tuple[WireEncoding, ...] = ("pcm16", "mulaw")
 KNOWN_SCOPES: tuple[str, ...] = (AGENT_SCOPE, VIEW_SCOPE)
+FRAME_MS = 20
+MAX_BATCH_FRAMES = 50
+MAX_LARGE_FRAME_MS = 2000
+MAX_DRIFT_PPM = 10_000.0
 
 # Call IDs go into URL paths; keep them to what CXone interaction IDs look like.
 _CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -41,11 +46,22 @@ class Impairments:
     """Network trouble applied to every stream connection; combinable, seeded.
 
     `fragment` chooses message sizes: 320-byte frames ("aligned"), 1–1000 bytes
-    ("random"), 1–7 bytes ("tiny") or 2–4 whole frames ("merged"). Lost frames
-    are never sent but the media clock keeps running. Jitter delays each send by
-    up to `jitter_ms` without reordering. `drop_after_s` aborts the TCP connection
-    (no close frame, the client sees 1006) after that long on each connection;
-    `hold_at_s` puts the call on hold at that media position for `hold_for_s`.
+    ("random"), 1–7 bytes ("tiny") or 2–4 whole frames ("merged"); a message
+    leaves when its last byte's frame is due. A batching sender (`batch_frames`
+    N) sends messages of 1..N frames' bytes, split anywhere, as soon as the
+    first frame in them is due, so later frames arrive early. Large frames
+    (`large_frames_ms`) send 100–200 ms of audio per message once it is all due.
+    Lost frames are never sent but the media clock keeps running: independent
+    `loss`, fixed bursts (`burst_loss`, `burst_frames`) and a Gilbert–Elliott
+    channel (`ge_enter` good→bad, `ge_leave` bad→good per frame, `ge_bad_loss`
+    lost in the bad state). Jitter delays each message by up to `jitter_ms`
+    without reordering. Every `spike_every_s` the path stalls for `spike_ms`
+    (a range) and then delivers the backlog at once. `drift_ppm` makes the
+    sender's clock run fast (> 0) or slow. `arrival_trace` replays recorded
+    message times and sizes instead of every model above. `drop_after_s` aborts
+    the TCP connection (no close frame, the client sees 1006) after that long on
+    each connection; `hold_at_s` puts the call on hold at that media position
+    for `hold_for_s`. See `arrival_schedule.py` for the exact rules.
     """
 
     fragment: Fragmentation = "aligned"
@@ -57,6 +73,15 @@ class Impairments:
     hold_at_s: float | None = None
     hold_for_s: float = 3.0
     seed: int | None = None
+    batch_frames: int = 0
+    large_frames_ms: tuple[int, int] | None = None
+    spike_every_s: float | None = None
+    spike_ms: tuple[float, float] = (200.0, 500.0)
+    ge_enter: float = 0.0
+    ge_leave: float = 0.25
+    ge_bad_loss: float = 1.0
+    drift_ppm: float = 0.0
+    arrival_trace: ArrivalTrace | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _require(
@@ -83,6 +108,81 @@ class Impairments:
         _require(
             math.isfinite(self.hold_for_s) and self.hold_for_s > 0, "hold_for_s", "must be > 0"
         )
+        self._check_network_models()
+
+    def _check_network_models(self) -> None:
+        _require(
+            0 <= self.batch_frames <= MAX_BATCH_FRAMES,
+            "batch_frames",
+            f"must be between 0 (off) and {MAX_BATCH_FRAMES}",
+        )
+        if self.large_frames_ms is not None:
+            low, high = self.large_frames_ms
+            _require(
+                FRAME_MS <= low <= high <= MAX_LARGE_FRAME_MS
+                and low % FRAME_MS == 0
+                and high % FRAME_MS == 0,
+                "large_frames_ms",
+                f"must be whole 20 ms frames, from 20 to {MAX_LARGE_FRAME_MS} ms, low <= high",
+            )
+        framings = [self.fragment != "aligned", self.batch_frames > 0, bool(self.large_frames_ms)]
+        _require(
+            sum(framings) <= 1,
+            "fragment",
+            "choose one way to cut messages: --fragment, --batch-frames or --large-frames",
+        )
+        if self.spike_every_s is not None:
+            _require(
+                math.isfinite(self.spike_every_s) and self.spike_every_s > 0,
+                "spike_every_s",
+                "must be a number of seconds > 0",
+            )
+        low_ms, high_ms = self.spike_ms
+        _require(
+            math.isfinite(high_ms) and 0 < low_ms <= high_ms,
+            "spike_ms",
+            "must be a range of milliseconds > 0, low <= high",
+        )
+        if self.spike_every_s is not None:
+            _require(
+                high_ms / 1000 < self.spike_every_s,
+                "spike_ms",
+                "a stall must be shorter than the time between stalls",
+            )
+        _probability(self.ge_enter, "ge_enter")
+        _probability(self.ge_leave, "ge_leave")
+        _probability(self.ge_bad_loss, "ge_bad_loss")
+        _require(
+            self.ge_enter == 0 or self.ge_leave > 0,
+            "ge_leave",
+            "must be > 0, or the bad state never ends",
+        )
+        _require(
+            math.isfinite(self.drift_ppm) and abs(self.drift_ppm) <= MAX_DRIFT_PPM,
+            "drift_ppm",
+            f"must be within ±{MAX_DRIFT_PPM:g} ppm",
+        )
+        if self.arrival_trace is not None:
+            others = (
+                self.jitter_ms,
+                self.loss,
+                self.burst_loss,
+                self.ge_enter,
+                self.drift_ppm,
+                self.spike_every_s,
+                *framings,
+            )
+            _require(
+                self.arrival_trace.total_bytes > 0,
+                "arrival_trace",
+                "the trace carries no audio bytes; record one from a call that streamed",
+            )
+            _require(
+                not any(others),
+                "arrival_trace",
+                "a trace replays the recorded network as it was; drop the other network options "
+                "(fragment, jitter, loss, bursts, spikes, drift)",
+            )
 
 
 @dataclass(frozen=True)
@@ -153,6 +253,15 @@ class SimulatorConfig:
             hold_at_s=args.hold_at,
             hold_for_s=args.hold_for,
             seed=args.seed,
+            batch_frames=args.batch_frames,
+            large_frames_ms=_int_range(args.large_frames, "large-frames"),
+            spike_every_s=args.spike_every,
+            spike_ms=_float_range(args.spike_ms, "spike-ms"),
+            ge_enter=args.ge_enter,
+            ge_leave=args.ge_leave,
+            ge_bad_loss=args.ge_bad_loss,
+            drift_ppm=args.drift_ppm,
+            arrival_trace=_load_trace(args.arrival_trace),
         )
         return cls(
             host=args.host,
@@ -169,3 +278,32 @@ class SimulatorConfig:
             rate_limit=args.rate_limit,
             ssl_context=ssl_context,
         )
+
+
+def _float_range(text: str, name: str) -> tuple[float, float]:
+    """ "200-500" → (200.0, 500.0); "300" → (300.0, 300.0)."""
+    low, _, high = text.partition("-")
+    try:
+        values = (float(low), float(high or low))
+    except ValueError:
+        raise InputError(name, f"expected a number or a range like 200-500, got {text!r}") from None
+    return values
+
+
+def _int_range(text: str | None, name: str) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    low, high = _float_range(text, name)
+    if low != int(low) or high != int(high):
+        raise InputError(name, "expected whole milliseconds, e.g. 100-200")
+    return int(low), int(high)
+
+
+def _load_trace(path: str | None) -> ArrivalTrace | None:
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("arrival-trace", f"cannot read {path}: {exc}") from None
+    return parse_arrival_trace(text, name="arrival-trace")

@@ -2,7 +2,8 @@
 
 Every frame is scheduled against the call's start, `t0 + due(k)`, never by
 sleeping after a send, so late wake-ups and slow sends cannot accumulate into
-drift. Loss, fragmentation and jitter are applied here, per connection; the
+drift. The network model (loss, message cutting, jitter, spikes, drift, or a
+recorded trace) comes from the pure `ArrivalSchedule`, per connection; the
 hold, the end of the call and the abrupt drop are decided by the shared
 `CallTimeline` and the connection's own age. The socket is behind `StreamSink`
 so tests drive an hour of media with a fake clock and no network.
@@ -11,15 +12,14 @@ so tests drive an hour of media with a fake clock and no network.
 from __future__ import annotations
 
 import enum
-import random
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from cxone_desktop.simulator.arrival_schedule import ArrivalSchedule
 from cxone_desktop.simulator.clock import Clock
 from cxone_desktop.simulator.config import Impairments
-from cxone_desktop.simulator.fragmenter import Fragmenter
-from cxone_desktop.simulator.frame_loss import FrameLoss
 from cxone_desktop.simulator.timeline import CallTimeline
 
 HOLD_REASON = "hold"
@@ -79,80 +79,70 @@ class MediaPump:
         self._clock = clock
         self._t0 = call_t0
         self._joined_at = joined_at
-        frame_bytes = len(media.frames[0])
-        self._fragmenter = Fragmenter(impairments.fragment, frame_bytes, _rng(rng_seed, "frag"))
-        self._loss = FrameLoss(
-            impairments.loss,
-            impairments.burst_loss,
-            impairments.burst_frames,
-            _rng(rng_seed, "loss"),
-        )
-        self._jitter_rng = _rng(rng_seed, "jitter")
-        self._last_send_at = float("-inf")
-        self.frames_sent = 0
+        self._rng_seed = rng_seed
+        self._schedule: ArrivalSchedule | None = None
         self.bytes_sent = 0
 
     @property
+    def frames_sent(self) -> int:
+        return self._schedule.frames_sent if self._schedule is not None else 0
+
+    @property
     def frames_lost(self) -> int:
-        return self._loss.lost
+        return self._schedule.lost_frames if self._schedule is not None else 0
 
     async def run(self, sink: StreamSink) -> PumpOutcome:
         timeline = self._media.timeline
-        frames = self._media.frames
         started = self._joined_at if self._joined_at is not None else self._clock.now()
         joined_elapsed = started - self._t0
         drop_at = started + self._imp.drop_after_s if self._imp.drop_after_s is not None else None
-        hold_frame = timeline.hold_frame
-        hold_start = timeline.hold_start_s
-        frame = timeline.live_frame(joined_elapsed)
+        first = timeline.live_frame(joined_elapsed)
+        hold_frame, hold_start = timeline.hold_frame, timeline.hold_start_s
+        boundary: tuple[float, bool] | None  # (elapsed time, is it the hold?) after the last frame
+        if hold_frame is not None and hold_start is not None and joined_elapsed < hold_start:
+            stop: int | None = hold_frame
+            boundary = (hold_start, True)
+        elif not timeline.loop:
+            stop, boundary = timeline.frame_count, (timeline.end_s, False)
+        else:
+            stop, boundary = None, None
+        self._schedule = ArrivalSchedule(self._frames(first, stop), self._imp, seed=self._rng_seed)
         try:
-            while True:
-                boundary: str | None = None
-                if hold_frame == frame and hold_start is not None and joined_elapsed < hold_start:
-                    boundary, next_at = HOLD_REASON, self._t0 + hold_start
-                elif not timeline.loop and frame >= timeline.frame_count:
-                    boundary, next_at = "end", self._t0 + timeline.end_s
-                else:
-                    next_at = self._t0 + timeline.due_s(frame)
-                if drop_at is not None and next_at >= drop_at:
-                    await self._clock.sleep_until(drop_at)
-                    sink.abort()
-                    return PumpOutcome.DROPPED
-                if boundary is not None:
-                    return await self._finish(sink, next_at, boundary == HOLD_REASON)
-                await self._clock.sleep_until(next_at)
+            for message in self._schedule:
+                at = self._t0 + message.send_s
+                if drop_at is not None and at >= drop_at:
+                    return await self._drop(sink, drop_at)
+                await self._clock.sleep_until(at)
                 if sink.closed:
                     return PumpOutcome.CLIENT_GONE
-                payload = frames[frame % len(frames)]
-                frame += 1
-                if self._loss.lose():
-                    continue
-                self.frames_sent += 1
-                for message in self._fragmenter.push(payload):
-                    await self._send(sink, message, next_at)
+                await sink.send_bytes(message.data)
+                self.bytes_sent += len(message.data)
+            assert boundary is not None  # a looping call without a hold never runs out
+            at = self._t0 + boundary[0]
+            if drop_at is not None and at >= drop_at:
+                return await self._drop(sink, drop_at)
+            return await self._finish(sink, at, boundary[1])
         except ConnectionError:
             return PumpOutcome.CLIENT_GONE
 
-    async def _send(self, sink: StreamSink, message: bytes, due: float) -> None:
-        at = due
-        if self._imp.jitter_ms > 0:
-            # Later than due by up to jitter_ms, never before the previous send: order is kept.
-            at = max(
-                self._last_send_at, due + self._jitter_rng.uniform(0, self._imp.jitter_ms) / 1e3
-            )
-            await self._clock.sleep_until(at)
-        self._last_send_at = at
-        await sink.send_bytes(message)
-        self.bytes_sent += len(message)
+    def _frames(self, first: int, stop: int | None) -> Iterator[tuple[float, bytes]]:
+        """(due time on the media clock, payload) of every frame this connection carries."""
+        frames = self._media.frames
+        timeline = self._media.timeline
+        indices = range(first, stop) if stop is not None else itertools.count(first)
+        for k in indices:
+            yield timeline.due_s(k), frames[k % len(frames)]
+
+    async def _drop(self, sink: StreamSink, at: float) -> PumpOutcome:
+        await self._clock.sleep_until(at)
+        sink.abort()
+        return PumpOutcome.DROPPED
 
     async def _finish(self, sink: StreamSink, at: float, hold: bool) -> PumpOutcome:
-        """Flush held-back bytes, then announce the hold or the end and close with 1000."""
+        """Announce the hold or the end and close with 1000 (every byte has been sent)."""
         await self._clock.sleep_until(at)
         if sink.closed:
             return PumpOutcome.CLIENT_GONE
-        rest = self._fragmenter.flush()
-        if rest:
-            await self._send(sink, rest, at)
         if hold:
             await sink.send_event({"event": "call.hold"})
             await sink.close(1000, HOLD_REASON)
@@ -160,8 +150,3 @@ class MediaPump:
         await sink.send_event({"event": "call.ended"})
         await sink.close(1000, "call ended")
         return PumpOutcome.ENDED
-
-
-def _rng(seed: str | None, stream: str) -> random.Random:
-    """An independent generator per impairment, so enabling one leaves the others' draws alone."""
-    return random.Random(f"{seed}/{stream}") if seed is not None else random.Random()

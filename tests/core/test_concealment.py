@@ -109,3 +109,38 @@ def test_concealing_with_no_history_gives_silence() -> None:
 def test_wrong_frame_shape_is_refused() -> None:
     with pytest.raises(ValueError):
         LossConcealer().good(np.zeros(100, np.int16))
+
+
+def test_a_bridge_ends_where_the_next_frame_begins_and_beats_concealing_forward() -> None:
+    from cxone_desktop.core.concealment import LossConcealer
+
+    signal = VOWEL.reshape(-1, N)
+    forward, bridged = LossConcealer(), LossConcealer()
+    for k in range(10):
+        forward.good(signal[k])
+        bridged.good(signal[k])
+    ahead = np.concatenate([forward.conceal(), forward.conceal()])
+    fill = bridged.bridge(signal[12:14].reshape(-1), 2)
+    assert fill.shape == (2 * N,)
+    truth = signal[10:12].reshape(-1)
+    assert snr_db(truth, fill) > snr_db(truth, ahead) + 2.0
+    # The join into the next frame is as smooth as the vowel itself.
+    joined = np.concatenate([fill, bridged.good(signal[12])]).astype(float)
+    assert np.abs(np.diff(joined)).max() <= 1.1 * np.abs(np.diff(VOWEL.astype(float))).max()
+    assert not bridged.concealing
+
+
+def test_stereo_concealment_continues_each_channel_on_its_own() -> None:
+    from cxone_desktop.core.audio_format import AudioFormat
+    from cxone_desktop.core.concealment import Concealer
+
+    left, right = tone(20, 200.0), tone(20, 310.0) // 3
+    frames = np.stack([left, right], axis=1).reshape(20, 2 * N)
+    plc = Concealer(AudioFormat(channels=2))
+    for k in range(10):
+        assert np.array_equal(plc.good(frames[k]), frames[k])
+    gap = plc.conceal().reshape(N, 2).astype(float)
+    want = frames[10].reshape(N, 2).astype(float)
+    for c in (0, 1):
+        err = gap[:, c] - want[:, c]
+        assert np.sqrt(np.mean(err**2)) < 0.3 * np.sqrt(np.mean(want[:, c] ** 2))

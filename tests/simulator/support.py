@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class Heard:
 
     audio: bytearray = field(default_factory=bytearray)
     sizes: list[int] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # monotonic arrival of each binary message
     events: list[dict[str, object]] = field(default_factory=list)
     close_code: int | None = None
     close_reason: str = ""
@@ -85,6 +87,7 @@ async def _read_all(ws: ClientConnection, heard: Heard) -> None:
             if isinstance(message, str):
                 heard.events.append(json.loads(message))
             else:
+                heard.times.append(time.monotonic())
                 heard.audio += message
                 heard.sizes.append(len(message))
     except websockets.ConnectionClosedError:

@@ -104,3 +104,60 @@ def test_from_args_maps_every_simulate_argument(tmp_path: Path) -> None:
 def test_from_args_defaults_to_the_demo_tenant() -> None:
     config = SimulatorConfig.from_args(build_parser().parse_args(["simulate"]))
     assert config == SimulatorConfig()
+
+
+def test_from_args_maps_the_network_models(tmp_path: Path) -> None:
+    trace = tmp_path / "arrivals.csv"
+    trace.write_text("time_s,bytes\n1.0,320\n1.02,640\n", encoding="utf-8")
+    args = build_parser().parse_args(
+        ["simulate", "--batch-frames", "3", "--spike-every", "10", "--spike-ms", "250-400",
+         "--ge-enter", "0.01", "--ge-leave", "0.3", "--ge-bad-loss", "0.9",
+         "--drift-ppm", "-800", "--jitter-ms", "40", "--seed", "2"]
+    )  # fmt: skip
+    imp = SimulatorConfig.from_args(args).impairments
+    assert (imp.batch_frames, imp.spike_every_s, imp.spike_ms) == (3, 10.0, (250.0, 400.0))
+    assert (imp.ge_enter, imp.ge_leave, imp.ge_bad_loss, imp.drift_ppm) == (0.01, 0.3, 0.9, -800)
+    large = build_parser().parse_args(["simulate", "--large-frames", "100-200"])
+    assert SimulatorConfig.from_args(large).impairments.large_frames_ms == (100, 200)
+    replay = build_parser().parse_args(["simulate", "--arrival-trace", str(trace)])
+    loaded = SimulatorConfig.from_args(replay).impairments.arrival_trace
+    assert loaded is not None and loaded.sizes == (320, 640)
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--large-frames", "150"], "large_frames_ms"),  # not whole 20 ms frames
+        (["--large-frames", "big"], "large-frames"),
+        (["--spike-ms", "500-200", "--spike-every", "5"], "spike_ms"),
+        (["--spike-ms", "900", "--spike-every", "0.5"], "spike_ms"),
+        (["--batch-frames", "3", "--fragment", "random"], "fragment"),
+        (["--ge-enter", "0.1", "--ge-leave", "0"], "ge_leave"),
+        (["--drift-ppm", "50000"], "drift_ppm"),
+        (["--arrival-trace", "/no/such/arrivals.csv"], "arrival-trace"),
+    ],
+)
+def test_bad_network_options_name_their_field(argv: list[str], field: str) -> None:
+    args = build_parser().parse_args(["simulate", *argv])
+    with pytest.raises(InputError) as caught:
+        SimulatorConfig.from_args(args)
+    assert caught.value.field == field
+
+
+def test_a_trace_replays_the_network_alone(tmp_path: Path) -> None:
+    trace = tmp_path / "arrivals.csv"
+    trace.write_text("time_s,bytes\n1.0,320\n", encoding="utf-8")
+    args = build_parser().parse_args(["simulate", "--arrival-trace", str(trace), "--loss", "0.1"])
+    with pytest.raises(InputError) as caught:
+        SimulatorConfig.from_args(args)
+    assert "drop the other network options" in caught.value.message
+
+
+def test_the_banner_lists_the_network_models() -> None:
+    from cxone_desktop.simulator.command import banner
+
+    imp = Impairments(large_frames_ms=(200, 200), spike_every_s=8, drift_ppm=500, ge_enter=0.01)
+    text = banner("http://127.0.0.1:1", SimulatorConfig(impairments=imp), None)
+    for part in ("large-frames=200-200", "spike-every=8", "spike-ms=200-500", "drift-ppm=500",
+                 "ge-enter=0.01", "ge-leave=0.25"):  # fmt: skip
+        assert part in text

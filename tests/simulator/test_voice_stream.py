@@ -217,3 +217,70 @@ async def test_stop_closes_open_streams_with_1001(call_wav: MakeWav) -> None:
     await sim.stop()
     heard = await listener
     assert heard.close_code == 1001
+
+
+# -- network models over real sockets: what a listener's clock sees ---------------------------
+
+
+async def test_a_batching_sender_delivers_frames_ahead_of_their_time(call_wav: MakeWav) -> None:
+    path, source = call_wav(100, seed=8)  # 2 s
+    imp = Impairments(batch_frames=3, seed=21)
+    async with CXoneSimulator(config(path, impairments=imp)) as sim:
+        heard = await listen(stream_url(sim, sim.issue_token()))
+    assert bytes(heard.audio) == source
+    assert max(heard.sizes) <= 3 * FRAME and len(set(heard.sizes)) > 10
+    # Completion time of each frame against a steady 20 ms clock through the first message:
+    # frames a message completes beyond its first arrive up to two frames early.
+    done, total = [], 0
+    for t, n in zip(heard.times, heard.sizes, strict=True):
+        total += n
+        done += [t] * (total // FRAME - len(done))
+    lead = [k * 0.020 - (t - done[0]) for k, t in enumerate(done)]
+    assert max(lead) > 0.030  # early by more than a frame: the old envelope estimate broke here
+
+
+async def test_large_frames_arrive_every_100_to_200_ms(call_wav: MakeWav) -> None:
+    path, source = call_wav(150, seed=9)  # 3 s
+    imp = Impairments(large_frames_ms=(100, 200), seed=22)
+    async with CXoneSimulator(config(path, impairments=imp)) as sim:
+        heard = await listen(stream_url(sim, sim.issue_token()))
+    assert bytes(heard.audio) == source
+    assert {n // FRAME for n in heard.sizes[:-1]} <= set(range(5, 11))
+    gaps = np.diff(heard.times)
+    assert gaps.min() > 0.03 and np.median(gaps) > 0.1  # loopback adds little
+
+
+async def test_a_delay_spike_stalls_then_delivers_the_backlog_at_once(call_wav: MakeWav) -> None:
+    path, source = call_wav(125, seed=10)  # 2.5 s, a stall at 1 s
+    imp = Impairments(spike_every_s=1.0, spike_ms=(400, 400), seed=23)
+    async with CXoneSimulator(config(path, impairments=imp)) as sim:
+        heard = await listen(stream_url(sim, sim.issue_token()))
+    assert bytes(heard.audio) == source
+    gaps = np.diff(heard.times)
+    stall = int(np.argmax(gaps))
+    assert 0.3 < gaps[stall] < 0.6
+    burst = [t for t in heard.times[stall + 1 :] if t - heard.times[stall + 1] < 0.15]
+    assert len(burst) >= 15  # 400 ms of frames, delivered in far less
+
+
+async def test_a_drifting_sender_clock_shows_in_the_arrival_rate(call_wav: MakeWav) -> None:
+    path, source = call_wav(150, seed=11)  # 3 s at +1 %: 30 ms early by the end
+    imp = Impairments(drift_ppm=10_000, seed=24)
+    async with CXoneSimulator(config(path, impairments=imp)) as sim:
+        heard = await listen(stream_url(sim, sim.issue_token()))
+    assert bytes(heard.audio) == source
+    period = np.polyfit(np.arange(len(heard.times)), heard.times, 1)[0]  # robust to a late wake
+    assert period == pytest.approx(0.020 / 1.01, rel=0.003)
+
+
+async def test_a_recorded_trace_replays_over_the_wire(call_wav: MakeWav, tmp_path: Path) -> None:
+    from cxone_desktop.core.arrival_trace import ArrivalTrace
+
+    path, source = call_wav(50, seed=12)
+    times = tuple(7.0 + 0.09 * k for k in range(10))
+    trace = ArrivalTrace(times, tuple([1600] * 10))  # 5 frames every 90 ms
+    async with CXoneSimulator(config(path, impairments=Impairments(arrival_trace=trace))) as sim:
+        heard = await listen(stream_url(sim, sim.issue_token()))
+    assert bytes(heard.audio) == source and heard.sizes == [1600] * 10
+    assert np.median(np.diff(heard.times)) == pytest.approx(0.09, abs=0.01)
+    assert heard.times[-1] - heard.times[0] == pytest.approx(0.81, abs=0.05)

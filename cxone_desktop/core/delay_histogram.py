@@ -1,0 +1,130 @@
+"""How late (or early) frames arrive relative to the sender's clock: a forgetting histogram.
+
+NetEq keeps a histogram of packet delays and takes its target from a quantile;
+here the same histogram also serves as the likelihood of an arrival time when
+the slot decoder weighs where a frame belongs. Values are seconds relative to
+the sender-clock estimate (negative = early, as batching senders make them).
+The histogram forgets old arrivals (about 20 s of frames) so it follows a
+network that changes, and starts from a broad prior worth a few frames so the
+first second of a call is not judged on three arrivals.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+Float = npt.NDArray[np.float64]
+
+#: Bin width and range (s). Arrivals outside land in the end bins' tails.
+BIN_S = 0.002
+LOW_S = -0.300
+HIGH_S = 1.200
+#: Forgetting: each arrival weighs 1/count until that falls to FORGET.
+FORGET = 1.0 / 1000.0
+#: The prior's share of the likelihood fades as (1 + arrivals / PRIOR_FRAMES)⁻² (never in
+#: the quantiles): a tenth after 10 arrivals, under 1 % after 50.
+PRIOR_FRAMES = 5.0
+#: Mixed into the likelihood so an arrival the histogram has never seen stays possible:
+#: late ones decay slowly (stalls happen), early ones fast (a sender is rarely early).
+OUTLIER_WEIGHT = 0.0001
+#: Blur of the histogram (s), and a wider one mixed in at a small weight.
+NEAR_BLUR_S = 0.003
+WIDE_BLUR_S = 0.015
+WIDE_WEIGHT = 0.02
+LATE_TAIL_S = 1.0
+EARLY_TAIL_S = 0.015
+
+
+class DelayHistogram:
+    """Add arrival offsets (s); read quantiles and log-likelihoods of offsets."""
+
+    def __init__(self, *, prior_spread_s: float = 0.030) -> None:
+        self._bins = round((HIGH_S - LOW_S) / BIN_S)
+        centers: Float = LOW_S + (np.arange(self._bins, dtype=np.float64) + 0.5) * BIN_S
+        self._centers = centers
+        prior = np.exp(-0.5 * np.square(centers / prior_spread_s))
+        self._prior: Float = prior / prior.sum()
+        self._mass: Float = np.zeros(self._bins)
+        self._count = 0
+        self._log_density: Float | None = None
+        tail = np.where(
+            centers >= 0,
+            np.exp(-centers / LATE_TAIL_S) / LATE_TAIL_S,
+            np.exp(centers / EARLY_TAIL_S) / EARLY_TAIL_S,
+        )
+        self._tail: Float = 0.5 * tail * BIN_S / float(np.sum(0.5 * tail * BIN_S))
+
+    @property
+    def count(self) -> int:
+        """Arrivals added so far."""
+        return self._count
+
+    def add(self, offset_s: float) -> None:
+        weight = max(FORGET, 1.0 / (self._count + 1))
+        self._mass *= 1.0 - weight
+        self._mass[self._bin(offset_s)] += weight
+        self._count += 1
+        self._log_density = None
+
+    def replace(self, offsets_s: npt.ArrayLike) -> None:
+        """Forget everything: the arrivals are exactly these offsets (s), equally weighted."""
+        values = np.asarray(offsets_s, dtype=np.float64).reshape(-1)
+        index = np.clip(((values - LOW_S) / BIN_S).astype(np.int64), 0, self._bins - 1)
+        index[~np.isfinite(values)] = self._bins - 1
+        mass = np.bincount(index, minlength=self._bins).astype(np.float64)
+        self._mass = mass / max(1.0, float(mass.sum()))
+        self._count = int(values.shape[0])
+        self._log_density = None
+
+    def quantile(self, q: float) -> float:
+        """The offset (s) that fraction `q` of the (recent) arrivals did not exceed (0: none)."""
+        if self._count == 0:
+            return 0.0
+        cumulative = np.cumsum(self._mass)
+        index = int(np.searchsorted(cumulative, q * cumulative[-1]))
+        return float(self._centers[min(index, self._bins - 1)] + BIN_S / 2)
+
+    def tail_mass(self, offset_s: float) -> float:
+        """Fraction of (recent) arrivals later than `offset_s` (0.5 before any arrival)."""
+        if self._count == 0:
+            return 0.5
+        cumulative = float(self._mass[: self._bin(offset_s) + 1].sum())
+        return max(0.0, 1.0 - cumulative / float(self._mass.sum()))
+
+    def log_likelihood(self, offsets_s: Float) -> Float:
+        """log density (per s) of each offset, outliers included."""
+        if self._log_density is None:
+            prior = (1.0 + self._count / PRIOR_FRAMES) ** -2
+            seen = (1.0 - prior) * self._mass + prior * self._prior
+            # A few ms of blur (the range seen is a sample of the true one), then a wider blur
+            # at a small weight: an arrival just past the latest seen is unusual, not absurd.
+            smooth = np.convolve(seen, _kernel(NEAR_BLUR_S), mode="same")
+            wide = np.convolve(seen, _kernel(WIDE_BLUR_S), mode="same")
+            mixed = (1.0 - WIDE_WEIGHT - OUTLIER_WEIGHT) * smooth + WIDE_WEIGHT * wide
+            mixed += OUTLIER_WEIGHT * self._tail
+            self._log_density = np.log(np.maximum(mixed, 1e-300) / BIN_S)
+        index = np.clip(((offsets_s - LOW_S) / BIN_S).astype(np.int64), 0, self._bins - 1)
+        result: Float = self._log_density[index]
+        beyond = offsets_s > HIGH_S
+        if np.any(beyond):  # far beyond the range: keep the late tail's slope
+            extra = (offsets_s[beyond] - HIGH_S) / LATE_TAIL_S
+            result = result.copy()
+            result[beyond] -= extra
+        return result
+
+    def _bin(self, offset_s: float) -> int:
+        if not math.isfinite(offset_s):
+            return self._bins - 1
+        return min(self._bins - 1, max(0, int((offset_s - LOW_S) / BIN_S)))
+
+
+def _kernel(sigma_s: float) -> Float:
+    """A normalized Gaussian over histogram bins, ±3 sigma."""
+    half = max(1, round(3 * sigma_s / BIN_S))
+    x = np.arange(-half, half + 1) * BIN_S
+    k: Float = np.exp(-0.5 * np.square(x / sigma_s))
+    normalized: Float = k / k.sum()
+    return normalized

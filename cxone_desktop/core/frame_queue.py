@@ -1,0 +1,168 @@
+"""Received frames waiting for their slot, with what their arrival said about them.
+
+Per frame: the samples, when its last byte arrived (`done_s`) and how many
+frames the same message completed before and after it, when a message that
+began inside it arrived (`began_s`, nan when none did or message sizes are
+unknown), its level, and the waveform evidence of a gap before it. That
+evidence needs the frame after it too, so it is computed when asked for and
+kept once the next frame is there. The two received frames before the queue's
+head are remembered for the same reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from cxone_desktop.core.frame_continuity import ContinuityProbe
+
+Int16 = npt.NDArray[np.int16]
+Float = npt.NDArray[np.float64]
+
+
+class FrameQueue:
+    """A linear buffer of frames, compacted when it reaches its end; grows if it must."""
+
+    def __init__(self, frame_samples: int, channels: int, rate_hz: int) -> None:
+        self._frame = frame_samples
+        self._channels = channels
+        self._probe = ContinuityProbe(rate_hz, frame_samples // channels)
+        self._capacity = 64
+        self._frames: Int16 = np.zeros((self._capacity, frame_samples), dtype=np.int16)
+        self._done: Float = np.zeros(self._capacity)
+        self._began: Float = np.zeros(self._capacity)
+        self._odds: Float = np.zeros(self._capacity)
+        self._odds_final = np.zeros(self._capacity, dtype=np.bool_)
+        self._odds_known = np.zeros(self._capacity, dtype=np.bool_)  # as far as it can be yet
+        self._level: Float = np.zeros(self._capacity)
+        self._before_in_message = np.zeros(self._capacity, dtype=np.int64)
+        self._after_in_message = np.zeros(self._capacity, dtype=np.int64)
+        self._head = 0
+        self._count = 0
+        self._before: Float = np.zeros(0)  # mono samples of the received frames before the head
+
+    def __len__(self) -> int:
+        return self._count
+
+    def frame(self, j: int) -> Int16:
+        frame: Int16 = self._frames[self._head + j]
+        return frame
+
+    def done_s(self, j: int) -> float:
+        return float(self._done[self._head + j])
+
+    def began_s(self, j: int) -> float:
+        return float(self._began[self._head + j])
+
+    def level(self, j: int) -> float:
+        return float(self._level[self._head + j])
+
+    def place_in_message(self, j: int) -> tuple[int, int]:
+        """(frames the same message completed before this one, after it)."""
+        i = self._head + j
+        return int(self._before_in_message[i]), int(self._after_in_message[i])
+
+    def frames(self, start: int, stop: int) -> Int16:
+        return self._frames[self._head + start : self._head + stop]
+
+    def append(
+        self,
+        frame: Int16,
+        done_s: float,
+        began_s: float,
+        level: float,
+        place: tuple[int, int] = (0, 0),
+    ) -> None:
+        if self._head + self._count == self._capacity:
+            self._make_room()
+        i = self._head + self._count
+        self._before_in_message[i], self._after_in_message[i] = place
+        self._frames[i] = frame
+        self._done[i] = done_s
+        self._began[i] = began_s
+        self._level[i] = level
+        self._odds_final[i] = False
+        self._odds_known[i] = False
+        if self._count:
+            self._odds_known[i - 1] = self._odds_final[i - 1]  # its next frame is here now
+        self._count += 1
+
+    def pop(self) -> tuple[Int16, float, float]:
+        """Remove the head: (frame copy, done_s, began_s)."""
+        i = self._head
+        frame = self._frames[i].copy()
+        mono = self._mono(frame)
+        self._before = np.concatenate([self._before, mono])[-2 * mono.shape[0] :]
+        self._head += 1
+        self._count -= 1
+        if self._count == 0:
+            self._head = 0
+        return frame, float(self._done[i]), float(self._began[i])
+
+    def forget_before(self) -> None:
+        """The frames before the head no longer lead into it (a new timeline)."""
+        self._before = np.zeros(0)
+
+    def gap_log_odds(self, j: int) -> float:
+        """Waveform evidence that a frame is missing just before queued frame j."""
+        i = self._head + j
+        if self._odds_final[i] or self._odds_known[i]:
+            return float(self._odds[i])
+        if j > 0 and j + 1 >= self._count:
+            return 0.0  # the newest frame: weighed once its successor is here (or it is next)
+        if j == 0:
+            before = self._before
+        else:
+            start = max(0, j - 2)
+            before = self._mono(self._frames[self._head + start : i].reshape(-1))
+            if j < 2 and self._before.shape[0]:
+                before = np.concatenate([self._before, before])
+        if before.shape[0] == 0:
+            return 0.0
+        after_stop = min(self._count, j + 2)
+        after = self._mono(self._frames[i : self._head + after_stop].reshape(-1))
+        odds = self._probe.gap_log_odds(before, after)
+        self._odds[i] = odds
+        self._odds_known[i] = True
+        self._odds_final[i] = after_stop == j + 2
+        return odds
+
+    def _mono(self, samples: npt.ArrayLike) -> Float:
+        x = np.asarray(samples, dtype=np.float64).reshape(-1)
+        if self._channels == 1:
+            return x
+        mono: Float = x.reshape(-1, self._channels).mean(axis=1)
+        return mono
+
+    def _make_room(self) -> None:
+        h, c = self._head, self._count
+        if h > 0:
+            arrays = (
+                self._frames,
+                self._done,
+                self._began,
+                self._odds,
+                self._level,
+                self._before_in_message,
+                self._after_in_message,
+            )
+            for array in arrays:
+                array[:c] = array[h : h + c]
+            self._odds_final[:c] = self._odds_final[h : h + c]
+            self._odds_known[:c] = self._odds_known[h : h + c]
+            self._head = 0
+            return
+        self._capacity *= 2
+        self._frames = np.concatenate([self._frames, np.zeros_like(self._frames)])
+        self._done = np.concatenate([self._done, np.zeros_like(self._done)])
+        self._began = np.concatenate([self._began, np.zeros_like(self._began)])
+        self._odds = np.concatenate([self._odds, np.zeros_like(self._odds)])
+        self._odds_final = np.concatenate([self._odds_final, np.zeros_like(self._odds_final)])
+        self._odds_known = np.concatenate([self._odds_known, np.zeros_like(self._odds_known)])
+        self._level = np.concatenate([self._level, np.zeros_like(self._level)])
+        self._before_in_message = np.concatenate(
+            [self._before_in_message, np.zeros_like(self._before_in_message)]
+        )
+        self._after_in_message = np.concatenate(
+            [self._after_in_message, np.zeros_like(self._after_in_message)]
+        )

@@ -1,0 +1,186 @@
+"""What the playout buffer does with each slot, and how much delay it aims for.
+
+`decide` is the whole per-slot policy as one pure function of a `SlotView`
+(what is queued, where the playout stands against its target) returning a
+named `SlotAction`; the buffer carries the action out. `TargetDelay` turns the
+arrival histogram into a target that moves rarely: it grows at once when
+arrivals need it and shrinks only after a few seconds of needing less, so a
+steady network gets a steady delay.
+
+Two modes, chosen by the user: "low-delay" (the default: for listening; the
+target covers 99 % of arrivals, at most 120 ms) and "quality" (for recording
+what QA reviews: 99.8 % and one frame more to see losses coming, at most
+400 ms).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from cxone_desktop.errors import InputError
+
+
+class PlayoutMode(enum.Enum):
+    LOW_DELAY = "low-delay"
+    QUALITY = "quality"
+
+    @classmethod
+    def parse(cls, value: str | PlayoutMode) -> PlayoutMode:
+        if isinstance(value, PlayoutMode):
+            return value
+        for mode in cls:
+            if mode.value == value:
+                return mode
+        raise InputError("playout mode", "choose 'low-delay' or 'quality'")
+
+
+@dataclass(frozen=True)
+class ModeSettings:
+    """The numbers behind a mode (seconds)."""
+
+    quantile: float  # of arrival offsets the target covers
+    lookahead_s: float  # added while frames are being lost: time to see where the loss was
+    max_target_s: float
+    max_delay_s: float  # beyond this a stall's backlog is dropped rather than played late
+    initial_loss: float  # loss rate assumed before any is seen
+    expect_loss: bool  # keep room to see losses coming from the start (else after a few)
+
+
+#: Where losses hide is clear only after the next ~10 frames have arrived (timing shifts by
+#: one frame for every frame after a loss); quality mode waits for them, low delay cannot.
+MODE_SETTINGS: dict[PlayoutMode, ModeSettings] = {
+    PlayoutMode.LOW_DELAY: ModeSettings(0.99, 0.040, 0.120, 0.400, 0.02, False),
+    PlayoutMode.QUALITY: ModeSettings(0.998, 0.200, 0.400, 1.000, 0.02, True),
+}
+#: Loss rate above which the look-ahead is added to the target (quality mode always keeps it).
+LOSSY = 0.006
+
+
+class SlotAction(enum.Enum):
+    """What to do for the slot due now (or before it: the actions that produce no audio)."""
+
+    PLAY = "play"  # the next frame is this slot's: play it as it is
+    CONCEAL = "conceal"  # this slot's frame was lost: synthesize it
+    WAIT = "wait"  # nothing queued, and this slot's frame is more likely late than lost:
+    #                synthesize a frame without moving past its slot (the delay grows)
+    SKIP_LOST = "skip_lost"  # lost, and playout is behind: drop the slot, no audio, delay − 1 frame
+    DROP_LATE = "drop_late"  # the next frame's slot was already concealed: discard the frame
+    REWIND = "rewind"  # a stall's backlog came: its concealed slots were late, not lost; play them
+    SHRINK = "shrink"  # play the next frames made shorter by whole pitch periods
+    STRETCH = "stretch"  # play the next frame made longer by whole pitch periods
+
+
+#: How far (s) the playout may sit from its target before it is corrected: just over a
+#: frame, so that one frame misjudged (and set right later) does not cost a correction.
+#: After a stall's backlog, playout comes back closer (the spike is not left to linger).
+DEADBAND_S = 0.022
+RECOVERY_DEADBAND_S = 0.010
+#: Beyond this, corrections no longer wait for a quiet frame.
+URGENT_S = 0.150
+#: A correction waits at most this long (s) for a quiet frame or a periodic one.
+MAX_WAIT_S = 4.0
+#: A splice in sound is made only where the waveform repeats at least this well.
+MIN_SPLICE_SIMILARITY = 0.6
+#: A late frame rewinds the playout only if its slot is at least this many slots back
+#: (a stall); a single late frame is dropped instead, keeping the delay steady.
+MIN_REWIND_SLOTS = 3
+
+
+@dataclass(frozen=True)
+class SlotView:
+    """Everything `decide` looks at, for the slot due now.
+
+    `head_offset` is the decoded slot of the oldest queued frame minus the slot
+    due (None: nothing queued). `excess_s` is the playout delay minus the target
+    (> 0: too much). `head_quiet` tells whether the frame is quiet enough to
+    shorten or lengthen unheard; `waited_s` how long a correction has waited.
+    """
+
+    head_offset: int | None
+    excess_s: float
+    frame_s: float = 0.020
+    head_quiet: bool = False
+    waited_s: float = 0.0
+    rewind_room_s: float = 0.0  # how much more delay a rewind may add (mode's maximum − now)
+    late_chance: float = 0.0  # nothing queued: chance its frame is still on its way, not lost
+    late_streak: int = 0  # late frames dropped since the last one that came in time
+    late_outlier: bool = False  # the oldest frame came later than 99 % of arrivals do
+    deadband_s: float = DEADBAND_S  # how far from the target is close enough (tighter after
+    #                                 a stall, until playout is back on target)
+
+
+def decide(view: SlotView) -> SlotAction:
+    """The action for the slot due now (see `SlotAction`)."""
+    if view.head_offset is None:
+        # Wait for a frame that is probably on its way, unless that would take the delay
+        # past its target (the mode's ceiling binds: it counts as lost, and is dropped).
+        room = view.excess_s + view.frame_s <= DEADBAND_S
+        return SlotAction.WAIT if view.late_chance > 0.5 and room else SlotAction.CONCEAL
+    if view.head_offset < 0:
+        # A stall's backlog (frames far later than the network's usual), or late frame after
+        # late frame while playout runs ahead of its target: take the concealment back and
+        # play them, the delay grows. Otherwise drop: one late frame alone, or frames the
+        # mode's ceiling cannot wait for, must not drag the delay up.
+        back = -view.head_offset
+        stall = back >= MIN_REWIND_SLOTS and view.late_outlier
+        behind = view.late_streak >= 1 and view.excess_s + back * view.frame_s <= DEADBAND_S
+        if (stall or behind) and view.rewind_room_s >= view.frame_s:
+            return SlotAction.REWIND
+        return SlotAction.DROP_LATE
+    if view.head_offset > 0:
+        behind = view.excess_s > DEADBAND_S and view.excess_s - view.frame_s > -DEADBAND_S
+        return SlotAction.SKIP_LOST if behind else SlotAction.CONCEAL
+    if abs(view.excess_s) <= view.deadband_s:
+        return SlotAction.PLAY
+    ready = view.head_quiet or abs(view.excess_s) >= URGENT_S or view.waited_s >= patience(view)
+    if not ready:
+        return SlotAction.PLAY
+    return SlotAction.SHRINK if view.excess_s > 0 else SlotAction.STRETCH
+
+
+def patience(view: SlotView) -> float:
+    """How long a correction waits for a quiet frame: less the further off playout is."""
+    return MAX_WAIT_S * min(1.0, 2 * DEADBAND_S / max(abs(view.excess_s), 1e-9))
+
+
+class TargetDelay:
+    """The playout delay aimed for (s past the sender-clock estimate), with hysteresis."""
+
+    #: Seconds the target must have been too high before it comes down.
+    SHRINK_AFTER_S = 3.0
+
+    def __init__(self, settings: ModeSettings, *, floor_s: float) -> None:
+        self._settings = settings
+        self._floor_s = min(floor_s, settings.max_target_s)
+        self._target_s = self.needed_s(0.0, settings.initial_loss if settings.expect_loss else 0)
+        self._lower_since: float | None = None
+        self._lower_peak_s = 0.0
+
+    @property
+    def target_s(self) -> float:
+        return self._target_s
+
+    def needed_s(self, quantile_s: float, loss: float) -> float:
+        """What the arrivals ask for: their quantile, plus look-ahead while frames are being
+        lost, within floor and ceiling."""
+        wanted = quantile_s + (self._settings.lookahead_s if loss > LOSSY else 0.0)
+        return min(self._settings.max_target_s, max(self._floor_s, wanted))
+
+    def update(self, quantile_s: float, loss: float, now_s: float) -> float:
+        """Grow at once; shrink to the highest need of the last few seconds once it has stayed
+        a frame's worth below the target that long."""
+        needed = self.needed_s(quantile_s, loss)
+        if needed > self._target_s:
+            self._target_s = needed
+            self._lower_since = None
+        elif needed < self._target_s - DEADBAND_S:
+            if self._lower_since is None:
+                self._lower_since, self._lower_peak_s = now_s, needed
+            self._lower_peak_s = max(self._lower_peak_s, needed)
+            if now_s - self._lower_since >= self.SHRINK_AFTER_S:
+                self._target_s = self._lower_peak_s
+                self._lower_since = None
+        else:
+            self._lower_since = None
+        return self._target_s

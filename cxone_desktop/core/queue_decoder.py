@@ -1,0 +1,124 @@
+"""The slots of the frames queued for playout, given what was played before them.
+
+`slot_decoder` weighs the evidence; this decides what it is asked: the queue
+(up to 25 frames; all of a stall's backlog when one is there), the earliest
+slot the oldest frame may have (the one after the last frame played, or the
+exact slot a concealed gap led up to), and two corrections the timing alone
+gets wrong: frames held up come bunched together, so an oldest frame that
+came alone is not that late; and nothing is a stall until enough arrivals
+were seen to know what is usual.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from cxone_desktop.core.frame_queue import FrameQueue
+from cxone_desktop.core.sender_clock import SenderClock
+from cxone_desktop.core.slot_decoder import LATE_SLOTS, FrameTiming, LossPrior, decode_slots
+
+Slots = npt.NDArray[np.int64]
+
+#: Frames decoded (beyond them, more look-ahead changes nothing), and when a stall's backlog
+#: is queued (all of it, to see how late it is).
+DECODE_FRAMES = 25
+BACKLOG_FRAMES = 75
+#: Bounds on the loss rate and burst continuation the decoder assumes: a clean minute must
+#: not make a loss unthinkable, nor a bad one certain.
+LOSS_BOUNDS, BURST_BOUNDS = (0.003, 0.3), (0.05, 0.9)
+#: Arrivals seen before a missing frame may be judged late rather than lost.
+KNOWN_AFTER_FRAMES = 25
+
+
+class QueueDecoder:
+    """Decodes `queue` against `clock`; the buffer tells it what was played."""
+
+    def __init__(self, queue: FrameQueue, clock: SenderClock, frame_s: float) -> None:
+        self._queue = queue
+        self._clock = clock
+        self._frame_s = frame_s
+        self._first_slot = 0  # the earliest slot the queue's head may have
+        self._pinned = False  # the head's slot is exactly _first_slot (a bridge led to it)
+
+    def restart(self, slot: int) -> None:
+        """A new timeline begins at `slot`."""
+        self._first_slot, self._pinned = slot, False
+
+    def played(self, slot: int) -> None:
+        """A frame was played (or dropped) as `slot`: the next is later."""
+        self._first_slot, self._pinned = slot + 1, False
+
+    def pin(self, slot: int) -> None:
+        """The head's slot is `slot` (a concealed gap or a rewind led up to it)."""
+        self._first_slot, self._pinned = slot, True
+
+    @property
+    def pinned(self) -> bool:
+        return self._pinned
+
+    def decode(self, playing_slot: int) -> Slots | None:
+        """Slots of the queued frames (None: nothing queued); `playing_slot` is due now."""
+        first = max(self._first_slot, playing_slot - LATE_SLOTS)
+        slots = self._decode_from(first, DECODE_FRAMES)
+        if slots is not None and playing_slot - slots[0] >= 3 and len(self._queue) > len(slots):
+            # A stall's backlog: how late it is shows only when all of it is weighed together
+            # (its newest frames cannot have been sent as early as a shorter wait implies).
+            slots = self._decode_from(first, BACKLOG_FRAMES)
+        if slots is not None and not self._pinned:
+            back = playing_slot - int(slots[0])
+            if back >= 2 and self.burst_frames() <= back:
+                # Frames held up come bunched together; these did not, so the slots concealed
+                # before them were lost after all and the oldest frame is not that late.
+                slots = self._decode_from(playing_slot, DECODE_FRAMES)
+        return slots
+
+    def timing(self, j: int) -> FrameTiming:
+        """What the decoder knows of queued frame j."""
+        odds = 0.0 if j == 0 and self._pinned else self._queue.gap_log_odds(j)
+        before, after = self._queue.place_in_message(j)
+        return FrameTiming(
+            self._queue.done_s(j), self._queue.began_s(j), odds, before=before, after=after
+        )
+
+    def prior(self) -> LossPrior:
+        """The loss rate hindsight saw (or the mode's assumption), within bounds."""
+        p, q = self._clock.loss, self._clock.burst
+        return LossPrior(
+            min(max(p, LOSS_BOUNDS[0]), LOSS_BOUNDS[1]),
+            min(max(q, BURST_BOUNDS[0]), BURST_BOUNDS[1]),
+        )
+
+    def late_chance(self, delay_s: float) -> float:
+        """Nothing queued: how likely the frame due is still to come rather than lost
+        (0 until enough arrivals were seen to tell: until then a missing frame is lost)."""
+        if self._clock.done.count < KNOWN_AFTER_FRAMES:
+            return 0.0
+        slow = self._clock.done.tail_mass(delay_s)
+        lost = self._clock.loss
+        return slow * (1 - lost) / max(1e-9, slow * (1 - lost) + lost)
+
+    def outlier(self, slot: int) -> bool:
+        """The oldest queued frame, as `slot`, came later than 99 % of arrivals do (a stall)."""
+        late = self._queue.done_s(0) - self._clock.due_s(slot)
+        return self._clock.done.tail_mass(late) < 0.01
+
+    def burst_frames(self) -> int:
+        """Queued frames completed within half a frame of the oldest one."""
+        count = 0
+        first = self._queue.done_s(0) if len(self._queue) else 0.0
+        while count < len(self._queue) and self._queue.done_s(count) - first < self._frame_s / 2:
+            count += 1
+        return count
+
+    def _decode_from(self, first: int, frames: int) -> Slots | None:
+        count = min(len(self._queue), frames)
+        if count == 0:
+            return None
+        return decode_slots(
+            [self.timing(j) for j in range(count)],
+            self._clock.model,
+            self.prior(),
+            first_slot=self._first_slot if self._pinned else first,
+            pin_first=self._pinned,
+        )

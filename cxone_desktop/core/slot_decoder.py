@@ -1,0 +1,188 @@
+"""Which sender slot each frame belongs to: a Viterbi decode over slots near each frame's arrival.
+
+The stream has no sequence numbers. Frames are received in order, so the
+unknown is the slot of each: slots strictly increase, and a step of 1 + m
+means m frames were lost. Frame j may only sit in a window of slots around
+the one its arrival points at (`nominal`: up to `late_slots` before it, for
+frames held up, and `early_slots` after it, for frames a batching sender sent
+ahead), so the decode costs the same however many frames were lost before.
+Three kinds of evidence weigh each path:
+
+- timing: how likely each frame's arrival is if it belongs to that slot (the
+  delay histograms; a frame may carry two observations: when it was completed,
+  and when a message that began inside it arrived);
+- loss: a gap of m ≥ 1 frames costs −log p − (m−1)·log q (p the loss rate,
+  q the chance a loss goes on: bursts are cheaper per frame);
+- waveform: the log-odds from `frame_continuity` that a frame is missing
+  between two received frames.
+
+The playout buffer decodes its queue whenever a slot is due (frame 0 no
+earlier than the slot after the last one played), and the network estimate
+decodes the last seconds of arrivals in hindsight to learn the sender's clock
+and the delay histograms from a path that saw every frame around each one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Float = npt.NDArray[np.float64]
+Int64 = npt.NDArray[np.int64]
+LogLikelihood = Callable[[Float], Float]
+
+#: Slots a frame may belong to before the one its arrival points at (a 1.2 s hold-up: more
+#: than any mode lets a backlog add), and after it (sent ahead by a batching sender).
+LATE_SLOTS = 60
+EARLY_SLOTS = 10
+#: Weight of the waveform's log-odds against timing and the loss prior.
+CONTINUITY_WEIGHT = 1.0
+
+
+class Anchoring(enum.Enum):
+    """Which frame of a message its arrival time speaks for.
+
+    A sender that sends when a message's first frame is due (batching ahead)
+    makes `arrival + (frames before) × frame` tight; one that sends when the last
+    is due (large frames, re-sliced streams) makes `arrival − (frames after) ×
+    frame` tight; with one frame a message both are the arrival itself.
+    """
+
+    COMPLETION = "completion"
+    FIRST = "first"
+    LAST = "last"
+
+
+@dataclass(frozen=True)
+class FrameTiming:
+    """What the decoder knows of one received frame."""
+
+    done_s: float  # when its last byte arrived
+    began_s: float  # when a message beginning inside it arrived (nan: none did, or unknown)
+    gap_log_odds: float  # waveform evidence of a gap before it (0: none)
+    before: int = 0  # frames its message completed before it
+    after: int = 0  # ... and after it
+
+    def anchored_s(self, anchoring: Anchoring, frame_s: float) -> float:
+        """The arrival time as evidence for this frame's own due time."""
+        if anchoring is Anchoring.FIRST:
+            return self.done_s + self.before * frame_s
+        if anchoring is Anchoring.LAST:
+            return self.done_s - self.after * frame_s
+        return self.done_s
+
+
+@dataclass(frozen=True)
+class LossPrior:
+    """Loss rate `p` and the chance `q` that a loss continues into the next frame."""
+
+    p: float
+    q: float
+
+
+@dataclass(frozen=True)
+class ArrivalModel:
+    """The sender's clock and how arrivals scatter around it."""
+
+    origin_s: float  # listener time at which slot 0 was due
+    frame_s: float
+    done_likelihood: LogLikelihood  # log density of (anchored arrival − due), s
+    began_likelihood: LogLikelihood  # log density of (began − due), s
+    anchoring: Anchoring = Anchoring.COMPLETION
+
+
+def decode_slots(
+    frames: Sequence[FrameTiming],
+    model: ArrivalModel,
+    prior: LossPrior,
+    *,
+    first_slot: int | None = None,
+    pin_first: bool = False,
+) -> Int64:
+    """The most likely slot of each frame. Frame 0 is no earlier than `first_slot` (exactly it
+    with `pin_first`); None leaves it free."""
+    n = len(frames)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = LATE_SLOTS + EARLY_SLOTS + 1
+    offsets = np.arange(width, dtype=np.int64)
+    keep = -np.log1p(-prior.p)
+    start = -np.log(prior.p)
+    go_on = -np.log(prior.q)
+    lows = _windows(frames, model, first_slot, pin_first)
+    emission = _emissions(frames, model, lows[:, None] + offsets[None, :])
+    back = np.zeros((n, width), dtype=np.int64)  # best previous slot, per candidate
+    low = int(lows[0])
+    slots = low + offsets
+    cost = emission[0]
+    if first_slot is not None:
+        # Frames lost between the last one played and this one cost as any other loss.
+        lost = slots - first_slot
+        half = 0.5 * CONTINUITY_WEIGHT * frames[0].gap_log_odds
+        cost = cost + np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
+    if pin_first:
+        cost = np.where(offsets == 0, cost, np.inf)
+    for j in range(1, n):
+        prev_low, prev_cost = low, cost
+        low = int(lows[j])
+        slots = low + offsets
+        half = 0.5 * CONTINUITY_WEIGHT * frames[j].gap_log_odds
+        # Adjacent: the previous frame had slot s − 1.
+        index = slots - 1 - prev_low
+        ok = (index >= 0) & (index < width)
+        stay = np.full(width, np.inf)
+        stay[ok] = prev_cost[index[ok]] + keep + half
+        stay_from = slots - 1
+        # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum.
+        shifted = prev_cost - (prev_low + offsets) * go_on
+        running = np.minimum.accumulate(shifted)
+        where = np.maximum.accumulate(np.where(shifted <= running, offsets, 0))
+        reach = np.minimum(slots - 2 - prev_low, width - 1)
+        can = reach >= 0
+        jump = np.full(width, np.inf)
+        jump[can] = running[reach[can]] + start + (slots[can] - 2) * go_on - half
+        jump_from = np.zeros(width, dtype=np.int64)
+        jump_from[can] = prev_low + where[reach[can]]
+        take_jump = jump < stay
+        back[j] = np.where(take_jump, jump_from, stay_from)
+        cost = np.where(take_jump, jump, stay) + emission[j]
+    result = np.zeros(n, dtype=np.int64)
+    slot = int(lows[n - 1] + int(np.argmin(cost)))
+    for j in range(n - 1, -1, -1):
+        result[j] = slot
+        if j:
+            slot = int(back[j][slot - lows[j]])
+    return result
+
+
+def _windows(
+    frames: Sequence[FrameTiming], model: ArrivalModel, first_slot: int | None, pin_first: bool
+) -> Int64:
+    """The lowest candidate slot of each frame: `LATE_SLOTS` before where its arrival points,
+    and always above the previous frame's."""
+    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
+    nominal = np.floor((arrivals - model.origin_s) / model.frame_s + 0.5).astype(np.int64)
+    lows = nominal - LATE_SLOTS
+    if first_slot is not None:
+        lows[0] = first_slot if pin_first else max(int(lows[0]), first_slot)
+    for j in range(1, len(lows)):
+        if lows[j] <= lows[j - 1]:
+            lows[j] = lows[j - 1] + 1
+    return lows
+
+
+def _emissions(frames: Sequence[FrameTiming], model: ArrivalModel, slots: Int64) -> Float:
+    """Cost (−log likelihood) of each frame's arrival for each of its candidate slots."""
+    due = model.origin_s + slots.astype(np.float64) * model.frame_s
+    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
+    cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
+    began = np.array([f.began_s for f in frames])
+    known = ~np.isnan(began)
+    if np.any(known):
+        offsets = (began[known][:, None] - due[known]).reshape(-1)
+        cost[known] -= model.began_likelihood(offsets).reshape(-1, due.shape[1])
+    return cost

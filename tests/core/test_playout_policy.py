@@ -1,0 +1,95 @@
+"""The per-slot policy as a pure function: each situation gets its named action."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxone_desktop.core.playout_policy import (
+    DEADBAND_S,
+    MAX_WAIT_S,
+    MODE_SETTINGS,
+    PlayoutMode,
+    SlotAction,
+    SlotView,
+    TargetDelay,
+    decide,
+)
+from cxone_desktop.errors import InputError
+
+
+def test_the_frame_for_this_slot_plays() -> None:
+    assert decide(SlotView(head_offset=0, excess_s=0.0)) is SlotAction.PLAY
+
+
+def test_a_frame_for_a_later_slot_means_this_one_was_lost() -> None:
+    assert decide(SlotView(head_offset=2, excess_s=0.0)) is SlotAction.CONCEAL
+
+
+def test_a_lost_slot_is_skipped_when_playout_is_a_frame_behind() -> None:
+    assert decide(SlotView(head_offset=1, excess_s=0.030)) is SlotAction.SKIP_LOST
+    # ... but not when skipping would put it as far ahead.
+    assert decide(SlotView(head_offset=1, excess_s=0.005)) is SlotAction.CONCEAL
+
+
+def test_nothing_queued_is_lost_unless_it_is_probably_on_its_way_and_there_is_room() -> None:
+    assert decide(SlotView(head_offset=None, excess_s=0.0, late_chance=0.1)) is SlotAction.CONCEAL
+    waiting = SlotView(head_offset=None, excess_s=-0.010, late_chance=0.9)
+    assert decide(waiting) is SlotAction.WAIT
+    at_ceiling = SlotView(head_offset=None, excess_s=0.010, late_chance=0.9)
+    assert decide(at_ceiling) is SlotAction.CONCEAL
+
+
+def test_one_late_frame_is_dropped_to_keep_the_delay() -> None:
+    assert decide(SlotView(head_offset=-1, excess_s=0.0, rewind_room_s=0.3)) is (
+        SlotAction.DROP_LATE
+    )
+
+
+def test_a_stalls_backlog_undoes_the_loss_guesses() -> None:
+    """The "undo a wrong loss guess" path: slots were concealed as lost; a backlog of frames
+    far later than usual proves them late, so playout rewinds and plays them."""
+    backlog = SlotView(head_offset=-12, excess_s=0.0, rewind_room_s=0.3, late_outlier=True)
+    assert decide(backlog) is SlotAction.REWIND
+    no_room = SlotView(head_offset=-12, excess_s=0.0, rewind_room_s=0.0, late_outlier=True)
+    assert decide(no_room) is SlotAction.DROP_LATE
+    usual = SlotView(head_offset=-12, excess_s=0.0, rewind_room_s=0.3, late_outlier=False)
+    assert decide(usual) is SlotAction.DROP_LATE  # as late as always: the ceiling binds
+
+
+def test_late_after_late_while_ahead_rewinds_by_the_frame() -> None:
+    ahead = SlotView(head_offset=-1, excess_s=-0.025, rewind_room_s=0.3, late_streak=1)
+    assert decide(ahead) is SlotAction.REWIND
+
+
+def test_corrections_wait_for_a_quiet_frame_or_lose_patience() -> None:
+    high = DEADBAND_S + 0.005
+    assert decide(SlotView(head_offset=0, excess_s=high)) is SlotAction.PLAY
+    assert decide(SlotView(head_offset=0, excess_s=high, head_quiet=True)) is SlotAction.SHRINK
+    assert decide(SlotView(head_offset=0, excess_s=-high, head_quiet=True)) is (SlotAction.STRETCH)
+    tired = SlotView(head_offset=0, excess_s=high, waited_s=MAX_WAIT_S)
+    assert decide(tired) is SlotAction.SHRINK
+    assert decide(SlotView(head_offset=0, excess_s=0.5)) is SlotAction.SHRINK  # urgent
+
+
+def test_the_target_grows_at_once_and_shrinks_only_after_seconds() -> None:
+    target = TargetDelay(MODE_SETTINGS[PlayoutMode.LOW_DELAY], floor_s=0.040)
+    assert target.target_s == pytest.approx(0.040)
+    assert target.update(0.080, 0.0, now_s=1.0) == pytest.approx(0.080)
+    assert target.update(0.030, 0.0, now_s=2.0) == pytest.approx(0.080)
+    assert target.update(0.030, 0.0, now_s=4.9) == pytest.approx(0.080)
+    assert target.update(0.030, 0.0, now_s=5.1) == pytest.approx(0.040)  # back to the floor
+
+
+def test_low_delay_caps_at_120ms_and_quality_at_400ms_with_room_to_see_losses() -> None:
+    low = TargetDelay(MODE_SETTINGS[PlayoutMode.LOW_DELAY], floor_s=0.040)
+    high = TargetDelay(MODE_SETTINGS[PlayoutMode.QUALITY], floor_s=0.040)
+    assert low.needed_s(1.0, 0.0) == pytest.approx(0.120)
+    assert high.needed_s(1.0, 0.0) == pytest.approx(0.400)
+    assert high.needed_s(0.050, 0.05) > high.needed_s(0.050, 0.0)
+
+
+def test_modes_are_parsed_by_name() -> None:
+    assert PlayoutMode.parse("quality") is PlayoutMode.QUALITY
+    assert PlayoutMode.parse(PlayoutMode.LOW_DELAY) is PlayoutMode.LOW_DELAY
+    with pytest.raises(InputError):
+        PlayoutMode.parse("best")

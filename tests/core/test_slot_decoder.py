@@ -1,0 +1,94 @@
+"""The slot decoder on hand-made arrivals: losses from timing, from the waveform, from both;
+the sender's clock estimated in hindsight however the sender batches."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from cxone_desktop.core.delay_histogram import DelayHistogram
+from cxone_desktop.core.sender_clock import SenderClock
+from cxone_desktop.core.slot_decoder import (
+    Anchoring,
+    ArrivalModel,
+    FrameTiming,
+    LossPrior,
+    decode_slots,
+)
+
+F = 0.020
+PRIOR = LossPrior(0.02, 0.2)
+
+
+def model(spread_s: float = 0.010, anchoring: Anchoring = Anchoring.COMPLETION) -> ArrivalModel:
+    rng = np.random.default_rng(0)
+    done = DelayHistogram()
+    done.replace(rng.uniform(-spread_s, spread_s, 2000))
+    return ArrivalModel(0.0, F, done.log_likelihood, DelayHistogram().log_likelihood, anchoring)
+
+
+def timings(arrivals: list[float], odds: dict[int, float] | None = None) -> list[FrameTiming]:
+    odds = odds or {}
+    return [FrameTiming(t, float("nan"), odds.get(j, 0.0)) for j, t in enumerate(arrivals)]
+
+
+def test_frames_on_time_get_consecutive_slots_and_a_missing_one_leaves_its_gap() -> None:
+    slots = [0, 1, 2, 4, 5, 6, 7]
+    got = decode_slots(timings([s * F for s in slots]), model(), PRIOR, first_slot=0)
+    assert got.tolist() == slots
+
+
+def test_where_timing_cannot_tell_the_waveform_does() -> None:
+    # 40 ms of jitter: frames 3..5 fit slots 3..5 or 4..6; the waveform says the gap is at 4.
+    arrivals = [0.0, 0.02, 0.04, 0.085, 0.09, 0.11, 0.14]
+    loose = model(spread_s=0.030)
+    at_four = decode_slots(timings(arrivals, {4: 4.0}), loose, PRIOR, first_slot=0)
+    at_three = decode_slots(timings(arrivals, {3: 4.0}), loose, PRIOR, first_slot=0)
+    assert at_four.tolist() == [0, 1, 2, 3, 5, 6, 7]
+    assert at_three.tolist() == [0, 1, 2, 4, 5, 6, 7]
+
+
+def test_a_pinned_first_frame_keeps_its_slot_whatever_its_timing_says() -> None:
+    free = decode_slots(timings([0.2, 0.22]), model(), PRIOR, first_slot=7)
+    pinned = decode_slots(timings([0.2, 0.22]), model(), PRIOR, first_slot=7, pin_first=True)
+    assert free[0] == 10 and pinned[0] == 7
+
+
+def test_a_backlog_arriving_at_once_is_late_not_a_run_of_losses() -> None:
+    # Frames 2..21 held up for 400 ms, then all at once (the newest one just due), then on.
+    arrivals = [0.0, 0.02] + [0.42] * 20 + [0.44, 0.46]
+    got = decode_slots(timings(arrivals), model(), PRIOR, first_slot=0)
+    assert got.tolist() == list(range(24))
+
+
+def batching_arrivals(seed: int, frames: int = 600, lost: float = 0.05):
+    """Messages of 1..3 frames sent when their first frame is due, 0–40 ms on the way."""
+    rng = random.Random(seed)
+    kept = [k for k in range(frames) if rng.random() >= lost]
+    out, k, last = [], 0, 0.0
+    while k < len(kept):
+        n = min(rng.randint(1, 3), len(kept) - k)
+        last = max(last, 100.0 + kept[k] * F + rng.uniform(0, 0.04))
+        out += [FrameTiming(last, float("nan"), 0.0, before=j, after=n - 1 - j) for j in range(n)]
+        k += n
+    return kept, out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_hindsight_finds_a_batching_senders_clock_and_anchoring(seed: int) -> None:
+    _, frames = batching_arrivals(seed)
+    clock = SenderClock(F)
+    clock.anchor(0, frames[0].done_s)
+    for timing, slot in zip(frames, range(len(frames)), strict=True):
+        clock.record(timing, slot)  # played without any loss found: the live numbering is off
+    for _ in range(3):
+        clock.refresh(LossPrior(0.05, 0.2))
+    assert clock.anchoring is Anchoring.FIRST  # the arrival speaks for a message's first frame
+    assert clock.frame_s == pytest.approx(F, rel=2e-3)
+    assert 0.02 <= clock.loss <= 0.09
+    # Frames sent ahead do not drag the clock: the typical frame is on time, not early.
+    anchored = clock.anchored
+    assert anchored.quantile(0.01) > -0.025
+    assert anchored.quantile(0.99) < 0.030

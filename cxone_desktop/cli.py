@@ -159,6 +159,19 @@ def build_parser() -> argparse.ArgumentParser:
         "(default), both (agent left, customer right), or one party; raw.wav then keeps both",
     )
     rec.add_argument(
+        "--playout",
+        choices=["low-delay", "quality"],
+        default=None,
+        help="low-delay (up to 120 ms, the default) or quality (up to 400 ms: the cleanest "
+        "processed.wav the network allows)",
+    )
+    rec.add_argument(
+        "--save-trace",
+        action="store_true",
+        help="write arrivals.csv (each message's arrival time and size) in the session folder; "
+        "`simulate --arrival-trace` replays it",
+    )
+    rec.add_argument(
         "--secret-file",
         help="read the client secret from this file (else env CXONE_CLIENT_SECRET, else a prompt)",
     )

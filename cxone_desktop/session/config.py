@@ -11,6 +11,7 @@ import platformdirs
 from cxone_desktop.core.audio_format import Encoding
 from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.listen_mode import LISTEN_MODES, ListenMode
+from cxone_desktop.core.playout_policy import PlayoutMode
 from cxone_desktop.cxone.endpoints import Endpoints, validate_call_id
 from cxone_desktop.cxone.settings import (
     AuthSettings,
@@ -75,9 +76,15 @@ class SessionConfig:
     two_party: bool | None = None
     #: The customer's own gain and gate on a two-party call; None: the same as `dsp`.
     customer_dsp: DspSettings | None = None
+    #: "low-delay" (up to 120 ms, the default: listening) or "quality" (up to 400 ms and a
+    #: longer look-ahead: the cleanest processed.wav the network allows, for QA).
+    playout_mode: str = "low-delay"
+    #: Write arrivals.csv (each message's arrival time and size) beside the recording.
+    save_trace: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "call_id", validate_call_id(self.call_id))
+        PlayoutMode.parse(self.playout_mode)  # InputError naming the field
         if self.channels not in LISTEN_MODES:
             raise InputError("channels", f"choose one of {', '.join(LISTEN_MODES)}")
         if not self.credentials.client_id.strip():
@@ -126,6 +133,8 @@ class SessionConfig:
             "silence_timeout_s": self.silence_timeout_s,
             "channels": self.channels,
             "two_party": self.two_party,
+            "playout_mode": self.playout_mode,
+            "save_trace": self.save_trace,
             "customer_dsp": None
             if self.customer_dsp is None
             else {

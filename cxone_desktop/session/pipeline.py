@@ -39,6 +39,7 @@ from cxone_desktop.core.reassembler import FrameReassembler
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.core.two_party_playout import TwoPartyPlayout
+from cxone_desktop.session.arrival_trace import ArrivalTraceWriter
 from cxone_desktop.session.gap_tracker import GapKind, GapTracker
 from cxone_desktop.session.quality_rows import QualityRows
 from cxone_desktop.session.recorder import SessionRecorder
@@ -64,16 +65,6 @@ class PlayoutSink(Protocol):
     def write(self, frames: npt.NDArray[np.int16]) -> None: ...
 
 
-def make_jitter_buffer(fmt: AudioFormat, target_delay_ms: float) -> JitterBuffer:
-    """The one place the jitter buffer is built.
-
-    Main's LossConcealer is mono-only, so a stereo stream is concealed with silence until
-    the per-channel buffer (branch `playout`) lands; then this factory goes.
-    """
-    concealment: Any = "zero" if fmt.channels > 1 else "plc"
-    return JitterBuffer(fmt, target_delay_ms=target_delay_ms, concealment=concealment)
-
-
 class Pipeline:
     """Reassembler, metrics, jitter buffer, DSP and the recorder's calls for one call."""
 
@@ -84,6 +75,7 @@ class Pipeline:
         *,
         emit: EmitEvent,
         jitter_target_ms: float = 40.0,
+        playout_mode: str = "low-delay",
         sink: PlayoutSink | None = None,
         on_sink_error: Callable[[Exception], None] | None = None,
         listen_mode: ListenMode = "both",
@@ -91,19 +83,20 @@ class Pipeline:
     ) -> None:
         self.fmt = fmt
         self._jitter_target_ms = jitter_target_ms
+        self._playout_mode = playout_mode
         self.metrics = StreamMetrics(fmt)
-        self.jitter = make_jitter_buffer(fmt, jitter_target_ms)
+        self.jitter = JitterBuffer(fmt, target_delay_ms=jitter_target_ms, mode=playout_mode)
         #: The last seconds received and played; interleaved (agent, customer) with two parties.
         self.raw_wave = RingBuffer(int(WAVE_SECONDS * fmt.rate_hz * fmt.channels), np.float32)
-        self.processed_wave = RingBuffer(
-            int(WAVE_SECONDS * fmt.rate_hz * fmt.channels), np.float32
-        )
+        self.processed_wave = RingBuffer(int(WAVE_SECONDS * fmt.rate_hz * fmt.channels), np.float32)
         self.level_dbfs = -math.inf
         #: Set by `use_two_parties`: per-party DSP, talk state, the listening mode.
         self.parties: TwoPartyPlayout | None = None
         self._listen_mode: ListenMode = listen_mode
         self._audible = EVERYONE
         self._customer_dsp = customer_dsp  # None: linked to the agent's
+        #: Where each message's arrival is written (arrivals.csv), when asked for.
+        self.trace: ArrivalTraceWriter | None = None
         #: Where the call is recorded; None when it is not (or could not be).
         self.recorder: SessionRecorder | None = None
         self.sink = sink
@@ -154,7 +147,9 @@ class Pipeline:
         self.metrics = StreamMetrics(fmt)
         if self._start_s is not None:
             self.metrics.start(self._start_s)
-        self.jitter = make_jitter_buffer(fmt, self._jitter_target_ms)
+        self.jitter = JitterBuffer(
+            fmt, target_delay_ms=self._jitter_target_ms, mode=self._playout_mode
+        )
         self.raw_wave = RingBuffer(self.raw_wave.capacity * 2, np.float32)
         self.processed_wave = RingBuffer(self.processed_wave.capacity * 2, np.float32)
         self._reassembler = FrameReassembler(fmt)
@@ -196,10 +191,14 @@ class Pipeline:
         raw.wav gets whole frames only: a frame cut by a dropped connection never lands
         there, so what follows stays sample-aligned (see `connection_lost`).
         """
-        self.metrics.record_packet(len(data), arrival_s)
+        size = len(data)
+        self.metrics.record_packet(size, arrival_s)
+        if self.trace is not None:
+            self.trace.record(arrival_s, size)
         frames = self._reassembler.feed(data)
         n = len(frames)
-        if not n:
+        if not n:  # the buffer still learns the sender's message sizes (batching senders)
+            self.jitter.push(frames, arrival_s, message_bytes=size)
             return
         if self.gaps.open_kind is not None:
             self._close_gap(arrival_s)
@@ -207,7 +206,7 @@ class Pipeline:
             self.recorder.write_raw(frames)
         self.metrics.record_frames(n)
         self.raw_wave.extend(frames.reshape(-1))
-        self.jitter.push(frames, arrival_s)
+        self.jitter.push(frames, arrival_s, message_bytes=size)
         self._raw_frames += n
         self._audio_seen_s = arrival_s
         self._processed_at_audio = self._processed_frames
@@ -279,7 +278,9 @@ class Pipeline:
             self._open_gap("stall", now_s)
             self._emit("stall", silent_s=round(now_s - seen, 3))
         metrics = self.metrics
-        metrics.set_buffer(self.jitter.depth_ms, self.jitter.target_ms)
+        metrics.set_buffer(
+            self.jitter.depth_ms, self.jitter.target_ms, self.jitter.time_scale_changes
+        )
         metrics.set_call_time(
             streaming_s=self._streaming_s,
             gap_ms=self.gaps.call_up_ms(now_s),
@@ -294,6 +295,8 @@ class Pipeline:
             if self.recorder is not None:
                 self.recorder.write_metrics(row, state=state, elapsed_s=snap.elapsed_s)
                 self.recorder.flush()  # headers current each second, on hold and reconnect too
+            if self.trace is not None:
+                self.trace.flush()
         if self._dsp_event_due:
             self._log_dsp(now_s)
         return snap
@@ -304,6 +307,8 @@ class Pipeline:
 
     def finish(self, now_s: float) -> MetricsSnapshot:
         """The call is over: play what is queued, log the last slider value; final figures."""
+        if self.trace is not None:
+            self.trace.close()
         self._play(self.jitter.drain())
         self._log_dsp(now_s, now=True)
         if self.gaps.open_kind is not None:

@@ -120,6 +120,8 @@ def config_from_args(args: argparse.Namespace, secret: str) -> SessionConfig:
             SILENCE_TIMEOUT_S if args.silence_timeout is None else args.silence_timeout
         ),
         channels=getattr(args, "channels", None) or "mixed",
+        playout_mode=getattr(args, "playout", None) or "low-delay",
+        save_trace=bool(getattr(args, "save_trace", False)),
     )
 
 

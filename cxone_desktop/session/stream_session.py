@@ -34,6 +34,7 @@ from cxone_desktop.errors import (
     StreamNeverOpened,
     StreamSilent,
 )
+from cxone_desktop.session.arrival_trace import ArrivalTraceWriter
 from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close, final_states
 from cxone_desktop.session.call_link import CallLink
 from cxone_desktop.session.config import SessionConfig
@@ -85,6 +86,7 @@ class StreamSession(PipelineView):
             config.dsp,
             emit=self._news.event,
             jitter_target_ms=config.jitter_target_ms,
+            playout_mode=config.playout_mode,
             sink=playout_sink,
             on_sink_error=self._on_sink_error,
             listen_mode=config.channels,
@@ -338,6 +340,11 @@ class StreamSession(PipelineView):
             return  # reported: streaming goes on without a recording
         self.pipeline.recorder = self._news.recorder = recorder
         self.folder = recorder.folder
+        if self.config.save_trace:
+            try:
+                self.pipeline.trace = ArrivalTraceWriter(recorder.folder, on_error=self._news.error)
+            except RecordingError as exc:
+                self._news.error(exc)  # the recording goes on without the trace
         self._news.event(
             "session_started", settings=self.config.public_settings(), version=__version__
         )

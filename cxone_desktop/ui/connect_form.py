@@ -57,6 +57,10 @@ FIELD_LABELS = {
 }
 
 
+#: (mode, what the form calls it): the playout buffer's two modes.
+PLAYOUT_MODES = (("low-delay", "Low delay (listening)"), ("quality", "Best quality (QA)"))
+
+
 class ConnectForm(QGroupBox):
     """Emits `connect_requested` / `disconnect_requested`; the window does the rest."""
 
@@ -110,6 +114,18 @@ class ConnectForm(QGroupBox):
         self.poll_interval.setSuffix(" s")
         self.encoding = QComboBox()
         self.encoding.addItems(ENCODINGS)
+        self.playout_mode = QComboBox()
+        for mode, text in PLAYOUT_MODES:
+            self.playout_mode.addItem(text, mode)
+        self.playout_mode.setToolTip(
+            "Low delay: the jitter buffer stays under 120 ms (listening). Best quality: up to "
+            "400 ms and a longer look-ahead, for the cleanest processed.wav (QA review)."
+        )
+        self.save_trace = QCheckBox("Save a net&work trace (arrivals.csv)")
+        self.save_trace.setToolTip(
+            "Each message's arrival time and size, beside the recording: support can replay "
+            "this network exactly (cxone-desktop simulate --arrival-trace)"
+        )
         self.scope = QLineEdit(placeholderText="e.g. agent:voice:stream interaction:view")
         self.scope.setToolTip("OAuth scope to request; empty sends none, as the seed does")
 
@@ -166,6 +182,7 @@ class ConnectForm(QGroupBox):
             (self.token_in, "Token sent as"),
             (self.auth_style, "Auth style"),
             (self.encoding, "Audio encoding"),
+            (self.playout_mode, "Playout"),
         ):
             combo.setAccessibleName(text)
             combo.view().setAccessibleName(f"{text} choices")  # its pop-up list
@@ -186,6 +203,8 @@ class ConnectForm(QGroupBox):
             self._label("poll_interval"), self._with_message("poll_interval", self.poll_interval)
         )
         adv.addRow(_buddy("Audio encoding", self.encoding), self.encoding)
+        adv.addRow(_buddy("Playout", self.playout_mode), self.playout_mode)
+        adv.addRow("", self.save_trace)
         adv.addRow(_buddy("OAuth scope", self.scope), self.scope)
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
@@ -228,6 +247,8 @@ class ConnectForm(QGroupBox):
             ca_file=self.ca_file.text().strip(),
             poll_interval_s=self.poll_interval.value(),
             encoding=self.encoding.currentText(),
+            playout_mode=str(self.playout_mode.currentData()),
+            save_trace=self.save_trace.isChecked(),
         )
 
     def set_values(self, v: ConnectValues) -> None:
@@ -242,6 +263,9 @@ class ConnectForm(QGroupBox):
         self.ca_file.setText(v.ca_file)
         self.poll_interval.setValue(v.poll_interval_s)
         self.encoding.setCurrentText(v.encoding)
+        index = self.playout_mode.findData(v.playout_mode)
+        self.playout_mode.setCurrentIndex(max(0, index))
+        self.save_trace.setChecked(v.save_trace)
         self.revalidate()
 
     def listed_call(self) -> ListedCall | None:

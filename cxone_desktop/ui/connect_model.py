@@ -42,6 +42,8 @@ class ConnectValues:
     ca_file: str = ""
     poll_interval_s: float = 2.0
     encoding: str = "pcm16"
+    playout_mode: str = "low-delay"  # or "quality"
+    save_trace: bool = False
 
     def __repr__(self) -> str:  # the secret must not reach a log through repr
         shown = ", ".join(
@@ -130,6 +132,8 @@ def to_session_config(
         customer_dsp=customer_dsp,
         channels=channels,
         two_party=two_party,
+        playout_mode=values.playout_mode,
+        save_trace=values.save_trace,
     )
 
 

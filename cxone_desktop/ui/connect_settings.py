@@ -25,6 +25,8 @@ def load_values(settings: QSettings) -> tuple[ConnectValues, bool]:
             ca_file=str(s.value("ca_file", "")),
             poll_interval_s=float(s.value("poll_interval_s", 2.0)),  # type: ignore[arg-type]
             encoding=str(s.value("encoding", "pcm16")),
+            playout_mode=str(s.value("playout_mode", "low-delay")),
+            save_trace=as_bool(s.value("save_trace", False)),
         )
         remember = as_bool(s.value("remember_secret", False))
     finally:
@@ -38,7 +40,8 @@ def save_values(settings: QSettings, values: ConnectValues, *, remember_secret: 
     s.beginGroup(GROUP)
     try:
         for key in ("location", "client_id", "call_id", "auth_style", "scope", "token_in",
-                    "verify_tls", "ca_file", "poll_interval_s", "encoding"):  # fmt: skip
+                    "verify_tls", "ca_file", "poll_interval_s", "encoding", "playout_mode",
+                    "save_trace"):  # fmt: skip
             s.setValue(key, getattr(values, key))
         s.setValue("remember_secret", remember_secret)
     finally:

@@ -201,9 +201,7 @@ class MainWindow(QMainWindow):
         c.metrics_updated.connect(news.on_metrics)
         c.busy_changed.connect(self._on_busy)
         c.session_finished.connect(self._on_finished)
-        self.controls.dsp_changed.connect(
-            lambda _s: c.set_dsp(*self.controls.party_dsp_settings())
-        )
+        self.controls.dsp_changed.connect(lambda _s: c.set_dsp(*self.controls.party_dsp_settings()))
         parties = self.controls.parties
         parties.listen_mode_changed.connect(self._on_listen_mode)
         self.waveform.audibility_changed.connect(c.set_audible)
@@ -252,6 +250,7 @@ class MainWindow(QMainWindow):
         self._recording_failed = False
         self.state_panel.reset()
         self.metrics.clear()
+        self.metrics.set_playout_mode(config.playout_mode)
         self.display.new_call()
         self.controller.start(config)
         self.controller.set_audible(self.waveform.audibility())

@@ -95,9 +95,13 @@ class MetricsView(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: list[pg.PlotItem] = []
         self._y_tops: list[float] = [spec.y_top for spec in METRIC_PLOTS]
+        self._title_pt = 9.0
+        #: The playout mode the buffer chart names ("low-delay" or "quality").
+        self.playout_mode = "low-delay"
         for i, spec in enumerate(METRIC_PLOTS):
             plot = self.graphics.addPlot(row=i // 3, col=i % 3)
             plot.setTitle(_title_html(spec), size=f"{title_pt:.1f}pt")
+            self._title_pt = title_pt
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -181,6 +185,13 @@ class MetricsView(QWidget):
         for i, spec in enumerate(METRIC_PLOTS):
             self._y_tops[i] = spec.y_top
             self.plots[i].setYRange(0, spec.y_top, padding=0.02)
+
+    def set_playout_mode(self, mode: str) -> None:
+        """Name the jitter buffer's mode in its chart's title ("low delay" or "quality")."""
+        spec = METRIC_PLOTS[-1]
+        words = {"low-delay": "low delay", "quality": "best quality"}.get(mode, mode)
+        self.plots[-1].setTitle(f"{_title_html(spec)}, {words}", size=f"{self._title_pt:.1f}pt")
+        self.playout_mode = mode
 
     def curve_data(self, column: str) -> np.ndarray:
         """The y values drawn for `column` (for tests)."""

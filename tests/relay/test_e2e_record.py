@@ -133,8 +133,15 @@ async def test_record_channels_both_keeps_the_parties_apart_in_processed_wav(
     customer = {f.tobytes() for f in audio.expected("customer").reshape(-1, 160)}
     sounding = (audio.expected("agent") | audio.expected("customer")).reshape(-1, 160).any(axis=1)
     assert len(played) >= sounding.sum() - 3  # every sounding frame played (bar a shrink)
-    assert all(np.ascontiguousarray(f[0::2]).tobytes() in agent for f in played)
-    assert all(np.ascontiguousarray(f[1::2]).tobytes() in customer for f in played)
+    exact = [
+        np.ascontiguousarray(f[0::2]).tobytes() in agent
+        and np.ascontiguousarray(f[1::2]).tobytes() in customer
+        for f in played
+    ]
+    # Each side is exactly its party; only the end may differ: the buffer conceals (fading
+    # out) the few slots between the last frame and the close that says the call ended.
+    n_exact = exact.index(False) if False in exact else len(exact)
+    assert not any(exact[n_exact:]) and len(exact) - n_exact <= 5, exact
 
 
 @pytest.mark.parametrize("platform", ["audiohook", "cxone"])

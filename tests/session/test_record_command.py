@@ -112,6 +112,26 @@ def test_record_writes_a_session_folder_and_prints_its_path_last(simulator, tmp_
     assert "demo-secret" not in out + err
 
 
+def test_the_readme_describes_every_file_column_key_and_event_of_a_recording(simulator, tmp_path):
+    """A QA analyst reads the README to know what each figure means: none may go missing."""
+    proc = record(simulator, tmp_path / "out", "--save-trace", "--playout", "quality")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    folder = Path(out.strip().splitlines()[-1])
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([^`\n]+)`", readme))
+    documented |= {part.strip() for item in documented for part in item.split(",")}
+    names = {p.name for p in folder.iterdir()}
+    assert "arrivals.csv" in names  # --save-trace
+    columns = (folder / "metrics.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["settings"]["playout_mode"] == "quality"
+    kinds = {json.loads(line)["kind"] for line in (folder / "events.jsonl").open()}
+    wanted = names | set(columns.split(",")) | set(summary) | set(summary["metrics"]) | kinds
+    missing = sorted(n for n in wanted if n not in documented and not n.startswith("."))
+    assert not missing, f"README.md does not describe: {missing}"
+
+
 def test_scope_and_path_options_reach_the_wire(simulator, tmp_path):
     ok = record(simulator, tmp_path / "ok", "--scope", "agent:voice:stream interaction:view",
                 "--stream-path", "/agent/voice/{callId}/stream")  # fmt: skip

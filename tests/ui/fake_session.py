@@ -332,6 +332,7 @@ def _snapshot(*, elapsed_s: float, degraded: bool) -> MetricsSnapshot:
         late_frames=0,
         buffer_depth_ms=40.0,
         buffer_target_ms=40.0,
+        time_scale_changes=0,
         degraded=degraded,
     )
 

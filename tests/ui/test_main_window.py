@@ -331,3 +331,20 @@ async def test_bypass_reaches_the_session_and_is_remembered(
     qtbot.addWidget(fresh)
     d = fresh.controls.dsp_settings()
     assert (d.bypass, d.gain, d.noise_threshold) == (False, 1.2, 200)
+
+
+async def test_the_playout_mode_and_trace_reach_the_session_and_the_mode_is_shown(
+    make_window,
+) -> None:
+    window, sessions = make_window()
+    form = window.form
+    assert form.playout_mode.currentData() == "low-delay"  # the default suits listening
+    form.playout_mode.setCurrentIndex(form.playout_mode.findData("quality"))
+    form.save_trace.setChecked(True)
+    assert window.connect_call()
+    await until(lambda: bool(sessions))
+    config = sessions[0].config
+    assert config.playout_mode == "quality" and config.save_trace
+    assert config.public_settings()["playout_mode"] == "quality"
+    assert "best quality" in window.metrics.plots[-1].titleLabel.text
+    await window.controller.stop()

@@ -21,6 +21,7 @@ PER_SECOND_COLUMNS: tuple[str, ...] = (
     "avg_latency_ms",
     "buffer_depth_ms",
     "buffer_target_ms",
+    "time_scale_changes",
     "degraded",
     "total_packets",
     "total_bytes",
@@ -53,6 +54,7 @@ class MetricsSnapshot:
     late_frames: int
     buffer_depth_ms: float
     buffer_target_ms: float
+    time_scale_changes: int  # the playout buffer's shrinks, stretches, skips and rewinds so far
     degraded: bool
 
     def as_seed_dict(self) -> dict[str, Any]:

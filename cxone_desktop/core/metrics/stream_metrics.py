@@ -83,6 +83,7 @@ class StreamMetrics:
         self.late_frames = 0
         self.buffer_depth_ms = 0.0
         self.buffer_target_ms = 0.0
+        self.time_scale_changes = 0
 
     @property
     def format(self) -> AudioFormat:
@@ -136,9 +137,10 @@ class StreamMetrics:
         """Frames the jitter buffer dropped because they came after their slot."""
         self.late_frames += n
 
-    def set_buffer(self, depth_ms: float, target_ms: float) -> None:
+    def set_buffer(self, depth_ms: float, target_ms: float, time_scale_changes: int = 0) -> None:
         self.buffer_depth_ms = depth_ms
         self.buffer_target_ms = target_ms
+        self.time_scale_changes = time_scale_changes
 
     def set_call_time(self, *, streaming_s: float, gap_ms: float, interrupted: bool) -> None:
         """What the session knows: seconds spent streaming, ms with no audio while the call was
@@ -201,6 +203,7 @@ class StreamMetrics:
             late_frames=self.late_frames,
             buffer_depth_ms=self.buffer_depth_ms,
             buffer_target_ms=self.buffer_target_ms,
+            time_scale_changes=self.time_scale_changes,
             degraded=degraded,
         )
 

@@ -58,11 +58,12 @@ def _run(main: Coroutine[None, None, int]) -> int:
 
 
 def _tls(config: RelayConfig) -> tuple[ssl.SSLContext | None, Path | None, Path | None]:
+    from cxone_desktop.serving.base_url import WILDCARD_HOSTS
     from cxone_desktop.serving.tls import make_throwaway_certificate, server_ssl_context
 
     if config.tls_self_signed:
         directory = Path(tempfile.mkdtemp(prefix="cxone-relay-tls-"))
-        hosts = [config.host] if config.host not in ("0.0.0.0", "::", "") else []
+        hosts = [config.host] if config.host not in WILDCARD_HOSTS else []
         made = make_throwaway_certificate(hosts, directory)
         return server_ssl_context(made.cert_path, made.key_path), made.ca_path, directory
     if config.tls_cert and config.tls_key:

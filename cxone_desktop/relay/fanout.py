@@ -27,6 +27,7 @@ from cxone_desktop.core.codecs import encode_mulaw, encode_pcm16le
 from cxone_desktop.core.party_mix import interleave, mix
 from cxone_desktop.core.perspective_aligner import FRAME_SAMPLES, AlignedChunk
 from cxone_desktop.relay.relay_metrics import RelayMetrics
+from cxone_desktop.relay.ws_frames import OP_BINARY, OP_TEXT, server_frame
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +40,6 @@ class Sender(Protocol):
     def buffered(self) -> int: ...
     def is_closing(self) -> bool: ...
     async def close(self, code: int, reason: str) -> None: ...
-
-
-def ws_frame(opcode: int, payload: bytes) -> bytes:
-    """A server-to-client WebSocket frame (FIN, unmasked): 1 text, 2 binary."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x80 | opcode, n)) + payload
-    if n < 65536:
-        return bytes((0x80 | opcode, 126, n >> 8, n & 0xFF)) + payload
-    return bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big") + payload
 
 
 @dataclass(frozen=True)
@@ -141,9 +132,9 @@ class Listener:
             return
         if not self._queue and self._sender.buffered() <= HIGH_WATER_BYTES:
             data = (
-                ws_frame(2, frames[0])
+                server_frame(OP_BINARY, frames[0])
                 if len(frames) == 1
-                else b"".join([ws_frame(2, f) for f in frames])
+                else b"".join([server_frame(OP_BINARY, f) for f in frames])
             )
             self._sender.write(data)
             self._sent(len(frames), t_in)
@@ -161,7 +152,7 @@ class Listener:
             return
         text = json.dumps(event, separators=(",", ":"))
         if not self._queue and not self._sender.is_closing():
-            self._sender.write(ws_frame(1, text.encode()))
+            self._sender.write(server_frame(OP_TEXT, text.encode()))
             return
         self._queue.append(text)
         self._wake()
@@ -196,7 +187,9 @@ class Listener:
                     "frames": n,
                     "totalFrames": self.dropped_total,
                 }
-                sender.write(ws_frame(1, json.dumps(report, separators=(",", ":")).encode()))
+                sender.write(
+                    server_frame(OP_TEXT, json.dumps(report, separators=(",", ":")).encode())
+                )
             item = self._queue.popleft()
             if item is _CLOSE:
                 code, reason = self._close or (1000, "")
@@ -204,11 +197,11 @@ class Listener:
                     await sender.close(code, reason)
                 return
             if isinstance(item, str):
-                sender.write(ws_frame(1, item.encode()))
+                sender.write(server_frame(OP_TEXT, item.encode()))
                 continue
             frame, t_in = cast(tuple[bytes, float], item)
             self._audio_queued -= 1
-            sender.write(ws_frame(2, frame))
+            sender.write(server_frame(OP_BINARY, frame))
             self._sent(1, t_in)
 
     def _sent(self, frames: int, t_in: float) -> None:

@@ -92,19 +92,16 @@ class CXoneIngest:
                 "unauthorized",
                 "CXone ingest needs the configured authentication header or an ingest token.",
             )
-        ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20)
-        if not ws.can_prepare(request).ok:
-            return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
-        sock = await IngestSocket.accept(request, ws)
-        if sock is None:
-            return ws
+        sock = await IngestSocket.accept(request)
+        if not isinstance(sock, IngestSocket):
+            return sock
         self.sockets.add(sock)
         try:
             await self._session(sock)
         finally:
             self.sockets.discard(sock)
             sock.close()
-        return ws
+        return sock.response
 
     async def _session(self, sock: IngestSocket) -> None:
         first = await sock.next_message(FIRST_MESSAGE_TIMEOUT_S)

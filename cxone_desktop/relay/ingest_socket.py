@@ -17,27 +17,22 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from cxone_desktop.relay.listener_wire import refuse
+from cxone_desktop.relay.ws_frames import (
+    INVALID_DATA,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    PROTOCOL_ERROR,
+    TOO_BIG,
+    server_frame,
+    unmask,
+)
+
 log = logging.getLogger(__name__)
-
-OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
-PROTOCOL_ERROR, INVALID_DATA, TOO_BIG, POLICY_VIOLATION = 1002, 1007, 1009, 1008
-
-
-def server_frame(opcode: int, payload: bytes) -> bytes:
-    n = len(payload)
-    if n < 126:
-        return bytes((0x80 | opcode, n)) + payload
-    if n < 65536:
-        return bytes((0x80 | opcode, 126, n >> 8, n & 0xFF)) + payload
-    return bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big") + payload
-
-
-def unmask(payload: bytes, mask: bytes) -> bytes:
-    n = len(payload)
-    if n == 0:
-        return b""
-    key = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
-    return (int.from_bytes(payload, "little") ^ key).to_bytes(n, "little")
 
 
 class IngestSocket(asyncio.Protocol):
@@ -48,7 +43,13 @@ class IngestSocket(asyncio.Protocol):
     (None: it dropped without a close frame).
     """
 
-    def __init__(self, transport: asyncio.Transport, *, max_message_bytes: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        response: web.StreamResponse,
+        *,
+        max_message_bytes: int = 1 << 20,
+    ) -> None:
         self._transport = transport
         self._max = max_message_bytes
         self._buf = bytearray()
@@ -61,18 +62,24 @@ class IngestSocket(asyncio.Protocol):
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.close_code: int | None = None
         self._sent_close = False
+        #: aiohttp's spent handshake, which the request handler returns.
+        self.response = response
 
     @classmethod
-    async def accept(cls, request: web.Request, ws: web.WebSocketResponse) -> IngestSocket | None:
-        """Answer the upgrade with `ws` and take the connection over; None if it went away."""
+    async def accept(cls, request: web.Request) -> IngestSocket | web.StreamResponse:
+        """Answer the upgrade and take the connection over; else the response to return
+        (400 to a plain HTTP request, the spent handshake if the client went away)."""
+        ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20)
+        if not ws.can_prepare(request).ok:
+            return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
         transport = request.transport
         if transport is None:
-            return None
+            return ws
         transport.pause_reading()
         await ws.prepare(request)
         if transport.is_closing():
-            return None
-        sock = cls(transport)
+            return ws
+        sock = cls(transport, ws)
         transport.set_protocol(sock)
         transport.resume_reading()
         return sock

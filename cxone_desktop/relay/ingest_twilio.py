@@ -74,12 +74,9 @@ class TwilioIngest:
                 "forbidden",
                 "X-Twilio-Signature is missing or wrong (or Twilio ingest is not configured).",
             )
-        ws = web.WebSocketResponse(autoping=False, compress=False, max_msg_size=1 << 20)
-        if not ws.can_prepare(request).ok:
-            return refuse(400, "invalid_request", "This endpoint only speaks WebSocket.")
-        sock = await IngestSocket.accept(request, ws)
-        if sock is None:
-            return ws
+        sock = await IngestSocket.accept(request)
+        if not isinstance(sock, IngestSocket):
+            return sock
         self.sockets.add(sock)
         stream = _TwilioStream(self, sock)
         sock.deliver_to(stream.on_text, lambda data: None)  # Twilio sends no binary messages
@@ -92,7 +89,7 @@ class TwilioIngest:
             if not stream.stopped and call is not None and not call.ended:
                 call.platform_error("Twilio stream closed without a stop message")
                 call.end("platform disconnected")
-        return ws
+        return sock.response
 
     def start(self, event: dict[str, Any]) -> RelayCall | None:
         start = event.get("start")

@@ -24,6 +24,7 @@ from cxone_desktop.relay.ingest_twilio import TwilioIngest
 from cxone_desktop.relay.listener_tokens import ListenerTokens
 from cxone_desktop.relay.listener_wire import ListenerWire
 from cxone_desktop.relay.relay_metrics import RelayMetrics
+from cxone_desktop.serving.base_url import local_base_url
 from cxone_desktop.serving.oauth_endpoint import json_errors
 
 log = logging.getLogger(__name__)
@@ -132,13 +133,7 @@ class RelayServer:
 
     @property
     def base_url(self) -> str:
-        scheme = "https" if self.ssl_context is not None else "http"
-        host = self.config.host
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{scheme}://{host}:{self.port}"
+        return local_base_url(self.config.host, self.port, tls=self.ssl_context is not None)
 
     @property
     def ws_base_url(self) -> str:

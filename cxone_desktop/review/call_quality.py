@@ -15,6 +15,7 @@ mean delay (not an average of per-second MOS); the scoring itself is
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core import e_model
-from cxone_desktop.core.quality_rows import score_rows
+from cxone_desktop.core.quality_rows import RowScores, score_rows
 from cxone_desktop.review.session_reader import FRAME_S, SessionRecording
 from cxone_desktop.review.timeline import Mark, overlap_s, row_starts
 
@@ -30,18 +31,10 @@ Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class CallQuality:
-    """Per-row series (NaN where a row is not scored) and the call's figures."""
+class CallQuality(RowScores):
+    """The E-model's per-row series with each row's time, as the review draws them."""
 
     time_s: Floats
-    loss_pct: Floats
-    burst_ratio: Floats
-    delay_ms: Floats
-    r: Floats
-    mos: Floats
-    call: e_model.QualityEstimate
-    codec: e_model.CodecImpairment
-    scored_seconds: float
 
     @property
     def label(self) -> str:
@@ -87,19 +80,9 @@ def call_quality(rec: SessionRecording, marks: list[Mark]) -> CallQuality | None
         + np.nan_to_num(table.column("avg_latency_ms"))
         + FRAME_S * 1000.0
     )
-    codec = codec_for(rec)
-    scores = score_rows(dt - held, loss, delay, frame_s=FRAME_S, codec=codec)
-    return CallQuality(
-        time_s=t.copy(),
-        loss_pct=scores.loss_pct,
-        burst_ratio=scores.burst_ratio,
-        delay_ms=scores.delay_ms,
-        r=scores.r,
-        mos=scores.mos,
-        call=scores.call,
-        codec=codec,
-        scored_seconds=scores.scored_seconds,
-    )
+    scores = score_rows(dt - held, loss, delay, frame_s=FRAME_S, codec=codec_for(rec))
+    fields = {f.name: getattr(scores, f.name) for f in dataclasses.fields(scores)}
+    return CallQuality(time_s=t.copy(), **fields)
 
 
 def live_mos(summary: dict[str, object]) -> float | None:

@@ -18,12 +18,11 @@ from urllib.parse import urlsplit
 
 from cxone_desktop import portable
 from cxone_desktop.errors import CXoneError, InputError
+from cxone_desktop.serving.base_url import WILDCARD_HOSTS
 from cxone_desktop.simulator.config import SimulatorConfig
 
 if TYPE_CHECKING:
     from cxone_desktop.simulator.server import CXoneSimulator
-
-_WILDCARDS = ("0.0.0.0", "::", "")
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -65,7 +64,7 @@ def _tls_from_args(
                 "tls-self-signed", "use either --tls-self-signed or --tls-cert/--tls-key"
             )
         directory = Path(tempfile.mkdtemp(prefix="cxone-sim-tls-"))
-        hosts = [args.host] if args.host not in _WILDCARDS else []
+        hosts = [args.host] if args.host not in WILDCARD_HOSTS else []
         made = make_throwaway_certificate(hosts, directory)
         return server_ssl_context(made.cert_path, made.key_path), made.ca_path, directory
     if bool(args.tls_cert) != bool(args.tls_key):

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT
 from cxone_desktop.errors import AGENT_SCOPE, VIEW_SCOPE
+from cxone_desktop.serving.base_url import local_base_url
 from cxone_desktop.serving.oauth_endpoint import (
     BASIC_CHALLENGE,
     NO_STORE,
@@ -133,15 +134,10 @@ class CXoneSimulator:
 
     @property
     def base_url(self) -> str:
-        scheme = "https" if self.config.ssl_context is not None else "http"
-        host = self.config.host
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        if ":" in host:
-            host = f"[{host}]"
-        default_port = 443 if scheme == "https" else 80
-        port = "" if self.port == default_port else f":{self.port}"
-        return f"{scheme}://{host}{port}"
+        return local_base_url(
+            self.config.host, self.port, tls=self.config.ssl_context is not None,
+            omit_default_port=True,
+        )  # fmt: skip
 
     def sent_audio(self, call_id: str) -> bytes:
         """Every audio byte sent to any listener of `call_id`, in send order.

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -63,7 +64,9 @@ def relay(tmp_path) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("platform", ["twilio", "cxone", "audiohook"])
-def test_simulate_push_pushes_calls_the_relay_takes(relay: str, platform: str) -> None:
+def test_simulate_push_pushes_calls_the_relay_takes(
+    relay: str, platform: str, tmp_path: Path
+) -> None:
     out = subprocess.run(
         [
             *PY,
@@ -75,7 +78,7 @@ def test_simulate_push_pushes_calls_the_relay_takes(relay: str, platform: str) -
             "--calls",
             "2",
             "--audio",
-            str(write_short_wav()),
+            str(write_short_wav(tmp_path / "call.wav")),
         ],
         env={**os.environ, **PUSH_ENV},
         capture_output=True,
@@ -125,18 +128,16 @@ def test_relay_demo_has_a_live_call_per_platform() -> None:
         stop(proc)
 
 
-def write_short_wav() -> str:
-    import tempfile
+def write_short_wav(path: Path) -> Path:
     import wave
 
     import numpy as np
 
-    path = os.path.join(tempfile.mkdtemp(prefix="relay-cmd-"), "call.wav")
     t = np.arange(8000) / 8000
     stereo = np.column_stack(
         [5000 * np.sin(2 * np.pi * 300 * t), 4000 * np.sin(2 * np.pi * 500 * t)]
     )
-    with wave.open(path, "wb") as w:
+    with wave.open(str(path), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(8000)

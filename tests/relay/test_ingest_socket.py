@@ -11,8 +11,8 @@ import pytest
 import websockets
 
 from cxone_desktop.core.codecs import encode_mulaw
-from cxone_desktop.relay.ingest_socket import unmask
 from cxone_desktop.relay.server import RelayServer
+from cxone_desktop.relay.ws_frames import unmask
 
 from .support import CX_HEADER, relay_config, until
 

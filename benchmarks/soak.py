@@ -76,9 +76,7 @@ async def soak(minutes: float, drop_every_s: float, sample_s: float, seed: int) 
     impairments = Impairments(
         fragment="random", loss=0.02, jitter_ms=20.0, drop_after_s=drop_every_s, seed=seed
     )
-    sim = CXoneSimulator(
-        SimulatorConfig(call_ids=(CALL_ID,), impairments=impairments, loop=True)
-    )
+    sim = CXoneSimulator(SimulatorConfig(call_ids=(CALL_ID,), impairments=impairments, loop=True))
     await sim.start()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     out = work / "out"
@@ -158,8 +156,13 @@ async def soak(minutes: float, drop_every_s: float, sample_s: float, seed: int) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--drop-every", type=float, default=None, metavar="S",
-                        help="seconds between 1006 drops (default 300; 30 for runs under 20 min)")
+    parser.add_argument(
+        "--drop-every",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds between 1006 drops (default 300; 30 for runs under 20 min)",
+    )
     parser.add_argument("--sample", type=float, default=5.0, metavar="S")
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()  # fmt: skip

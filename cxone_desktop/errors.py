@@ -190,6 +190,8 @@ class InternalError(CXoneError):
     """Not the server, not the user: a bug. The session stops; its files are kept."""
 
     remedy = "The recording so far is kept. Please report this with the session's events.jsonl."
+
+
 class CallListError(CXoneError):
     """The live calls could not be listed; typing a call ID still works."""
 

@@ -26,9 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 class PolyphaseResampler:
     """Converts a stream of float samples from `from_hz` to `to_hz`."""
 
-    def __init__(
-        self, from_hz: int, to_hz: int, *, taps: int = 48, beta: float = 7.0
-    ) -> None:
+    def __init__(self, from_hz: int, to_hz: int, *, taps: int = 48, beta: float = 7.0) -> None:
         if from_hz <= 0 or to_hz <= 0 or taps < 2:
             raise ValueError(f"cannot resample {from_hz} Hz to {to_hz} Hz with {taps} taps")
         g = math.gcd(from_hz, to_hz)

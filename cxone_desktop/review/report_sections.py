@@ -226,7 +226,7 @@ def _evaluation_html(ev: Evaluation) -> str:
 
 
 def _saved_when(ev: Evaluation) -> str:
-    """"saved 2026-11-24 10:12 UTC", and when it was first saved if it was edited since."""
+    """ "saved 2026-11-24 10:12 UTC", and when it was first saved if it was edited since."""
     last = _minute(ev.updated_utc or ev.created_utc)
     first = _minute(ev.created_utc)
     return f"saved {last}" + (f", first saved {first}" if first and first != last else "")

@@ -377,7 +377,6 @@ class SessionRecorder:
                 log.exception("on_error handler failed")
 
 
-
 def open_recorder(
     out_dir: Path,
     call_id: str,

@@ -356,9 +356,7 @@ def test_evaluation_round_trip_with_hand_computed_scores(make, stereo: Path) -> 
     assert "Bo: 0.0 %" in dialog.summary.text()
 
 
-def test_a_saved_evaluation_reopens_edits_in_place_and_stays_comparable(
-    make, stereo: Path
-) -> None:
+def test_a_saved_evaluation_reopens_edits_in_place_and_stays_comparable(make, stereo: Path) -> None:
     w = make(stereo)
     panel = w.evaluation
     index = panel.form_picker.findText("Customer service call")

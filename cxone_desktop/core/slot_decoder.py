@@ -126,30 +126,33 @@ def decode_slots(
         cost = cost + np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
     if pin_first:
         cost = np.where(offsets == 0, cost, np.inf)
+    # Lows strictly increase, so the candidates of frame j are those of frame j − 1 shifted
+    # by `step` ≥ 1: the transitions are slices, not gathers (this loop runs 500 times on
+    # every hindsight decode).
+    inf_row = np.full(width, np.inf)
+    last = width - 1
     for j in range(1, n):
         prev_low, prev_cost = low, cost
         low = int(lows[j])
-        slots = low + offsets
+        step = low - prev_low
         half = 0.5 * CONTINUITY_WEIGHT * frames[j].gap_log_odds
-        # Adjacent: the previous frame had slot s − 1.
-        index = slots - 1 - prev_low
-        ok = (index >= 0) & (index < width)
-        stay = np.full(width, np.inf)
-        stay[ok] = prev_cost[index[ok]] + keep + half
-        stay_from = slots - 1
+        # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before.
+        stay = inf_row.copy()
+        if step - 1 < width:
+            stay[: width - step + 1] = prev_cost[step - 1 :] + (keep + half)
         # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum.
         shifted = prev_cost - (prev_low + offsets) * go_on
         running = np.minimum.accumulate(shifted)
         where = np.maximum.accumulate(np.where(shifted <= running, offsets, 0))
-        reach = np.minimum(slots - 2 - prev_low, width - 1)
-        can = reach >= 0
-        jump = np.full(width, np.inf)
-        jump[can] = running[reach[can]] + start + (slots[can] - 2) * go_on - half
+        first = max(0, 2 - step)  # candidates with some s' ≤ s − 2 in the window
+        reach = np.minimum(offsets[first:] + (step - 2), last)
+        jump = inf_row.copy()
+        jump[first:] = running[reach] + (start - half + (low - 2) * go_on) + offsets[first:] * go_on
         jump_from = np.zeros(width, dtype=np.int64)
-        jump_from[can] = prev_low + where[reach[can]]
+        jump_from[first:] = prev_low + where[reach]
         take_jump = jump < stay
-        back[j] = np.where(take_jump, jump_from, stay_from)
-        cost = np.where(take_jump, jump, stay) + emission[j]
+        back[j] = np.where(take_jump, jump_from, low + offsets - 1)
+        cost = np.minimum(jump, stay) + emission[j]
     result = np.zeros(n, dtype=np.int64)
     slot = int(lows[n - 1] + int(np.argmin(cost)))
     for j in range(n - 1, -1, -1):

@@ -82,6 +82,8 @@ MSG
     .venv/bin/pytest -m "not packaging" "$@"
     echo "== pytest (packaging: builds the PyInstaller app)" >&2
     .venv/bin/pytest -m packaging "$@"
+    echo "== soak, CI-sized (2 min of record through drops, loss and jitter; issue 17)" >&2
+    .venv/bin/python benchmarks/soak.py --minutes 2 | tail -n 1
     ;;
   *)
     echo "usage: bash packaging/quickstart.sh demo [gui options] | test [pytest options]" >&2

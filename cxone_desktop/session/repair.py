@@ -313,9 +313,49 @@ def _recovered_figures(folder: Path) -> dict[str, Any]:
         doc["state_history"] = history
     if errors:
         doc["errors"] = errors
+    talk = _recovered_talk(folder / METRICS_CSV)
+    if talk is not None:
+        doc["talk"] = talk
     if doc:
         doc["outcome"] = "interrupted"
     return doc
+
+
+def _recovered_talk(path: Path) -> dict[str, Any] | None:
+    """A two-party call's talk figures from metrics.csv's per-second shares (None for one
+    party). Each row holds the share of its second's frames in which each party talked, so
+    the seconds add up to within a frame a row; the longest silence cannot be had back (a
+    row does not say where in its second the words fell), so it is left out and said so."""
+    seconds = {"agent_talking": 0.0, "customer_talking": 0.0, "talk_over": 0.0}
+    previous_s = 0.0
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            if not set(seconds) <= set(reader.fieldnames or ()):
+                return None
+            for row in reader:
+                try:
+                    elapsed_s = float(row["elapsed_s"])
+                    shares = {c: float(row[c]) for c in seconds}
+                except (KeyError, TypeError, ValueError):
+                    continue  # a line cut by the crash
+                span_s = min(max(elapsed_s - previous_s, 0.0), 1.0)  # a row covers ≤ 1 s
+                previous_s = elapsed_s
+                for column, share in shares.items():
+                    seconds[column] += share * span_s
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return None
+    agent_s, customer_s = seconds["agent_talking"], seconds["customer_talking"]
+    total = agent_s + customer_s
+    return {
+        "agent_talk_s": round(agent_s, 2),
+        "customer_talk_s": round(customer_s, 2),
+        "agent_talk_share": round(agent_s / total, 4) if total else 0.0,
+        "customer_talk_share": round(customer_s / total, 4) if total else 0.0,
+        "talk_over_s": round(seconds["talk_over"], 2),
+        "longest_silence_s": None,
+        "recovered_from": "metrics.csv, per second (the longest silence is not recoverable)",
+    }
 
 
 #: summary.json key, metrics.csv column, type.

@@ -88,6 +88,31 @@ def test_repair_restores_every_frame_and_marks_the_session_unclean(tmp_path: Pat
     assert again.ok and again.actions == []  # idempotent
 
 
+def test_a_two_party_call_cut_short_gets_its_talk_figures_back(tmp_path: Path) -> None:
+    folder, _ = crashed_session(tmp_path)
+    # The per-second shares a two-party session writes; the last line was cut by the crash.
+    (folder / "metrics.csv").write_text(
+        "elapsed_s,agent_talking,customer_talking,talk_over\n"
+        "1.0,0.5,0.0,0.0\n"
+        "2.0,0.6,0.4,0.2\n"
+        "3.0,0.0,1.0,0.0\n"
+        "4.0,0.2,0.",
+        encoding="utf-8",
+    )
+    repair_folder(folder)
+    talk = json.loads((folder / "summary.json").read_text())["talk"]
+    assert talk["agent_talk_s"] == 1.1 and talk["customer_talk_s"] == 1.4
+    assert talk["agent_talk_share"] == round(1.1 / 2.5, 4)
+    assert talk["talk_over_s"] == 0.2
+    assert talk["longest_silence_s"] is None  # not recoverable from per-second rows
+
+
+def test_a_one_party_call_cut_short_gets_no_talk_figures(tmp_path: Path) -> None:
+    folder, _ = crashed_session(tmp_path)
+    repair_folder(folder)
+    assert "talk" not in json.loads((folder / "summary.json").read_text())
+
+
 def test_repair_keeps_a_summary_that_was_already_written(tmp_path: Path) -> None:
     folder, _ = crashed_session(tmp_path)
     (folder / "summary.json").write_text('{"finished_cleanly": true}')  # died after writing it

@@ -166,6 +166,23 @@ def test_a_batching_sender_with_loss_has_its_losses_found_near_their_place() -> 
     assert right / len(pairs) >= 0.85
 
 
+def test_a_batching_sender_with_loss_in_low_delay_mode_conceals_what_was_lost_no_more() -> None:
+    """The issue's server (≤ 3 frames a message, 0–40 ms, 5 % lost) in the default mode, six
+    calls of 30 s. A loss guessed a frame off once must not make the sender's clock look
+    fast or slow (then a phantom loss every few seconds agrees with it, and the playout
+    keeps concealing frames that came and correcting the delay it thereby adds)."""
+    frames = demo_frames(30.0)
+    changes = 0
+    for seed in range(1, 7):
+        rng = random.Random(seed)
+        lost = {i for i in range(40, 1500) if rng.random() < 0.05}
+        jb = JitterBuffer()
+        drive(jb, batching(frames, seed, lost=lost))
+        assert abs(jb.concealed_frames - len(lost)) <= 5
+        changes += jb.time_scale_changes
+    assert changes <= 6 * 30 / 5  # on average at most one time-scale change per 5 s
+
+
 def test_message_sizes_that_skip_a_message_stop_being_used_without_harm() -> None:
     frames = noise_frames(500)
     messages = batching(frames, 9)

@@ -299,11 +299,18 @@ class JitterBuffer:
                 lossy = self._clock.loss
             else:
                 lossy = 0.0
-            self._target.update(quantile, lossy, due_s)
+            evidence = self._clock.anchored  # how far the decoder's timing evidence scatters
+            spread = evidence.quantile(self._settings.quantile) - evidence.quantile(0.01)
+            self._target.update(quantile, lossy, due_s, spread)
         if self._act.last_played_slot is None and len(self._queue) and not self._decoder.pinned:
             self._reanchor()
         slot = self._act.slot
         slots = self._decoder.decode(slot, max(self._now_s, due_s))
+        if slots is not None and self._act.last_played_slot is None and slots[0] > slot:
+            # Nothing played on this timeline yet: its first frame starts the numbering (no
+            # frame before it was ours to lose; skipping "lost" slots here, each re-anchored
+            # as the first, never ended).
+            slots = slots - (int(slots[0]) - slot)
         head_offset = None if slots is None else int(slots[0]) - slot
         excess = self._playout_delay(due_s) - self._target.target_s
         if self._recovering and abs(excess) <= RECOVERY_DEADBAND_S:

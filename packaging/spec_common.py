@@ -90,6 +90,7 @@ def analysis_options() -> dict[str, object]:
         "optimize": 0,  # -OO would strip the docstrings numpy and pyqtgraph read at import
     }
 
+
 # Qt files that PyInstaller's hooks collect although this app never loads them.
 # Written as bundle paths with "PySide6/" for the Qt root ("PySide6/Qt/" on Linux
 # and macOS) and without the "lib" prefix Unix puts on plugin names, so one list

@@ -36,6 +36,8 @@ WIDE_BLUR_S = 0.015
 WIDE_WEIGHT = 0.02
 LATE_TAIL_S = 1.0
 EARLY_TAIL_S = 0.015
+#: The least chance `survival` gives an arrival later than any seen.
+SURVIVAL_FLOOR = 0.001
 
 
 class DelayHistogram:
@@ -50,6 +52,7 @@ class DelayHistogram:
         self._mass: Float = np.zeros(self._bins)
         self._count = 0
         self._log_density: Float | None = None
+        self._survival: Float | None = None
         tail = np.where(
             centers >= 0,
             np.exp(-centers / LATE_TAIL_S) / LATE_TAIL_S,
@@ -68,6 +71,7 @@ class DelayHistogram:
         self._mass[self._bin(offset_s)] += weight
         self._count += 1
         self._log_density = None
+        self._survival = None
 
     def replace(self, offsets_s: npt.ArrayLike) -> None:
         """Forget everything: the arrivals are exactly these offsets (s), equally weighted."""
@@ -78,6 +82,7 @@ class DelayHistogram:
         self._mass = mass / max(1.0, float(mass.sum()))
         self._count = int(values.shape[0])
         self._log_density = None
+        self._survival = None
 
     def quantile(self, q: float) -> float:
         """The offset (s) that fraction `q` of the (recent) arrivals did not exceed (0: none)."""
@@ -93,6 +98,18 @@ class DelayHistogram:
             return 0.5
         cumulative = float(self._mass[: self._bin(offset_s) + 1].sum())
         return max(0.0, 1.0 - cumulative / float(self._mass.sum()))
+
+    def survival(self, offsets_s: Float) -> Float:
+        """Fraction of (recent) arrivals later than each offset (s), never quite 0 (an arrival
+        later than any seen stays possible); 0.5 before any arrival."""
+        if self._count == 0:
+            return np.full(np.shape(offsets_s), 0.5)
+        if self._survival is None:
+            later = 1.0 - np.cumsum(self._mass) / max(1e-300, float(self._mass.sum()))
+            self._survival = np.maximum(later, SURVIVAL_FLOOR)
+        index = np.clip(((offsets_s - LOW_S) / BIN_S).astype(np.int64), 0, self._bins - 1)
+        result: Float = self._survival[index]
+        return result
 
     def log_likelihood(self, offsets_s: Float) -> Float:
         """log density (per s) of each offset, outliers included."""

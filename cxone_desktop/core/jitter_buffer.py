@@ -18,19 +18,18 @@ here), skip a lost slot when behind, drop a frame whose slot was concealed,
 rewind over the slots a stall's backlog belongs to (a loss guess undone),
 or play a frame shortened/lengthened by whole pitch periods to move the delay
 toward its target (NetEq's accelerate / preemptive expand). Those changes wait
-for a quiet or periodic frame, so they go unheard.
+for a quiet or periodic frame, so they go unheard. `SlotActions` carries the
+action out and keeps what was played as which slot.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
-from cxone_desktop.core.delay_correction import plan_correction
 from cxone_desktop.core.frame_queue import FrameQueue
 from cxone_desktop.core.message_sizes import MessageSizes
 from cxone_desktop.core.playout_output import Concealment, PlayoutOutput
@@ -43,15 +42,12 @@ from cxone_desktop.core.playout_policy import (
     SlotView,
     TargetDelay,
     decide,
-    patience,
 )
 from cxone_desktop.core.queue_decoder import BACKLOG_FRAMES, DECODE_FRAMES, QueueDecoder
 from cxone_desktop.core.sender_clock import SenderClock
-from cxone_desktop.core.slot_decoder import FrameTiming
+from cxone_desktop.core.slot_actions import SlotActions
 from cxone_desktop.errors import InputError
 
-#: Waits kept for `take_waits_ms` between two calls (a minute of frames).
-_WAITS_KEPT = 3000
 #: Slots between two hindsight refreshes of the sender clock and histograms (0.5 s).
 _REFRESH_SLOTS = 25
 #: ... and while the first seconds of a timeline are learned (every 0.1 s until 100 frames).
@@ -61,9 +57,6 @@ _SETTLED_FRAMES = 100
 _LOSSES_BEFORE_LOOKAHEAD = 3
 #: Arrivals seen before the target follows them (until then it is the floor).
 _TARGET_AFTER_FRAMES = 25
-#: Frames quieter than this fraction of the recent peak (or this RMS) are "quiet".
-_QUIET_FRACTION = 0.1
-_QUIET_RMS = 64.0
 
 
 @dataclass(frozen=True)
@@ -126,25 +119,15 @@ class JitterBuffer:
 
         self._anchored = False
         self._next_due_s = 0.0  # when the next output frame is due
-        self._slot = 0  # the sender slot the next consumed frame should have
-        self._last_played_slot: int | None = None
-        self._backlog_until_s = -math.inf  # frames completed by then came in a stall's backlog
-        self._discontinuous = False  # the next frame played does not follow the last one
-        self._peak_level = 0.0
+        self._now_s = 0.0  # the time of the last pull: nothing more had arrived by then
+        self._act = SlotActions(fmt, self._queue, self._out, self._clock, self._decoder)
         self._waiting_since: float | None = None
         self._late_streak = 0
         self._recovering = False  # after a stall, until playout is back on target
-        self._losses_seen = 0
-        self._last_delay_s = 0.0
-        self._waits: list[float] = []
 
         self._sizes = MessageSizes(fmt.frame_bytes)
 
         self._played = 0
-        self._concealed = 0
-        self._late_dropped = 0
-        self._shrunk_samples = 0
-        self._changes = 0
 
         self._empty = PlayoutBatch(
             np.zeros((0, self._samples), dtype=np.int16), np.zeros(0, dtype=np.bool_)
@@ -177,7 +160,7 @@ class JitterBuffer:
     @property
     def delay_ms(self) -> float:
         """How long the last played received frame waited between arrival and playout, in ms."""
-        return self._last_delay_s * 1000.0
+        return self._act.last_delay_s * 1000.0
 
     @property
     def played_frames(self) -> int:
@@ -187,17 +170,17 @@ class JitterBuffer:
     @property
     def concealed_frames(self) -> int:
         """Slots filled by concealment (or zeros) because no frame was there for them."""
-        return self._concealed
+        return self._act.concealed
 
     @property
     def late_dropped_frames(self) -> int:
         """Received frames discarded because they came too late for their slot."""
-        return self._late_dropped
+        return self._act.late_dropped
 
     @property
     def shrink_dropped_frames(self) -> int:
         """Frames' worth of audio that came in time but was cut (quietly) to lower the delay."""
-        return self._shrunk_samples // self._samples
+        return self._act.shrunk_samples // self._samples
 
     @property
     def playout_delay_ms(self) -> float:
@@ -208,14 +191,12 @@ class JitterBuffer:
 
     def take_waits_ms(self) -> npt.NDArray[np.float64]:
         """How long each received frame played since the last call waited (arrival to playout)."""
-        waits = np.array(self._waits, dtype=np.float64) * 1000.0
-        self._waits.clear()
-        return waits
+        return np.array(self._act.take_waits(), dtype=np.float64) * 1000.0
 
     @property
     def time_scale_changes(self) -> int:
         """Times the playout delay was changed on purpose: shrink, stretch, skip or rewind."""
-        return self._changes
+        return self._act.changes
 
     def push(
         self, frames: npt.ArrayLike, arrival_s: float, *, message_bytes: int | None = None
@@ -237,7 +218,7 @@ class JitterBuffer:
         if not self._anchored:
             self._anchor(arrival_s)
         levels = np.sqrt(np.mean(np.square(block, dtype=np.float64), axis=1))
-        self._peak_level = max(self._peak_level, float(levels.max()))
+        self._act.heard(levels)
         n = block.shape[0]
         for k in range(n):
             place = (k, n - 1 - k)
@@ -247,6 +228,7 @@ class JitterBuffer:
         """Every slot due by `now_s`, in order; a slot with no frame for it is concealed."""
         if not self._anchored or now_s + 1e-9 < self._next_due_s:
             return self._empty
+        self._now_s = now_s
         n = int(np.floor((now_s - self._next_due_s) / self._frame_s + 1e-9)) + 1
         out = np.empty((n, self._samples), dtype=np.int16)
         concealed = np.zeros(n, dtype=np.bool_)
@@ -264,10 +246,7 @@ class JitterBuffer:
 
     def drain(self) -> PlayoutBatch:
         """At stream end: everything still queued, without concealment; the clock stops."""
-        while len(self._queue):
-            frame, _, _ = self._queue.pop()
-            self._out.play(frame, discontinuous=self._discontinuous)
-            self._discontinuous = False
+        self._act.play_queued()
         rest = self._out.take_rest()
         self._anchored = False
         if not rest:
@@ -278,10 +257,7 @@ class JitterBuffer:
     def reset(self) -> None:
         """After a reconnect: the next push re-anchors the playout clock. Counters and what
         the buffer learned of the network are kept; queued frames play first."""
-        while len(self._queue):
-            frame, _, _ = self._queue.pop()
-            self._out.play(frame, discontinuous=self._discontinuous)
-            self._discontinuous = False
+        self._act.play_queued()
         self._queue.forget_before()
         self._anchored = False
         self._waiting_since = None
@@ -291,10 +267,9 @@ class JitterBuffer:
 
     def _anchor(self, arrival_s: float) -> None:
         """First frames of a timeline (call start or after a reset): taken to be on time."""
-        self._clock.anchor(self._slot, arrival_s)
-        self._decoder.restart(self._slot)
-        self._last_played_slot = None
-        self._backlog_until_s = -math.inf
+        self._clock.anchor(self._act.slot, arrival_s)
+        self._decoder.restart(self._act.slot)
+        self._act.new_timeline()
         target = self._target.target_s
         self._next_due_s = max(arrival_s, arrival_s + target - self._out.queued_s)
         self._anchored = True
@@ -303,7 +278,8 @@ class JitterBuffer:
         """Before the first frame of a timeline plays: the median of what is queued (taken
         as contiguous) says more about the sender's clock than the first arrival alone."""
         count = min(len(self._queue), DECODE_FRAMES)
-        offsets = [self._queue.done_s(j) - (self._slot + j) * self._frame_s for j in range(count)]
+        slot = self._act.slot
+        offsets = [self._queue.done_s(j) - (slot + j) * self._frame_s for j in range(count)]
         self._clock.anchor(0, float(np.median(offsets)))
 
     # -- one step of playout -----------------------------------------------------------------
@@ -319,15 +295,23 @@ class JitterBuffer:
             quantile = self._clock.done.quantile(self._settings.quantile)
             if self._settings.expect_loss:
                 lossy = 1.0
-            elif self._losses_seen >= _LOSSES_BEFORE_LOOKAHEAD:
+            elif self._act.losses_seen >= _LOSSES_BEFORE_LOOKAHEAD:
                 lossy = self._clock.loss
             else:
                 lossy = 0.0
-            self._target.update(quantile, lossy, due_s)
-        if self._last_played_slot is None and len(self._queue) and not self._decoder.pinned:
+            evidence = self._clock.anchored  # how far the decoder's timing evidence scatters
+            spread = evidence.quantile(self._settings.quantile) - evidence.quantile(0.01)
+            self._target.update(quantile, lossy, due_s, spread)
+        if self._act.last_played_slot is None and len(self._queue) and not self._decoder.pinned:
             self._reanchor()
-        slots = self._decoder.decode(self._slot)
-        head_offset = None if slots is None else int(slots[0]) - self._slot
+        slot = self._act.slot
+        slots = self._decoder.decode(slot, max(self._now_s, due_s))
+        if slots is not None and self._act.last_played_slot is None and slots[0] > slot:
+            # Nothing played on this timeline yet: its first frame starts the numbering (no
+            # frame before it was ours to lose; skipping "lost" slots here, each re-anchored
+            # as the first, never ended).
+            slots = slots - (int(slots[0]) - slot)
+        head_offset = None if slots is None else int(slots[0]) - slot
         excess = self._playout_delay(due_s) - self._target.target_s
         if self._recovering and abs(excess) <= RECOVERY_DEADBAND_S:
             self._recovering = False
@@ -341,7 +325,7 @@ class JitterBuffer:
             head_offset=head_offset,
             excess_s=excess,
             frame_s=self._frame_s,
-            head_quiet=bool(len(self._queue)) and self._quiet(0),
+            head_quiet=bool(len(self._queue)) and self._act.quiet(0),
             waited_s=0.0 if self._waiting_since is None else due_s - self._waiting_since,
             rewind_room_s=self._settings.max_delay_s - delay,
             late_chance=self._decoder.late_chance(delay) if slots is None else 0.0,
@@ -357,147 +341,13 @@ class JitterBuffer:
             self._late_streak += 1
         elif action is not SlotAction.CONCEAL:
             self._late_streak = 0  # a frame came in time (or the delay was changed)
-        if action is SlotAction.PLAY:
-            self._play(due_s)
-        elif action is SlotAction.CONCEAL:
-            self._conceal(slots)
-        elif action is SlotAction.WAIT:
-            self._out.conceal()
-            self._concealed += 1
-            self._changes += 1
-        elif action is SlotAction.SKIP_LOST:
-            self._slot += 1
-            self._discontinuous = True
-            self._changes += 1
-        elif action is SlotAction.DROP_LATE:
-            assert slots is not None
-            self._drop_late(int(slots[0]))
-        elif action is SlotAction.REWIND:
-            assert slots is not None
-            self._rewind(slots, view.rewind_room_s)
-        elif not self._splice(action, slots, excess, view.waited_s, due_s):
-            self._play(due_s)
+        changes = self._act.changes
+        self._act.act(action, slots, view, due_s)
+        if action is SlotAction.REWIND:
+            self._recovering = True
+        elif action in (SlotAction.SHRINK, SlotAction.STRETCH) and self._act.changes != changes:
+            self._waiting_since = None
 
     def _playout_delay(self, due_s: float) -> float:
         """How far behind the sender's clock the next consumed frame will play (s)."""
-        return due_s + self._out.queued_s - self._clock.due_s(self._slot)
-
-    def _quiet(self, j: int) -> bool:
-        return self._queue.level(j) <= max(_QUIET_RMS, _QUIET_FRACTION * self._peak_level)
-
-    # -- actions -----------------------------------------------------------------------------
-
-    def _take_head(self) -> tuple[npt.NDArray[np.int16], FrameTiming]:
-        timing = self._decoder.timing(0)
-        frame, _, _ = self._queue.pop()
-        return frame, timing
-
-    def _play(self, due_s: float) -> None:
-        start_s = due_s + self._out.queued_s
-        frame, timing = self._take_head()
-        self._out.play(frame, discontinuous=self._discontinuous)
-        self._discontinuous = False
-        self._commit(timing, start_s)
-
-    def _conceal(self, slots: npt.NDArray[np.int64] | None) -> None:
-        if slots is None:
-            self._out.conceal()
-            self._slot += 1
-            self._concealed += 1
-            return
-        missing = int(slots[0]) - self._slot
-        follow = 1
-        while follow < min(len(slots), 3) and slots[follow] == slots[0] + follow:
-            follow += 1
-        self._out.bridge(self._queue.frames(0, follow).reshape(-1), missing)
-        self._slot += missing
-        self._concealed += missing
-        self._decoder.pin(self._slot)
-        self._discontinuous = False
-
-    def _drop_late(self, slot: int) -> None:
-        _, timing = self._take_head()
-        self._late_dropped += 1
-        self._clock.record(timing, slot, backlog=timing.done_s <= self._backlog_until_s)
-        self._decoder.played(slot)
-        self._discontinuous = True
-
-    def _rewind(self, slots: npt.NDArray[np.int64], room_s: float) -> None:
-        """Undo the loss guesses a stall's backlog proves wrong: play it from its first slot on,
-        as far back as the delay may grow; the oldest frames beyond that are dropped (a backlog
-        comes in order, so they are the first ones queued)."""
-        back = self._slot - int(slots[0])
-        allowed = max(1, min(back, int(room_s / self._frame_s)))
-        for k in range(min(back - allowed, len(self._queue) - 1)):
-            _, timing = self._take_head()
-            self._clock.record(timing, int(slots[0]) + k, backlog=True)
-            self._late_dropped += 1
-        # The backlog: everything completed within a frame of the first late frame.
-        self._backlog_until_s = self._queue.done_s(0) + self._frame_s
-        self._slot -= allowed
-        self._decoder.pin(self._slot)
-        self._recovering = True
-        self._changes += 1
-
-    def _splice(
-        self,
-        action: SlotAction,
-        slots: npt.NDArray[np.int64] | None,
-        excess: float,
-        waited: float,
-        due_s: float,
-    ) -> bool:
-        """Carry out a shrink or stretch (`delay_correction`); False: not now, play plainly."""
-        if slots is None:
-            return False
-        contiguous = 1
-        while contiguous < len(slots) and slots[contiguous] == slots[0] + contiguous:
-            contiguous += 1
-        quiet = 0
-        while quiet < contiguous and self._quiet(quiet):
-            quiet += 1
-        plan = plan_correction(
-            self._queue.frames(0, contiguous),
-            quiet,
-            shrink=action is SlotAction.SHRINK,
-            excess_s=excess,
-            waited_s=waited,
-            patience_s=patience(SlotView(None, excess)),
-            rate_hz=self._rate,
-            channels=self._fmt.channels,
-        )
-        if plan is None:
-            return False
-        for _ in range(plan.cut_frames):
-            _, timing = self._take_head()
-            self._commit(timing, due_s, played=False)
-        for _ in range(plan.fill_frames):
-            self._out.conceal()
-        start_s = due_s + self._out.queued_s
-        self._out.play(plan.samples, discontinuous=self._discontinuous)
-        self._discontinuous = False
-        for _ in range(plan.used_frames):
-            _, timing = self._take_head()
-            self._commit(timing, start_s)
-        self._shrunk_samples += (plan.cut_frames * self._samples) + max(
-            0, -plan.delta * self._fmt.channels
-        )
-        if plan.changed:
-            self._changes += 1
-            self._waiting_since = None
-        return True
-
-    def _commit(self, timing: FrameTiming, start_s: float, *, played: bool = True) -> None:
-        """A received frame was played (or cut, quiet) as slot `_slot`: remember it, move on."""
-        slot = self._slot
-        if self._last_played_slot is not None:
-            self._losses_seen += max(0, slot - self._last_played_slot - 1)
-        self._clock.record(timing, slot, backlog=timing.done_s <= self._backlog_until_s)
-        self._last_played_slot = slot
-        if played:
-            self._last_delay_s = start_s - timing.done_s
-            if len(self._waits) < _WAITS_KEPT:
-                self._waits.append(self._last_delay_s)
-        self._peak_level *= 0.995  # forget a loud passage over a few seconds
-        self._slot = slot + 1
-        self._decoder.played(slot)
+        return due_s + self._out.queued_s - self._clock.due_s(self._act.slot)

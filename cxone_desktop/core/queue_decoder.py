@@ -40,6 +40,7 @@ class QueueDecoder:
         self._frame_s = frame_s
         self._first_slot = 0  # the earliest slot the queue's head may have
         self._pinned = False  # the head's slot is exactly _first_slot (a bridge led to it)
+        self._now_s: float | None = None
 
     def restart(self, slot: int) -> None:
         """A new timeline begins at `slot`."""
@@ -57,8 +58,10 @@ class QueueDecoder:
     def pinned(self) -> bool:
         return self._pinned
 
-    def decode(self, playing_slot: int) -> Slots | None:
-        """Slots of the queued frames (None: nothing queued); `playing_slot` is due now."""
+    def decode(self, playing_slot: int, now_s: float | None = None) -> Slots | None:
+        """Slots of the queued frames (None: nothing queued); `playing_slot` is due now, and
+        nothing more arrived up to `now_s`."""
+        self._now_s = now_s
         first = max(self._first_slot, playing_slot - LATE_SLOTS)
         slots = self._decode_from(first, DECODE_FRAMES)
         if slots is not None and playing_slot - slots[0] >= 3 and len(self._queue) > len(slots):
@@ -121,4 +124,5 @@ class QueueDecoder:
             self.prior(),
             first_slot=self._first_slot if self._pinned else first,
             pin_first=self._pinned,
+            now_s=self._now_s if count == len(self._queue) else None,
         )

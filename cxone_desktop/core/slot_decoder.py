@@ -93,6 +93,9 @@ class ArrivalModel:
     done_likelihood: LogLikelihood  # log density of (anchored arrival − due), s
     began_likelihood: LogLikelihood  # log density of (began − due), s
     anchoring: Anchoring = Anchoring.COMPLETION
+    #: P(the frame after the last one queued comes later than offset s past its due time),
+    #: per offset; None: unknown (then the frames not yet here say nothing).
+    done_survival: Callable[[Float], Float] | None = None
 
 
 def decode_slots(
@@ -102,9 +105,11 @@ def decode_slots(
     *,
     first_slot: int | None = None,
     pin_first: bool = False,
+    now_s: float | None = None,
 ) -> Int64:
     """The most likely slot of each frame. Frame 0 is no earlier than `first_slot` (exactly it
-    with `pin_first`); None leaves it free."""
+    with `pin_first`); None leaves it free. `now_s`: nothing arrived after the last frame up
+    to then, which is evidence too (see `_unseen_cost`)."""
     n = len(frames)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -153,6 +158,8 @@ def decode_slots(
         take_jump = jump < stay
         back[j] = np.where(take_jump, jump_from, low + offsets - 1)
         cost = np.minimum(jump, stay) + emission[j]
+    if now_s is not None and model.done_survival is not None:
+        cost = cost + _unseen_cost(low + offsets, model, prior, now_s)
     result = np.zeros(n, dtype=np.int64)
     slot = int(lows[n - 1] + int(np.argmin(cost)))
     for j in range(n - 1, -1, -1):
@@ -160,6 +167,18 @@ def decode_slots(
         if j:
             slot = int(back[j][slot - lows[j]])
     return result
+
+
+def _unseen_cost(last_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s: float) -> Float:
+    """Cost of the next frame not having come by `now_s`, if the last one has slot s: it was
+    lost, or it is later than its due time allows. Without it a path that puts a loss past
+    the frames queued pays nothing for it, so losses are guessed late: the frames after
+    one are played a slot early (a 20 ms jump) and the gap is concealed later in sound."""
+    assert model.done_survival is not None
+    due = model.origin_s + (last_slots + 1).astype(np.float64) * model.frame_s
+    survive = model.done_survival(now_s - due)
+    cost: Float = -np.log(prior.p + (1.0 - prior.p) * survive)
+    return cost
 
 
 def _windows(

@@ -14,6 +14,8 @@ from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
 from cxone_desktop.core.playout_policy import PlayoutMode
 from cxone_desktop.errors import InputError
+from cxone_desktop.simulator.arrival_schedule import ArrivalSchedule
+from cxone_desktop.simulator.config import Impairments
 
 from .playout_drive import (
     FIXTURES,
@@ -164,6 +166,41 @@ def test_a_batching_sender_with_loss_has_its_losses_found_near_their_place() -> 
     pairs = list(itertools.pairwise(kept))
     right = sum(at[b] - at[a] == (b - a) * N for a, b in pairs)
     assert right / len(pairs) >= 0.85
+
+
+def test_a_batching_sender_with_loss_in_low_delay_mode_conceals_what_was_lost_no_more() -> None:
+    """The issue's server (≤ 3 frames a message, 0–40 ms, 5 % lost) in the default mode, six
+    calls of 30 s. A loss guessed a frame off once must not make the sender's clock look
+    fast or slow (then a phantom loss every few seconds agrees with it, and the playout
+    keeps concealing frames that came and correcting the delay it thereby adds)."""
+    frames = demo_frames(30.0)
+    changes = 0
+    for seed in range(1, 7):
+        rng = random.Random(seed)
+        lost = {i for i in range(40, 1500) if rng.random() < 0.05}
+        jb = JitterBuffer()
+        drive(jb, batching(frames, seed, lost=lost))
+        assert abs(jb.concealed_frames - len(lost)) <= 5
+        changes += jb.time_scale_changes
+    assert changes <= 6 * 30 / 5  # on average at most one time-scale change per 5 s
+
+
+def test_the_first_frames_of_a_call_play_even_when_timing_says_frames_before_them_were_lost() -> (
+    None
+):
+    """The simulator's batching server (≤ 3 frames, 0–40 ms, 5 % lost), a seed whose first
+    messages look as if frames before them were lost. Nothing played yet, nothing was ours
+    to lose: skipping such slots while re-anchoring on the first frame never ended (the
+    buffer raised "playout made no progress" in quality mode)."""
+    frames = demo_frames(3.0)
+    impairments = Impairments(batch_frames=3, jitter_ms=40, loss=0.05)
+    plan = ArrivalSchedule(
+        [(k * F, f.tobytes()) for k, f in enumerate(frames)], impairments, seed="6", keep_lost=True
+    )
+    jb = JitterBuffer(mode="quality")
+    played = drive(jb, [(100.0 + m.send_s, m.data) for m in plan])
+    assert len(played.frames) >= len(frames) - 5
+    assert jb.concealed_frames <= len(plan.lost_indices) + 3
 
 
 def test_message_sizes_that_skip_a_message_stop_being_used_without_harm() -> None:

@@ -88,6 +88,19 @@ def test_low_delay_caps_at_120ms_and_quality_at_400ms_with_room_to_see_losses() 
     assert high.needed_s(0.050, 0.05) > high.needed_s(0.050, 0.0)
 
 
+def test_low_delay_looks_ahead_as_far_as_arrivals_scatter_plus_a_frame_at_most_60ms() -> None:
+    # While frames are lost: on a network without jitter a loss shows at once (nothing added
+    # past the floor), 20 ms of jitter waits 40 ms, 40 ms or more waits 60 ms.
+    low = TargetDelay(MODE_SETTINGS[PlayoutMode.LOW_DELAY], floor_s=0.040)
+    assert low.needed_s(0.001, 0.05, spread_s=0.001) == pytest.approx(0.040)
+    assert low.needed_s(0.020, 0.05, spread_s=0.020) == pytest.approx(0.060)
+    assert low.needed_s(0.040, 0.05, spread_s=0.040) == pytest.approx(0.100)
+    assert low.needed_s(0.040, 0.05, spread_s=0.080) == pytest.approx(0.100)
+    assert low.needed_s(0.040, 0.0, spread_s=0.080) == pytest.approx(0.040)  # no loss: none
+    quality = TargetDelay(MODE_SETTINGS[PlayoutMode.QUALITY], floor_s=0.040)
+    assert quality.needed_s(0.0, 0.05, spread_s=0.0) == pytest.approx(0.200)  # always 200 ms
+
+
 def test_modes_are_parsed_by_name() -> None:
     assert PlayoutMode.parse("quality") is PlayoutMode.QUALITY
     assert PlayoutMode.parse(PlayoutMode.LOW_DELAY) is PlayoutMode.LOW_DELAY

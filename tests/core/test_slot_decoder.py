@@ -4,6 +4,7 @@ the sender's clock estimated in hindsight however the sender batches."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -48,6 +49,27 @@ def test_where_timing_cannot_tell_the_waveform_does() -> None:
     at_three = decode_slots(timings(arrivals, {3: 4.0}), loose, PRIOR, first_slot=0)
     assert at_four.tolist() == [0, 1, 2, 3, 5, 6, 7]
     assert at_three.tolist() == [0, 1, 2, 4, 5, 6, 7]
+
+
+def test_a_frame_not_come_by_now_speaks_against_a_loss_put_past_the_queue() -> None:
+    # Arrivals 0–40 ms late; slot 3 lost, and frames 4..7 came early enough to fit slots
+    # 3..6 as well. The waveform leans (weakly) toward a gap before frame 3. Without the time
+    # now, a path that puts the loss after the queue pays nothing for it and wins. 45 ms
+    # after slot 7 was due, nothing more has come: on that path the next frame would be
+    # later than any seen (or lost too), so the loss was where the waveform says.
+    rng = np.random.default_rng(1)
+    done = DelayHistogram()
+    done.replace(rng.uniform(0.0, 0.040, 2000))
+    late = ArrivalModel(0.0, F, done.log_likelihood, DelayHistogram().log_likelihood)
+    seen = replace(late, done_survival=done.survival)
+    truth = [0, 1, 2, 4, 5, 6, 7]
+    lateness = [0.03, 0.025, 0.02, 0.01, 0.015, 0.005, 0.01]
+    arrivals = [s * F + d for s, d in zip(truth, lateness, strict=True)]
+    frames, prior = timings(arrivals, {3: 1.0}), LossPrior(0.05, 0.2)
+    blind = decode_slots(frames, seen, prior, first_slot=0)
+    at_now = decode_slots(frames, seen, prior, first_slot=0, now_s=7 * F + 0.045)
+    assert blind.tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert at_now.tolist() == truth
 
 
 def test_a_pinned_first_frame_keeps_its_slot_whatever_its_timing_says() -> None:

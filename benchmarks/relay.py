@@ -16,6 +16,8 @@ together, Debian's redis-server on CPU 1.
     .venv/bin/python benchmarks/relay.py [--seconds 10] [--steps 100,200,300,400,500]
         [--cxone-steps 100,150,200,250,300,350] [--redis-steps 50,100,150,200]
 
+An empty list skips that sweep (`--steps "" --cxone-steps ""`: Redis only).
+
 Prints a line per step, then a JSON object as the last line.
 """
 
@@ -169,9 +171,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--steps", default="100,200,300,400,500", help="AudioHook calls")
     parser.add_argument("--cxone-steps", default="100,150,200,250,300,350")
-    parser.add_argument("--redis-steps", default="50,100,150,200")
+    parser.add_argument("--redis-steps", default="50,100,150,200,250,300")
     args = parser.parse_args()
-    steps = [int(s) for s in args.steps.split(",")]
+    steps = [int(s) for s in args.steps.split(",") if s]
     env = credentials()
     work = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     config = work / "relay.toml"
@@ -186,7 +188,7 @@ def main() -> int:
     }
     relay, url = start_relay(env, config, None)
     try:
-        cxone_steps = [int(s) for s in args.cxone_steps.split(",")]
+        cxone_steps = [int(s) for s in args.cxone_steps.split(",") if s]
         for platform, platform_steps in (("audiohook", steps), ("cxone", cxone_steps)):
             report[platform] = sweep(
                 platform, platform_steps, args.seconds, url, url, env, [relay], platform
@@ -221,7 +223,7 @@ def main() -> int:
         a, url_a = start_relay(env, config, bus)
         b, url_b = start_relay(env, config, bus)
         try:
-            redis_steps = [int(s) for s in args.redis_steps.split(",")]
+            redis_steps = [int(s) for s in args.redis_steps.split(",") if s]
             report["redis_cxone"] = sweep(
                 "cxone", redis_steps, args.seconds, url_a, url_b, env, [a, b], "redis cxone"
             )

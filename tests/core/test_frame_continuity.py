@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxone_desktop.core.frame_continuity import MAX_LOG_ODDS, ContinuityProbe
+from cxone_desktop.core.frame_continuity import MAX_LOG_ODDS, ContinuityProbe, _window_energies
 
 from .playout_drive import demo_frames
 from .test_concealment import vowel
@@ -37,3 +37,20 @@ def test_on_recorded_speech_gaps_score_higher_than_joins_most_of_the_time() -> N
         gaps.append(PROBE.evidence(before, frames[k + 1 : k + 3].reshape(-1)))
     pairs = [g > j for g, j in zip(gaps, joins, strict=True) if g != j]
     assert np.mean(pairs) > 0.7  # a clue, not a proof: timing is weighed with it
+
+
+def test_the_pitch_search_scores_every_lag_as_the_direct_sums_do() -> None:
+    """The lag search runs in C (a correlation and running sums of squares); checked against
+    the plain per-lag sums, with a stretch of digital silence whose energy must stay 0."""
+    rng = np.random.default_rng(5)
+    history = np.concatenate([rng.normal(0, 3000, 200), np.zeros(260)])
+    window, pmin, pmax = 160, 20, 120
+    span = history[-(window + pmax) : -pmin]
+    target = history[-window:]
+    lags = np.arange(pmin, pmax + 1)
+    direct = np.array([span[pmax - lag : pmax - lag + window] for lag in lags])
+    direct_energy = (direct * direct).sum(axis=1)
+    fast = _window_energies(span, window)[::-1]
+    assert np.allclose(fast, direct_energy, rtol=1e-9, atol=1e-3)
+    assert fast[0] == 0.0 and fast[-1] > 0  # the shortest lag sees only silence, the longest noise
+    assert np.allclose(np.correlate(span, target, "valid")[::-1], direct @ target)

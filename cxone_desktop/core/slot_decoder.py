@@ -120,7 +120,11 @@ def decode_slots(
     go_on = -np.log(prior.q)
     lows = _windows(frames, model, first_slot, pin_first)
     emission = _emissions(frames, model, lows[:, None] + offsets[None, :])
-    back = np.zeros((n, width), dtype=np.int64)  # best previous slot, per candidate
+    # Back-pointers are worked out only along the chosen path, at the end: per frame, kept
+    # are whether each candidate came after losses and the costs the best earlier slot is
+    # found among (frame 0 has none).
+    jumped: list[npt.NDArray[np.bool_]] = [np.zeros(0, dtype=np.bool_)]
+    earlier: list[Float] = [np.zeros(0)]
     low = int(lows[0])
     slots = low + offsets
     cost = emission[0]
@@ -135,6 +139,7 @@ def decode_slots(
     # by `step` ≥ 1: the transitions are slices, not gathers (this loop runs 500 times on
     # every hindsight decode).
     inf_row = np.full(width, np.inf)
+    offsets_go_on = offsets * go_on
     last = width - 1
     for j in range(1, n):
         prev_low, prev_cost = low, cost
@@ -148,15 +153,12 @@ def decode_slots(
         # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum.
         shifted = prev_cost - (prev_low + offsets) * go_on
         running = np.minimum.accumulate(shifted)
-        where = np.maximum.accumulate(np.where(shifted <= running, offsets, 0))
         first = max(0, 2 - step)  # candidates with some s' ≤ s − 2 in the window
         reach = np.minimum(offsets[first:] + (step - 2), last)
         jump = inf_row.copy()
-        jump[first:] = running[reach] + (start - half + (low - 2) * go_on) + offsets[first:] * go_on
-        jump_from = np.zeros(width, dtype=np.int64)
-        jump_from[first:] = prev_low + where[reach]
-        take_jump = jump < stay
-        back[j] = np.where(take_jump, jump_from, low + offsets - 1)
+        jump[first:] = running[reach] + (start - half + (low - 2) * go_on) + offsets_go_on[first:]
+        jumped.append(jump < stay)
+        earlier.append(shifted)
         cost = np.minimum(jump, stay) + emission[j]
     if now_s is not None and model.done_survival is not None:
         cost = cost + _unseen_cost(low + offsets, model, prior, now_s)
@@ -165,7 +167,13 @@ def decode_slots(
     for j in range(n - 1, -1, -1):
         result[j] = slot
         if j:
-            slot = int(back[j][slot - lows[j]])
+            k = slot - int(lows[j])
+            if jumped[j][k]:  # after losses: the best slot at most s − 2 (its last, on a tie)
+                reach_k = min(k + int(lows[j] - lows[j - 1]) - 2, last)
+                before = earlier[j][reach_k::-1]
+                slot = int(lows[j - 1]) + reach_k - int(np.argmin(before))
+            else:
+                slot -= 1
     return result
 
 

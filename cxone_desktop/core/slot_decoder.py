@@ -199,10 +199,10 @@ def _windows(
     lows = nominal - LATE_SLOTS
     if first_slot is not None:
         lows[0] = first_slot if pin_first else max(int(lows[0]), first_slot)
-    for j in range(1, len(lows)):
-        if lows[j] <= lows[j - 1]:
-            lows[j] = lows[j - 1] + 1
-    return lows
+    # Each at least one above the one before: lows[j] − j never falls.
+    steps = np.arange(len(lows), dtype=np.int64)
+    raised: Int64 = np.maximum.accumulate(lows - steps) + steps
+    return raised
 
 
 def _emissions(frames: Sequence[FrameTiming], model: ArrivalModel, slots: Int64) -> Float:

@@ -1,4 +1,4 @@
-"""Network health over the last ~60 s: one small plot per metric, one point a second.
+"""Network health over the last ~60 s: one small plot per metric, two points a second.
 
 Reads the session's per-second RecordRing; redraws only when a new row has
 arrived (`total_written` moved), so most display ticks cost nothing here.
@@ -123,7 +123,7 @@ class MetricsView(QWidget):
             left_axis.setWidth(axis_px)
             for name in ("left", "bottom"):
                 # Axes (and the grid they draw) change only with a new y top: paint them into
-                # a pixmap once, not on each of the four redraws a second (it was ~1 % of a core).
+                # a pixmap once, not on every redraw (at four a second that was ~1 % of a core).
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             for j, (column, _name, colour) in enumerate(spec.columns):
                 curve = plot.plot(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=False)

@@ -100,6 +100,7 @@ class TalkStrip:
         text = talk_text(totals)
         now = now_text(int(codes[-1]) if codes.size else None)
         if (text, now) != self._text:
+            if text != self._text[0]:  # who talks now is in the description only
+                self.label.setText(text)
             self._text = (text, now)
-            self.label.setText(text)
             self.label.setAccessibleDescription(f"{now}. {text}")

@@ -299,11 +299,11 @@ def test_tick_emits_one_row_per_whole_second() -> None:
     # A late tick yields one row, not a backlog.
     assert m.tick(T0 + 9.5) is not None
     assert m.tick(T0 + 9.7) is None
-    # Charts get a row every quarter second (15 in the 4 s, then the late one).
+    # Charts get a row every half second (7 in the 4 s, then the late one).
     chart = m.chart_rows.column("elapsed_s")
-    assert len(chart) == 16 and chart[-1] == pytest.approx(9.5)
-    assert np.diff(chart[:-1]) == pytest.approx([0.25] * 14, abs=0.011)
-    assert m.chart_rows.column("bitrate_kbps")[4:15].tolist() == pytest.approx([128.0] * 11)
+    assert len(chart) == 8 and chart[-1] == pytest.approx(9.5)
+    assert np.diff(chart[:-1]) == pytest.approx([0.5] * 6, abs=0.011)
+    assert m.chart_rows.column("bitrate_kbps")[2:7].tolist() == pytest.approx([128.0] * 5)
 
 
 def test_invalid_input() -> None:

@@ -25,7 +25,7 @@ from cxone_desktop.core.ring_buffer import RecordRing
 #: The degraded flag clears only once the bitrate is back above this multiple of the floor.
 DEGRADED_CLEAR_RATIO = 1.2
 #: Live charts get a row this often (metrics.csv one a second).
-CHART_INTERVAL_S = 0.25
+CHART_INTERVAL_S = 0.5
 #: A frame counts as missing once it is this many jitter estimates late (and at least a frame).
 JITTER_ALLOWANCE_FACTOR = 4.0
 #: Above this share of frames lost over LOSS_WINDOW_S the stream counts as degraded.

@@ -160,7 +160,7 @@ async def test_call_news_is_announced_errors_assertively(make_window, tmp_path) 
     assert "1006" in said[-1].text and not said[-1].assertive
     await window.controller.stop()
     window.exporter.ask_folder = lambda: tmp_path / "out"
-    window.export_session()
+    window.folders.export_session()
     assert re.match(r"Exported 5 file\(s\) to .*c1-fake\.$", said[-1].text), said[-1].text
     assert not said[-1].assertive
 

@@ -338,9 +338,9 @@ async def test_the_playout_mode_and_trace_reach_the_session_and_the_mode_is_show
 ) -> None:
     window, sessions = make_window()
     form = window.form
-    assert form.playout_mode.currentData() == "low-delay"  # the default suits listening
-    form.playout_mode.setCurrentIndex(form.playout_mode.findData("quality"))
-    form.save_trace.setChecked(True)
+    assert form.advanced.playout_mode.currentData() == "low-delay"  # the default suits listening
+    form.advanced.playout_mode.setCurrentIndex(form.advanced.playout_mode.findData("quality"))
+    form.advanced.save_trace.setChecked(True)
     assert window.connect_call()
     await until(lambda: bool(sessions))
     config = sessions[0].config

@@ -41,7 +41,8 @@ from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.error_tally import worth_writing
 from cxone_desktop.session.live_view import PipelineView
 from cxone_desktop.session.observer import SessionObserver
-from cxone_desktop.session.pipeline import Pipeline, PlayoutSink
+from cxone_desktop.session.pipeline import Pipeline
+from cxone_desktop.session.playout_sink import PlayoutSink
 from cxone_desktop.session.recorder import open_recorder
 from cxone_desktop.session.session_news import SessionNews
 from cxone_desktop.session.session_result import Outcome, SessionResult

@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 class CallStopper:
     """Stops the controller's call in the background, and holds a close until it has."""
 
-    def __init__(self, controller: SessionController, *, close_window: Callable[[], object]):
+    def __init__(
+        self, controller: SessionController, *, close_window: Callable[[], object]
+    ) -> None:
         self._controller = controller
         self._close_window = close_window
         #: A stop on the way out is under way: no new call may start.

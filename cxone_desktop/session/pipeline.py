@@ -25,10 +25,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.dsp import DspChain, DspSettings
@@ -40,29 +39,19 @@ from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.core.two_party_playout import TwoPartyPlayout
 from cxone_desktop.session.arrival_trace import ArrivalTraceWriter
+from cxone_desktop.session.dsp_event_log import DspEventLog
 from cxone_desktop.session.gap_tracker import GapKind, GapTracker
+from cxone_desktop.session.playout_sink import PlayoutSink
 from cxone_desktop.session.quality_rows import QualityRows
 from cxone_desktop.session.recorder import SessionRecorder
 
 #: Seconds of audio the live waveform rings hold.
 WAVE_SECONDS = 5.0
-#: A slider drag is logged to events.jsonl at most this often (its final value always).
-DSP_EVENT_INTERVAL_S = 0.25
 #: No audio for this long while the call streams is a stall (shown at once, degraded).
 STALL_AFTER_S = 1.0
 
 #: `emit(kind, **fields)`: an events.jsonl line (the session also tells observers).
 EmitEvent = Callable[..., None]
-
-
-class PlayoutSink(Protocol):
-    """Receives processed int16 frames (n, samples) on the 20 ms playout clock."""
-
-    def set_channels(self, channels: int) -> None:
-        """The frames that follow are interleaved over `channels` (1 mono, 2 agent/customer)."""
-        ...
-
-    def write(self, frames: npt.NDArray[np.int16]) -> None: ...
 
 
 class Pipeline:
@@ -106,8 +95,7 @@ class Pipeline:
         self._reassembler = FrameReassembler(fmt)
         self._concealed_seen = 0
         self._late_seen = 0
-        self._dsp_event_due = False
-        self._dsp_event_at = -math.inf
+        self._dsp_log = DspEventLog(emit, dsp)
         self.gaps = GapTracker()
         self._start_s: float | None = None
         self._raw_frames = 0  # frames in raw.wav (and the raw ring)
@@ -232,7 +220,7 @@ class Pipeline:
     def set_dsp(
         self, settings: DspSettings, now_s: float, customer: DspSettings | None = None
     ) -> None:
-        """Takes effect on the next 20 ms frame; logged at most every DSP_EVENT_INTERVAL_S.
+        """Takes effect on the next 20 ms frame; logged as `DspEventLog` says.
 
         `customer` sets the customer's own gain and gate on a two-party call (None: the
         same as `settings`, linked); a one-party call uses `settings` only.
@@ -241,8 +229,7 @@ class Pipeline:
         self._customer_dsp = customer
         if self.parties is not None:
             self.parties.set_dsp(settings, customer)
-        self._dsp_event_due = True
-        self._log_dsp(now_s)
+        self._dsp_log.changed(settings, customer, now_s)
 
     def set_listen_mode(self, mode: ListenMode) -> None:
         """Mixed, both, agent or customer from the next frame on (a one-party call is mixed)."""
@@ -297,8 +284,7 @@ class Pipeline:
                 self.recorder.flush()  # headers current each second, on hold and reconnect too
             if self.trace is not None:
                 self.trace.flush()
-        if self._dsp_event_due:
-            self._log_dsp(now_s)
+        self._dsp_log.tick(now_s)
         return snap
 
     def quality(self) -> dict[str, Any]:
@@ -310,7 +296,7 @@ class Pipeline:
         if self.trace is not None:
             self.trace.close()
         self._play(self.jitter.drain())
-        self._log_dsp(now_s, now=True)
+        self._dsp_log.flush(now_s)
         if self.gaps.open_kind is not None:
             self._close_gap(now_s)
         self.metrics.reanchor()
@@ -390,27 +376,3 @@ class Pipeline:
         except Exception as exc:  # a broken device must not stop the call or the recording
             if self._on_sink_error is not None:
                 self._on_sink_error(exc)
-
-    def _log_dsp(self, now_s: float, *, now: bool = False) -> None:
-        """One "dsp" event for a slider drag, not one per step; the final value always."""
-        if not self._dsp_event_due:
-            return
-        if not now and now_s - self._dsp_event_at < DSP_EVENT_INTERVAL_S:
-            return  # `tick` logs it once the interval has passed
-        self._dsp_event_due = False
-        self._dsp_event_at = now_s
-        s = self._dsp.settings
-        fields: dict[str, Any] = {
-            "gain": s.gain,
-            "noise_threshold": s.noise_threshold,
-            "gate_mode": s.gate_mode,
-            "bypass": s.bypass,
-        }
-        c = self._customer_dsp
-        if c is not None and c != s:  # unlinked: the customer's own gain and gate
-            fields["customer"] = {
-                "gain": c.gain,
-                "noise_threshold": c.noise_threshold,
-                "gate_mode": c.gate_mode,
-            }
-        self._emit("dsp", **fields)

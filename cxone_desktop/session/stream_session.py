@@ -3,7 +3,8 @@
 The session owns lifetimes and awaits: the call link (token provider, call-state
 poller, socket, reconnects: `CallLink`), the playout timer, the recorder. What happens
 to the audio is the `Pipeline`'s (synchronous); what happens to the call after a
-close is `call_decision`'s (pure); news goes out through `SessionNews`. Everything runs on one
+close is `call_decision`'s (pure), what a failure means `call_failure`'s; a stop cuts
+short any wait (`StopRequest`); news goes out through `SessionNews`. Everything runs on one
 asyncio loop (under qasync, the Qt thread), so observers may touch widgets.
 """
 
@@ -14,9 +15,9 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from cxone_desktop import __version__
 from cxone_desktop.core.audio_format import AudioFormat
@@ -25,10 +26,7 @@ from cxone_desktop.core.state_machine import CallState, CallStateMachine
 from cxone_desktop.cxone.control_event import ControlEvent, ControlKind
 from cxone_desktop.cxone.voice_stream import StreamEnd, VoiceStream
 from cxone_desktop.errors import (
-    AuthError,
-    CallAlreadyEnded,
     CXoneError,
-    InternalError,
     RecordingError,
     StreamClosedAbnormally,
     StreamNeverOpened,
@@ -36,16 +34,19 @@ from cxone_desktop.errors import (
 )
 from cxone_desktop.session.arrival_trace import ArrivalTraceWriter
 from cxone_desktop.session.call_decision import CallFacts, NextStep, after_close, final_states
+from cxone_desktop.session.call_failure import call_failure
 from cxone_desktop.session.call_link import CallLink
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.error_tally import worth_writing
 from cxone_desktop.session.live_view import PipelineView
 from cxone_desktop.session.observer import SessionObserver
-from cxone_desktop.session.pipeline import Pipeline, PlayoutSink
+from cxone_desktop.session.pipeline import Pipeline
+from cxone_desktop.session.playout_sink import PlayoutSink
 from cxone_desktop.session.recorder import open_recorder
 from cxone_desktop.session.session_news import SessionNews
 from cxone_desktop.session.session_result import Outcome, SessionResult
 from cxone_desktop.session.silence_watch import SilenceWatch
+from cxone_desktop.session.stop_request import Stopped, StopRequest
 from cxone_desktop.session.summary import build_summary
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,6 @@ _STOP_REASONS: dict[Outcome, str] = {
     "stream_failed": "stream failed",
     "failed": "internal error",
 }
-T = TypeVar("T")
-
-
-class _Stopped(Exception):
-    """Internal: the user asked the session to stop."""
 
 
 class StreamSession(PipelineView):
@@ -98,7 +94,7 @@ class StreamSession(PipelineView):
         self._rng = rng or random.Random()
         self._record = record
         self._facts = CallFacts()
-        self._stop_event = asyncio.Event()
+        self._stop = StopRequest(self._facts)
         self._link: CallLink | None = None
         self._started_s: float | None = None
         self._reconnects = 0
@@ -126,24 +122,19 @@ class StreamSession(PipelineView):
     # ---- controls (set_dsp, set_listen_mode, set_audible: PipelineView) ----------------------
     async def stop(self) -> None:
         """DISCONNECTING → TERMINATED with files finalized; returns when run() has finished."""
-        self._request_stop("stopped by the user")
+        self._stop.request("stopped by the user")
         await self._close_stream()
         if self.state_machine.state is not CallState.IDLE:
             await self._finished.wait()
 
     def request_stop(self) -> None:
         """Non-async stop for signal handlers."""
-        self._request_stop("stopped by the user")
+        self._stop.request("stopped by the user")
         if self._link is not None:
             # Hold a reference: the loop keeps only a weak one to a running task.
             task = asyncio.get_running_loop().create_task(self._close_stream())
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
-
-    def _request_stop(self, reason: str) -> None:
-        if self._facts.stop_reason is None:
-            self._facts.stop_reason = reason
-        self._stop_event.set()
 
     async def _close_stream(self) -> None:
         if self._link is not None:
@@ -168,9 +159,9 @@ class StreamSession(PipelineView):
         try:
             # Hear the parties apart when the server offers them: stream, raw.wav and
             # processed.wav are then 2-channel, agent left (set up before any byte).
-            if await self._until_stopped(link.choose_channels(cfg.two_party)) == 2:
+            if await self._stop.until_stopped(link.choose_channels(cfg.two_party)) == 2:
                 self.pipeline.use_two_parties()
-            stream = await self._until_stopped(link.connect())
+            stream = await self._stop.until_stopped(link.connect())
             self._started_s = self._clock()
             self.pipeline.stream_opened(self._started_s)
             self._silence.opened(self._started_s)
@@ -181,7 +172,7 @@ class StreamSession(PipelineView):
                 self._clock, call_up=self._call_up, on_silent=self._on_silent
             ), name="silence"))  # fmt: skip
             outcome = await self._stream_until_done(link, stream)
-        except _Stopped:
+        except Stopped:
             outcome = "stopped"
             if self._duration_reached and self._started_s is None:
                 outcome = "stream_failed"
@@ -192,22 +183,8 @@ class StreamSession(PipelineView):
         except asyncio.CancelledError:
             outcome = "stopped"  # finalize below, then let the cancellation through
             raise
-        except CallAlreadyEnded as exc:
-            outcome = "ended"  # a normal end, not a failure
-            self._news.event("call_already_ended", message=exc.message)
-        except AuthError as exc:
-            outcome, error = "auth_failed", exc
-            self._news.error(exc)
-        except CXoneError as exc:  # transient errors past their retries included
-            outcome, error = "stream_failed", exc
-            self._news.error(exc)
-        except Exception as exc:  # a bug: finalize honestly instead of crashing
-            log.exception("the session failed")
-            outcome = "failed"
-            error = InternalError(
-                f"An internal error stopped the session ({type(exc).__name__}: {exc!s:.200})."
-            )
-            self._news.error(error)
+        except Exception as exc:  # files are finalized below whatever went wrong
+            outcome, error = call_failure(exc, self._news)
         finally:
             for task in tasks:
                 task.cancel()
@@ -220,21 +197,6 @@ class StreamSession(PipelineView):
             result = self._finalize(outcome, error, snap)
             self._finished.set()
         return result
-
-    async def _until_stopped(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run `coro` unless stop() comes first."""
-        task = asyncio.ensure_future(coro)
-        stopper = asyncio.ensure_future(self._stop_event.wait())
-        try:
-            done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
-        if task in done:
-            return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        raise _Stopped
 
     async def _stream_until_done(self, link: CallLink, stream: VoiceStream) -> Outcome:
         """Pump messages; on each close, decide between ended, stopped and reconnect."""
@@ -260,7 +222,7 @@ class StreamSession(PipelineView):
                 )
             self.pipeline.call_interrupted(self._clock(), on_hold=decision.on_hold)
             self.state_machine.transition(CallState.RECONNECTING, decision.why)
-            reopened = await self._until_stopped(link.reconnect())
+            reopened = await self._stop.until_stopped(link.reconnect())
             if reopened is None:
                 return "ended"
             stream = reopened
@@ -313,7 +275,7 @@ class StreamSession(PipelineView):
         await self._sleep(seconds)
         self._duration_reached = True
         self._news.event("duration_reached", seconds=seconds)
-        self._request_stop(f"--duration {seconds:g} s reached")
+        self._stop.request(f"--duration {seconds:g} s reached")
         await self._close_stream()
 
     async def _playout_loop(self) -> None:

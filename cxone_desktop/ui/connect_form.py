@@ -1,5 +1,7 @@
 """The connect form: where the call is, who we are, and the advanced transport options.
 
+The Advanced section (`AdvancedOptions`) is a widget of its own, opened by a toggle here.
+
 Validation rules live in `connect_model`; this widget shows a message under
 each bad field and enables Connect only when there are none. Non-secret fields
 are remembered in QSettings; the secret only in the system keyring, on request.
@@ -16,9 +18,6 @@ from dataclasses import replace
 from PySide6.QtCore import QEvent, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,17 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from cxone_desktop.session.call_list_feed import ListedCall
-from cxone_desktop.session.config import POLL_INTERVAL_MAX_S, POLL_INTERVAL_MIN_S
 from cxone_desktop.ui.call_picker import CallPicker
-from cxone_desktop.ui.connect_model import (
-    AUTH_STYLES,
-    ENCODINGS,
-    FORM_FIELDS,
-    TOKEN_TRANSPORTS,
-    ConnectValues,
-    directory_source,
-    validate,
-)
+from cxone_desktop.ui.connect_advanced import AdvancedOptions, buddy
+from cxone_desktop.ui.connect_model import FORM_FIELDS, ConnectValues, directory_source, validate
 from cxone_desktop.ui.connect_settings import load_values, save_values
 from cxone_desktop.ui.secret_store import SecretStore
 from cxone_desktop.ui.theme import css, error_text_colour
@@ -55,10 +46,6 @@ FIELD_LABELS = {
     "ca_file": ("CA file", "CA file"),
     "poll_interval": ("Poll interval", "Poll interval"),
 }
-
-
-#: (mode, what the form calls it): the playout buffer's two modes.
-PLAYOUT_MODES = (("low-delay", "Low delay (listening)"), ("quality", "Best quality (QA)"))
 
 
 class ConnectForm(QGroupBox):
@@ -94,41 +81,6 @@ class ConnectForm(QGroupBox):
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.call_id = QLineEdit(placeholderText="interaction ID")
 
-        self.auth_style = QComboBox()
-        self.auth_style.addItems(AUTH_STYLES)
-        self.auth_style.setToolTip("json: as the seed; form: RFC 6749 body; basic: HTTP Basic")
-        self.token_in = QComboBox()
-        self.token_in.addItems(TOKEN_TRANSPORTS)
-        self.token_in.setToolTip("query: ?access_token=…; header: Authorization: Bearer")
-        self.verify_tls = QCheckBox("Verify TLS certificates")
-        self.verify_tls.setChecked(True)
-        self.ca_file = QLineEdit(placeholderText="extra CA certificates (PEM), optional")
-        browse = QPushButton("Browse…")
-        browse.setAccessibleName("Browse for a CA file")
-        browse.clicked.connect(self._browse_ca)
-        self.poll_interval = QDoubleSpinBox()
-        self.poll_interval.setRange(POLL_INTERVAL_MIN_S, POLL_INTERVAL_MAX_S)
-        self.poll_interval.setDecimals(1)
-        self.poll_interval.setSingleStep(0.5)
-        self.poll_interval.setValue(2.0)
-        self.poll_interval.setSuffix(" s")
-        self.encoding = QComboBox()
-        self.encoding.addItems(ENCODINGS)
-        self.playout_mode = QComboBox()
-        for mode, text in PLAYOUT_MODES:
-            self.playout_mode.addItem(text, mode)
-        self.playout_mode.setToolTip(
-            "Low delay: the jitter buffer stays under 120 ms (listening). Best quality: up to "
-            "400 ms and a longer look-ahead, for the cleanest processed.wav (QA review)."
-        )
-        self.save_trace = QCheckBox("Save a net&work trace (arrivals.csv)")
-        self.save_trace.setToolTip(
-            "Each message's arrival time and size, beside the recording: support can replay "
-            "this network exactly (cxone-desktop simulate --arrival-trace)"
-        )
-        self.scope = QLineEdit(placeholderText="e.g. agent:voice:stream interaction:view")
-        self.scope.setToolTip("OAuth scope to request; empty sends none, as the seed does")
-
         self.remember_secret = QCheckBox("Remember secret in system &keyring")
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
@@ -152,8 +104,6 @@ class ConnectForm(QGroupBox):
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "call_id": self.call_id,
-            "ca_file": self.ca_file,
-            "poll_interval": self.poll_interval,
         }
         main = QFormLayout()
         main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -161,7 +111,7 @@ class ConnectForm(QGroupBox):
             main.addRow(self._label(name), self._with_message(name, self.fields[name]))
         # The live calls, where the server lists them (the relay, the simulator).
         self.picker = CallPicker(lambda: directory_source(self.values()))
-        main.addRow(_buddy("Liv&e calls", self.picker.combo), self.picker)
+        main.addRow(buddy("Liv&e calls", self.picker.combo), self.picker)
         main.setRowVisible(self.picker, False)
         self.picker.available_changed.connect(lambda shown: main.setRowVisible(self.picker, shown))
         self.picker.picked.connect(self._on_picked)
@@ -175,37 +125,8 @@ class ConnectForm(QGroupBox):
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.advanced_toggle.setAutoRaise(True)
-        self.advanced = QWidget()
-        adv = QFormLayout(self.advanced)
-        adv.setContentsMargins(12, 0, 0, 0)
-        for combo, text in (
-            (self.token_in, "Token sent as"),
-            (self.auth_style, "Auth style"),
-            (self.encoding, "Audio encoding"),
-            (self.playout_mode, "Playout"),
-        ):
-            combo.setAccessibleName(text)
-            combo.view().setAccessibleName(f"{text} choices")  # its pop-up list
-        self.scope.setAccessibleName("OAuth scope")
-        self.ca_file.setAccessibleName("CA file")
-        self.poll_interval.setAccessibleName("Poll interval")
-        adv.addRow(_buddy("Token sent as", self.token_in), self.token_in)
-        adv.addRow(_buddy("Auth style", self.auth_style), self.auth_style)
-        adv.addRow("", self.verify_tls)
-        ca_row = QHBoxLayout()
-        ca_row.setContentsMargins(0, 0, 0, 0)
-        ca_row.addWidget(self.ca_file, 1)
-        ca_row.addWidget(browse)
-        ca_box = QWidget()
-        ca_box.setLayout(ca_row)
-        adv.addRow(self._label("ca_file"), self._with_message("ca_file", ca_box))
-        adv.addRow(
-            self._label("poll_interval"), self._with_message("poll_interval", self.poll_interval)
-        )
-        adv.addRow(_buddy("Audio encoding", self.encoding), self.encoding)
-        adv.addRow(_buddy("Playout", self.playout_mode), self.playout_mode)
-        adv.addRow("", self.save_trace)
-        adv.addRow(_buddy("OAuth scope", self.scope), self.scope)
+        self.advanced = AdvancedOptions(self._validated_row)
+        self.advanced.ca_file_chosen.connect(lambda: self._touch_and_revalidate("ca_file"))
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
 
@@ -226,29 +147,22 @@ class ConnectForm(QGroupBox):
             ("client_id", self.client_id),
             ("client_secret", self.client_secret),
             ("call_id", self.call_id),
-            ("ca_file", self.ca_file),
+            ("ca_file", self.advanced.ca_file),
         ):
             edit.textEdited.connect(lambda _t, n=name: self._touch(n))
             edit.textChanged.connect(self.revalidate)
-        self.poll_interval.valueChanged.connect(self.revalidate)
+        self.advanced.poll_interval.valueChanged.connect(self.revalidate)
         self.revalidate()
 
     # ---- values ----------------------------------------------------------------------------
     def values(self) -> ConnectValues:
-        return ConnectValues(
-            location=self.location.text().strip(),
-            client_id=self.client_id.text().strip(),
-            client_secret=self.client_secret.text(),
-            call_id=self.call_id.text().strip(),
-            auth_style=self.auth_style.currentText(),
-            scope=" ".join(self.scope.text().split()),
-            token_in=self.token_in.currentText(),
-            verify_tls=self.verify_tls.isChecked(),
-            ca_file=self.ca_file.text().strip(),
-            poll_interval_s=self.poll_interval.value(),
-            encoding=self.encoding.currentText(),
-            playout_mode=str(self.playout_mode.currentData()),
-            save_trace=self.save_trace.isChecked(),
+        return self.advanced.fill_values(
+            ConnectValues(
+                location=self.location.text().strip(),
+                client_id=self.client_id.text().strip(),
+                client_secret=self.client_secret.text(),
+                call_id=self.call_id.text().strip(),
+            )
         )
 
     def set_values(self, v: ConnectValues) -> None:
@@ -256,16 +170,7 @@ class ConnectForm(QGroupBox):
         self.client_id.setText(v.client_id)
         self.client_secret.setText(v.client_secret)
         self.call_id.setText(v.call_id)
-        self.auth_style.setCurrentText(v.auth_style)
-        self.scope.setText(v.scope)
-        self.token_in.setCurrentText(v.token_in)
-        self.verify_tls.setChecked(v.verify_tls)
-        self.ca_file.setText(v.ca_file)
-        self.poll_interval.setValue(v.poll_interval_s)
-        self.encoding.setCurrentText(v.encoding)
-        index = self.playout_mode.findData(v.playout_mode)
-        self.playout_mode.setCurrentIndex(max(0, index))
-        self.save_trace.setChecked(v.save_trace)
+        self.advanced.set_values(v)
         self.revalidate()
 
     def listed_call(self) -> ListedCall | None:
@@ -377,7 +282,13 @@ class ConnectForm(QGroupBox):
         text, accessible = FIELD_LABELS[name]
         field = self.fields[name]
         field.setAccessibleName(accessible)
-        return _buddy(text, field)
+        return buddy(text, field)
+
+    def _validated_row(self, name: str, field: QWidget, shown: QWidget) -> tuple[QLabel, QWidget]:
+        """An advanced field joins the validated ones: its label, and `shown` (the field or a
+        box holding it) over its message."""
+        self.fields[name] = field
+        return self._label(name), self._with_message(name, shown)
 
     def _colour_message(self, msg: QLabel) -> None:
         colour = error_text_colour(self.palette())
@@ -392,6 +303,10 @@ class ConnectForm(QGroupBox):
     def _touch(self, name: str) -> None:
         self._touched.add(name)
 
+    def _touch_and_revalidate(self, name: str) -> None:
+        self._touch(name)
+        self.revalidate()
+
     def _on_connect_clicked(self) -> None:
         if self.is_valid() and not self._busy:
             self.connect_requested.emit()
@@ -401,8 +316,7 @@ class ConnectForm(QGroupBox):
 
     def _on_picked(self, call: ListedCall) -> None:
         self.call_id.setText(call.call_id)
-        self._touch("call_id")
-        self.revalidate()
+        self._touch_and_revalidate("call_id")
 
     def _on_call_id_changed(self, text: str) -> None:
         listed = self.picker.call(text.strip())
@@ -414,19 +328,3 @@ class ConnectForm(QGroupBox):
         self.advanced_toggle.setArrowType(
             Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         )
-
-    def _browse_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "CA certificates (PEM)", "", "PEM files (*.pem *.crt);;All files (*)"
-        )
-        if path:
-            self.ca_file.setText(path)
-            self._touch("ca_file")
-            self.revalidate()
-
-
-def _buddy(text: str, field: QWidget) -> QLabel:
-    """A label whose mnemonic focuses `field`, and which names it for screen readers."""
-    label = QLabel(text)
-    label.setBuddy(field)
-    return label

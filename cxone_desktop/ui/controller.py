@@ -24,7 +24,7 @@ from cxone_desktop.errors import CXoneError, ServiceUnavailable
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.live_view import LiveSession, LiveView
 from cxone_desktop.session.observer import SessionEvent, SessionObserver
-from cxone_desktop.session.pipeline import PlayoutSink
+from cxone_desktop.session.playout_sink import PlayoutSink
 from cxone_desktop.session.session_result import SessionResult
 
 log = logging.getLogger(__name__)

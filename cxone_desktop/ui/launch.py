@@ -87,12 +87,12 @@ async def _main(args: argparse.Namespace) -> int:
     # Logoff / shutdown: finalize the files now; the process may not get another chance.
     app = QApplication.instance()
     if app is not None:
-        app.commitDataRequest.connect(lambda _manager: window.finalize_now())
+        app.commitDataRequest.connect(lambda _manager: window.stopper.finalize_now())
     if not args.demo:
         window.form.load_settings()
         window.fill(values_from_environment(_apply_args(window.form.values(), args)))
     window.show()
-    window.recover_interrupted()
+    window.folders.recover_interrupted()
     _install_signal_handlers(loop, window)
 
     simulator: DemoSimulator | None = None
@@ -110,7 +110,7 @@ async def _main(args: argparse.Namespace) -> int:
     window.form.picker.start()  # the live calls, where the server lists them
     review = getattr(args, "open", None) or getattr(args, "session", None)
     if review:
-        window.open_review(Path(review).expanduser())
+        window.folders.open_review(Path(review).expanduser())
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     if args.autoconnect:

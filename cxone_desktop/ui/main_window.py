@@ -1,23 +1,20 @@
 """The main window: connect form and call state on the left, sound and network on the right.
 
 One QTimer at ~30 fps reads the session's ring buffers and redraws; nothing
-redraws per packet. Closing the window while a call runs stops the session
-first (DISCONNECTING → TERMINATED, files finalized), then really closes.
+redraws per packet. The File menu's session-folder actions are `SessionFolders`';
+stopping the call on Disconnect, on close and at logoff is `CallStopper`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer, Signal
+from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow
+from PySide6.QtWidgets import QLabel, QMainWindow
 
 from cxone_desktop.core.dsp import DspSettings
 from cxone_desktop.core.listen_mode import LISTEN_MODES, ListenMode
@@ -28,23 +25,20 @@ from cxone_desktop.ui.announcer import Announcer
 from cxone_desktop.ui.audio_output import VDI_BUFFER_MS, QtPlayoutSink
 from cxone_desktop.ui.call_news import CallNews
 from cxone_desktop.ui.call_state_panel import CallStatePanel
+from cxone_desktop.ui.call_stopper import CallStopper
 from cxone_desktop.ui.connect_form import ConnectForm
 from cxone_desktop.ui.connect_model import ConnectValues, to_session_config
 from cxone_desktop.ui.controller import SessionController, SessionFactory
 from cxone_desktop.ui.controls_panel import ControlsPanel
 from cxone_desktop.ui.error_banner import ErrorBanner
-from cxone_desktop.ui.error_text import Notice, describe_error
+from cxone_desktop.ui.error_text import Notice
 from cxone_desktop.ui.focus_ring import FocusRing
 from cxone_desktop.ui.live_display import LiveDisplay
 from cxone_desktop.ui.metrics_view import MetricsView
-from cxone_desktop.ui.recordings_folder import (
-    RecordingsFolder,
-    home_relative,
-    recording_status,
-    recovered_notice,
-)
+from cxone_desktop.ui.recordings_folder import recording_status
 from cxone_desktop.ui.secret_store import SecretStore
 from cxone_desktop.ui.session_export import SessionExporter
+from cxone_desktop.ui.session_folders import SessionFolders
 from cxone_desktop.ui.waveform_view import WaveformView
 from cxone_desktop.ui.window_layout import build_layout
 from cxone_desktop.ui.window_menus import WindowSlots, build_menus, mute_shortcut
@@ -85,12 +79,8 @@ class MainWindow(QMainWindow):
         self._fit_to_screen(1280, 800)
         self._settings = settings
         self._remember = remember_settings
-        self.recordings = RecordingsFolder(settings, out_dir=out_dir, remember=remember_settings)
         self._recording_failed = False
         self._busy = False
-        self._closing = False
-        self._close_allowed = False
-        self._tasks: set[asyncio.Future[None]] = set()
 
         vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
         buffer_ms = VDI_BUFFER_MS if vdi else 200
@@ -100,6 +90,7 @@ class MainWindow(QMainWindow):
         self.controller = controller or SessionController(
             self, playout_sink=self.playout, session_factory=session_factory
         )
+        self.stopper = CallStopper(self.controller, close_window=self.close)
 
         self.banner = ErrorBanner()
         self.form = ConnectForm(settings, secrets or SecretStore())
@@ -136,6 +127,18 @@ class MainWindow(QMainWindow):
             announcer=self.announcer,
             set_title=lambda what: self.setWindowTitle(f"{WINDOW_TITLE} — {what}"),
         )
+        self.folders = SessionFolders(
+            self,
+            settings,
+            controller=self.controller,
+            exporter=self.exporter,
+            news=self.news,
+            # A review's own sink: never opened once the live sink saw the sound server die.
+            may_open_device=lambda: not self.playout.stalled,
+            window_closed=self.closed,
+            out_dir=out_dir,
+            remember=remember_settings,
+        )
         self.focus_ring = FocusRing(self)
         self._build_actions()
         self._wire()
@@ -165,14 +168,14 @@ class MainWindow(QMainWindow):
                 connect=self.connect_call,
                 disconnect=self.disconnect_call,
                 mute=self.controls.mute.toggle,
-                export=self.export_session,
-                export_excel=lambda: self.export_session(excel=True),
-                open_folder=self.open_recordings,
-                choose_folder=self.choose_recordings_dir,
+                export=self.folders.export_session,
+                export_excel=lambda: self.folders.export_session(excel=True),
+                open_folder=self.folders.open_recordings,
+                choose_folder=self.folders.choose_recordings_dir,
                 vdi_buffer=self.set_vdi_buffer,
                 quit=self.close,
                 escape=self.dismiss_notice,
-                open_review=lambda: self.open_review(),
+                open_review=lambda: self.folders.open_review(),
             ),
             vdi_buffer_ms=VDI_BUFFER_MS,
         )
@@ -222,7 +225,7 @@ class MainWindow(QMainWindow):
 
     def connect_call(self) -> bool:
         """Start a session from the form; False (and messages shown) when it cannot."""
-        if self.controller.running or self._closing:
+        if self.controller.running or self.stopper.closing:
             return False
         if not self.form.is_valid():
             self._refuse_form()
@@ -235,7 +238,7 @@ class MainWindow(QMainWindow):
                 values,
                 dsp=agent_dsp,
                 customer_dsp=customer_dsp,
-                out_dir=self.recordings_dir(),
+                out_dir=self.folders.recordings_dir(),
                 channels=self.controls.parties.preferred_mode,
                 two_party=listed.two_party if listed is not None else None,
             )
@@ -263,38 +266,7 @@ class MainWindow(QMainWindow):
         self.announcer.say(f"Cannot connect. {self.form.first_error_text()}", assertive=True)
 
     def disconnect_call(self) -> None:
-        if self.controller.running:
-            self._background(self.controller.stop())
-
-    def export_session(self, *, excel: bool = False) -> list[Path]:
-        """Everything of the current or last call into a folder the user picks; the files."""
-        folder = self.controller.folder
-        if folder is None or not folder.is_dir():
-            self.show_notice(Notice("Nothing to export yet.", "Connect to a call first.", "info"))
-            return []
-        into = self.exporter.ask_folder()
-        if into is None:
-            return []
-        try:
-            result = self.exporter.export(
-                folder, into, live_summary=self.controller.checkpoint(), excel=excel
-            )
-        except RecordingError as exc:
-            self.show_notice(describe_error(exc), assertive=True)
-            return []
-        text = f"Exported {len(result.written)} file(s) to {home_relative(result.dest)}"
-        self.statusBar().showMessage(text, 8000)
-        self.announcer.say(f"{text}.")
-        return result.written
-
-    def recordings_dir(self) -> Path:
-        """Where new session folders go: --out, else the folder chosen in settings, else default."""
-        return self.recordings.current()
-
-    def set_recordings_dir(self, folder: Path) -> None:
-        """Use `folder` for the next calls, and remember it (unless in demo mode)."""
-        self.recordings.set(folder)
-        self.statusBar().showMessage(f"New recordings go to {home_relative(folder)}", 8000)
+        self.stopper.stop()
 
     def set_vdi_buffer(self, on: bool) -> None:
         """Play through a larger device buffer (remembered); reopens the output."""
@@ -318,48 +290,6 @@ class MainWindow(QMainWindow):
     def _remember_bypass(self, on: bool) -> None:
         if self._remember:
             self._settings.setValue(BYPASS_KEY, "true" if on else "false")
-
-    def choose_recordings_dir(self) -> None:
-        folder = self.recordings.choose(self)
-        if folder is not None:
-            self.statusBar().showMessage(f"New recordings go to {home_relative(folder)}", 8000)
-
-    def open_recordings(self) -> None:
-        folder = self.controller.folder
-        if folder is None or not folder.is_dir():
-            folder = self.recordings_dir()
-        self.recordings.open(folder)
-
-    def recover_interrupted(self) -> list[Path]:
-        """Fix the WAV headers of sessions a crash left behind, and say so (never raises)."""
-        folders = self.recordings.recover()
-        notice = recovered_notice(folders)
-        if notice is not None:
-            self.show_notice(notice)
-        return folders
-
-    def open_review(self, folder: Path | None = None) -> Any:
-        """Open a recorded session in a review window (asks for the folder if none given)."""
-        from cxone_desktop.errors import ReviewError
-        from cxone_desktop.ui.review_window import open_review_window
-
-        if folder is None:
-            path = QFileDialog.getExistingDirectory(
-                self, "Open a recorded session", str(self.recordings_dir())
-            )
-            if not path:
-                return None
-            folder = Path(path)
-        try:
-            # Its own sink; never opened once the live sink saw the sound server die.
-            window = open_review_window(
-                folder, may_open_device=lambda: not self.playout.stalled, opener=self.open_review
-            )
-        except ReviewError as exc:
-            self.show_notice(Notice(exc.message, exc.remedy))
-            return None
-        self.closed.connect(window.close)
-        return window
 
     def show_notice(self, notice: Notice, *, assertive: bool | None = None) -> None:
         """Put `notice` in the banner and announce it."""
@@ -415,33 +345,9 @@ class MainWindow(QMainWindow):
         self.folder_label.setText(text)
         self.folder_label.setToolTip(str(folder) if text and folder is not None else "")
 
-    # ---- closing ---------------------------------------------------------------------------
-    def finalize_now(self, timeout_s: float = 4.0) -> bool:
-        """Stop the call and finalize its files before returning: the desktop session ends.
-
-        At logoff (QGuiApplication.commitDataRequest) Windows and X11 session managers
-        give an app a few seconds, then end it, and a VDI's non-persistent profile may go
-        with it. The files are pushed to disk first (a kill right after loses nothing
-        received so far), then this runs the event loop until the session's files are
-        final or `timeout_s` passes. True when they are final. Call it from a Qt slot, not
-        from inside an asyncio task.
-        """
-        if not self.controller.running:
-            return True
-        try:
-            self.controller.checkpoint()
-        except Exception:
-            log.exception("pushing the recording to disk failed")
-        self._closing = True
-        self._background(self.controller.stop())
-        deadline = time.monotonic() + timeout_s
-        while self.controller.running and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        self._closing = False
-        return not self.controller.running
-
+    # ---- closing (CallStopper holds the close until the call's files are final) ------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._close_allowed or not self.controller.running:
+        if self.stopper.may_close():
             self._frame_timer.stop()
             self.form.picker.timer.stop()
             self.playout.close()
@@ -449,23 +355,5 @@ class MainWindow(QMainWindow):
             self.closed.emit()
             return
         event.ignore()
-        if not self._closing:
-            self._closing = True
+        if self.stopper.stop_then_close():
             self.statusBar().showMessage("Stopping the call and finalizing files…")
-            self._background(self._shutdown())
-
-    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run `coro` on the loop, holding a reference until done (asyncio keeps weak ones)."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _shutdown(self) -> None:
-        try:
-            await self.controller.stop()
-        except Exception:
-            log.exception("stopping the session failed")
-        finally:
-            self._close_allowed = True
-            with contextlib.suppress(RuntimeError):  # the C++ side may already be gone
-                self.close()

@@ -20,6 +20,9 @@ from cxone_desktop.review.timeline import MARK_STYLES, Mark, frame_counts, row_s
 #: Kinds drawn as bands behind the waveforms and charts (the rest only in the marks lane).
 BAND_KINDS = ("outage", "hold", "stall", "degraded")
 NOTE_COLOUR = "#0f766e"
+#: Every timeline plot's left and right axis widths, so their x axes line up.
+AXIS_W = 96
+RIGHT_W = 34
 
 
 class ClockAxis(pg.AxisItem):

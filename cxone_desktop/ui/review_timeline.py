@@ -5,7 +5,8 @@ zoom or scroll moves them all; the overview shows the whole call with the
 visible stretch as a draggable region. Waveform lanes draw a min/max envelope of
 as many columns as they have pixels (from the envelope pyramid), and the samples
 themselves once a pixel holds less than one; the spectrogram is recomputed for
-the visible stretch. Both happen once per view change, never per frame.
+the visible stretch. Both happen once per view change, never per frame. The metrics
+charts at the bottom are `review_metric_charts`'.
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
+from PySide6.QtWidgets import QWidget
 
 from cxone_desktop.review.annotations import Annotation
 from cxone_desktop.review.lane_envelope import lane_envelope
 from cxone_desktop.review.review_data import ReviewData
 from cxone_desktop.review.session_reader import PARTIES, PROCESSED, RAW, AudioTrack
-from cxone_desktop.review.timeline import MARK_STYLES, row_starts
+from cxone_desktop.review.timeline import MARK_STYLES
 from cxone_desktop.review.track_spectrogram import track_spectrogram
-from cxone_desktop.ui.metrics_view import nice_top
+from cxone_desktop.ui.review_metric_charts import add_metric_charts
 from cxone_desktop.ui.review_plots import (
+    AXIS_W,
     NOTE_COLOUR,
+    RIGHT_W,
     ClockAxis,
     LaneEvents,
     LaneViewBox,
@@ -34,16 +37,9 @@ from cxone_desktop.ui.review_plots import (
     band_item,
     cache_static_axes,
     marks_items,
-    metric_specs,
-    r_for_mos,
 )
 
-AXIS_W = 96
-RIGHT_W = 34
 MODES = (PROCESSED, RAW, "both")
-#: Room above a chart's top value, so its label sits inside the chart instead of over the
-#: bottom label of the chart above (the plots are stacked without gaps).
-HEADROOM = 0.25
 
 
 class ReviewTimeline(pg.GraphicsLayoutWidget):
@@ -331,69 +327,10 @@ class ReviewTimeline(pg.GraphicsLayoutWidget):
         return plot
 
     def _metric_plots(self) -> list[pg.PlotItem]:
-        rec = self.data.recording
-        table = rec.metrics
         layout = self.ci.addLayout(row=4, col=0)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        plots: list[pg.PlotItem] = []
-        if table.rows == 0:
-            return plots
-        specs = metric_specs(self.data)
-        mid = (row_starts(table.elapsed_s) + table.elapsed_s) / 2
-        q = self.data.quality
-        for i, (label, series) in enumerate(specs):
-            plot = self._plot(label, bottom=False)
-            if len(series) > 1:
-                # Curve names in their colours, painted once (a LegendItem repainted every
-                # frame cost more than the curves).
-                names = " ".join(f"<span style='color:{c}'>{n}</span>" for n, c, _x, _y in series)
-                # A little smaller than the platform's text size, following its setting.
-                key_pt = max(6.0, QApplication.font().pointSizeF() * 0.8)
-                key = pg.LabelItem(names, size=f"{key_pt:.1f}pt")
-                key.setParentItem(plot)
-                key.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-RIGHT_W - 4, -4))
-                key.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            plot.setMinimumHeight(40)
-            peak = max((float(np.nanmax(y)) for *_, y in series if np.isfinite(y).any()),
-                       default=1.0)  # fmt: skip
-            lo = -60.0 if label == "dBFS" else 0.0
-            top = 0.0 if label == "dBFS" else nice_top(peak * 1.1, 1.0)
-            for _name, colour, x, y in series:
-                # ≤ 1 point a pixel (min/max pairs keep the spikes): wide views of an hour
-                # draw ~700 points a curve, not 3,600
-                item = pg.PlotDataItem(
-                    x, y, pen=pg.mkPen(colour, width=1), autoDownsampleFactor=0.5
-                )
-                item.setClipToView(True)
-                item.setDownsampling(auto=True, method="peak")
-                plot.addItem(item)
-            plot.getAxis("left").setTicks([[(top, f"{top:g}")]])
-            self._add_common(plot, lo, top + HEADROOM * (top - lo))
-            layout.addItem(plot, row=i, col=0)
-            plots.append(plot)
-        if q is not None:
-            plot = self._plot("R / MOS", bottom=True)  # short: it stands beside a low chart
-            plot.setMinimumHeight(64)
-            item = pg.PlotDataItem(
-                mid, q.r, pen=pg.mkPen("#7c3aed", width=1), connect="finite",
-                autoDownsampleFactor=0.5,
-            )  # fmt: skip
-            # Only what is in view, at most a few points a pixel: an hour is 3,600 rows.
-            item.setClipToView(True)
-            item.setDownsampling(auto=True, method="peak")
-            plot.addItem(item)
-            right = plot.getAxis("right")
-            right.setStyle(showValues=True)
-            # MOS on the right; 2 and 4 only, as 3 sits too close to both in a low chart
-            right.setTicks([[(r_for_mos(m), f"{m:g}") for m in (2, 4)]])
-            plot.getAxis("left").setTicks([[(v, f"{v}") for v in (0, 50, 100)]])
-            self._add_common(plot, 0.0, 100.0 * (1 + HEADROOM))
-            layout.addItem(plot, row=len(specs), col=0)
-            plots.append(plot)
-        else:
-            plots[-1].showAxis("bottom", True)
-        return plots
+        return add_metric_charts(layout, self.data, new_plot=self._plot, fix_y=self._add_common)
 
     # ---- reactions -------------------------------------------------------------------------
     def _region_moved(self, region: pg.LinearRegionItem) -> None:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.dsp import DspSettings
-from cxone_desktop.session.pipeline import DSP_EVENT_INTERVAL_S, Pipeline
+from cxone_desktop.session.dsp_event_log import DSP_EVENT_INTERVAL_S
+from cxone_desktop.session.pipeline import Pipeline
 
 FMT = AudioFormat()
 FRAME_S = 0.02

@@ -35,7 +35,7 @@ from cxone_desktop.errors import CXoneError
 from cxone_desktop.session.config import SessionConfig
 from cxone_desktop.session.live_view import LiveSession
 from cxone_desktop.session.observer import SessionObserver
-from cxone_desktop.session.pipeline import PlayoutSink
+from cxone_desktop.session.playout_sink import PlayoutSink
 from cxone_desktop.session.session_result import Outcome, SessionResult
 
 RATE_HZ = 8000

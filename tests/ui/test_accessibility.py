@@ -78,7 +78,7 @@ def test_every_control_has_a_name(make_window) -> None:
     ]
     # On Linux a combo box's name is its value; its label comes by relation (a buddy).
     assert "Gate mode" in _labelled_by(window.controls.gate_mode)
-    assert "Token sent as" in _labelled_by(form.token_in)
+    assert "Token sent as" in _labelled_by(form.advanced.token_in)
 
 
 def test_labels_focus_their_controls_with_unique_mnemonics(make_window) -> None:
@@ -160,7 +160,7 @@ async def test_call_news_is_announced_errors_assertively(make_window, tmp_path) 
     assert "1006" in said[-1].text and not said[-1].assertive
     await window.controller.stop()
     window.exporter.ask_folder = lambda: tmp_path / "out"
-    window.export_session()
+    window.folders.export_session()
     assert re.match(r"Exported 5 file\(s\) to .*c1-fake\.$", said[-1].text), said[-1].text
     assert not said[-1].assertive
 
@@ -196,10 +196,10 @@ def test_a_bad_advanced_field_opens_the_section_and_goes_there(make_window) -> N
     window, _ = make_window()
     window.show()
     assert QTest.qWaitForWindowActive(window, 2000)
-    window.form.ca_file.setText("/nonexistent/ca.pem")
+    window.form.advanced.ca_file.setText("/nonexistent/ca.pem")
     assert not window.connect_call()
     assert window.form.advanced_toggle.isChecked()
-    assert QApplication.focusWidget() is window.form.ca_file
+    assert QApplication.focusWidget() is window.form.advanced.ca_file
 
 
 def test_the_current_state_is_not_told_by_colour_alone(make_window) -> None:

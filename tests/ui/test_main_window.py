@@ -148,7 +148,7 @@ async def test_a_failed_export_says_which_file_and_why(make_window, tmp_path: Pa
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     window.exporter.ask_folder = lambda: blocker
-    assert window.export_session() == []
+    assert window.folders.export_session() == []
     assert not window.banner.isHidden()
     assert "not-a-folder" in window.banner.title_label.text()
 
@@ -159,7 +159,7 @@ async def test_cancelling_the_export_dialog_writes_nothing(make_window, tmp_path
     await until(lambda: window.export_action.isEnabled() and not window.controller.running)
     window.exporter.ask_folder = lambda: None
     before = sorted(tmp_path.rglob("*"))
-    assert window.export_session() == []
+    assert window.folders.export_session() == []
     assert sorted(tmp_path.rglob("*")) == before
     assert window.statusBar().currentMessage() == ""
 
@@ -211,15 +211,15 @@ async def test_recordings_folder_is_remembered_and_used_for_the_next_call(
     window = MainWindow(settings=settings)
     qtbot.addWidget(window)
     chosen = tmp_path / "chosen"
-    window.set_recordings_dir(chosen)
+    window.folders.set_recordings_dir(chosen)
     assert settings.value("recordings/folder") == str(chosen)
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
-    assert again.recordings_dir() == chosen
+    assert again.folders.recordings_dir() == chosen
     # --out wins for one run without changing what is remembered.
     override = MainWindow(settings=settings, out_dir=tmp_path / "once")
     qtbot.addWidget(override)
-    assert override.recordings_dir() == tmp_path / "once"
+    assert override.folders.recordings_dir() == tmp_path / "once"
     assert settings.value("recordings/folder") == str(chosen)
 
 
@@ -246,7 +246,7 @@ async def test_sessions_cut_short_by_a_crash_are_repaired_on_start(
 
     window = MainWindow(settings=settings, out_dir=out)
     qtbot.addWidget(window)
-    assert window.recover_interrupted() == [crashed]
+    assert window.folders.recover_interrupted() == [crashed]
     assert "Recovered 1 recording" in window.banner.title_label.text()
     assert not (crashed / ".recording").exists()
     summary = json.loads((crashed / "summary.json").read_text())
@@ -266,7 +266,7 @@ async def test_a_repair_that_fails_never_stops_the_window_from_opening(
     monkeypatch.setattr(repair, "find_interrupted", broken)
     window = MainWindow(settings=settings, out_dir=tmp_path / "rec")
     qtbot.addWidget(window)
-    assert window.recover_interrupted() == []
+    assert window.folders.recover_interrupted() == []
     window.show()
     assert window.isVisible()
 
@@ -338,9 +338,9 @@ async def test_the_playout_mode_and_trace_reach_the_session_and_the_mode_is_show
 ) -> None:
     window, sessions = make_window()
     form = window.form
-    assert form.playout_mode.currentData() == "low-delay"  # the default suits listening
-    form.playout_mode.setCurrentIndex(form.playout_mode.findData("quality"))
-    form.save_trace.setChecked(True)
+    assert form.advanced.playout_mode.currentData() == "low-delay"  # the default suits listening
+    form.advanced.playout_mode.setCurrentIndex(form.advanced.playout_mode.findData("quality"))
+    form.advanced.save_trace.setChecked(True)
     assert window.connect_call()
     await until(lambda: bool(sessions))
     config = sessions[0].config

@@ -447,10 +447,10 @@ def test_main_window_opens_a_review_beside_the_live_view(
     main = MainWindow(settings=settings, out_dir=tmp_path / "rec")
     qtbot.addWidget(main)
     assert main.review_action.shortcut().toString() == "Ctrl+O"
-    review = main.open_review(stereo)
+    review = main.folders.open_review(stereo)
     assert isinstance(review, ReviewWindow) and review.isVisible()
     assert review.player is not main.playout  # a sink of its own
-    assert main.open_review(tmp_path / "missing") is None
+    assert main.folders.open_review(tmp_path / "missing") is None
     assert "not a folder" in main.banner.title_label.text()
     main.close()
     assert not review.isVisible()  # closing the app closes its reviews

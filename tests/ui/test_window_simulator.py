@@ -216,7 +216,7 @@ async def test_logoff_finalizes_the_files_before_the_handler_returns(
     seen: list[tuple[bool, bool, bool]] = []
 
     def logoff() -> None:  # what the commitDataRequest slot does, from a Qt event
-        final = window.finalize_now()
+        final = window.stopper.finalize_now()
         seen.append((final, (folder / "summary.json").exists(), (folder / ".recording").exists()))
 
     QTimer.singleShot(0, logoff)

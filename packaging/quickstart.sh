@@ -76,6 +76,7 @@ MSG
     SYS_PKGS=("${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"); need_python; install_system; install_python
     echo "== ruff" >&2
     .venv/bin/ruff check cxone_desktop tests benchmarks
+    .venv/bin/ruff format --check cxone_desktop tests benchmarks
     echo "== mypy" >&2
     .venv/bin/mypy
     echo "== pytest" >&2

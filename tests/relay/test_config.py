@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cxone_desktop.cli import build_parser
+from cxone_desktop.cli_parser import build_parser
 from cxone_desktop.errors import InputError
 from cxone_desktop.relay.call_summary import CallSummary
 from cxone_desktop.relay.config import load_config

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cxone_desktop.cli import build_parser
+from cxone_desktop.cli_parser import build_parser
 from cxone_desktop.errors import InputError
 from cxone_desktop.simulator import Impairments, SimulatorConfig
 

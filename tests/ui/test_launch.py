@@ -1,6 +1,6 @@
 import argparse
 
-from cxone_desktop.cli import build_parser
+from cxone_desktop.cli_parser import build_parser
 from cxone_desktop.ui.connect_model import ConnectValues
 from cxone_desktop.ui.launch import _apply_args, has_display
 

@@ -469,7 +469,8 @@ def test_player_stays_silent_when_a_second_sink_would_be_unsafe(make, stereo: Pa
 
 
 def test_gui_open_and_a_folder_argument_parse() -> None:
-    from cxone_desktop.cli import _insert_gui, build_parser
+    from cxone_desktop.cli import _insert_gui
+    from cxone_desktop.cli_parser import build_parser
 
     args = build_parser().parse_args(["gui", "--open", "/calls/a"])
     assert args.open == "/calls/a"

@@ -117,9 +117,10 @@ def test_review_playback_is_heard_agent_left_customer_right(
     lb = np.sqrt((left[:n].reshape(-1, 800) ** 2).mean(axis=1))
     rb = np.sqrt((right[:n].reshape(-1, 800) ** 2).mean(axis=1))
     assert np.corrcoef(lb, rb)[0, 1] < 0
-    # The playhead follows the sink's clock, not ours: never ahead of the 4 s played. A new
-    # PulseAudio stream's clock starts 1.0-2.0 s after the first write on this rig (measured:
-    # processedUSecs stays 0 that long), so at least 1.5 s of movement is asked for.
+    # The playhead follows the sink's clock, not ours: never ahead of the 4 s played. An idle
+    # null sink queues a new stream behind up to 2 s of its own latency (`pactl list
+    # sink-inputs` showed "Sink Latency" 1.6 s falling to 0 while processedUSecs stayed 0; a
+    # sound card's sink does not), so at least 1.5 s of movement is asked for.
     position = float(out.split("POSITION")[1].split()[0])
     assert 3.5 <= position <= 6.5, out
 

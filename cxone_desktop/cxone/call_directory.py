@@ -54,8 +54,9 @@ class ListedCall:
 
     @property
     def two_party(self) -> bool:
-        """The parties can be had apart: interleaved (`channels` 2) or as perspectives."""
-        return self.channels == 2 or {"agent", "customer"} <= set(self.perspectives)
+        """The parties can be had apart in one stream (`channels` 2); see `CallInfo.two_party`
+        for why `perspectives` alone does not say so."""
+        return self.channels == 2
 
     @classmethod
     def from_json(cls, entry: object) -> ListedCall | None:

@@ -66,13 +66,11 @@ class CallInfo:
 
     @property
     def two_party(self) -> bool:
-        """The server offers the parties apart (the relay's and the simulator's `channels`
-        and `perspectives`); a plain CXone tenant says neither."""
-        perspectives = self.raw.get("perspectives")
-        apart = isinstance(perspectives, list) and {"agent", "customer"} <= set(
-            p for p in perspectives if isinstance(p, str)
-        )
-        return self.raw.get("channels") == 2 or apart
+        """The server streams this call as two channels (`channels` 2: the relay's and the
+        simulator's `?channels=2`). Listing the parties as `perspectives` is not enough: a
+        server that has them only as separate perspectives would send one channel where two
+        were asked for, and its samples would be dealt out to the lanes in turn."""
+        return self.raw.get("channels") == 2
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> CallInfo:

@@ -87,7 +87,9 @@ async def test_unusable_entries_are_left_out_not_fatal(
     calls = await make_directory().list_calls()
     assert [c.call_id for c in calls] == ["ok-1", "ok-2"]
     assert calls[0].channels == 1 and calls[0].duration_s is None  # "2" is not 2
-    assert calls[1].two_party and calls[1].duration_s is None and calls[1].state == ""
+    assert calls[1].duration_s is None and calls[1].state == ""
+    # perspectives without `channels` 2: the parties exist, but not as one two-channel stream
+    assert calls[1].perspectives == ("agent", "customer") and not calls[1].two_party
 
 
 async def test_a_server_without_a_list_says_so_with_its_own_error(

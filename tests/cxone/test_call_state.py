@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from cxone_desktop.cxone.call_state import CallStatePoller
+from cxone_desktop.cxone.call_state import CallInfo, CallStatePoller
 from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import Credentials, RetryPolicy
 from cxone_desktop.cxone.token_provider import TokenProvider
@@ -136,3 +136,13 @@ async def test_403_404_and_bad_json_are_typed(
         await poller.fetch()
     with pytest.raises(CallStateError, match="418"):
         await poller.fetch()
+
+
+def test_two_channels_only_when_the_server_says_channels_2() -> None:
+    """The stream is asked for as `?channels=2` only on the server's word: parties listed as
+    perspectives alone would come as one channel, dealt out to the two lanes in turn."""
+    both = ["agent", "customer"]
+    assert CallInfo.from_json({"state": "active", "channels": 2, "perspectives": both}).two_party
+    assert not CallInfo.from_json({"state": "active", "perspectives": both}).two_party
+    assert not CallInfo.from_json({"state": "active", "channels": "2"}).two_party
+    assert not CallInfo.from_json({"state": "active", "channels": 1}).two_party

@@ -151,12 +151,15 @@ def r_factor(
 
 
 def mos_from_r(r: float) -> float:
-    """G.107 Annex B: the estimated conversational MOS (1…4.5) for a rating R."""
+    """G.107 Annex B: the estimated conversational MOS (1…4.5) for a rating R.
+
+    The cubic dips below 1 for 0 < R < 6.5 (0.98 at R ≈ 3): held at 1, the scale's floor,
+    so a call that bad reads as bad as any worse one, not worse than the scale allows."""
     if r <= 0.0:
         return 1.0
     if r >= 100.0:
         return 4.5
-    return 1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7e-6
+    return max(1.0, 1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7e-6)
 
 
 def burst_ratio_from_runs(run_lengths: Sequence[int], loss_fraction: float) -> float:

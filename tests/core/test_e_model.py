@@ -24,6 +24,14 @@ def test_annex_b_mapping(r: float, mos: float) -> None:
     assert e_model.mos_from_r(r) == pytest.approx(mos, abs=1e-3)
 
 
+def test_mos_never_leaves_the_scale_where_the_cubic_dips_below_1() -> None:
+    # By hand at R = 3: 1 + 0.105 + 3·(−57)·97·7e-6 = 0.989; a call that bad reads 1.0.
+    assert e_model.mos_from_r(3.0) == 1.0
+    mos = [e_model.mos_from_r(r) for r in np.linspace(-10.0, 110.0, 1201)]
+    assert min(mos) == 1.0 and max(mos) == 4.5
+    assert np.all(np.diff(mos) >= 0)  # never falls as R rises
+
+
 def test_ie_eff_follows_g113_appendix_i_for_g711() -> None:
     # 95·Ppl/(Ppl/BurstR + Bpl), by hand.
     assert e_model.effective_equipment_impairment(0.0) == 0.0

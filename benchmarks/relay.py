@@ -14,7 +14,7 @@ calls pushed to relay A, heard on relay B, both relay processes pinned to CPU 0
 together, Debian's redis-server on CPU 1.
 
     .venv/bin/python benchmarks/relay.py [--seconds 10] [--steps 100,200,300,400,500]
-        [--cxone-steps 100,150,200,250,300,350] [--redis-steps 50,100,150,200]
+        [--cxone-steps 100,150,200,250,300,350] [--redis-steps 100,200,300,350,400]
 
 An empty list skips that sweep (`--steps "" --cxone-steps ""`: Redis only).
 
@@ -171,7 +171,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--steps", default="100,200,300,400,500", help="AudioHook calls")
     parser.add_argument("--cxone-steps", default="100,150,200,250,300,350")
-    parser.add_argument("--redis-steps", default="50,100,150,200,250,300")
+    parser.add_argument("--redis-steps", default="100,200,300,350,400")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",") if s]
     env = credentials()

@@ -10,7 +10,11 @@
 - A remote call is subscribed to only while a listener on this instance wants it.
 
 Publishing never awaits on the ingest path: messages are queued and one task sends
-them in pipelined batches.
+them in pipelined batches. Audio goes on the instance's own channel
+`cxrelay:audio:{instance}`, every call's chunks queued since the last send in one
+message: per call, 50 messages a second each way cost both relays most of their
+CPU (a listener's relay subscribes to the audio of an instance while it has a
+listener for one of its calls, and keeps that call's chunks).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import json
 import logging
 import secrets
 import struct
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 import numpy as np
@@ -45,10 +49,40 @@ SUBSCRIBE_WAIT_S = 5.0
 _TRACK_CODES = {"agent": b"a", "customer": b"c", "mixed": b"m"}
 _TRACK_NAMES = {v[0]: k for k, v in _TRACK_CODES.items()}
 _CHUNK_HEAD = struct.Struct("<qIB")  # position, samples per track, track count
+_BATCH_ITEM = struct.Struct("<HI")  # call ID bytes, chunk bytes
+AUDIO_PREFIX = "cxrelay:audio:"
+#: Commands (an audio batch counts as one) sent in one pipeline, and chunks in one batch.
+PIPELINE_COMMANDS = 512
+BATCH_CHUNKS = 256
 
 
 def channel(call_id: str) -> str:
     return f"cxrelay:call:{call_id}"
+
+
+def audio_channel(instance_id: str) -> str:
+    return f"{AUDIO_PREFIX}{instance_id}"
+
+
+def encode_batch(items: list[tuple[str, bytes]]) -> bytes:
+    """Chunks of several calls in one message: (call ID, encoded chunk) each."""
+    parts = [b"B"]
+    for call_id, chunk in items:
+        name = call_id.encode()
+        parts += [_BATCH_ITEM.pack(len(name), len(chunk)), name, chunk]
+    return b"".join(parts)
+
+
+def decode_batch(data: bytes) -> list[tuple[str, bytes]]:
+    items, offset = [], 1
+    while offset < len(data):
+        name_len, chunk_len = _BATCH_ITEM.unpack_from(data, offset)
+        offset += _BATCH_ITEM.size
+        call_id = data[offset : offset + name_len].decode()
+        offset += name_len
+        items.append((call_id, data[offset : offset + chunk_len]))
+        offset += chunk_len
+    return items
 
 
 def encode_chunk(chunk: AlignedChunk) -> bytes:
@@ -74,8 +108,11 @@ def decode_chunk(data: bytes) -> AlignedChunk:
 class RemoteCall:
     """A call ingested by another instance, as this instance's listeners see it."""
 
-    def __init__(self, summary: CallSummary, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, summary: CallSummary, instance: str, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.summary = summary
+        self.instance = instance  # the one that ingests it, and publishes its audio
         self.fanout = FanOut(loop.time)
         self.subscribed = asyncio.Event()
 
@@ -101,6 +138,7 @@ class RedisBus:
         self._wake: asyncio.Event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._remote: dict[str, RemoteCall] = {}
+        self._audio_from: Counter[str] = Counter()  # remote calls heard, per instance
 
     def __repr__(self) -> str:
         return f"RedisBus(instance={self.instance_id})"
@@ -179,7 +217,7 @@ class RedisBus:
     # ---- publishing (CallPublisher; never awaits) -----------------------------------------
 
     def publish_chunk(self, call_id: str, chunk: AlignedChunk) -> None:
-        self._queue("publish", channel(call_id), encode_chunk(chunk))
+        self._queue("chunk", call_id, encode_chunk(chunk))
 
     def publish_event(self, call_id: str, event: dict[str, object]) -> None:
         self._queue("publish", channel(call_id), b"E" + json.dumps(event).encode())
@@ -208,25 +246,47 @@ class RedisBus:
                 self._outbox.clear()
 
     async def _flush(self) -> None:
+        """Send what is queued, in order; consecutive chunks (of any calls) as one message."""
+        audio = audio_channel(self.instance_id)
         while self._outbox:
             pipe = self._r.pipeline(transaction=False)
-            for _ in range(min(len(self._outbox), 512)):
+            commands = 0
+            batch: list[tuple[str, bytes]] = []
+            while self._outbox and commands < PIPELINE_COMMANDS:
                 command, args = self._outbox.popleft()
+                if command == "chunk":
+                    batch.append((args[0], args[1]))
+                    if len(batch) < BATCH_CHUNKS:
+                        continue
+                    command, args = "publish", (audio, encode_batch(batch))
+                    batch = []
+                if batch:
+                    pipe.publish(audio, encode_batch(batch))
+                    batch, commands = [], commands + 1
                 getattr(pipe, command)(*args)
+                commands += 1
+            if batch:
+                pipe.publish(audio, encode_batch(batch))
             await pipe.execute()
 
     # ---- remote calls (CallFinder) --------------------------------------------------------
 
     async def summary(self, call_id: str) -> CallSummary | None:
+        found = await self._owned(call_id)
+        return found[1] if found else None
+
+    async def _owned(self, call_id: str) -> tuple[str, CallSummary] | None:
+        """(the instance that ingests it, its summary) of a call some live instance has."""
         raw = await self._r.hget(CALLS_KEY, call_id)
         found = await self._alive([bytes(raw)] if isinstance(raw, bytes) else [])
         return found[0] if found else None
 
     async def summaries(self) -> list[CallSummary]:
         raw = await self._r.hgetall(CALLS_KEY)
-        return await self._alive([v for v in raw.values() if isinstance(v, bytes)])
+        found = await self._alive([v for v in raw.values() if isinstance(v, bytes)])
+        return [summary for _, summary in found]
 
-    async def _alive(self, raws: list[bytes]) -> list[CallSummary]:
+    async def _alive(self, raws: list[bytes]) -> list[tuple[str, CallSummary]]:
         parsed = []
         for raw in raws:
             with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -239,16 +299,21 @@ class RedisBus:
             for inst in others:
                 pipe.exists(f"cxrelay:instance:{inst}")
             alive |= {inst for inst, ok in zip(others, await pipe.execute(), strict=True) if ok}
-        return [s for inst, s in parsed if inst in alive]
+        return [(inst, s) for inst, s in parsed if inst in alive]
 
     async def attach(self, call_id: str) -> RemoteCall | None:
         remote = self._remote.get(call_id)
         if remote is None:
-            summary = await self.summary(call_id)
-            if summary is None:
+            found = await self._owned(call_id)
+            if found is None:
                 return None
-            remote = self._remote[call_id] = RemoteCall(summary, asyncio.get_running_loop())
-            await self._pubsub.subscribe(channel(call_id))
+            instance, summary = found
+            remote = RemoteCall(summary, instance, asyncio.get_running_loop())
+            self._remote[call_id] = remote
+            self._audio_from[instance] += 1
+            # One SUBSCRIBE, answered in order: once the call's channel is confirmed, the
+            # instance's audio reaches us too.
+            await self._pubsub.subscribe(audio_channel(instance), channel(call_id))
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SUBSCRIBE_WAIT_S):
                 await remote.subscribed.wait()  # audio published from now on reaches us
@@ -258,11 +323,16 @@ class RedisBus:
         remote = self._remote.get(call_id)
         if remote is not None and not remote.fanout.listeners:
             del self._remote[call_id]
-            asyncio.get_running_loop().create_task(self._unsubscribe(call_id))
+            names = [channel(call_id)]
+            self._audio_from[remote.instance] -= 1
+            if self._audio_from[remote.instance] <= 0:
+                del self._audio_from[remote.instance]
+                names.append(audio_channel(remote.instance))
+            asyncio.get_running_loop().create_task(self._unsubscribe(names))
 
-    async def _unsubscribe(self, call_id: str) -> None:
+    async def _unsubscribe(self, names: list[str]) -> None:
         with contextlib.suppress(RedisError, OSError):
-            await self._pubsub.unsubscribe(channel(call_id))
+            await self._pubsub.unsubscribe(*names)
 
     async def _listen(self) -> None:
         loop = asyncio.get_running_loop()
@@ -276,6 +346,10 @@ class RedisBus:
             if message is None:
                 continue
             name = message["channel"].decode()
+            if name.startswith(AUDIO_PREFIX):
+                if message["type"] == "message":
+                    self._deliver_audio(message["data"], loop.time())
+                continue
             call_id = name.removeprefix("cxrelay:call:")
             remote = self._remote.get(call_id)
             if remote is None:
@@ -284,6 +358,12 @@ class RedisBus:
                 remote.subscribed.set()
             elif message["type"] == "message":
                 self._deliver(remote, message["data"], loop.time())
+
+    def _deliver_audio(self, data: bytes, now: float) -> None:
+        for call_id, chunk in decode_batch(data):
+            remote = self._remote.get(call_id)
+            if remote is not None:  # another instance's call no listener here wants
+                remote.fanout.chunk(decode_chunk(chunk), now)
 
     @staticmethod
     def _deliver(remote: RemoteCall, data: bytes, now: float) -> None:

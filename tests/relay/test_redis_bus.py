@@ -5,12 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from datetime import UTC, datetime
 
 import httpx
 import numpy as np
 import websockets
 
 from cxone_desktop.core.codecs import decode_pcm16le
+from cxone_desktop.core.perspective_aligner import AlignedChunk
+from cxone_desktop.relay.call_summary import CallSummary
+from cxone_desktop.relay.redis_bus import (
+    RedisBus,
+    RemoteCall,
+    decode_batch,
+    decode_chunk,
+    encode_batch,
+    encode_chunk,
+)
 from cxone_desktop.relay.server import RelayServer
 from cxone_desktop.simulator.push.push_command import call_id_of, make_push
 
@@ -79,3 +90,29 @@ async def test_healthz_says_503_when_the_bus_goes_away(redis_url: str) -> None:
                 await admin.shutdown(nosave=True)
             down = await http.get(f"{relay.base_url}/healthz")
         assert down.status_code == 503 and down.json()["bus"] == "unreachable"
+
+
+def test_audio_batches_carry_each_calls_chunks_and_a_relay_keeps_only_the_calls_it_serves() -> None:
+    """One message carries every call's chunks since the last send (per-call messages cost
+    both relays most of their CPU); the hearing relay hands on only the calls it has."""
+
+    def chunk(position: int, value: int) -> AlignedChunk:
+        agent, customer = np.full(160, value, np.int16), np.full(160, -value, np.int16)
+        return AlignedChunk(position, {"agent": agent, "customer": customer}, frozenset())
+
+    items = [("call-é", encode_chunk(chunk(0, 7))), ("other", encode_chunk(chunk(160, 9)))]
+    assert decode_batch(encode_batch(items)) == items
+    got = decode_chunk(decode_batch(encode_batch(items))[0][1])
+    assert got.position == 0 and np.array_equal(got.samples["customer"], np.full(160, -7))
+
+    async def scenario() -> list[int]:
+        bus = RedisBus("redis://127.0.0.1:1", None, None, None)  # type: ignore[arg-type]
+        summary = CallSummary("call-é", "cxone", "active", datetime.now(UTC))
+        remote = RemoteCall(summary, "instance-a", asyncio.get_running_loop())
+        seen: list[int] = []
+        remote.fanout.chunk = lambda c, _now: seen.append(c.position)  # type: ignore[method-assign]
+        bus._remote["call-é"] = remote
+        bus._deliver_audio(encode_batch([*items, ("call-é", encode_chunk(chunk(320, 1)))]), 0.0)
+        return seen
+
+    assert asyncio.run(scenario()) == [0, 320]  # "other" is nobody's here

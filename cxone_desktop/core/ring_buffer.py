@@ -1,4 +1,4 @@
-"""Preallocated numpy rings: the session writes, the UI reads on a ~30 fps timer.
+"""Preallocated numpy rings: the session writes, the UI reads on a 20 fps timer.
 
 Both run on the one event-loop thread (qasync), so there are no locks: not
 thread-safe. Readers get copies, oldest first.

@@ -1,6 +1,6 @@
 """The narrow door through which widgets read a live call: rings, level, chart rows, state.
 
-The window reads it on a ~30 fps timer (Friture's pattern); the session writes the
+The window reads it on a 20 fps timer (Friture's pattern); the session writes the
 rings as audio flows. The real session and the UI tests' fake both satisfy it, and
 mypy checks both.
 """

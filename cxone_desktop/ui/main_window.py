@@ -1,6 +1,6 @@
 """The main window: connect form and call state on the left, sound and network on the right.
 
-One QTimer at ~30 fps reads the session's ring buffers and redraws; nothing
+One QTimer at 20 fps (FRAME_INTERVAL_MS) reads the session's rings and redraws; nothing
 redraws per packet. The File menu's session-folder actions are `SessionFolders`';
 stopping the call on Disconnect, on close and at logoff is `CallStopper`'s.
 """

@@ -86,7 +86,7 @@ class WaveformView(QWidget):
         # No "seconds" axis title: the heading says it, and small screens need the line.
         item.getAxis("left").setTicks(ONE_LANE_TICKS)
         for name in ("left", "bottom"):
-            # Static axes: paint them once into a pixmap, not on every 30 fps frame.
+            # Static axes: paint them once into a pixmap, not on every display frame (20 a second).
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._x = envelope_x(WAVE_SECONDS, COLUMNS)
         self._lane_x = envelope_x(WAVE_SECONDS, LANE_COLUMNS)

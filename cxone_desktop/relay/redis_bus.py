@@ -254,17 +254,15 @@ class RedisBus:
             batch: list[tuple[str, bytes]] = []
             while self._outbox and commands < PIPELINE_COMMANDS:
                 command, args = self._outbox.popleft()
-                if command == "chunk":
+                chunk = command == "chunk"
+                if chunk:
                     batch.append((args[0], args[1]))
-                    if len(batch) < BATCH_CHUNKS:
-                        continue
-                    command, args = "publish", (audio, encode_batch(batch))
-                    batch = []
-                if batch:
-                    pipe.publish(audio, encode_batch(batch))
+                if batch and (not chunk or len(batch) == BATCH_CHUNKS):
+                    pipe.publish(audio, encode_batch(batch))  # before what came after it
                     batch, commands = [], commands + 1
-                getattr(pipe, command)(*args)
-                commands += 1
+                if not chunk:
+                    getattr(pipe, command)(*args)
+                    commands += 1
             if batch:
                 pipe.publish(audio, encode_batch(batch))
             await pipe.execute()
@@ -357,7 +355,7 @@ class RedisBus:
             if message["type"] == "subscribe":
                 remote.subscribed.set()
             elif message["type"] == "message":
-                self._deliver(remote, message["data"], loop.time())
+                self._deliver(remote, message["data"])
 
     def _deliver_audio(self, data: bytes, now: float) -> None:
         for call_id, chunk in decode_batch(data):
@@ -366,11 +364,10 @@ class RedisBus:
                 remote.fanout.chunk(decode_chunk(chunk), now)
 
     @staticmethod
-    def _deliver(remote: RemoteCall, data: bytes, now: float) -> None:
+    def _deliver(remote: RemoteCall, data: bytes) -> None:
+        """An event or a new summary on the call's own channel (its audio comes batched)."""
         kind = data[:1]
-        if kind == b"C":
-            remote.fanout.chunk(decode_chunk(data), now)
-        elif kind == b"E":
+        if kind == b"E":
             event = json.loads(data[1:])
             remote.fanout.event(event)
             if event.get("event") == "call.ended":

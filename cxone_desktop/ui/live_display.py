@@ -44,7 +44,7 @@ class LiveDisplay:
         shown = (raw, ring.total_written)
         if shown != self._shown_wave:
             self._shown_wave = shown
-            waveform.refresh(ring.data(), live.level_dbfs, live.party_levels_dbfs)
+            waveform.refresh(ring, live.level_dbfs, live.party_levels_dbfs)
             talk = live.talk_ring
             if talk is not None:
                 waveform.refresh_talk(talk.data(), talk.total_written, live.talk_totals)

@@ -2,7 +2,9 @@
 
 The plot item is created once; `refresh` gives it a new envelope (2 points a
 pixel column, ~2,000 in all) and fixed ranges, so a tick costs the same
-whatever the sample rate. Samples are int16-scaled floats; shown as full scale ±1.
+whatever the sample rate. The envelope is kept up to date column by column from
+the session's sample ring (`ScrollingEnvelope`), not recomputed from all of it.
+Samples are int16-scaled floats; shown as full scale ±1.
 
 A two-party call (`set_parties(2)`) is drawn as two lanes, agent above and customer
 below (their names are the left axis' two ticks, painted once), with the talk strip
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
 from cxone_desktop.core.listen_mode import PartyAudibility
 from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.session.pipeline import WAVE_SECONDS
-from cxone_desktop.ui.envelope import envelope_x, minmax_envelope
+from cxone_desktop.ui.envelope import SampleHistory, ScrollingEnvelope
 from cxone_desktop.ui.level_meter import LevelMeter
 from cxone_desktop.ui.talk_strip import TalkStrip
 
@@ -65,7 +67,9 @@ class WaveformView(QWidget):
 
     def __init__(self, rate_hz: int = 8000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._rate_hz = rate_hz
         self._window = int(WAVE_SECONDS * rate_hz) // COLUMNS * COLUMNS
+        self._envelope = ScrollingEnvelope(self._window, COLUMNS, 1)
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("waveform_plot")
         self.plot.setMenuEnabled(False)
@@ -88,8 +92,7 @@ class WaveformView(QWidget):
         for name in ("left", "bottom"):
             # Static axes: paint them once into a pixmap, not on every display frame (20 a second).
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self._x = envelope_x(WAVE_SECONDS, COLUMNS)
-        self._lane_x = envelope_x(WAVE_SECONDS, LANE_COLUMNS)
+        self._x = self._column_x(COLUMNS)
         # A bare PlotCurveItem: PlotDataItem's bookkeeping costs more than the drawing here.
         self.curve = pg.PlotCurveItem(
             self._x,
@@ -113,7 +116,6 @@ class WaveformView(QWidget):
         item.addItem(self.customer_curve)
         self._item = item
         self._parties = 1
-        self._last_customer: np.ndarray | None = None
         self.talk = TalkStrip(
             item,
             QRectF(-WAVE_SECONDS, -STRIP_HALF, WAVE_SECONDS, 2 * STRIP_HALF),
@@ -171,7 +173,6 @@ class WaveformView(QWidget):
         layout.addLayout(head)
         layout.addLayout(body, 1)
         layout.addWidget(self.talk.label)
-        self._last_y: np.ndarray | None = None
 
     @property
     def parties(self) -> int:
@@ -191,7 +192,9 @@ class WaveformView(QWidget):
         self.customer_curve.setVisible(two)
         self.talk.set_visible(two)
         self._describe()
-        self._last_y = self._last_customer = None
+        columns = LANE_COLUMNS if two else COLUMNS
+        self._envelope = ScrollingEnvelope(self._window, columns, parties)
+        self._x = self._column_x(columns)
 
     def audibility(self) -> PartyAudibility:
         """Who is heard: the lanes' mute and solo buttons."""
@@ -204,28 +207,21 @@ class WaveformView(QWidget):
 
     def refresh(
         self,
-        samples: np.ndarray,
+        history: SampleHistory,
         level_dbfs: float,
         party_levels_dbfs: tuple[float, float] | None = None,
     ) -> None:
-        """One display tick: redraw the envelope of `samples` (the stream `show_raw` picks;
-        interleaved agent, customer when there are two lanes)."""
-        scale = 1.0 / FULL_SCALE
-        two = self._parties == 2
-        columns, x = (LANE_COLUMNS, self._lane_x) if two else (COLUMNS, self._x)
-        y = minmax_envelope(samples[0::2] if two else samples, self._window, columns)
-        y *= scale
-        if two:
+        """One display tick: redraw the envelope of the newest samples in `history` (the
+        ring `show_raw` picks; interleaved agent, customer when there are two lanes)."""
+        env = self._envelope.update(history)
+        x = self._x - np.float32(self._envelope.lag_samples / self._rate_hz)
+        y = env[0] * np.float32(1.0 / FULL_SCALE)
+        if self._parties == 2:
             y += AGENT_Y
-            customer = minmax_envelope(samples[1::2], self._window, columns)
-            customer *= scale
+            customer = env[1] * np.float32(1.0 / FULL_SCALE)
             customer += CUSTOMER_Y
-            if self._last_customer is None or not np.array_equal(customer, self._last_customer):
-                self.customer_curve.setData(x, customer, connect="pairs", skipFiniteCheck=True)
-                self._last_customer = customer
-        if self._last_y is None or not np.array_equal(y, self._last_y):
-            self.curve.setData(x, y, connect="pairs", skipFiniteCheck=True)
-            self._last_y = y
+            self.customer_curve.setData(x, customer, connect="pairs", skipFiniteCheck=True)
+        self.curve.setData(x, y, connect="pairs", skipFiniteCheck=True)
         self.level_meter.set_level(level_dbfs)
         if party_levels_dbfs is not None and self._parties == 2:
             self.agent_meter.set_level(party_levels_dbfs[0])
@@ -250,7 +246,13 @@ class WaveformView(QWidget):
     def _on_raw_toggled(self, raw: bool) -> None:
         self._title.setText(RAW_TITLE if raw else PROCESSED_TITLE)
         self._describe()
-        self._last_y = None
+
+    def _column_x(self, columns: int) -> np.ndarray:
+        """x of each column's stroke pair (seconds before now, its centre) when the newest
+        complete column ends now; the envelope's lag shifts them left."""
+        width_s = self._window / columns / self._rate_hz
+        centres = -(np.arange(columns, 0, -1, dtype=np.float32) - 0.5) * np.float32(width_s)
+        return np.repeat(centres, 2)
 
     def _describe(self) -> None:
         raw = self.show_raw.isChecked()

@@ -30,6 +30,7 @@ from cxone_desktop.ui.theme import ALERT_FILL, CHIP_TEXT
 HISTORY_S = 60
 X_COLUMN = "elapsed_s"
 NO_DATA_TEXT = "No data yet"
+X_TICKS = [(float(-s), str(-s)) for s in range(HISTORY_S - 10, 0, -10)]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ METRIC_PLOTS: tuple[MetricPlot, ...] = (
         (("lost_frames", "lost", "#ef4444"), ("concealed_frames", "concealed", "#fb923c")),
         10.0,
     ),
-    MetricPlot("Latency (avg)", "ms", (("avg_latency_ms", "latency", "#22c55e"),), 50.0),
+    MetricPlot("Average latency", "ms", (("avg_latency_ms", "latency", "#22c55e"),), 50.0),
     MetricPlot(
         "Buffer {depth} / {target}",
         "ms",
@@ -119,6 +120,9 @@ class MetricsView(QWidget):
             # Seconds-ago labels once, under the bottom row: the top row's would cost a text
             # line of height that small screens (1024×600) do not have.
             plot.getAxis("bottom").setStyle(tickLength=-4, showValues=i // 3 == 1)
+            # The same seconds-ago ticks (and grid) under every plot: left to itself, the
+            # axis picks 20 s steps for one plot and 10 s for its neighbours.
+            plot.getAxis("bottom").setTicks([X_TICKS, []])
             left_axis = plot.getAxis("left")
             left_axis.setWidth(axis_px)
             for name in ("left", "bottom"):

@@ -77,6 +77,41 @@ class FrameTiming:
 
 
 @dataclass(frozen=True)
+class FrameTimings:
+    """What the decoder knows of a run of received frames, one array entry per frame (the
+    hindsight decode and the queue hand these over without a `FrameTiming` per frame)."""
+
+    done_s: Float
+    began_s: Float
+    gap_log_odds: Float
+    before: Int64
+    after: Int64
+
+    @staticmethod
+    def of(frames: Sequence[FrameTiming]) -> FrameTimings:
+        return FrameTimings(
+            np.array([f.done_s for f in frames], dtype=np.float64),
+            np.array([f.began_s for f in frames], dtype=np.float64),
+            np.array([f.gap_log_odds for f in frames], dtype=np.float64),
+            np.array([f.before for f in frames], dtype=np.int64),
+            np.array([f.after for f in frames], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return int(self.done_s.shape[0])
+
+    def anchored_s(self, anchoring: Anchoring, frame_s: float) -> Float:
+        """Each arrival time as evidence for its frame's own due time (`FrameTiming.anchored_s`)."""
+        if anchoring is Anchoring.FIRST:
+            first: Float = self.done_s + self.before * frame_s
+            return first
+        if anchoring is Anchoring.LAST:
+            last: Float = self.done_s - self.after * frame_s
+            return last
+        return self.done_s
+
+
+@dataclass(frozen=True)
 class LossPrior:
     """Loss rate `p` and the chance `q` that a loss continues into the next frame."""
 
@@ -99,7 +134,7 @@ class ArrivalModel:
 
 
 def decode_slots(
-    frames: Sequence[FrameTiming],
+    frames: Sequence[FrameTiming] | FrameTimings,
     model: ArrivalModel,
     prior: LossPrior,
     *,
@@ -110,7 +145,8 @@ def decode_slots(
     """The most likely slot of each frame. Frame 0 is no earlier than `first_slot` (exactly it
     with `pin_first`); None leaves it free. `now_s`: nothing arrived after the last frame up
     to then, which is evidence too (see `_unseen_cost`)."""
-    n = len(frames)
+    timings = frames if isinstance(frames, FrameTimings) else FrameTimings.of(frames)
+    n = len(timings)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     width = LATE_SLOTS + EARLY_SLOTS + 1
@@ -118,50 +154,24 @@ def decode_slots(
     keep = -np.log1p(-prior.p)
     start = -np.log(prior.p)
     go_on = -np.log(prior.q)
-    lows = _windows(frames, model, first_slot, pin_first)
-    emission = _emissions(frames, model, lows[:, None] + offsets[None, :])
-    # Back-pointers are worked out only along the chosen path, at the end: per frame, kept
-    # are whether each candidate came after losses and the costs the best earlier slot is
-    # found among (frame 0 has none).
-    jumped: list[npt.NDArray[np.bool_]] = [np.zeros(0, dtype=np.bool_)]
-    earlier: list[Float] = [np.zeros(0)]
+    lows = _windows(timings, model, first_slot, pin_first)
+    emission = _emissions(timings, model, lows[:, None] + offsets[None, :])
+    halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
     low = int(lows[0])
     slots = low + offsets
     cost = emission[0]
     if first_slot is not None:
         # Frames lost between the last one played and this one cost as any other loss.
         lost = slots - first_slot
-        half = 0.5 * CONTINUITY_WEIGHT * frames[0].gap_log_odds
+        half = halves[0]
         cost = cost + np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
     if pin_first:
         cost = np.where(offsets == 0, cost, np.inf)
-    # Lows strictly increase, so the candidates of frame j are those of frame j − 1 shifted
-    # by `step` ≥ 1: the transitions are slices, not gathers (this loop runs 500 times on
-    # every hindsight decode).
-    inf_row = np.full(width, np.inf)
-    offsets_go_on = offsets * go_on
-    last = width - 1
-    for j in range(1, n):
-        prev_low, prev_cost = low, cost
-        low = int(lows[j])
-        step = low - prev_low
-        half = 0.5 * CONTINUITY_WEIGHT * frames[j].gap_log_odds
-        # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before.
-        stay = inf_row.copy()
-        if step - 1 < width:
-            stay[: width - step + 1] = prev_cost[step - 1 :] + (keep + half)
-        # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum.
-        shifted = prev_cost - (prev_low + offsets) * go_on
-        running = np.minimum.accumulate(shifted)
-        first = max(0, 2 - step)  # candidates with some s' ≤ s − 2 in the window
-        reach = np.minimum(offsets[first:] + (step - 2), last)
-        jump = inf_row.copy()
-        jump[first:] = running[reach] + (start - half + (low - 2) * go_on) + offsets_go_on[first:]
-        jumped.append(jump < stay)
-        earlier.append(shifted)
-        cost = np.minimum(jump, stay) + emission[j]
+    cost, jumped, earlier = _forward(cost, emission, lows, halves, (keep, start, go_on))
+    low = int(lows[n - 1])
     if now_s is not None and model.done_survival is not None:
         cost = cost + _unseen_cost(low + offsets, model, prior, now_s)
+    last = width - 1
     result = np.zeros(n, dtype=np.int64)
     slot = int(lows[n - 1] + int(np.argmin(cost)))
     for j in range(n - 1, -1, -1):
@@ -177,6 +187,84 @@ def decode_slots(
     return result
 
 
+def _forward(
+    cost: Float,
+    emission: Float,
+    lows: Int64,
+    halves: list[float],
+    prices: tuple[float, float, float],
+) -> tuple[Float, npt.NDArray[np.bool_], Float]:
+    """The Viterbi recursion from frame 0's `cost` on: the last frame's costs, and per frame
+    whether each candidate came after losses and the costs the best earlier slot is found
+    among (row 0 unused), so back-pointers are worked out only along the chosen path.
+
+    Lows strictly increase, so the candidates of frame j are those of frame j − 1 shifted by
+    `step` ≥ 1: the transitions are slices, not gathers. This runs 500 times on every
+    hindsight decode, so each frame costs a handful of numpy calls into rows allocated once
+    (the arithmetic, and its order, is that of the plain formulas in the comments)."""
+    keep, start, go_on = prices
+    n, width = emission.shape
+    last = width - 1
+    jumped = np.zeros((n, width), dtype=np.bool_)
+    earlier = np.empty((n, width))
+    if n == 1:
+        return cost, jumped, earlier
+    offsets = np.arange(width, dtype=np.int64)
+    offsets_go_on = offsets * go_on
+    tail_go_on = offsets_go_on[1:]
+    base = int(lows[0])
+    # (slot × go_on) for every slot a frame may have, once: (prev_low + offsets) × go_on.
+    slot_go_on = np.arange(base, int(lows[-1]) + width, dtype=np.int64) * go_on
+    stay, jump, running = np.empty(width), np.empty(width), np.empty(width)
+    jump_tail, running_head = jump[1:], running[:-1]
+    rows = (np.empty(width), np.empty(width))
+    reaches: dict[int, Int64] = {}
+    low_list = lows.tolist()
+    prev_cost = cost
+    for j in range(1, n):
+        prev_low = low_list[j - 1]
+        low = low_list[j]
+        step = low - prev_low
+        half = halves[j]
+        # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before:
+        # stay[k] = prev_cost[k + step − 1] + (keep + half), inf beyond the window.
+        if step == 1:
+            np.add(prev_cost, keep + half, out=stay)
+        elif step - 1 < width:
+            np.add(prev_cost[step - 1 :], keep + half, out=stay[: width - step + 1])
+            stay[width - step + 1 :] = np.inf
+        else:
+            stay.fill(np.inf)
+        # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum of
+        # shifted = prev_cost − (prev_low + offsets) × go_on.
+        shifted = earlier[j]
+        at = prev_low - base
+        np.subtract(prev_cost, slot_go_on[at : at + width], out=shifted)
+        np.minimum.accumulate(shifted, out=running)
+        # jump[k] = running[min(k + step − 2, last)] + (start − half + (low − 2) × go_on)
+        #           + k × go_on, for the candidates with some s' ≤ s − 2 in the window
+        # (all but k = 0 when step is 1).
+        constant = start - half + (low - 2) * go_on
+        if step == 1:
+            np.add(running_head, constant, out=jump_tail)
+            np.add(jump_tail, tail_go_on, out=jump_tail)
+            jump[0] = np.inf
+        else:
+            reach = reaches.get(step)
+            if reach is None:
+                reach = reaches[step] = np.minimum(offsets + (step - 2), last)
+            np.take(running, reach, out=jump)
+            np.add(jump, constant, out=jump)
+            np.add(jump, offsets_go_on, out=jump)
+        np.less(jump, stay, out=jumped[j])
+        # cost = min(jump, stay) + emission[j], into the row the previous cost is not in.
+        cost = rows[j & 1]
+        np.minimum(jump, stay, out=cost)
+        np.add(cost, emission[j], out=cost)
+        prev_cost = cost
+    return cost, jumped, earlier
+
+
 def _unseen_cost(last_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s: float) -> Float:
     """Cost of the next frame not having come by `now_s`, if the last one has slot s: it was
     lost, or it is later than its due time allows. Without it a path that puts a loss past
@@ -190,11 +278,11 @@ def _unseen_cost(last_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s
 
 
 def _windows(
-    frames: Sequence[FrameTiming], model: ArrivalModel, first_slot: int | None, pin_first: bool
+    frames: FrameTimings, model: ArrivalModel, first_slot: int | None, pin_first: bool
 ) -> Int64:
     """The lowest candidate slot of each frame: `LATE_SLOTS` before where its arrival points,
     and always above the previous frame's."""
-    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
+    arrivals = frames.anchored_s(model.anchoring, model.frame_s)
     nominal = np.floor((arrivals - model.origin_s) / model.frame_s + 0.5).astype(np.int64)
     lows = nominal - LATE_SLOTS
     if first_slot is not None:
@@ -205,12 +293,12 @@ def _windows(
     return raised
 
 
-def _emissions(frames: Sequence[FrameTiming], model: ArrivalModel, slots: Int64) -> Float:
+def _emissions(frames: FrameTimings, model: ArrivalModel, slots: Int64) -> Float:
     """Cost (−log likelihood) of each frame's arrival for each of its candidate slots."""
     due = model.origin_s + slots.astype(np.float64) * model.frame_s
-    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
+    arrivals = frames.anchored_s(model.anchoring, model.frame_s)
     cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
-    began = np.array([f.began_s for f in frames])
+    began = frames.began_s
     known = ~np.isnan(began)
     if np.any(known):
         offsets = (began[known][:, None] - due[known]).reshape(-1)

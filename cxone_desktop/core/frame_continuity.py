@@ -45,6 +45,9 @@ class ContinuityProbe:
         self._compare = max(8, round(rate_hz * _COMPARE_S))
         self._window = max(16, round(rate_hz * _SEARCH_WINDOW_S))
         self._slack = max(1, round(rate_hz * _SLACK_S))
+        # Per pitch period: where each sample of the continuation comes from in the history,
+        # counted from its end (see `_one_way`).
+        self._continuation_index: dict[int, npt.NDArray[np.intp]] = {}
 
     @property
     def context_samples(self) -> int:
@@ -62,7 +65,7 @@ class ContinuityProbe:
     def gap_log_odds(self, before: npt.ArrayLike, after: npt.ArrayLike) -> float:
         """log P(evidence | a frame is missing) − log P(evidence | none is), clipped."""
         value = LOG_ODDS_PER_UNIT * self.evidence(before, after)
-        return float(np.clip(value, -MAX_LOG_ODDS, MAX_LOG_ODDS))
+        return float(min(max(value, -MAX_LOG_ODDS), MAX_LOG_ODDS))
 
     def _one_way(self, history: Float, following: Float) -> float:
         """Match of `following`'s start with the periodic continuation of `history`, at a
@@ -74,15 +77,25 @@ class ContinuityProbe:
         period = self._pitch(history, window)
         if period == 0:
             return 0.0
-        last = history[-period:]
-        reach = self._frame + compare + self._slack + period
-        continuation = np.tile(last, reach // period + 2)
-        # The continuation starts one sample early so a slack of -1 is possible at offset 0.
-        continuation = np.concatenate([history[-self._slack :], continuation])
+        # The last period repeated, starting one sample early so a slack of -1 is possible at
+        # offset 0: history[-slack:] then history[-period:] over and over (by one gather).
+        continuation = history[self._continuation(period)]
         target = following[:compare]
-        at_once = self._match(continuation, target, 0)
-        a_frame_on = self._match(continuation, target, self._frame)
+        target_energy = float(target @ target)
+        at_once = self._match(continuation, target, target_energy, 0)
+        a_frame_on = self._match(continuation, target, target_energy, self._frame)
         return a_frame_on - at_once
+
+    def _continuation(self, period: int) -> npt.NDArray[np.intp]:
+        """Indices (from the history's end) of the continuation for `period`: `slack` samples
+        before the boundary, then the last period repeated past a frame and a comparison."""
+        index = self._continuation_index.get(period)
+        if index is None:
+            reach = self._frame + self._compare + self._slack + period
+            repeats = np.arange(period * (reach // period + 2)) % period - period
+            index = np.concatenate([np.arange(-self._slack, 0), repeats]).astype(np.intp)
+            self._continuation_index[period] = index
+        return index
 
     def _pitch(self, history: Float, window: int) -> int:
         """Best repeating lag of the last `window` samples, preferring a sub-multiple within
@@ -93,7 +106,7 @@ class ContinuityProbe:
         # this runs for every frame received, so no per-lag Python.
         dots = np.correlate(span, target, "valid")[::-1]
         energy = _window_energies(span, window)[::-1] * float(target @ target)
-        if not np.any(energy > 0):
+        if not (energy > 0).any():
             return 0
         score = np.where(energy > 0, dots / np.sqrt(np.maximum(energy, 1e-9)), -1.0)
         best = int(np.argmax(score))
@@ -104,13 +117,15 @@ class ContinuityProbe:
                 return shorter
         return lag
 
-    def _match(self, continuation: Float, target: Float, offset: int) -> float:
+    def _match(
+        self, continuation: Float, target: Float, target_energy: float, offset: int
+    ) -> float:
         """Best normalized correlation of `target` with the continuation near `offset`."""
         n = target.shape[0]
         start = offset  # index 0 of `continuation` is `slack` samples before the boundary
         region = continuation[start : start + n + 2 * self._slack]
         dots = np.correlate(region, target, "valid")
-        energy = _window_energies(region, n) * float(target @ target)
+        energy = _window_energies(region, n) * target_energy
         score = np.where(energy > 0, dots / np.sqrt(np.maximum(energy, 1e-9)), 0.0)
         return float(score.max())
 
@@ -118,6 +133,8 @@ class ContinuityProbe:
 def _window_energies(x: Float, n: int) -> Float:
     """Sum of squares of every `n`-sample window of `x` (a running sum; windows of digital
     silence come out exactly 0)."""
-    total = np.concatenate(([0.0], np.cumsum(x * x)))
+    total = np.empty(x.shape[0] + 1)
+    total[0] = 0.0
+    np.cumsum(x * x, out=total[1:])
     energies: Float = np.maximum(total[n:] - total[:-n], 0.0)
     return energies

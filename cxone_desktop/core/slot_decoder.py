@@ -25,6 +25,7 @@ and the delay histograms from a path that saw every frame around each one.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,13 @@ LATE_SLOTS = 60
 EARLY_SLOTS = 10
 #: Weight of the waveform's log-odds against timing and the loss prior.
 CONTINUITY_WEIGHT = 1.0
+
+_WIDTH = LATE_SLOTS + EARLY_SLOTS + 1  # candidate slots per frame
+_OFFSETS = np.arange(_WIDTH, dtype=np.int64)
+_OFFSETS.flags.writeable = False
+#: Per step ≥ 2 between two frames' lowest candidates, where each candidate's running minimum
+#: is read: min(k + step − 2, last) (from step width + 1 on, the last one for all).
+_REACHES = [np.minimum(_OFFSETS + (step - 2), _WIDTH - 1) for step in range(_WIDTH + 2)]
 
 
 class Anchoring(enum.Enum):
@@ -149,11 +157,10 @@ def decode_slots(
     n = len(timings)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    width = LATE_SLOTS + EARLY_SLOTS + 1
-    offsets = np.arange(width, dtype=np.int64)
-    keep = -np.log1p(-prior.p)
-    start = -np.log(prior.p)
-    go_on = -np.log(prior.q)
+    width = _WIDTH
+    offsets = _OFFSETS
+    prices = _prices(prior.p, prior.q)
+    keep, start, go_on, _ = prices
     lows = _windows(timings, model, first_slot, pin_first)
     emission = _emissions(timings, model, lows[:, None] + offsets[None, :])
     halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
@@ -167,24 +174,36 @@ def decode_slots(
         cost = cost + np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
     if pin_first:
         cost = np.where(offsets == 0, cost, np.inf)
-    cost, jumped, earlier = _forward(cost, emission, lows, halves, (keep, start, go_on))
+    cost, jumped, earlier = _forward(cost, emission, lows, halves, prices)
     low = int(lows[n - 1])
     if now_s is not None and model.done_survival is not None:
         cost = cost + _unseen_cost(low + offsets, model, prior, now_s)
     last = width - 1
-    result = np.zeros(n, dtype=np.int64)
-    slot = int(lows[n - 1] + int(np.argmin(cost)))
-    for j in range(n - 1, -1, -1):
-        result[j] = slot
-        if j:
-            k = slot - int(lows[j])
-            if jumped[j][k]:  # after losses: the best slot at most s − 2 (its last, on a tie)
-                reach_k = min(k + int(lows[j] - lows[j - 1]) - 2, last)
-                before = earlier[j][reach_k::-1]
-                slot = int(lows[j - 1]) + reach_k - int(np.argmin(before))
-            else:
-                slot -= 1
-    return result
+    low_list: list[int] = lows.tolist()
+    path = [0] * n
+    slot = low_list[n - 1] + int(np.argmin(cost))
+    for j in range(n - 1, 0, -1):
+        path[j] = slot
+        k = slot - low_list[j]
+        if jumped[j, k]:  # after losses: the best slot at most s − 2 (its last, on a tie)
+            reach_k = min(k + low_list[j] - low_list[j - 1] - 2, last)
+            slot = low_list[j - 1] + reach_k - int(earlier[j, reach_k::-1].argmin())
+        else:
+            slot -= 1
+    path[0] = slot
+    return np.array(path, dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=8)
+def _prices(p: float, q: float) -> tuple[float, float, float, Float]:
+    """Costs of the loss prior (p, q changes twice a second at most): a frame kept, a gap
+    started, a gap going on, and the latter × each candidate's offset."""
+    keep = -np.log1p(-p)
+    start = -np.log(p)
+    go_on = -np.log(q)
+    offsets_go_on = _OFFSETS * go_on
+    offsets_go_on.flags.writeable = False
+    return keep, start, go_on, offsets_go_on
 
 
 def _forward(
@@ -192,7 +211,7 @@ def _forward(
     emission: Float,
     lows: Int64,
     halves: list[float],
-    prices: tuple[float, float, float],
+    prices: tuple[float, float, float, Float],
 ) -> tuple[Float, npt.NDArray[np.bool_], Float]:
     """The Viterbi recursion from frame 0's `cost` on: the last frame's costs, and per frame
     whether each candidate came after losses and the costs the best earlier slot is found
@@ -202,61 +221,66 @@ def _forward(
     `step` ≥ 1: the transitions are slices, not gathers. This runs 500 times on every
     hindsight decode, so each frame costs a handful of numpy calls into rows allocated once
     (the arithmetic, and its order, is that of the plain formulas in the comments)."""
-    keep, start, go_on = prices
+    keep, start, go_on, offsets_go_on = prices
     n, width = emission.shape
-    last = width - 1
     jumped = np.zeros((n, width), dtype=np.bool_)
     earlier = np.empty((n, width))
     if n == 1:
         return cost, jumped, earlier
-    offsets = np.arange(width, dtype=np.int64)
-    offsets_go_on = offsets * go_on
     tail_go_on = offsets_go_on[1:]
     base = int(lows[0])
     # (slot × go_on) for every slot a frame may have, once: (prev_low + offsets) × go_on.
     slot_go_on = np.arange(base, int(lows[-1]) + width, dtype=np.int64) * go_on
-    stay, jump, running = np.empty(width), np.empty(width), np.empty(width)
-    jump_tail, running_head = jump[1:], running[:-1]
+    stay, running = np.empty(width), np.empty(width)
+    adjacent_jump, wide_jump = np.empty(width), np.empty(width)  # step 1, step ≥ 2
+    adjacent_jump[0] = np.inf  # candidate 0 has no slot s − 2 in the window after step 1
+    jump_tail, running_head = adjacent_jump[1:], running[:-1]
     rows = (np.empty(width), np.empty(width))
-    reaches: dict[int, Int64] = {}
-    low_list = lows.tolist()
+    # Per frame, the scalars added below, as the plain formulas compute them (elementwise in
+    # float64, so the same values): keep + half, and start − half + (low − 2) × go_on.
+    half_odds = np.asarray(halves)
+    stay_prices = (keep + half_odds).tolist()
+    jump_prices = ((start - half_odds) + (lows - 2) * go_on).tolist()
+    low_list: list[int] = lows.tolist()
     prev_cost = cost
-    for j in range(1, n):
-        prev_low = low_list[j - 1]
-        low = low_list[j]
+    frames = zip(
+        low_list[:-1],
+        low_list[1:],
+        stay_prices[1:],
+        jump_prices[1:],
+        earlier[1:],
+        jumped[1:],
+        strict=True,
+    )
+    for j, (prev_low, low, stay_price, jump_price, shifted, jumped_row) in enumerate(frames, 1):
         step = low - prev_low
-        half = halves[j]
         # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before:
         # stay[k] = prev_cost[k + step − 1] + (keep + half), inf beyond the window.
         if step == 1:
-            np.add(prev_cost, keep + half, out=stay)
+            np.add(prev_cost, stay_price, out=stay)
         elif step - 1 < width:
-            np.add(prev_cost[step - 1 :], keep + half, out=stay[: width - step + 1])
+            np.add(prev_cost[step - 1 :], stay_price, out=stay[: width - step + 1])
             stay[width - step + 1 :] = np.inf
         else:
             stay.fill(np.inf)
         # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum of
         # shifted = prev_cost − (prev_low + offsets) × go_on.
-        shifted = earlier[j]
         at = prev_low - base
         np.subtract(prev_cost, slot_go_on[at : at + width], out=shifted)
         np.minimum.accumulate(shifted, out=running)
         # jump[k] = running[min(k + step − 2, last)] + (start − half + (low − 2) × go_on)
         #           + k × go_on, for the candidates with some s' ≤ s − 2 in the window
         # (all but k = 0 when step is 1).
-        constant = start - half + (low - 2) * go_on
         if step == 1:
-            np.add(running_head, constant, out=jump_tail)
+            jump = adjacent_jump
+            np.add(running_head, jump_price, out=jump_tail)
             np.add(jump_tail, tail_go_on, out=jump_tail)
-            jump[0] = np.inf
         else:
-            reach = reaches.get(step)
-            if reach is None:
-                reach = reaches[step] = np.minimum(offsets + (step - 2), last)
-            np.take(running, reach, out=jump)
-            np.add(jump, constant, out=jump)
+            jump = wide_jump
+            np.take(running, _REACHES[min(step, width + 1)], out=jump)
+            np.add(jump, jump_price, out=jump)
             np.add(jump, offsets_go_on, out=jump)
-        np.less(jump, stay, out=jumped[j])
+        np.less(jump, stay, out=jumped_row)
         # cost = min(jump, stay) + emission[j], into the row the previous cost is not in.
         cost = rows[j & 1]
         np.minimum(jump, stay, out=cost)

@@ -97,9 +97,9 @@ class ContinuityProbe:
         spans = [history[-(window + self._pmax) : -self._pmin] for history in histories]
         # Every lag at once, longest first (span[i:] starts pmax − i samples back), in C.
         pairs = zip(spans, targets, strict=True)
-        dots = np.stack([np.correlate(span, target, "valid") for span, target in pairs])[:, ::-1]
+        dots = np.array([np.correlate(span, target, "valid") for span, target in pairs])[:, ::-1]
         target_energy = np.array([float(target @ target) for target in targets])
-        energy = _window_energies(np.stack(spans), window)[:, ::-1] * target_energy[:, None]
+        energy = _window_energies(np.array(spans), window)[:, ::-1] * target_energy[:, None]
         positive = energy > 0
         score = np.where(positive, dots / np.sqrt(np.maximum(energy, 1e-9)), -1.0)
         periods = []
@@ -134,8 +134,8 @@ class ContinuityProbe:
                 targets.append(target)
                 target_energy.append(energy)
         pairs = zip(regions, targets, strict=True)
-        dots = np.stack([np.correlate(region, target, "valid") for region, target in pairs])
-        energy = _window_energies(np.stack(regions), compare) * np.array(target_energy)[:, None]
+        dots = np.array([np.correlate(region, target, "valid") for region, target in pairs])
+        energy = _window_energies(np.array(regions), compare) * np.array(target_energy)[:, None]
         score = np.where(energy > 0, dots / np.sqrt(np.maximum(energy, 1e-9)), 0.0)
         best = score.max(axis=1).tolist()
         return [on - at_once for at_once, on in zip(best[::2], best[1::2], strict=True)]

@@ -161,8 +161,9 @@ def decode_slots(
     offsets = _OFFSETS
     prices = _prices(prior.p, prior.q)
     keep, start, go_on, _ = prices
-    lows = _windows(timings, model, first_slot, pin_first)
-    emission = _emissions(timings, model, lows[:, None] + offsets[None, :])
+    arrivals = timings.anchored_s(model.anchoring, model.frame_s)
+    lows = _windows(arrivals, model, first_slot, pin_first)
+    emission = _emissions(arrivals, timings.began_s, model, lows[:, None] + offsets[None, :])
     halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
     low = int(lows[0])
     slots = low + offsets
@@ -302,11 +303,10 @@ def _unseen_cost(last_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s
 
 
 def _windows(
-    frames: FrameTimings, model: ArrivalModel, first_slot: int | None, pin_first: bool
+    arrivals: Float, model: ArrivalModel, first_slot: int | None, pin_first: bool
 ) -> Int64:
-    """The lowest candidate slot of each frame: `LATE_SLOTS` before where its arrival points,
-    and always above the previous frame's."""
-    arrivals = frames.anchored_s(model.anchoring, model.frame_s)
+    """The lowest candidate slot of each frame (`arrivals`: anchored): `LATE_SLOTS` before
+    where its arrival points, and always above the previous frame's."""
     nominal = np.floor((arrivals - model.origin_s) / model.frame_s + 0.5).astype(np.int64)
     lows = nominal - LATE_SLOTS
     if first_slot is not None:
@@ -317,14 +317,15 @@ def _windows(
     return raised
 
 
-def _emissions(frames: FrameTimings, model: ArrivalModel, slots: Int64) -> Float:
-    """Cost (−log likelihood) of each frame's arrival for each of its candidate slots."""
+def _emissions(arrivals: Float, began: Float, model: ArrivalModel, slots: Int64) -> Float:
+    """Cost (−log likelihood) of each frame's arrival (anchored, and when a message began in
+    it: `began`, nan if none) for each of its candidate slots."""
     due = model.origin_s + slots.astype(np.float64) * model.frame_s
-    arrivals = frames.anchored_s(model.anchoring, model.frame_s)
     cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
-    began = frames.began_s
     known = ~np.isnan(began)
-    if np.any(known):
+    if known.all():  # the same arithmetic as below, without picking the rows out
+        cost -= model.began_likelihood((began[:, None] - due).reshape(-1)).reshape(due.shape)
+    elif known.any():
         offsets = (began[known][:, None] - due[known]).reshape(-1)
         cost[known] -= model.began_likelihood(offsets).reshape(-1, due.shape[1])
     return cost

@@ -199,9 +199,10 @@ def decode_slots(
 def _prices(p: float, q: float) -> tuple[float, float, float, Float]:
     """Costs of the loss prior (p, q changes twice a second at most): a frame kept, a gap
     started, a gap going on, and the latter × each candidate's offset."""
-    keep = -np.log1p(-p)
-    start = -np.log(p)
-    go_on = -np.log(q)
+    # Python floats (the same doubles, and the same arithmetic on them): cheaper in the loop.
+    keep = float(-np.log1p(-p))
+    start = float(-np.log(p))
+    go_on = float(-np.log(q))
     offsets_go_on = _OFFSETS * go_on
     offsets_go_on.flags.writeable = False
     return keep, start, go_on, offsets_go_on
@@ -237,24 +238,13 @@ def _forward(
     adjacent_jump[0] = np.inf  # candidate 0 has no slot s − 2 in the window after step 1
     jump_tail, running_head = adjacent_jump[1:], running[:-1]
     rows = (np.empty(width), np.empty(width))
-    # Per frame, the scalars added below, as the plain formulas compute them (elementwise in
-    # float64, so the same values): keep + half, and start − half + (low − 2) × go_on.
-    half_odds = np.asarray(halves)
-    stay_prices = (keep + half_odds).tolist()
-    jump_prices = ((start - half_odds) + (lows - 2) * go_on).tolist()
     low_list: list[int] = lows.tolist()
     prev_cost = cost
-    frames = zip(
-        low_list[:-1],
-        low_list[1:],
-        stay_prices[1:],
-        jump_prices[1:],
-        earlier[1:],
-        jumped[1:],
-        strict=True,
-    )
-    for j, (prev_low, low, stay_price, jump_price, shifted, jumped_row) in enumerate(frames, 1):
+    frames = zip(low_list[:-1], low_list[1:], halves[1:], earlier[1:], jumped[1:], strict=True)
+    for j, (prev_low, low, half, shifted, jumped_row) in enumerate(frames, 1):
         step = low - prev_low
+        stay_price = keep + half
+        jump_price = start - half + (low - 2) * go_on
         # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before:
         # stay[k] = prev_cost[k + step − 1] + (keep + half), inf beyond the window.
         if step == 1:

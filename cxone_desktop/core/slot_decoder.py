@@ -203,7 +203,7 @@ def _prices(p: float, q: float) -> tuple[float, float, float, Float]:
     keep = float(-np.log1p(-p))
     start = float(-np.log(p))
     go_on = float(-np.log(q))
-    offsets_go_on = _OFFSETS * go_on
+    offsets_go_on = _OFFSETS * np.float64(go_on)
     offsets_go_on.flags.writeable = False
     return keep, start, go_on, offsets_go_on
 

@@ -181,12 +181,13 @@ def decode_slots(
         cost = cost + _unseen_cost(low + offsets, model, prior, now_s)
     last = width - 1
     low_list: list[int] = lows.tolist()
+    came_after_losses = jumped.tobytes()  # one byte per candidate, read without numpy calls
     path = [0] * n
     slot = low_list[n - 1] + int(np.argmin(cost))
     for j in range(n - 1, 0, -1):
         path[j] = slot
         k = slot - low_list[j]
-        if jumped[j, k]:  # after losses: the best slot at most s − 2 (its last, on a tie)
+        if came_after_losses[j * width + k]:  # the best slot at most s − 2 (its last, on a tie)
             reach_k = min(k + low_list[j] - low_list[j - 1] - 2, last)
             slot = low_list[j - 1] + reach_k - int(earlier[j, reach_k::-1].argmin())
         else:

@@ -226,23 +226,30 @@ def _forward(
     (the arithmetic, and its order, is that of the plain formulas in the comments)."""
     keep, start, go_on, offsets_go_on = prices
     n, width = emission.shape
-    jumped = np.zeros((n, width), dtype=np.bool_)
     earlier = np.empty((n, width))
     if n == 1:
-        return cost, jumped, earlier
+        return cost, np.zeros((n, width), dtype=np.bool_), earlier
+    # Per frame, the cost of each candidate as adjacent (`stays`) and the better of that and
+    # after losses (`bests`, before the frame's own emission): where the latter is lower, the
+    # candidate came after losses, found for all frames at once at the end.
+    stays = np.empty((n, width))
+    bests = np.empty((n, width))
+    stays[0] = bests[0] = 0.0
     tail_go_on = offsets_go_on[1:]
     base = int(lows[0])
     # (slot × go_on) for every slot a frame may have, once: (prev_low + offsets) × go_on.
     slot_go_on = np.arange(base, int(lows[-1]) + width, dtype=np.int64) * go_on
-    stay, running = np.empty(width), np.empty(width)
+    running = np.empty(width)
     adjacent_jump, wide_jump = np.empty(width), np.empty(width)  # step 1, step ≥ 2
     adjacent_jump[0] = np.inf  # candidate 0 has no slot s − 2 in the window after step 1
     jump_tail, running_head = adjacent_jump[1:], running[:-1]
     rows = (np.empty(width), np.empty(width))
     low_list: list[int] = lows.tolist()
     prev_cost = cost
-    frames = zip(low_list[:-1], low_list[1:], halves[1:], earlier[1:], jumped[1:], strict=True)
-    for j, (prev_low, low, half, shifted, jumped_row) in enumerate(frames, 1):
+    frames = zip(
+        low_list[:-1], low_list[1:], halves[1:], earlier[1:], stays[1:], bests[1:], strict=True
+    )
+    for j, (prev_low, low, half, shifted, stay, best) in enumerate(frames, 1):
         step = low - prev_low
         stay_price = keep + half
         jump_price = start - half + (low - 2) * go_on
@@ -272,12 +279,12 @@ def _forward(
             np.take(running, _REACHES[min(step, width + 1)], out=jump)
             np.add(jump, jump_price, out=jump)
             np.add(jump, offsets_go_on, out=jump)
-        np.less(jump, stay, out=jumped_row)
         # cost = min(jump, stay) + emission[j], into the row the previous cost is not in.
+        np.minimum(jump, stay, out=best)
         cost = rows[j & 1]
-        np.minimum(jump, stay, out=cost)
-        np.add(cost, emission[j], out=cost)
+        np.add(best, emission[j], out=cost)
         prev_cost = cost
+    jumped = bests < stays  # jump < stay exactly where min(jump, stay) < stay
     return cost, jumped, earlier
 
 

@@ -143,7 +143,8 @@ class FrameQueue:
         x = np.asarray(samples, dtype=np.float64).reshape(-1)
         if self._channels == 1:
             return x
-        mono: Float = x.reshape(-1, self._channels).mean(axis=1)
+        # The mean as ndarray.mean computes it (a sum, then a division by the count).
+        mono: Float = np.add.reduce(x.reshape(-1, self._channels), axis=1) / self._channels
         return mono
 
     def _make_room(self) -> None:

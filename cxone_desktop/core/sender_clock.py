@@ -128,6 +128,7 @@ class SenderClock:
         self.anchored = DelayHistogram()  # anchored arrival − due: the decoder's evidence
         self.began = DelayHistogram(prior_spread_s=0.015)
         self._anchoring = Anchoring.COMPLETION
+        self._model: ArrivalModel | None = None  # built once per clock estimate
         self.loss = loss  # per frame, as the hindsight path shows it (until then: assumed)
         self.burst = 0.2  # chance a lost frame is followed by another lost one
 
@@ -146,6 +147,11 @@ class SenderClock:
 
     @property
     def model(self) -> ArrivalModel:
+        if self._model is None:
+            self._model = self._build_model()
+        return self._model
+
+    def _build_model(self) -> ArrivalModel:
         return ArrivalModel(
             self._origin_s,
             self._frame_s,
@@ -165,6 +171,7 @@ class SenderClock:
     def anchor(self, slot: int, arrival_s: float) -> None:
         """Start a new timeline: the frame of `slot` arrived on time at `arrival_s`."""
         self._origin_s = arrival_s - slot * self._frame_s
+        self._model = None
         self._past.clear()
 
     def record(self, timing: FrameTiming, slot: int, *, backlog: bool = False) -> None:
@@ -202,6 +209,7 @@ class SenderClock:
         self._origin_s = origin - shift * period
         self._frame_s = period
         self._anchoring = anchoring
+        self._model = None
         self._learn_losses(slots)
 
     def _learn_losses(self, slots: Int64) -> None:

@@ -54,6 +54,7 @@ class DelayHistogram:
         self._log_density: Float | None = None
         self._survival: Float | None = None
         self._cumulative: Float | None = None
+        self._quantiles: dict[float, float] = {}  # asked for each slot, changed twice a second
         tail = np.where(
             centers >= 0,
             np.exp(-centers / LATE_TAIL_S) / LATE_TAIL_S,
@@ -74,6 +75,7 @@ class DelayHistogram:
         self._log_density = None
         self._survival = None
         self._cumulative = None
+        self._quantiles.clear()
 
     def replace(self, offsets_s: npt.ArrayLike) -> None:
         """Forget everything: the arrivals are exactly these offsets (s), equally weighted."""
@@ -86,16 +88,21 @@ class DelayHistogram:
         self._log_density = None
         self._survival = None
         self._cumulative = None
+        self._quantiles.clear()
 
     def quantile(self, q: float) -> float:
         """The offset (s) that fraction `q` of the (recent) arrivals did not exceed (0: none)."""
         if self._count == 0:
             return 0.0
+        known = self._quantiles.get(q)
+        if known is not None:
+            return known
         if self._cumulative is None:
             self._cumulative = np.cumsum(self._mass)
         cumulative = self._cumulative
         index = int(np.searchsorted(cumulative, q * cumulative[-1]))
-        return float(self._centers[min(index, self._bins - 1)] + BIN_S / 2)
+        value = self._quantiles[q] = float(self._centers[min(index, self._bins - 1)] + BIN_S / 2)
+        return value
 
     def tail_mass(self, offset_s: float) -> float:
         """Fraction of (recent) arrivals later than `offset_s` (0.5 before any arrival)."""

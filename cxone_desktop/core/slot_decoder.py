@@ -160,19 +160,23 @@ def decode_slots(
     width = _WIDTH
     offsets = _OFFSETS
     prices = _prices(prior.p, prior.q)
-    keep, start, go_on, _ = prices
+    keep, start, go_on, _, gap_after = prices
     arrivals = timings.anchored_s(model.anchoring, model.frame_s)
     lows = _windows(arrivals, model, first_slot, pin_first)
     emission = _emissions(arrivals, timings.began_s, model, lows[:, None] + offsets[None, :])
     halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
     low = int(lows[0])
-    slots = low + offsets
     cost = emission[0]
     if first_slot is not None:
         # Frames lost between the last one played and this one cost as any other loss.
-        lost = slots - first_slot
         half = halves[0]
-        cost = cost + np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
+        if low == first_slot:  # as nearly always: then lost = offsets
+            entry = gap_after - half
+            entry[0] = keep + half
+        else:
+            lost = low + offsets - first_slot
+            entry = np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
+        cost = cost + entry
     if pin_first:
         cost = np.where(offsets == 0, cost, np.inf)
     cost, jumped, earlier = _forward(cost, emission, lows, halves, prices)
@@ -197,16 +201,19 @@ def decode_slots(
 
 
 @functools.lru_cache(maxsize=8)
-def _prices(p: float, q: float) -> tuple[float, float, float, Float]:
+def _prices(p: float, q: float) -> tuple[float, float, float, Float, Float]:
     """Costs of the loss prior (p, q changes twice a second at most): a frame kept, a gap
-    started, a gap going on, and the latter × each candidate's offset."""
+    started, a gap going on, the latter × each candidate's offset, and a gap of `offset`
+    frames before a frame (start + (offset − 1) × go_on; offset 0 is no gap)."""
     # Python floats (the same doubles, and the same arithmetic on them): cheaper in the loop.
     keep = float(-np.log1p(-p))
     start = float(-np.log(p))
     go_on = float(-np.log(q))
     offsets_go_on = _OFFSETS * np.float64(go_on)
     offsets_go_on.flags.writeable = False
-    return keep, start, go_on, offsets_go_on
+    gap_after: Float = start + (_OFFSETS - 1) * np.float64(go_on)
+    gap_after.flags.writeable = False
+    return keep, start, go_on, offsets_go_on, gap_after
 
 
 def _forward(
@@ -214,7 +221,7 @@ def _forward(
     emission: Float,
     lows: Int64,
     halves: list[float],
-    prices: tuple[float, float, float, Float],
+    prices: tuple[float, float, float, Float, Float],
 ) -> tuple[Float, npt.NDArray[np.bool_], Float]:
     """The Viterbi recursion from frame 0's `cost` on: the last frame's costs, and per frame
     whether each candidate came after losses and the costs the best earlier slot is found
@@ -224,7 +231,7 @@ def _forward(
     `step` ≥ 1: the transitions are slices, not gathers. This runs 500 times on every
     hindsight decode, so each frame costs a handful of numpy calls into rows allocated once
     (the arithmetic, and its order, is that of the plain formulas in the comments)."""
-    keep, start, go_on, offsets_go_on = prices
+    keep, start, go_on, offsets_go_on, _ = prices
     n, width = emission.shape
     earlier = np.empty((n, width))
     if n == 1:

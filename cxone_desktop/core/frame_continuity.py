@@ -45,9 +45,11 @@ class ContinuityProbe:
         self._compare = max(8, round(rate_hz * _COMPARE_S))
         self._window = max(16, round(rate_hz * _SEARCH_WINDOW_S))
         self._slack = max(1, round(rate_hz * _SLACK_S))
-        # Per pitch period: where each sample of the continuation comes from in the history,
-        # counted from its end (see `_one_way`).
-        self._continuation_index: dict[int, npt.NDArray[np.intp]] = {}
+        # Sample m of the continuation (m − slack from the boundary, as far as the matches
+        # reach) comes from history[(m − slack) mod period − period]: the slack samples before
+        # the boundary themselves (slack < any period), then the last period over and over.
+        reach = self._frame + self._compare + 2 * self._slack
+        self._from_boundary = np.arange(reach, dtype=np.intp) - self._slack
 
     @property
     def context_samples(self) -> int:
@@ -141,14 +143,8 @@ class ContinuityProbe:
         return [on - at_once for at_once, on in zip(best[::2], best[1::2], strict=True)]
 
     def _continuation(self, period: int) -> npt.NDArray[np.intp]:
-        """Indices (from the history's end) of the continuation for `period`: `slack` samples
-        before the boundary, then the last period repeated past a frame and a comparison."""
-        index = self._continuation_index.get(period)
-        if index is None:
-            reach = self._frame + self._compare + self._slack + period
-            repeats = np.arange(period * (reach // period + 2)) % period - period
-            index = np.concatenate([np.arange(-self._slack, 0), repeats]).astype(np.intp)
-            self._continuation_index[period] = index
+        """Indices (from the history's end) of the continuation for `period`."""
+        index: npt.NDArray[np.intp] = self._from_boundary % period - period
         return index
 
 

@@ -252,6 +252,9 @@ def _forward(
     jump_tail, running_head = adjacent_jump[1:], running[:-1]
     rows = (np.empty(width), np.empty(width))
     low_list: list[int] = lows.tolist()
+    # The ufuncs as locals: this loop is all calls into numpy.
+    add, subtract, minimum, take = np.add, np.subtract, np.minimum, np.take
+    running_minimum = np.minimum.accumulate
     prev_cost = cost
     frames = zip(
         low_list[:-1], low_list[1:], halves[1:], earlier[1:], stays[1:], bests[1:], strict=True
@@ -263,33 +266,33 @@ def _forward(
         # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before:
         # stay[k] = prev_cost[k + step − 1] + (keep + half), inf beyond the window.
         if step == 1:
-            np.add(prev_cost, stay_price, out=stay)
+            add(prev_cost, stay_price, out=stay)
         elif step - 1 < width:
-            np.add(prev_cost[step - 1 :], stay_price, out=stay[: width - step + 1])
+            add(prev_cost[step - 1 :], stay_price, out=stay[: width - step + 1])
             stay[width - step + 1 :] = np.inf
         else:
             stay.fill(np.inf)
         # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum of
         # shifted = prev_cost − (prev_low + offsets) × go_on.
         at = prev_low - base
-        np.subtract(prev_cost, slot_go_on[at : at + width], out=shifted)
-        np.minimum.accumulate(shifted, out=running)
+        subtract(prev_cost, slot_go_on[at : at + width], out=shifted)
+        running_minimum(shifted, out=running)
         # jump[k] = running[min(k + step − 2, last)] + (start − half + (low − 2) × go_on)
         #           + k × go_on, for the candidates with some s' ≤ s − 2 in the window
         # (all but k = 0 when step is 1).
         if step == 1:
             jump = adjacent_jump
-            np.add(running_head, jump_price, out=jump_tail)
-            np.add(jump_tail, tail_go_on, out=jump_tail)
+            add(running_head, jump_price, out=jump_tail)
+            add(jump_tail, tail_go_on, out=jump_tail)
         else:
             jump = wide_jump
-            np.take(running, _REACHES[min(step, width + 1)], out=jump)
-            np.add(jump, jump_price, out=jump)
-            np.add(jump, offsets_go_on, out=jump)
+            take(running, _REACHES[min(step, width + 1)], out=jump)
+            add(jump, jump_price, out=jump)
+            add(jump, offsets_go_on, out=jump)
         # cost = min(jump, stay) + emission[j], into the row the previous cost is not in.
-        np.minimum(jump, stay, out=best)
+        minimum(jump, stay, out=best)
         cost = rows[j & 1]
-        np.add(best, emission[j], out=cost)
+        add(best, emission[j], out=cost)
         prev_cost = cost
     jumped = bests < stays  # jump < stay exactly where min(jump, stay) < stay
     return cost, jumped, earlier

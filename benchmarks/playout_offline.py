@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from cxone_desktop.core.audio_format import DEFAULT_FORMAT
+from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
 from cxone_desktop.core.jitter_buffer import JitterBuffer
 from cxone_desktop.core.reassembler import FrameReassembler
 from cxone_desktop.simulator.arrival_schedule import ArrivalSchedule, ScheduledMessage
@@ -51,9 +51,12 @@ class Network:
     stalls: list[tuple[float, float]]  # (start, end) of each delay spike, s from the call start
 
 
-def schedule(source: Int16, impairments: Impairments, seed: int) -> Network:
-    """The messages of `source` under `impairments` (seeded)."""
-    frames = [(k * F, source[k * N : (k + 1) * N].tobytes()) for k in range(len(source) // N)]
+def schedule(
+    source: Int16, impairments: Impairments, seed: int, *, fmt: AudioFormat = DEFAULT_FORMAT
+) -> Network:
+    """The messages of `source` (interleaved as `fmt` says) under `impairments` (seeded)."""
+    n, f = fmt.frame_samples, fmt.frame_duration_s
+    frames = [(k * f, source[k * n : (k + 1) * n].tobytes()) for k in range(len(source) // n)]
     plan = ArrivalSchedule(frames, impairments, seed=str(seed), keep_lost=True)
     messages = list(plan)
     return Network(messages, plan.lost_indices, plan.stalls)
@@ -66,16 +69,17 @@ def play_offline(
     concealment: str = "plc",
     target_delay_ms: float = 40.0,
     tail_s: float = 0.2,
+    fmt: AudioFormat = DEFAULT_FORMAT,
 ) -> Run:
     """Feed the messages at their times, pull every tick; drain shortly after the last one."""
     messages = network.messages
     jb = JitterBuffer(
-        DEFAULT_FORMAT,
+        fmt,
         mode=mode,
         target_delay_ms=target_delay_ms,
         concealment=concealment,  # type: ignore[arg-type]
     )
-    reassembler = FrameReassembler(DEFAULT_FORMAT)
+    reassembler = FrameReassembler(fmt)
     out: list[Int16] = []
     waits: list[npt.NDArray[np.float64]] = []
     trace: list[tuple[float, float, float]] = []

@@ -53,6 +53,8 @@ class DelayHistogram:
         self._count = 0
         self._log_density: Float | None = None
         self._survival: Float | None = None
+        self._cumulative: Float | None = None
+        self._quantiles: dict[float, float] = {}  # asked for each slot, changed twice a second
         tail = np.where(
             centers >= 0,
             np.exp(-centers / LATE_TAIL_S) / LATE_TAIL_S,
@@ -72,25 +74,35 @@ class DelayHistogram:
         self._count += 1
         self._log_density = None
         self._survival = None
+        self._cumulative = None
+        self._quantiles.clear()
 
     def replace(self, offsets_s: npt.ArrayLike) -> None:
         """Forget everything: the arrivals are exactly these offsets (s), equally weighted."""
         values = np.asarray(offsets_s, dtype=np.float64).reshape(-1)
-        index = np.clip(((values - LOW_S) / BIN_S).astype(np.int64), 0, self._bins - 1)
+        index = self._index(values)
         index[~np.isfinite(values)] = self._bins - 1
         mass = np.bincount(index, minlength=self._bins).astype(np.float64)
         self._mass = mass / max(1.0, float(mass.sum()))
         self._count = int(values.shape[0])
         self._log_density = None
         self._survival = None
+        self._cumulative = None
+        self._quantiles.clear()
 
     def quantile(self, q: float) -> float:
         """The offset (s) that fraction `q` of the (recent) arrivals did not exceed (0: none)."""
         if self._count == 0:
             return 0.0
-        cumulative = np.cumsum(self._mass)
+        known = self._quantiles.get(q)
+        if known is not None:
+            return known
+        if self._cumulative is None:
+            self._cumulative = np.cumsum(self._mass)
+        cumulative = self._cumulative
         index = int(np.searchsorted(cumulative, q * cumulative[-1]))
-        return float(self._centers[min(index, self._bins - 1)] + BIN_S / 2)
+        value = self._quantiles[q] = float(self._centers[min(index, self._bins - 1)] + BIN_S / 2)
+        return value
 
     def tail_mass(self, offset_s: float) -> float:
         """Fraction of (recent) arrivals later than `offset_s` (0.5 before any arrival)."""
@@ -107,8 +119,7 @@ class DelayHistogram:
         if self._survival is None:
             later = 1.0 - np.cumsum(self._mass) / max(1e-300, float(self._mass.sum()))
             self._survival = np.maximum(later, SURVIVAL_FLOOR)
-        index = np.clip(((offsets_s - LOW_S) / BIN_S).astype(np.int64), 0, self._bins - 1)
-        result: Float = self._survival[index]
+        result: Float = self._survival[self._index(offsets_s)]
         return result
 
     def log_likelihood(self, offsets_s: Float) -> Float:
@@ -123,14 +134,21 @@ class DelayHistogram:
             mixed = (1.0 - WIDE_WEIGHT - OUTLIER_WEIGHT) * smooth + WIDE_WEIGHT * wide
             mixed += OUTLIER_WEIGHT * self._tail
             self._log_density = np.log(np.maximum(mixed, 1e-300) / BIN_S)
-        index = np.clip(((offsets_s - LOW_S) / BIN_S).astype(np.int64), 0, self._bins - 1)
-        result: Float = self._log_density[index]
+        result: Float = self._log_density[self._index(offsets_s)]
         beyond = offsets_s > HIGH_S
-        if np.any(beyond):  # far beyond the range: keep the late tail's slope
+        if beyond.any():  # far beyond the range: keep the late tail's slope
             extra = (offsets_s[beyond] - HIGH_S) / LATE_TAIL_S
             result = result.copy()
             result[beyond] -= extra
         return result
+
+    def _index(self, offsets_s: Float) -> npt.NDArray[np.int64]:
+        """The bin of each offset, the end bins taking what lies beyond (as `np.clip` would,
+        in two ufunc calls instead of its Python wrapper)."""
+        index = ((offsets_s - LOW_S) / BIN_S).astype(np.int64)
+        np.maximum(index, 0, out=index)
+        np.minimum(index, self._bins - 1, out=index)
+        return index
 
     def _bin(self, offset_s: float) -> int:
         if not math.isfinite(offset_s):

@@ -45,6 +45,11 @@ class ContinuityProbe:
         self._compare = max(8, round(rate_hz * _COMPARE_S))
         self._window = max(16, round(rate_hz * _SEARCH_WINDOW_S))
         self._slack = max(1, round(rate_hz * _SLACK_S))
+        # Sample m of the continuation (m − slack from the boundary, as far as the matches
+        # reach) comes from history[(m − slack) mod period − period]: the slack samples before
+        # the boundary themselves (slack < any period), then the last period over and over.
+        reach = self._frame + self._compare + 2 * self._slack
+        self._from_boundary = np.arange(reach, dtype=np.intp) - self._slack
 
     @property
     def context_samples(self) -> int:
@@ -55,69 +60,99 @@ class ContinuityProbe:
         """> 0 when `after` looks like it started one frame later than `before` ended."""
         a = np.asarray(before, dtype=np.float64).reshape(-1)
         b = np.asarray(after, dtype=np.float64).reshape(-1)
-        forward = self._one_way(a, b)
-        backward = self._one_way(b[::-1], a[::-1])
-        return forward + backward
+        # Forward from the frames before, backward from the frames after; both directions go
+        # through numpy together when their stretches are the same length (this runs for
+        # every frame received, so fewer, wider calls).
+        ways = ((a, b), (b[::-1], a[::-1]))
+        shapes = [self._shape(history, following) for history, following in ways]
+        values = [0.0, 0.0]
+        for group in ([0, 1],) if shapes[0] == shapes[1] else ([0], [1]):
+            shape = shapes[group[0]]
+            if shape is None:
+                continue
+            window, compare = shape
+            periods = self._pitches([ways[d][0] for d in group], window)
+            live = [(d, period) for d, period in zip(group, periods, strict=True) if period]
+            if live:
+                gains = self._matches([(ways[d], period) for d, period in live], compare)
+                for (d, _), gain in zip(live, gains, strict=True):
+                    values[d] = gain
+        return values[0] + values[1]
 
     def gap_log_odds(self, before: npt.ArrayLike, after: npt.ArrayLike) -> float:
         """log P(evidence | a frame is missing) − log P(evidence | none is), clipped."""
         value = LOG_ODDS_PER_UNIT * self.evidence(before, after)
-        return float(np.clip(value, -MAX_LOG_ODDS, MAX_LOG_ODDS))
+        return float(min(max(value, -MAX_LOG_ODDS), MAX_LOG_ODDS))
 
-    def _one_way(self, history: Float, following: Float) -> float:
-        """Match of `following`'s start with the periodic continuation of `history`, at a
-        frame's distance minus at no distance."""
+    def _shape(self, history: Float, following: Float) -> tuple[int, int] | None:
+        """(pitch-search window, samples compared) one way, or None: too little to tell."""
         window = min(self._window, history.shape[0] - self._pmax)
         compare = min(self._compare, following.shape[0])
         if window < self._compare or compare < self._compare // 2:
-            return 0.0
-        period = self._pitch(history, window)
-        if period == 0:
-            return 0.0
-        last = history[-period:]
-        reach = self._frame + compare + self._slack + period
-        continuation = np.tile(last, reach // period + 2)
-        # The continuation starts one sample early so a slack of -1 is possible at offset 0.
-        continuation = np.concatenate([history[-self._slack :], continuation])
-        target = following[:compare]
-        at_once = self._match(continuation, target, 0)
-        a_frame_on = self._match(continuation, target, self._frame)
-        return a_frame_on - at_once
+            return None
+        return window, compare
 
-    def _pitch(self, history: Float, window: int) -> int:
-        """Best repeating lag of the last `window` samples, preferring a sub-multiple within
-        10 % of the best (octave errors); 0 when there is nothing periodic."""
-        target = history[-window:]
-        span = history[-(window + self._pmax) : -self._pmin]
-        # Every lag at once, longest first (span[i:] starts pmax − i samples back), in C:
-        # this runs for every frame received, so no per-lag Python.
-        dots = np.correlate(span, target, "valid")[::-1]
-        energy = _window_energies(span, window)[::-1] * float(target @ target)
-        if not np.any(energy > 0):
-            return 0
-        score = np.where(energy > 0, dots / np.sqrt(np.maximum(energy, 1e-9)), -1.0)
-        best = int(np.argmax(score))
-        lag = self._pmin + best
-        for divisor in (3, 2):
-            shorter = round(lag / divisor)
-            if shorter >= self._pmin and score[shorter - self._pmin] > 0.9 * score[best]:
-                return shorter
-        return lag
+    def _pitches(self, histories: list[Float], window: int) -> list[int]:
+        """Per history, the best repeating lag of its last `window` samples, preferring a
+        sub-multiple within 10 % of the best (octave errors); 0 when nothing is periodic."""
+        targets = [history[-window:] for history in histories]
+        spans = [history[-(window + self._pmax) : -self._pmin] for history in histories]
+        # Every lag at once, longest first (span[i:] starts pmax − i samples back), in C.
+        pairs = zip(spans, targets, strict=True)
+        dots = np.array([np.correlate(span, target, "valid") for span, target in pairs])[:, ::-1]
+        target_energy = np.array([float(target @ target) for target in targets])
+        energy = _window_energies(np.array(spans), window)[:, ::-1] * target_energy[:, None]
+        positive = energy > 0
+        score = np.where(positive, dots / np.sqrt(np.maximum(energy, 1e-9)), -1.0)
+        periods = []
+        for row, periodic, best in zip(
+            score, positive.any(axis=1).tolist(), score.argmax(axis=1).tolist(), strict=True
+        ):
+            lag = self._pmin + best if periodic else 0
+            for divisor in (3, 2) if periodic else ():
+                shorter = round(lag / divisor)
+                if shorter >= self._pmin and row[shorter - self._pmin] > 0.9 * row[best]:
+                    lag = shorter
+                    break
+            periods.append(lag)
+        return periods
 
-    def _match(self, continuation: Float, target: Float, offset: int) -> float:
-        """Best normalized correlation of `target` with the continuation near `offset`."""
-        n = target.shape[0]
-        start = offset  # index 0 of `continuation` is `slack` samples before the boundary
-        region = continuation[start : start + n + 2 * self._slack]
-        dots = np.correlate(region, target, "valid")
-        energy = _window_energies(region, n) * float(target @ target)
+    def _matches(self, ways: list[tuple[tuple[Float, Float], int]], compare: int) -> list[float]:
+        """Per (history, following) and period: the match of `following`'s start with the
+        periodic continuation of `history` at a frame's distance minus at no distance (the
+        best normalized correlation near each, within the slack)."""
+        span = compare + 2 * self._slack
+        regions: list[Float] = []
+        targets: list[Float] = []
+        target_energy: list[float] = []
+        for (history, following), period in ways:
+            # The last period repeated, starting one sample early so a slack of -1 is possible
+            # at offset 0: history[-slack:] then history[-period:] over and over.
+            continuation = history[self._continuation(period)]
+            target = following[:compare]
+            energy = float(target @ target)
+            for offset in (0, self._frame):  # index 0 is `slack` samples before the boundary
+                regions.append(continuation[offset : offset + span])
+                targets.append(target)
+                target_energy.append(energy)
+        pairs = zip(regions, targets, strict=True)
+        dots = np.array([np.correlate(region, target, "valid") for region, target in pairs])
+        energy = _window_energies(np.array(regions), compare) * np.array(target_energy)[:, None]
         score = np.where(energy > 0, dots / np.sqrt(np.maximum(energy, 1e-9)), 0.0)
-        return float(score.max())
+        best = score.max(axis=1).tolist()
+        return [on - at_once for at_once, on in zip(best[::2], best[1::2], strict=True)]
+
+    def _continuation(self, period: int) -> npt.NDArray[np.intp]:
+        """Indices (from the history's end) of the continuation for `period`."""
+        index: npt.NDArray[np.intp] = self._from_boundary % period - period
+        return index
 
 
 def _window_energies(x: Float, n: int) -> Float:
-    """Sum of squares of every `n`-sample window of `x` (a running sum; windows of digital
-    silence come out exactly 0)."""
-    total = np.concatenate(([0.0], np.cumsum(x * x)))
-    energies: Float = np.maximum(total[n:] - total[:-n], 0.0)
+    """Sum of squares of every `n`-sample window of each row of `x` (a running sum; windows
+    of digital silence come out exactly 0)."""
+    total = np.empty((*x.shape[:-1], x.shape[-1] + 1))
+    total[..., 0] = 0.0
+    np.add.accumulate(x * x, axis=-1, out=total[..., 1:])  # np.cumsum, without its wrapper
+    energies: Float = np.maximum(total[..., n:] - total[..., :-n], 0.0)
     return energies

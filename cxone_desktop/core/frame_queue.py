@@ -18,6 +18,7 @@ from cxone_desktop.core.frame_continuity import ContinuityProbe
 
 Int16 = npt.NDArray[np.int16]
 Float = npt.NDArray[np.float64]
+Int64 = npt.NDArray[np.int64]
 
 
 class FrameQueue:
@@ -61,6 +62,17 @@ class FrameQueue:
         """(frames the same message completed before this one, after it)."""
         i = self._head + j
         return int(self._before_in_message[i]), int(self._after_in_message[i])
+
+    def arrivals(self, count: int) -> tuple[Float, Float, Int64, Int64]:
+        """done_s, began_s and the place in their message (frames before, after) of the first
+        `count` frames, as views (valid until the queue next changes)."""
+        window = slice(self._head, self._head + count)
+        return (
+            self._done[window],
+            self._began[window],
+            self._before_in_message[window],
+            self._after_in_message[window],
+        )
 
     def frames(self, start: int, stop: int) -> Int16:
         return self._frames[self._head + start : self._head + stop]
@@ -131,7 +143,8 @@ class FrameQueue:
         x = np.asarray(samples, dtype=np.float64).reshape(-1)
         if self._channels == 1:
             return x
-        mono: Float = x.reshape(-1, self._channels).mean(axis=1)
+        # The mean as ndarray.mean computes it (a sum, then a division by the count).
+        mono: Float = np.add.reduce(x.reshape(-1, self._channels), axis=1) / self._channels
         return mono
 
     def _make_room(self) -> None:

@@ -16,7 +16,13 @@ import numpy.typing as npt
 
 from cxone_desktop.core.frame_queue import FrameQueue
 from cxone_desktop.core.sender_clock import SenderClock
-from cxone_desktop.core.slot_decoder import LATE_SLOTS, FrameTiming, LossPrior, decode_slots
+from cxone_desktop.core.slot_decoder import (
+    LATE_SLOTS,
+    FrameTiming,
+    FrameTimings,
+    LossPrior,
+    decode_slots,
+)
 
 Slots = npt.NDArray[np.int64]
 
@@ -84,6 +90,14 @@ class QueueDecoder:
             self._queue.done_s(j), self._queue.began_s(j), odds, before=before, after=after
         )
 
+    def _timings(self, count: int) -> FrameTimings:
+        """`timing(j)` of the first `count` queued frames, as arrays."""
+        pinned = self._pinned
+        odds = [0.0] if pinned else []
+        odds += [self._queue.gap_log_odds(j) for j in range(1 if pinned else 0, count)]
+        done, began, before, after = self._queue.arrivals(count)
+        return FrameTimings(done, began, np.array(odds), before, after)
+
     def prior(self) -> LossPrior:
         """The loss rate hindsight saw (or the mode's assumption), within bounds."""
         p, q = self._clock.loss, self._clock.burst
@@ -119,7 +133,7 @@ class QueueDecoder:
         if count == 0:
             return None
         return decode_slots(
-            [self.timing(j) for j in range(count)],
+            self._timings(count),
             self._clock.model,
             self.prior(),
             first_slot=self._first_slot if self._pinned else first,

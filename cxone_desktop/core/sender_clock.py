@@ -20,10 +20,10 @@ played), and the histograms are rebuilt from the hindsight path. A median over
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from cxone_desktop.core.delay_histogram import DelayHistogram
 from cxone_desktop.core.slot_decoder import (
@@ -31,6 +31,7 @@ from cxone_desktop.core.slot_decoder import (
     ArrivalModel,
     Float,
     FrameTiming,
+    FrameTimings,
     Int64,
     LossPrior,
     decode_slots,
@@ -53,11 +54,66 @@ TIE_S = 0.002
 ALIGN_FRAMES = 15
 
 
-@dataclass(frozen=True)
 class _Past:
-    timing: FrameTiming
-    slot: int  # the slot it was played as (or dropped from)
-    backlog: bool  # came in a stall's backlog: says nothing about everyday jitter
+    """The last `HISTORY_FRAMES` frames that left the queue, field by field in arrays (a
+    refresh reads them whole): written on, and moved back to the start when the end is
+    reached, so the frames kept are always one contiguous, ordered stretch."""
+
+    def __init__(self) -> None:
+        size = 2 * HISTORY_FRAMES
+        self.done_s = np.zeros(size)
+        self.began_s = np.zeros(size)
+        self.gap_log_odds = np.zeros(size)
+        self.before = np.zeros(size, dtype=np.int64)
+        self.after = np.zeros(size, dtype=np.int64)
+        self.slot = np.zeros(size, dtype=np.int64)  # the slot it was played as (or dropped from)
+        self.backlog = np.zeros(size, dtype=np.bool_)  # came in a stall's backlog
+        self._stop = 0  # one past the newest
+        self._count = 0
+
+    def clear(self) -> None:
+        self._stop = self._count = 0
+
+    def append(self, timing: FrameTiming, slot: int, backlog: bool) -> None:
+        if self._stop == self.done_s.shape[0]:
+            keep = HISTORY_FRAMES - 1
+            for array in self._arrays():
+                array[:keep] = array[self._stop - keep : self._stop]
+            self._stop = keep
+        i = self._stop
+        self.done_s[i] = timing.done_s
+        self.began_s[i] = timing.began_s
+        self.gap_log_odds[i] = timing.gap_log_odds
+        self.before[i] = timing.before
+        self.after[i] = timing.after
+        self.slot[i] = slot
+        self.backlog[i] = backlog
+        self._stop += 1
+        self._count = min(self._count + 1, HISTORY_FRAMES)
+
+    def everyday(self) -> tuple[FrameTimings, Int64]:
+        """The frames kept that were not in a stall's backlog, oldest first, and their slots."""
+        window = slice(self._stop - self._count, self._stop)
+        usual = ~self.backlog[window]
+        timings = FrameTimings(
+            self.done_s[window][usual],
+            self.began_s[window][usual],
+            self.gap_log_odds[window][usual],
+            self.before[window][usual],
+            self.after[window][usual],
+        )
+        return timings, self.slot[window][usual]
+
+    def _arrays(self) -> tuple[npt.NDArray[Any], ...]:
+        return (
+            self.done_s,
+            self.began_s,
+            self.gap_log_odds,
+            self.before,
+            self.after,
+            self.slot,
+            self.backlog,
+        )
 
 
 class SenderClock:
@@ -67,11 +123,12 @@ class SenderClock:
         self._nominal_s = frame_s
         self._frame_s = frame_s
         self._origin_s = 0.0
-        self._past: deque[_Past] = deque(maxlen=HISTORY_FRAMES)
+        self._past = _Past()
         self.done = DelayHistogram()  # completion − due: what the target must cover
         self.anchored = DelayHistogram()  # anchored arrival − due: the decoder's evidence
         self.began = DelayHistogram(prior_spread_s=0.015)
         self._anchoring = Anchoring.COMPLETION
+        self._model: ArrivalModel | None = None  # built once per clock estimate
         self.loss = loss  # per frame, as the hindsight path shows it (until then: assumed)
         self.burst = 0.2  # chance a lost frame is followed by another lost one
 
@@ -90,6 +147,11 @@ class SenderClock:
 
     @property
     def model(self) -> ArrivalModel:
+        if self._model is None:
+            self._model = self._build_model()
+        return self._model
+
+    def _build_model(self) -> ArrivalModel:
         return ArrivalModel(
             self._origin_s,
             self._frame_s,
@@ -109,30 +171,30 @@ class SenderClock:
     def anchor(self, slot: int, arrival_s: float) -> None:
         """Start a new timeline: the frame of `slot` arrived on time at `arrival_s`."""
         self._origin_s = arrival_s - slot * self._frame_s
+        self._model = None
         self._past.clear()
 
     def record(self, timing: FrameTiming, slot: int, *, backlog: bool = False) -> None:
         """A received frame left the queue as `slot` (played, or dropped as late)."""
-        self._past.append(_Past(timing, slot, backlog))
+        self._past.append(timing, slot, backlog)
 
     def refresh(self, prior: LossPrior) -> None:
         """Decode the recorded frames again and re-estimate the clock and the histograms."""
-        past = [p for p in self._past if not p.backlog]
-        if len(past) < 8:
+        timings, played = self._past.everyday()
+        if len(timings) < 8:
             return
-        timings = [p.timing for p in past]
         slots = decode_slots(timings, self.model, prior)
         anchoring = self._tightest(timings, slots)
-        anchored = np.array([p.timing.anchored_s(anchoring, self._nominal_s) for p in past])
+        anchored = timings.anchored_s(anchoring, self._nominal_s)
         origin, period = self._fit(slots, anchored)
         due = origin + slots * period
         # In the numbering already played, as it stands now: the most common difference
         # between played and hindsight slots among the last frames (hindsight is least sure
         # of the newest ones, so one frame alone could be off).
-        recent = np.array([p.slot for p in past[-ALIGN_FRAMES:]]) - slots[-ALIGN_FRAMES:]
+        recent = played[-ALIGN_FRAMES:] - slots[-ALIGN_FRAMES:]
         values, counts = np.unique(recent, return_counts=True)
         shift = int(values[np.argmax(counts)])
-        late = np.array([p.timing.done_s for p in past]) - due
+        late = timings.done_s - due
         # Frames held up by a stall are far out on their own; they must not raise the target
         # (the playout rewinds over them instead) nor teach the decoder that such waits are
         # usual. Anything past the median by four times the usual spread (+2 frames) is out.
@@ -140,13 +202,14 @@ class SenderClock:
         usual = late <= middle + 4 * (high - middle) + 2 * self._nominal_s
         self.anchored.replace((anchored - due)[usual])
         self.done.replace(late[usual])
-        began = np.array([p.timing.began_s for p in past])
+        began = timings.began_s
         known = ~np.isnan(began)
         if np.any(known):
             self.began.replace(began[known] - due[known])
         self._origin_s = origin - shift * period
         self._frame_s = period
         self._anchoring = anchoring
+        self._model = None
         self._learn_losses(slots)
 
     def _learn_losses(self, slots: Int64) -> None:
@@ -162,11 +225,11 @@ class SenderClock:
         bursts = int(np.count_nonzero(steps > 0))
         self.burst = (lost - bursts + 1) / (lost + 2)  # share of lost frames followed by another
 
-    def _tightest(self, timings: list[FrameTiming], slots: Int64) -> Anchoring:
+    def _tightest(self, timings: FrameTimings, slots: Int64) -> Anchoring:
         """The anchoring whose offsets along the path scatter least (completion on a tie)."""
         best, best_spread = Anchoring.COMPLETION, np.inf
         for anchoring in (Anchoring.COMPLETION, Anchoring.FIRST, Anchoring.LAST):
-            stat = np.array([t.anchored_s(anchoring, self._nominal_s) for t in timings])
+            stat = timings.anchored_s(anchoring, self._nominal_s)
             offsets = stat - slots * self._nominal_s
             low, high = np.quantile(offsets, [0.05, 0.95])
             spread = float(high - low)

@@ -25,6 +25,7 @@ and the delay histograms from a path that saw every frame around each one.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,13 @@ LATE_SLOTS = 60
 EARLY_SLOTS = 10
 #: Weight of the waveform's log-odds against timing and the loss prior.
 CONTINUITY_WEIGHT = 1.0
+
+_WIDTH = LATE_SLOTS + EARLY_SLOTS + 1  # candidate slots per frame
+_OFFSETS = np.arange(_WIDTH, dtype=np.int64)
+_OFFSETS.flags.writeable = False
+#: Per step ≥ 2 between two frames' lowest candidates, where each candidate's running minimum
+#: is read: min(k + step − 2, last) (from step width + 1 on, the last one for all).
+_REACHES = [np.minimum(_OFFSETS + (step - 2), _WIDTH - 1) for step in range(_WIDTH + 2)]
 
 
 class Anchoring(enum.Enum):
@@ -77,6 +85,41 @@ class FrameTiming:
 
 
 @dataclass(frozen=True)
+class FrameTimings:
+    """What the decoder knows of a run of received frames, one array entry per frame (the
+    hindsight decode and the queue hand these over without a `FrameTiming` per frame)."""
+
+    done_s: Float
+    began_s: Float
+    gap_log_odds: Float
+    before: Int64
+    after: Int64
+
+    @staticmethod
+    def of(frames: Sequence[FrameTiming]) -> FrameTimings:
+        return FrameTimings(
+            np.array([f.done_s for f in frames], dtype=np.float64),
+            np.array([f.began_s for f in frames], dtype=np.float64),
+            np.array([f.gap_log_odds for f in frames], dtype=np.float64),
+            np.array([f.before for f in frames], dtype=np.int64),
+            np.array([f.after for f in frames], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return int(self.done_s.shape[0])
+
+    def anchored_s(self, anchoring: Anchoring, frame_s: float) -> Float:
+        """Each arrival time as evidence for its frame's own due time (`FrameTiming.anchored_s`)."""
+        if anchoring is Anchoring.FIRST:
+            first: Float = self.done_s + self.before * frame_s
+            return first
+        if anchoring is Anchoring.LAST:
+            last: Float = self.done_s - self.after * frame_s
+            return last
+        return self.done_s
+
+
+@dataclass(frozen=True)
 class LossPrior:
     """Loss rate `p` and the chance `q` that a loss continues into the next frame."""
 
@@ -99,7 +142,7 @@ class ArrivalModel:
 
 
 def decode_slots(
-    frames: Sequence[FrameTiming],
+    frames: Sequence[FrameTiming] | FrameTimings,
     model: ArrivalModel,
     prior: LossPrior,
     *,
@@ -110,71 +153,149 @@ def decode_slots(
     """The most likely slot of each frame. Frame 0 is no earlier than `first_slot` (exactly it
     with `pin_first`); None leaves it free. `now_s`: nothing arrived after the last frame up
     to then, which is evidence too (see `_unseen_cost`)."""
-    n = len(frames)
+    timings = frames if isinstance(frames, FrameTimings) else FrameTimings.of(frames)
+    n = len(timings)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    width = LATE_SLOTS + EARLY_SLOTS + 1
-    offsets = np.arange(width, dtype=np.int64)
-    keep = -np.log1p(-prior.p)
-    start = -np.log(prior.p)
-    go_on = -np.log(prior.q)
-    lows = _windows(frames, model, first_slot, pin_first)
-    emission = _emissions(frames, model, lows[:, None] + offsets[None, :])
-    # Back-pointers are worked out only along the chosen path, at the end: per frame, kept
-    # are whether each candidate came after losses and the costs the best earlier slot is
-    # found among (frame 0 has none).
-    jumped: list[npt.NDArray[np.bool_]] = [np.zeros(0, dtype=np.bool_)]
-    earlier: list[Float] = [np.zeros(0)]
+    width = _WIDTH
+    offsets = _OFFSETS
+    prices = _prices(prior.p, prior.q)
+    keep, start, go_on, _, gap_after = prices
+    arrivals = timings.anchored_s(model.anchoring, model.frame_s)
+    lows = _windows(arrivals, model, first_slot, pin_first)
+    emission = _emissions(arrivals, timings.began_s, model, lows[:, None] + offsets[None, :])
+    halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
     low = int(lows[0])
-    slots = low + offsets
     cost = emission[0]
     if first_slot is not None:
         # Frames lost between the last one played and this one cost as any other loss.
-        lost = slots - first_slot
-        half = 0.5 * CONTINUITY_WEIGHT * frames[0].gap_log_odds
-        cost = cost + np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
+        half = halves[0]
+        if low == first_slot:  # as nearly always: then lost = offsets
+            entry = gap_after - half
+            entry[0] = keep + half
+        else:
+            lost = low + offsets - first_slot
+            entry = np.where(lost == 0, keep + half, start + (lost - 1) * go_on - half)
+        cost = cost + entry
     if pin_first:
         cost = np.where(offsets == 0, cost, np.inf)
-    # Lows strictly increase, so the candidates of frame j are those of frame j − 1 shifted
-    # by `step` ≥ 1: the transitions are slices, not gathers (this loop runs 500 times on
-    # every hindsight decode).
-    inf_row = np.full(width, np.inf)
-    offsets_go_on = offsets * go_on
-    last = width - 1
-    for j in range(1, n):
-        prev_low, prev_cost = low, cost
-        low = int(lows[j])
-        step = low - prev_low
-        half = 0.5 * CONTINUITY_WEIGHT * frames[j].gap_log_odds
-        # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before.
-        stay = inf_row.copy()
-        if step - 1 < width:
-            stay[: width - step + 1] = prev_cost[step - 1 :] + (keep + half)
-        # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum.
-        shifted = prev_cost - (prev_low + offsets) * go_on
-        running = np.minimum.accumulate(shifted)
-        first = max(0, 2 - step)  # candidates with some s' ≤ s − 2 in the window
-        reach = np.minimum(offsets[first:] + (step - 2), last)
-        jump = inf_row.copy()
-        jump[first:] = running[reach] + (start - half + (low - 2) * go_on) + offsets_go_on[first:]
-        jumped.append(jump < stay)
-        earlier.append(shifted)
-        cost = np.minimum(jump, stay) + emission[j]
+    cost, jumped, earlier = _forward(cost, emission, lows, halves, prices)
+    low = int(lows[n - 1])
     if now_s is not None and model.done_survival is not None:
         cost = cost + _unseen_cost(low + offsets, model, prior, now_s)
-    result = np.zeros(n, dtype=np.int64)
-    slot = int(lows[n - 1] + int(np.argmin(cost)))
-    for j in range(n - 1, -1, -1):
-        result[j] = slot
-        if j:
-            k = slot - int(lows[j])
-            if jumped[j][k]:  # after losses: the best slot at most s − 2 (its last, on a tie)
-                reach_k = min(k + int(lows[j] - lows[j - 1]) - 2, last)
-                before = earlier[j][reach_k::-1]
-                slot = int(lows[j - 1]) + reach_k - int(np.argmin(before))
-            else:
-                slot -= 1
-    return result
+    last = width - 1
+    low_list: list[int] = lows.tolist()
+    came_after_losses = jumped.tobytes()  # one byte per candidate, read without numpy calls
+    path = [0] * n
+    slot = low_list[n - 1] + int(np.argmin(cost))
+    for j in range(n - 1, 0, -1):
+        path[j] = slot
+        k = slot - low_list[j]
+        if came_after_losses[j * width + k]:  # the best slot at most s − 2 (its last, on a tie)
+            reach_k = min(k + low_list[j] - low_list[j - 1] - 2, last)
+            slot = low_list[j - 1] + reach_k - int(earlier[j, reach_k::-1].argmin())
+        else:
+            slot -= 1
+    path[0] = slot
+    return np.array(path, dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=8)
+def _prices(p: float, q: float) -> tuple[float, float, float, Float, Float]:
+    """Costs of the loss prior (p, q changes twice a second at most): a frame kept, a gap
+    started, a gap going on, the latter × each candidate's offset, and a gap of `offset`
+    frames before a frame (start + (offset − 1) × go_on; offset 0 is no gap)."""
+    # Python floats (the same doubles, and the same arithmetic on them): cheaper in the loop.
+    keep = float(-np.log1p(-p))
+    start = float(-np.log(p))
+    go_on = float(-np.log(q))
+    offsets_go_on = _OFFSETS * np.float64(go_on)
+    offsets_go_on.flags.writeable = False
+    gap_after: Float = start + (_OFFSETS - 1) * np.float64(go_on)
+    gap_after.flags.writeable = False
+    return keep, start, go_on, offsets_go_on, gap_after
+
+
+def _forward(
+    cost: Float,
+    emission: Float,
+    lows: Int64,
+    halves: list[float],
+    prices: tuple[float, float, float, Float, Float],
+) -> tuple[Float, npt.NDArray[np.bool_], Float]:
+    """The Viterbi recursion from frame 0's `cost` on: the last frame's costs, and per frame
+    whether each candidate came after losses and the costs the best earlier slot is found
+    among (row 0 unused), so back-pointers are worked out only along the chosen path.
+
+    Lows strictly increase, so the candidates of frame j are those of frame j − 1 shifted by
+    `step` ≥ 1: the transitions are slices, not gathers. This runs 500 times on every
+    hindsight decode, so each frame costs a handful of numpy calls into rows allocated once
+    (the arithmetic, and its order, is that of the plain formulas in the comments)."""
+    keep, start, go_on, offsets_go_on, _ = prices
+    n, width = emission.shape
+    earlier = np.empty((n, width))
+    if n == 1:
+        return cost, np.zeros((n, width), dtype=np.bool_), earlier
+    # Per frame, the cost of each candidate as adjacent (`stays`) and the better of that and
+    # after losses (`bests`, before the frame's own emission): where the latter is lower, the
+    # candidate came after losses, found for all frames at once at the end.
+    stays = np.empty((n, width))
+    bests = np.empty((n, width))
+    stays[0] = bests[0] = 0.0
+    tail_go_on = offsets_go_on[1:]
+    base = int(lows[0])
+    # (slot × go_on) for every slot a frame may have, once: (prev_low + offsets) × go_on.
+    slot_go_on = np.arange(base, int(lows[-1]) + width, dtype=np.int64) * go_on
+    running = np.empty(width)
+    adjacent_jump, wide_jump = np.empty(width), np.empty(width)  # step 1, step ≥ 2
+    adjacent_jump[0] = np.inf  # candidate 0 has no slot s − 2 in the window after step 1
+    jump_tail, running_head = adjacent_jump[1:], running[:-1]
+    rows = (np.empty(width), np.empty(width))
+    low_list: list[int] = lows.tolist()
+    # The ufuncs as locals: this loop is all calls into numpy.
+    add, subtract, minimum, take = np.add, np.subtract, np.minimum, np.take
+    running_minimum = np.minimum.accumulate
+    prev_cost = cost
+    frames = zip(
+        low_list[:-1], low_list[1:], halves[1:], earlier[1:], stays[1:], bests[1:], strict=True
+    )
+    for j, (prev_low, low, half, shifted, stay, best) in enumerate(frames, 1):
+        step = low - prev_low
+        stay_price = keep + half
+        jump_price = start - half + (low - 2) * go_on
+        # Adjacent: the previous frame had slot s − 1, candidate k + step − 1 before:
+        # stay[k] = prev_cost[k + step − 1] + (keep + half), inf beyond the window.
+        if step == 1:
+            add(prev_cost, stay_price, out=stay)
+        elif step - 1 < width:
+            add(prev_cost[step - 1 :], stay_price, out=stay[: width - step + 1])
+            stay[width - step + 1 :] = np.inf
+        else:
+            stay.fill(np.inf)
+        # After m ≥ 1 lost: any previous slot s' ≤ s − 2, via a running minimum of
+        # shifted = prev_cost − (prev_low + offsets) × go_on.
+        at = prev_low - base
+        subtract(prev_cost, slot_go_on[at : at + width], out=shifted)
+        running_minimum(shifted, out=running)
+        # jump[k] = running[min(k + step − 2, last)] + (start − half + (low − 2) × go_on)
+        #           + k × go_on, for the candidates with some s' ≤ s − 2 in the window
+        # (all but k = 0 when step is 1).
+        if step == 1:
+            jump = adjacent_jump
+            add(running_head, jump_price, out=jump_tail)
+            add(jump_tail, tail_go_on, out=jump_tail)
+        else:
+            jump = wide_jump
+            take(running, _REACHES[min(step, width + 1)], out=jump)
+            add(jump, jump_price, out=jump)
+            add(jump, offsets_go_on, out=jump)
+        # cost = min(jump, stay) + emission[j], into the row the previous cost is not in.
+        minimum(jump, stay, out=best)
+        cost = rows[j & 1]
+        add(best, emission[j], out=cost)
+        prev_cost = cost
+    jumped = bests < stays  # jump < stay exactly where min(jump, stay) < stay
+    return cost, jumped, earlier
 
 
 def _unseen_cost(last_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s: float) -> Float:
@@ -190,11 +311,10 @@ def _unseen_cost(last_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s
 
 
 def _windows(
-    frames: Sequence[FrameTiming], model: ArrivalModel, first_slot: int | None, pin_first: bool
+    arrivals: Float, model: ArrivalModel, first_slot: int | None, pin_first: bool
 ) -> Int64:
-    """The lowest candidate slot of each frame: `LATE_SLOTS` before where its arrival points,
-    and always above the previous frame's."""
-    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
+    """The lowest candidate slot of each frame (`arrivals`: anchored): `LATE_SLOTS` before
+    where its arrival points, and always above the previous frame's."""
     nominal = np.floor((arrivals - model.origin_s) / model.frame_s + 0.5).astype(np.int64)
     lows = nominal - LATE_SLOTS
     if first_slot is not None:
@@ -205,14 +325,15 @@ def _windows(
     return raised
 
 
-def _emissions(frames: Sequence[FrameTiming], model: ArrivalModel, slots: Int64) -> Float:
-    """Cost (−log likelihood) of each frame's arrival for each of its candidate slots."""
+def _emissions(arrivals: Float, began: Float, model: ArrivalModel, slots: Int64) -> Float:
+    """Cost (−log likelihood) of each frame's arrival (anchored, and when a message began in
+    it: `began`, nan if none) for each of its candidate slots."""
     due = model.origin_s + slots.astype(np.float64) * model.frame_s
-    arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
     cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
-    began = np.array([f.began_s for f in frames])
     known = ~np.isnan(began)
-    if np.any(known):
+    if known.all():  # the same arithmetic as below, without picking the rows out
+        cost -= model.began_likelihood((began[:, None] - due).reshape(-1)).reshape(due.shape)
+    elif known.any():
         offsets = (began[known][:, None] - due[known]).reshape(-1)
         cost[known] -= model.began_likelihood(offsets).reshape(-1, due.shape[1])
     return cost

@@ -12,10 +12,16 @@ import pytest
 from cxone_desktop.core.delay_histogram import DelayHistogram
 from cxone_desktop.core.sender_clock import SenderClock
 from cxone_desktop.core.slot_decoder import (
+    CONTINUITY_WEIGHT,
+    EARLY_SLOTS,
+    LATE_SLOTS,
     Anchoring,
     ArrivalModel,
     FrameTiming,
+    FrameTimings,
     LossPrior,
+    _emissions,
+    _windows,
     decode_slots,
 )
 
@@ -114,3 +120,63 @@ def test_hindsight_finds_a_batching_senders_clock_and_anchoring(seed: int) -> No
     anchored = clock.anchored
     assert anchored.quantile(0.01) > -0.025
     assert anchored.quantile(0.99) < 0.030
+
+
+def plain_viterbi(
+    frames: list[FrameTiming], model: ArrivalModel, prior: LossPrior, first_slot: int | None
+) -> list[int]:
+    """The textbook decode, slot by slot in Python over the same candidate windows and
+    emissions: what the vectorized recursion must find."""
+    arrivals = FrameTimings.of(frames).anchored_s(model.anchoring, model.frame_s)
+    lows = _windows(arrivals, model, first_slot, False)
+    width = LATE_SLOTS + EARLY_SLOTS + 1
+    began = np.array([f.began_s for f in frames])
+    emission = _emissions(arrivals, began, model, lows[:, None] + np.arange(width)[None, :])
+    keep, start, go_on = -np.log1p(-prior.p), -np.log(prior.p), -np.log(prior.q)
+
+    def gap(lost: int, half: float) -> float:
+        return float(keep + half if lost == 0 else start + (lost - 1) * go_on - half)
+
+    halves = [0.5 * CONTINUITY_WEIGHT * f.gap_log_odds for f in frames]
+    cost = {int(lows[0]) + k: float(emission[0][k]) for k in range(width)}
+    if first_slot is not None:
+        cost = {s: c + gap(s - first_slot, halves[0]) for s, c in cost.items()}
+    back: list[dict[int, int]] = [{}]
+    for j in range(1, len(frames)):
+        new, came_from = {}, {}
+        for k in range(width):
+            s = int(lows[j]) + k
+            options = [(c + gap(s - p - 1, halves[j]), p) for p, c in cost.items() if p < s]
+            if options:
+                best, came_from[s] = min(options)
+                new[s] = best + float(emission[j][k])
+        cost = new
+        back.append(came_from)
+    slot = min(cost, key=lambda s: cost[s])
+    path = [slot]
+    for j in range(len(frames) - 1, 0, -1):
+        slot = back[j][slot]
+        path.append(slot)
+    return path[::-1]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_recursion_finds_the_path_the_plain_decode_finds(seed: int) -> None:
+    """Random arrivals, losses, early batches and waveform evidence: the vectorized Viterbi (and
+    its back-pointers, kept only along the path) agrees with a slot-by-slot decode."""
+    rng = random.Random(seed)
+    slot, last, frames = 0, 0.0, []
+    while len(frames) < 40:
+        slot += 1 if rng.random() > 0.15 else rng.randint(2, 5)  # a loss now and then
+        early = rng.choice([0, 0, 0, 1, 2]) * F  # a batching sender's frames sent ahead
+        last = max(last, slot * F - early + rng.uniform(0, 0.03))
+        began = last - rng.uniform(0, 0.01) if rng.random() < 0.3 else float("nan")
+        frames.append(FrameTiming(last, began, rng.uniform(-3, 3) if rng.random() < 0.3 else 0.0))
+    seen = model(spread_s=0.02)
+    began_model = DelayHistogram(prior_spread_s=0.015)
+    began_model.replace(np.random.default_rng(seed).uniform(-0.01, 0.0, 200))
+    seen = replace(seen, began_likelihood=began_model.log_likelihood)
+    prior = LossPrior(rng.uniform(0.01, 0.2), rng.uniform(0.1, 0.6))
+    first = None if seed % 2 else 0
+    got = decode_slots(frames, seen, prior, first_slot=first)
+    assert got.tolist() == plain_viterbi(frames, seen, prior, first)

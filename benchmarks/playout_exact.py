@@ -1,0 +1,179 @@
+"""Is the playout buffer's output still exactly what it was? Hashes against a recorded baseline.
+
+Optimisations of the buffer (how it computes, not what) must leave every
+decision alone. This drives it offline (`playout_offline.play_offline`: no
+sockets, no real time) over networks that exercise each path — clean,
+jitter, independent and Gilbert–Elliott loss, a batching sender, stalls,
+drift, large frames, random message sizes, two channels — in both modes, and
+hashes what it played, the delay and target at every pull, the waits and the
+counters. `BASELINE` holds the hashes of the buffer as it was at commit
+35c8d12 (main, before issue 11's CPU work); a change that alters any of them
+changed behaviour, which an optimisation must not. Also prints the buffer's
+CPU time over all runs (one run, so a noisy machine moves it).
+
+    .venv/bin/python benchmarks/playout_exact.py [--record] [--only NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from playout_offline import Run, play_offline, schedule  # noqa: E402
+
+from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat  # noqa: E402
+from cxone_desktop.simulator.config import Impairments  # noqa: E402
+
+SECONDS = 30.0
+SEED = 7
+STEREO = AudioFormat(channels=2)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    impairments: Impairments
+    stereo: bool = False
+
+
+CASES = (
+    Case("clean", Impairments()),
+    Case("jitter 2ms", Impairments(jitter_ms=2)),
+    Case("jitter 20ms", Impairments(jitter_ms=20)),
+    Case("jitter 40ms", Impairments(jitter_ms=40)),
+    Case("loss 5% jitter 20ms", Impairments(jitter_ms=20, loss=0.05)),
+    Case(
+        "gilbert 5% jitter 20ms",
+        Impairments(jitter_ms=20, ge_enter=0.05 / 3 / 0.95, ge_leave=1 / 3),
+    ),
+    Case("batching 3 jitter 40ms", Impairments(batch_frames=3, jitter_ms=40)),
+    Case("batching 3 jitter 40ms loss 5%", Impairments(batch_frames=3, jitter_ms=40, loss=0.05)),
+    Case("spikes jitter 10ms", Impairments(spike_every_s=12.0, jitter_ms=10)),
+    Case("drift +0.1% jitter 20ms", Impairments(drift_ppm=1000, jitter_ms=20)),
+    Case("drift -0.1% jitter 20ms", Impairments(drift_ppm=-1000, jitter_ms=20)),
+    Case("large frames 100-200ms", Impairments(large_frames_ms=(100, 200))),
+    Case(
+        "random sizes jitter 20ms loss 2%", Impairments(fragment="random", jitter_ms=20, loss=0.02)
+    ),
+    Case("stereo clean", Impairments(), stereo=True),
+    Case(
+        "stereo batching 3 jitter 20ms loss 5%",
+        Impairments(batch_frames=3, jitter_ms=20, loss=0.05),
+        stereo=True,
+    ),
+)
+MODES = ("low-delay", "quality")
+
+#: Recorded with `--record` on commit 35c8d12 (the buffer before issue 11's CPU work).
+BASELINE: dict[str, str] = {
+    "clean / low-delay": "8d1a409e673f526fe5076ee4ab37af5c",
+    "clean / quality": "478106b1b6b3dfa7827cf89036370199",
+    "jitter 2ms / low-delay": "dd56b9a279f551932293555671cdd93b",
+    "jitter 2ms / quality": "46468523720624fef737e8faf5db5d4a",
+    "jitter 20ms / low-delay": "25c8392073a069bd5368d0a1a38b4db0",
+    "jitter 20ms / quality": "5dd140d0b0b2094f1ceb89d6c9b3c660",
+    "jitter 40ms / low-delay": "b1241011115a2220ade10609b9300ec5",
+    "jitter 40ms / quality": "4e8b42c6090a4be77ae049afa1911795",
+    "loss 5% jitter 20ms / low-delay": "2c59036d55bd1dea13b1e8155b224e46",
+    "loss 5% jitter 20ms / quality": "73a2d963c6716ec8a13a20cab30660ef",
+    "gilbert 5% jitter 20ms / low-delay": "e51162ac79bd3e9b265bd9b64bcf9254",
+    "gilbert 5% jitter 20ms / quality": "8772f985d40c9b83c98dd1278df25b3b",
+    "batching 3 jitter 40ms / low-delay": "606b2157889f6947b0bd4300d3b9f958",
+    "batching 3 jitter 40ms / quality": "45e38063e225d0b463668f0ca9af7507",
+    "batching 3 jitter 40ms loss 5% / low-delay": "a6d925bbe5acb37a3e4743b5455970a9",
+    "batching 3 jitter 40ms loss 5% / quality": "d16a07f51708059e8361b2599a645734",
+    "spikes jitter 10ms / low-delay": "725dec498f47626718c7a2eb6caf7d3e",
+    "spikes jitter 10ms / quality": "3020bfa04a67c11c3656100313747a5f",
+    "drift +0.1% jitter 20ms / low-delay": "7ac832f44a3d6db706b8ae90c495cbb7",
+    "drift +0.1% jitter 20ms / quality": "fde0badc4fa03d10894151153911a9e8",
+    "drift -0.1% jitter 20ms / low-delay": "743f77c93923f8dff0482ed8a9f4e841",
+    "drift -0.1% jitter 20ms / quality": "519a8c94c2356e5064bde4f18534a726",
+    "large frames 100-200ms / low-delay": "4140c418166378573255d13167cc772d",
+    "large frames 100-200ms / quality": "d954e5817da00545c30d6752e787a870",
+    "random sizes jitter 20ms loss 2% / low-delay": "bf4c5cbb8a067eea3582a951080c4040",
+    "random sizes jitter 20ms loss 2% / quality": "ff6670607ae00911c5d1e8e31eea1b73",
+    "stereo clean / low-delay": "b77d5c18e15b52759eb7dc20b9284a7e",
+    "stereo clean / quality": "0e9c010239e2a12cca308169dea86c42",
+    "stereo batching 3 jitter 20ms loss 5% / low-delay": "56120ef128b04f665b08e93a420d6f79",
+    "stereo batching 3 jitter 20ms loss 5% / quality": "0710dbc2b3435ff2f146ed7bdc66b57c",
+}
+
+
+def _source(stereo: bool) -> np.ndarray:
+    name = "demo-call-stereo.wav" if stereo else "demo-call.wav"
+    with wave.open(str(ROOT / "resources" / name)) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), np.int16)
+    fmt = STEREO if stereo else DEFAULT_FORMAT
+    samples = round(SECONDS * fmt.rate_hz) * fmt.channels
+    return audio[:samples]
+
+
+def digest(run: Run) -> str:
+    """One hash over everything the run shows: output, delay trace, waits, counters."""
+    h = hashlib.sha256()
+    h.update(run.output.tobytes())
+    h.update(np.asarray(run.delay_trace, dtype=np.float64).tobytes())
+    h.update(np.asarray(run.waits_ms, dtype=np.float64).tobytes())
+    h.update(repr((run.changes, run.concealed, run.late_dropped, len(run.output))).encode())
+    return h.hexdigest()[:32]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true", help="print the hashes as BASELINE")
+    parser.add_argument("--only", help="run only cases whose name contains this")
+    args = parser.parse_args()
+    results: dict[str, str] = {}
+    cpu_s = 0.0
+    for case in CASES:
+        if args.only and args.only not in case.name:
+            continue
+        fmt = STEREO if case.stereo else DEFAULT_FORMAT
+        network = schedule(_source(case.stereo), case.impairments, SEED, fmt=fmt)
+        for mode in MODES:
+            key = f"{case.name} / {mode}"
+            start = time.process_time()
+            run = play_offline(network, mode=mode, fmt=fmt)
+            cpu_s += time.process_time() - start
+            results[key] = digest(run)
+            expected = BASELINE.get(key)
+            verdict = (
+                "(no baseline)"
+                if expected is None
+                else ("same" if expected == results[key] else "DIFFERENT")
+            )
+            print(f"{key:50s} {results[key]} {verdict}", flush=True)
+    if args.record:
+        print("BASELINE = {")
+        for key, value in results.items():
+            print(f"    {key!r}: {value!r},")
+        print("}")
+    compared = [k for k in results if k in BASELINE]
+    different = [k for k in compared if BASELINE[k] != results[k]]
+    print(
+        json.dumps(
+            {
+                "runs": len(results),
+                "compared": len(compared),
+                "different": different,
+                "buffer_cpu_s": round(cpu_s, 2),
+            }
+        )
+    )
+    return 1 if different or len(compared) < len(results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The sender clock's history: the last frames that left the queue, oldest first, however many
+came before (it is kept in arrays that are written on and moved back when full)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cxone_desktop.core.sender_clock import HISTORY_FRAMES, SenderClock
+from cxone_desktop.core.slot_decoder import FrameTiming
+
+
+def test_the_last_frames_are_kept_in_order_and_backlog_frames_left_out() -> None:
+    clock = SenderClock(0.02)
+    total = 3 * HISTORY_FRAMES + 37  # past the arrays' end more than once
+    for k in range(total):
+        timing = FrameTiming(10.0 + k * 0.02, float(k), k / 1000, before=k % 3, after=k % 5)
+        clock.record(timing, slot=k, backlog=k % 7 == 0)
+    timings, slots = clock._past.everyday()
+    kept = [k for k in range(total - HISTORY_FRAMES, total) if k % 7]
+    assert slots.tolist() == kept
+    assert np.array_equal(timings.done_s, 10.0 + np.array(kept) * 0.02)
+    assert timings.began_s.tolist() == [float(k) for k in kept]
+    assert timings.gap_log_odds.tolist() == [k / 1000 for k in kept]
+    assert timings.before.tolist() == [k % 3 for k in kept]
+    assert timings.after.tolist() == [k % 5 for k in kept]
+
+
+def test_a_new_timeline_forgets_the_history() -> None:
+    clock = SenderClock(0.02)
+    for k in range(20):
+        clock.record(FrameTiming(k * 0.02, float("nan"), 0.0), slot=k)
+    clock.anchor(0, 5.0)
+    clock.record(FrameTiming(5.0, float("nan"), 0.0), slot=0)
+    timings, slots = clock._past.everyday()
+    assert slots.tolist() == [0]
+    assert timings.done_s.tolist() == [5.0]

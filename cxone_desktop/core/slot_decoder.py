@@ -75,6 +75,17 @@ class FrameTiming:
             return self.done_s - self.after * frame_s
         return self.done_s
 
+    def speaks(self, anchoring: Anchoring) -> bool:
+        """Its message's arrival is evidence of this frame's own due time: the frame the
+        sender sent it for. The others in the message were sent ahead (or held back) of
+        theirs by however many slots lie between, lost ones included, so counting them too
+        would weigh the same arrival several times, and against a loss inside a message."""
+        if anchoring is Anchoring.FIRST:
+            return self.before == 0
+        if anchoring is Anchoring.LAST:
+            return self.after == 0
+        return True
+
 
 @dataclass(frozen=True)
 class LossPrior:
@@ -210,6 +221,9 @@ def _emissions(frames: Sequence[FrameTiming], model: ArrivalModel, slots: Int64)
     due = model.origin_s + slots.astype(np.float64) * model.frame_s
     arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
     cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
+    silent = np.array([not f.speaks(model.anchoring) for f in frames])
+    if np.any(silent):
+        cost[silent] = 0.0
     began = np.array([f.began_s for f in frames])
     known = ~np.isnan(began)
     if np.any(known):

@@ -43,6 +43,8 @@ MAX_LOG_ODDS = 5.0
 #: (pitch-phase log-odds), with the prediction's surprise s taken within SURPRISE_RANGE.
 _BIAS, _SURPRISE, _HINGE, _PHASE = -0.334, 0.48, 0.204, 0.683
 _SURPRISE_RANGE = (-1.0, 8.0)
+#: Below this power (RMS 64 of 32767) on both sides of a boundary the prediction is not tried.
+_QUIET_POWER = 64.0**2
 
 
 class ContinuityProbe:
@@ -75,6 +77,10 @@ class ContinuityProbe:
         phase = float(
             np.clip(LOG_ODDS_PER_UNIT * self.evidence(before, after), -MAX_LOG_ODDS, MAX_LOG_ODDS)
         )
+        a = np.asarray(before, dtype=np.float64).reshape(-1)[-self._frame :]
+        b = np.asarray(after, dtype=np.float64).reshape(-1)[: self._frame]
+        if max(float(a @ a) / max(1, a.shape[0]), float(b @ b) / max(1, b.shape[0])) < _QUIET_POWER:
+            return phase  # no speech on either side to predict (and it runs for every frame)
         surprise = self._predictor.surprise(before, after)
         if surprise is None:  # too little on a side, or silence: the phase alone
             return phase

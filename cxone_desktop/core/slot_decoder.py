@@ -221,8 +221,8 @@ def _emissions(frames: Sequence[FrameTiming], model: ArrivalModel, slots: Int64)
     due = model.origin_s + slots.astype(np.float64) * model.frame_s
     arrivals = np.array([f.anchored_s(model.anchoring, model.frame_s) for f in frames])
     cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
-    silent = np.array([not f.speaks(model.anchoring) for f in frames])
-    if np.any(silent):
+    if model.anchoring is not Anchoring.COMPLETION:
+        silent = np.array([not f.speaks(model.anchoring) for f in frames])
         cost[silent] = 0.0
     began = np.array([f.began_s for f in frames])
     known = ~np.isnan(began)

@@ -77,13 +77,13 @@ class FrameTiming:
 
     def speaks(self, anchoring: Anchoring) -> bool:
         """Its message's arrival is evidence of this frame's own due time: the frame the
-        sender sent it for. The others in the message were sent ahead (or held back) of
-        theirs by however many slots lie between, lost ones included, so counting them too
-        would weigh the same arrival several times, and against a loss inside a message."""
+        sender sent it for. The others a batching sender sent ahead of theirs by however
+        many slots lie between, lost ones included, so counting them too would weigh the
+        same arrival several times, and against a loss inside a message. (A large-frame
+        sender's frames held back for the last one are all kept: there, weighing the last
+        alone doubled the time-scale changes at 5 % loss on training seeds.)"""
         if anchoring is Anchoring.FIRST:
             return self.before == 0
-        if anchoring is Anchoring.LAST:
-            return self.after == 0
         return True
 
 

@@ -138,4 +138,3 @@ def test_frames_a_batching_sender_sent_ahead_do_not_argue_against_a_loss_among_t
     got = decode_slots(frames, first, LossPrior(0.05, 0.2), first_slot=8)
     assert got.tolist() == [8, 9, 10, 12, 13, 14]
     assert not frames[3].speaks(Anchoring.FIRST) and frames[3].speaks(Anchoring.COMPLETION)
-    assert not frames[2].speaks(Anchoring.LAST) and frames[3].speaks(Anchoring.LAST)

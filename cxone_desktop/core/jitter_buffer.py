@@ -46,6 +46,7 @@ from cxone_desktop.core.playout_policy import (
 from cxone_desktop.core.queue_decoder import BACKLOG_FRAMES, DECODE_FRAMES, QueueDecoder
 from cxone_desktop.core.sender_clock import SenderClock
 from cxone_desktop.core.slot_actions import SlotActions
+from cxone_desktop.core.slot_decoder import Anchoring
 from cxone_desktop.errors import InputError
 
 #: Slots between two hindsight refreshes of the sender clock and histograms (0.5 s).
@@ -57,6 +58,9 @@ _SETTLED_FRAMES = 100
 _LOSSES_BEFORE_LOOKAHEAD = 3
 #: Arrivals seen before the target follows them (until then it is the floor).
 _TARGET_AFTER_FRAMES = 25
+#: Arrivals scattering less than this (s) place losses by timing alone: the waveform's
+#: evidence (the costliest part of a frame's arrival) is then not worked out.
+_TIMING_ALONE_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -304,6 +308,11 @@ class JitterBuffer:
             evidence = self._clock.anchored  # how far the decoder's timing evidence scatters
             spread = evidence.quantile(self._settings.quantile) - evidence.quantile(0.01)
             self._target.update(quantile, lossy, due_s, spread)
+            # A loss moves the frames after it a whole frame; when one-frame messages scatter
+            # far less than that, timing alone tells where it was.
+            self._decoder.waveform_needed = (
+                spread > _TIMING_ALONE_S or self._clock.anchoring is not Anchoring.COMPLETION
+            )
         if self._act.last_played_slot is None and len(self._queue) and not self._decoder.pinned:
             self._reanchor()
         slot = self._act.slot

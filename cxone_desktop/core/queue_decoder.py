@@ -47,6 +47,8 @@ class QueueDecoder:
         self._first_slot = 0  # the earliest slot the queue's head may have
         self._pinned = False  # the head's slot is exactly _first_slot (a bridge led to it)
         self._now_s: float | None = None
+        #: Weigh the waveform's evidence of gaps (not when timing alone is sharp enough).
+        self.waveform_needed = True
 
     def restart(self, slot: int) -> None:
         """A new timeline begins at `slot`."""
@@ -84,7 +86,8 @@ class QueueDecoder:
 
     def timing(self, j: int) -> FrameTiming:
         """What the decoder knows of queued frame j."""
-        odds = 0.0 if j == 0 and self._pinned else self._queue.gap_log_odds(j)
+        pinned = j == 0 and self._pinned
+        odds = 0.0 if pinned or not self._weigh_waveform(j) else self._queue.gap_log_odds(j)
         before, after = self._queue.place_in_message(j)
         return FrameTiming(
             self._queue.done_s(j), self._queue.began_s(j), odds, before=before, after=after
@@ -94,9 +97,20 @@ class QueueDecoder:
         """`timing(j)` of the first `count` queued frames, as arrays."""
         pinned = self._pinned
         odds = [0.0] if pinned else []
-        odds += [self._queue.gap_log_odds(j) for j in range(1 if pinned else 0, count)]
+        gap_log_odds, weigh = self._queue.gap_log_odds, self._weigh_waveform
+        odds += [gap_log_odds(j) if weigh(j) else 0.0 for j in range(1 if pinned else 0, count)]
         done, began, before, after = self._queue.arrivals(count)
         return FrameTimings(done, began, np.array(odds), before, after)
+
+    def _weigh_waveform(self, j: int) -> bool:
+        """The waveform's evidence is needed for queued frame j: timing is not sharp enough,
+        or the frame came bunched with a neighbour (a backlog: timing cannot part them)."""
+        if self.waveform_needed:
+            return True
+        queue, half = self._queue, self._frame_s / 2
+        if j > 0 and queue.done_s(j) - queue.done_s(j - 1) < half:
+            return True
+        return j + 1 < len(queue) and queue.done_s(j + 1) - queue.done_s(j) < half
 
     def prior(self) -> LossPrior:
         """The loss rate hindsight saw (or the mode's assumption), within bounds."""

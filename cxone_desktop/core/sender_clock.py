@@ -200,7 +200,10 @@ class SenderClock:
         # usual. Anything past the median by four times the usual spread (+2 frames) is out.
         middle, high = np.quantile(late, [0.5, 0.9])
         usual = late <= middle + 4 * (high - middle) + 2 * self._nominal_s
-        self.anchored.replace((anchored - due)[usual])
+        # The decoder's evidence is the arrival of the frame a message was sent for; the
+        # others in it were sent ahead of theirs by however many slots, losses included.
+        speaks = timings.speaks(anchoring) & usual
+        self.anchored.replace((anchored - due)[speaks if np.any(speaks) else usual])
         self.done.replace(late[usual])
         began = timings.began_s
         known = ~np.isnan(began)

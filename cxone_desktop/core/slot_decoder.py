@@ -118,6 +118,18 @@ class FrameTimings:
             return last
         return self.done_s
 
+    def speaks(self, anchoring: Anchoring) -> npt.NDArray[np.bool_]:
+        """Whether its message's arrival is evidence of each frame's own due time: the frame
+        the sender sent it for. The others a batching sender sent ahead of theirs by however
+        many slots lie between, lost ones included, so counting them too would weigh the
+        same arrival several times, and against a loss inside a message. (A large-frame
+        sender's frames held back for the last one are all kept: there, weighing the last
+        alone doubled the time-scale changes at 5 % loss on training seeds.)"""
+        if anchoring is Anchoring.FIRST:
+            first: npt.NDArray[np.bool_] = self.before == 0
+            return first
+        return np.ones(len(self), dtype=np.bool_)
+
 
 @dataclass(frozen=True)
 class LossPrior:
@@ -163,7 +175,12 @@ def decode_slots(
     keep, start, go_on, _, gap_after = prices
     arrivals = timings.anchored_s(model.anchoring, model.frame_s)
     lows = _windows(arrivals, model, first_slot, pin_first)
-    emission = _emissions(arrivals, timings.began_s, model, lows[:, None] + offsets[None, :])
+    sent_ahead = (
+        None if model.anchoring is Anchoring.COMPLETION else ~timings.speaks(model.anchoring)
+    )
+    emission = _emissions(
+        arrivals, timings.began_s, model, lows[:, None] + offsets[None, :], sent_ahead
+    )
     halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
     low = int(lows[0])
     cost = emission[0]
@@ -325,11 +342,20 @@ def _windows(
     return raised
 
 
-def _emissions(arrivals: Float, began: Float, model: ArrivalModel, slots: Int64) -> Float:
+def _emissions(
+    arrivals: Float,
+    began: Float,
+    model: ArrivalModel,
+    slots: Int64,
+    sent_ahead: npt.NDArray[np.bool_] | None = None,
+) -> Float:
     """Cost (−log likelihood) of each frame's arrival (anchored, and when a message began in
-    it: `began`, nan if none) for each of its candidate slots."""
+    it: `began`, nan if none) for each of its candidate slots; frames `sent_ahead` of theirs
+    (see `FrameTimings.speaks`) get no cost from the arrival."""
     due = model.origin_s + slots.astype(np.float64) * model.frame_s
     cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
+    if sent_ahead is not None:
+        cost[sent_ahead] = 0.0  # the message's arrival speaks for another frame
     known = ~np.isnan(began)
     if known.all():  # the same arithmetic as below, without picking the rows out
         cost -= model.began_likelihood((began[:, None] - due).reshape(-1)).reshape(due.shape)

@@ -180,3 +180,29 @@ def test_the_recursion_finds_the_path_the_plain_decode_finds(seed: int) -> None:
     first = None if seed % 2 else 0
     got = decode_slots(frames, seen, prior, first_slot=first)
     assert got.tolist() == plain_viterbi(frames, seen, prior, first)
+
+
+def test_frames_a_batching_sender_sent_ahead_do_not_argue_against_a_loss_among_them() -> None:
+    """A message is sent when its first frame is due and carries the next frames with it,
+    whatever was lost between: its arrival times its first frame only. Here slot 11 was
+    lost inside a message that arrived 1 ms after slot 10 was due; counted as evidence for
+    the second frame too, that arrival would put it 19 ms before slot 12 was due (earlier
+    than any arrival) and outweigh the waveform's sign of a gap."""
+    rng = np.random.default_rng(2)
+    anchored = DelayHistogram()
+    anchored.replace(rng.uniform(0.0, 0.04, 2000))  # sent on time, 0-40 ms on the way
+    first = ArrivalModel(0.0, F, anchored.log_likelihood, anchored.log_likelihood, Anchoring.FIRST)
+    nan = float("nan")
+    frames = [
+        FrameTiming(0.180, nan, 0.0),  # slot 8
+        FrameTiming(0.190, nan, 0.0),  # slot 9
+        FrameTiming(0.201, nan, 0.0, before=0, after=1),  # slot 10, and in the same message
+        FrameTiming(0.201, nan, 3.0, before=1, after=0),  # slot 12: the waveform sees a gap
+        FrameTiming(0.262, nan, 0.0),  # slot 13
+        FrameTiming(0.300, nan, 0.0),  # slot 14
+    ]
+    got = decode_slots(frames, first, LossPrior(0.05, 0.2), first_slot=8)
+    assert got.tolist() == [8, 9, 10, 12, 13, 14]
+    timings = FrameTimings.of(frames)
+    assert timings.speaks(Anchoring.FIRST).tolist() == [True, True, True, False, True, True]
+    assert timings.speaks(Anchoring.COMPLETION).all()

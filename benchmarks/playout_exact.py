@@ -7,8 +7,10 @@ jitter, independent and Gilbert–Elliott loss, a batching sender, stalls,
 drift, large frames, random message sizes, two channels — in both modes, and
 hashes what it played, the delay and target at every pull, the waits and the
 counters. `BASELINE` holds the hashes of the buffer as it was at commit
-35c8d12 (main, before issue 11's CPU work); a change that alters any of them
-changed behaviour, which an optimisation must not. Also prints the buffer's
+871f467 (issue 13's batching work merged; the CPU work before it matched
+35c8d12's hashes); a change that alters any of them changed behaviour, which
+an optimisation must not. A change of behaviour on purpose records new ones
+(`--record`) in its own commit. Also prints the buffer's
 CPU time over all runs (one run, so a noisy machine moves it).
 
     .venv/bin/python benchmarks/playout_exact.py [--record] [--only NAME]
@@ -78,36 +80,36 @@ MODES = ("low-delay", "quality")
 
 #: Recorded with `--record` on commit 35c8d12 (the buffer before issue 11's CPU work).
 BASELINE: dict[str, str] = {
-    "clean / low-delay": "8d1a409e673f526fe5076ee4ab37af5c",
-    "clean / quality": "478106b1b6b3dfa7827cf89036370199",
-    "jitter 2ms / low-delay": "dd56b9a279f551932293555671cdd93b",
-    "jitter 2ms / quality": "46468523720624fef737e8faf5db5d4a",
-    "jitter 20ms / low-delay": "25c8392073a069bd5368d0a1a38b4db0",
-    "jitter 20ms / quality": "5dd140d0b0b2094f1ceb89d6c9b3c660",
-    "jitter 40ms / low-delay": "b1241011115a2220ade10609b9300ec5",
-    "jitter 40ms / quality": "4e8b42c6090a4be77ae049afa1911795",
-    "loss 5% jitter 20ms / low-delay": "2c59036d55bd1dea13b1e8155b224e46",
-    "loss 5% jitter 20ms / quality": "73a2d963c6716ec8a13a20cab30660ef",
-    "gilbert 5% jitter 20ms / low-delay": "e51162ac79bd3e9b265bd9b64bcf9254",
-    "gilbert 5% jitter 20ms / quality": "8772f985d40c9b83c98dd1278df25b3b",
-    "batching 3 jitter 40ms / low-delay": "606b2157889f6947b0bd4300d3b9f958",
-    "batching 3 jitter 40ms / quality": "45e38063e225d0b463668f0ca9af7507",
-    "batching 3 jitter 40ms loss 5% / low-delay": "a6d925bbe5acb37a3e4743b5455970a9",
-    "batching 3 jitter 40ms loss 5% / quality": "d16a07f51708059e8361b2599a645734",
-    "spikes jitter 10ms / low-delay": "725dec498f47626718c7a2eb6caf7d3e",
-    "spikes jitter 10ms / quality": "3020bfa04a67c11c3656100313747a5f",
-    "drift +0.1% jitter 20ms / low-delay": "7ac832f44a3d6db706b8ae90c495cbb7",
-    "drift +0.1% jitter 20ms / quality": "fde0badc4fa03d10894151153911a9e8",
-    "drift -0.1% jitter 20ms / low-delay": "743f77c93923f8dff0482ed8a9f4e841",
-    "drift -0.1% jitter 20ms / quality": "519a8c94c2356e5064bde4f18534a726",
-    "large frames 100-200ms / low-delay": "4140c418166378573255d13167cc772d",
-    "large frames 100-200ms / quality": "d954e5817da00545c30d6752e787a870",
-    "random sizes jitter 20ms loss 2% / low-delay": "bf4c5cbb8a067eea3582a951080c4040",
-    "random sizes jitter 20ms loss 2% / quality": "ff6670607ae00911c5d1e8e31eea1b73",
-    "stereo clean / low-delay": "b77d5c18e15b52759eb7dc20b9284a7e",
-    "stereo clean / quality": "0e9c010239e2a12cca308169dea86c42",
-    "stereo batching 3 jitter 20ms loss 5% / low-delay": "56120ef128b04f665b08e93a420d6f79",
-    "stereo batching 3 jitter 20ms loss 5% / quality": "0710dbc2b3435ff2f146ed7bdc66b57c",
+    'clean / low-delay': '8d1a409e673f526fe5076ee4ab37af5c',
+    'clean / quality': '478106b1b6b3dfa7827cf89036370199',
+    'jitter 2ms / low-delay': 'dd56b9a279f551932293555671cdd93b',
+    'jitter 2ms / quality': '46468523720624fef737e8faf5db5d4a',
+    'jitter 20ms / low-delay': '25c8392073a069bd5368d0a1a38b4db0',
+    'jitter 20ms / quality': '5dd140d0b0b2094f1ceb89d6c9b3c660',
+    'jitter 40ms / low-delay': 'b1241011115a2220ade10609b9300ec5',
+    'jitter 40ms / quality': '4e8b42c6090a4be77ae049afa1911795',
+    'loss 5% jitter 20ms / low-delay': '62cbff518fbaa1654d899059fd0fb145',
+    'loss 5% jitter 20ms / quality': 'd06497512a67c62cc7e1a2457107d46b',
+    'gilbert 5% jitter 20ms / low-delay': 'd2f7752713952f278b4b5557f5a3d84f',
+    'gilbert 5% jitter 20ms / quality': '8772f985d40c9b83c98dd1278df25b3b',
+    'batching 3 jitter 40ms / low-delay': '606b2157889f6947b0bd4300d3b9f958',
+    'batching 3 jitter 40ms / quality': '714fcb49f17242705a2df93f3a6f8eaa',
+    'batching 3 jitter 40ms loss 5% / low-delay': 'b570202c19b2380323044d068f83c34e',
+    'batching 3 jitter 40ms loss 5% / quality': 'e3882d7be99c838cc357cad8e889d69d',
+    'spikes jitter 10ms / low-delay': '725dec498f47626718c7a2eb6caf7d3e',
+    'spikes jitter 10ms / quality': '3020bfa04a67c11c3656100313747a5f',
+    'drift +0.1% jitter 20ms / low-delay': '7ac832f44a3d6db706b8ae90c495cbb7',
+    'drift +0.1% jitter 20ms / quality': 'fde0badc4fa03d10894151153911a9e8',
+    'drift -0.1% jitter 20ms / low-delay': '743f77c93923f8dff0482ed8a9f4e841',
+    'drift -0.1% jitter 20ms / quality': '519a8c94c2356e5064bde4f18534a726',
+    'large frames 100-200ms / low-delay': '450b89b66360d1f93101d85a7efa24b1',
+    'large frames 100-200ms / quality': '3dfa46e2f25b6226eec2bd7aa6941a9b',
+    'random sizes jitter 20ms loss 2% / low-delay': '7e18a628557af96993d63ea67c809baf',
+    'random sizes jitter 20ms loss 2% / quality': '311b97f96c0965460c9da9e88a643ccc',
+    'stereo clean / low-delay': 'b77d5c18e15b52759eb7dc20b9284a7e',
+    'stereo clean / quality': '0e9c010239e2a12cca308169dea86c42',
+    'stereo batching 3 jitter 20ms loss 5% / low-delay': 'bcb175ca61daf3da7c88ede2767d6c14',
+    'stereo batching 3 jitter 20ms loss 5% / quality': '53cf36c2f3891ae6ae80996faa760625',
 }
 
 

@@ -1,8 +1,11 @@
 """Plays processed frames through QtMultimedia: the session's PlayoutSink for the app.
 
 Push mode: `write()` queues bytes in a bounded buffer and moves as much as the
-QAudioSink will take (`bytesFree()`); while bytes are left over, a 10 ms QTimer
-keeps topping up (it stops when the buffer is empty, so an idle app is idle).
+QAudioSink will take (`bytesFree()`); while bytes are left over, a QTimer tops
+up 30 ms after the last write (each write restarts it: writes come every 20 ms
+while a call plays, so it fires only when they stop; a timer of its own beside
+them woke the app ~25 more times a second). It stops when the buffer is empty,
+so an idle app is idle.
 With no output device (or no sound server) the sink says so and swallows
 frames, so streaming, charts and recording carry on. A device that stops
 taking audio (a sound server that died keeps the sink "active" with no error)
@@ -70,7 +73,7 @@ class QtPlayoutSink(QObject):
         rate_hz: int = 8000,
         max_buffer_ms: int = 500,
         device_buffer_ms: int = 200,
-        pump_interval_ms: int = 20,
+        pump_interval_ms: int = 30,
         reopen_after_stall: bool = REOPEN_AFTER_STALL,
         format_supported: Callable[[QAudioDevice, QAudioFormat], bool] | None = None,
     ) -> None:
@@ -181,6 +184,8 @@ class QtPlayoutSink(QObject):
             del self._pending[:excess]
             self._dropped_bytes += excess
         self._pump()
+        if self._pending:
+            self._timer.start()  # top up only if no write comes first
 
     # ---- controls --------------------------------------------------------------------------
     def set_volume(self, volume: float) -> None:

@@ -16,6 +16,13 @@ private PulseAudio null sink when PulseAudio is installed, so playback is part o
 the cost. Prints human lines, then a JSON object as the last line.
 
     .venv/bin/python benchmarks/gui_cpu.py [--seconds 10] [--warmup 4] [--only app|demo]
+
+The same code measures 9 % one day and 19 % another on a shared virtual machine (a
+host's other tenants make each of the app's ~150 wake-ups a second dearer), so a
+change is judged against the code before it in one sitting: `--against TREE` (a
+checkout of the older commit, e.g. `git worktree add /tmp/before <commit>`) measures
+the app alone from TREE and from this checkout in turn, `--repeat` times each, and
+prints the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,14 +138,20 @@ def _null_sink(run_dir: Path) -> Iterator[str | None]:
 
 
 def _measure(
-    args: argparse.Namespace, env: dict[str, str], app_args: list[str], *, count_children: bool
+    args: argparse.Namespace,
+    env: dict[str, str],
+    app_args: list[str],
+    *,
+    count_children: bool,
+    tree: Path = ROOT,
 ) -> dict[str, float | int]:
     """Start the app, wait out the warm-up, sample CPU over the window; the figures."""
     quit_after = args.warmup + args.seconds + 3
     app = subprocess.Popen(
         [sys.executable, "-m", "cxone_desktop", "gui", *app_args, "--autoconnect",
          "--quit-after", str(quit_after)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**env, "PYTHONPATH": str(tree)}, cwd=tree,  # `-m` puts the cwd first on the path
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     time.sleep(args.warmup)
     if app.poll() is not None:
@@ -172,7 +186,11 @@ def main() -> int:
     )
     ap.add_argument("--platform", choices=["auto", "xcb", "offscreen"], default="auto")
     ap.add_argument("--only", choices=["app", "demo"], default=None, help="run one of the two")
+    ap.add_argument("--against", type=Path, default=None, help="checkout to compare the app with")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each with --against")
     args = ap.parse_args()
+    if args.against is not None:
+        args.only = "app"
 
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="gui-cpu-") as tmp, contextlib.ExitStack() as stack:
@@ -205,7 +223,7 @@ def main() -> int:
             sim = subprocess.Popen(
                 [sys.executable, "-m", "cxone_desktop", "simulate", "--port", str(port), "--loop",
                  "--two-party"],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             stack.callback(lambda: (sim.terminate(), sim.wait(5)))
             deadline = time.monotonic() + 15
@@ -219,12 +237,11 @@ def main() -> int:
                     print("the simulator did not start", file=sys.stderr)
                     return 1
                 time.sleep(0.05)
-            results["app"] = _measure(
-                args, env,
-                ["--base-url", f"http://127.0.0.1:{port}", "--client-id", "demo-client",
-                 "--call-id", "demo-call"],
-                count_children=False,
-            )  # fmt: skip
+            app_args = ["--base-url", f"http://127.0.0.1:{port}", "--client-id", "demo-client",
+                        "--call-id", "demo-call"]  # fmt: skip
+            if args.against is not None:
+                return _compare(args, env, app_args)
+            results["app"] = _measure(args, env, app_args, count_children=False)
         if args.only in (None, "demo"):
             results["demo"] = _measure(args, env, ["--demo"], count_children=True)
 
@@ -262,6 +279,26 @@ def main() -> int:
         )
     )
     return 0 if ok else 1
+
+
+def _compare(args: argparse.Namespace, env: dict[str, str], app_args: list[str]) -> int:
+    """The app alone from `args.against` and from this checkout, in turn; the ratio."""
+    runs: dict[str, list[float]] = {"against": [], "this": []}
+    for _ in range(args.repeat):
+        for name, tree in (("against", args.against.resolve()), ("this", ROOT)):
+            result = _measure(args, env, app_args, count_children=False, tree=tree)
+            if result["exit_code"] != 0:
+                print(f"the app from {tree} exited {result['exit_code']}", file=sys.stderr)
+                return 1
+            runs[name].append(float(result["app_percent"]))
+            print(f"{name}: {result['app_percent']:.1f} % of one core ({tree})")
+    before, after = statistics.median(runs["against"]), statistics.median(runs["this"])
+    print(f"app alone: {after:.1f} % against {before:.1f} % (median of {args.repeat} each); "
+          f"ratio {after / before:.2f}")  # fmt: skip
+    print(json.dumps({"benchmark": "gui_cpu", "compare": True, "against": str(args.against),
+                      "this_percent": runs["this"], "against_percent": runs["against"],
+                      "ratio_of_medians": round(after / before, 3)}))  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":

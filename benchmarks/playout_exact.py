@@ -80,36 +80,36 @@ MODES = ("low-delay", "quality")
 
 #: Recorded with `--record` on commit 35c8d12 (the buffer before issue 11's CPU work).
 BASELINE: dict[str, str] = {
-    'clean / low-delay': '8d1a409e673f526fe5076ee4ab37af5c',
-    'clean / quality': '478106b1b6b3dfa7827cf89036370199',
-    'jitter 2ms / low-delay': 'dd56b9a279f551932293555671cdd93b',
-    'jitter 2ms / quality': '46468523720624fef737e8faf5db5d4a',
-    'jitter 20ms / low-delay': '25c8392073a069bd5368d0a1a38b4db0',
-    'jitter 20ms / quality': '5dd140d0b0b2094f1ceb89d6c9b3c660',
-    'jitter 40ms / low-delay': 'b1241011115a2220ade10609b9300ec5',
-    'jitter 40ms / quality': '4e8b42c6090a4be77ae049afa1911795',
-    'loss 5% jitter 20ms / low-delay': '62cbff518fbaa1654d899059fd0fb145',
-    'loss 5% jitter 20ms / quality': 'd06497512a67c62cc7e1a2457107d46b',
-    'gilbert 5% jitter 20ms / low-delay': 'd2f7752713952f278b4b5557f5a3d84f',
-    'gilbert 5% jitter 20ms / quality': '8772f985d40c9b83c98dd1278df25b3b',
-    'batching 3 jitter 40ms / low-delay': '606b2157889f6947b0bd4300d3b9f958',
-    'batching 3 jitter 40ms / quality': '714fcb49f17242705a2df93f3a6f8eaa',
-    'batching 3 jitter 40ms loss 5% / low-delay': 'b570202c19b2380323044d068f83c34e',
-    'batching 3 jitter 40ms loss 5% / quality': 'e3882d7be99c838cc357cad8e889d69d',
-    'spikes jitter 10ms / low-delay': '725dec498f47626718c7a2eb6caf7d3e',
-    'spikes jitter 10ms / quality': '3020bfa04a67c11c3656100313747a5f',
-    'drift +0.1% jitter 20ms / low-delay': '7ac832f44a3d6db706b8ae90c495cbb7',
-    'drift +0.1% jitter 20ms / quality': 'fde0badc4fa03d10894151153911a9e8',
-    'drift -0.1% jitter 20ms / low-delay': '743f77c93923f8dff0482ed8a9f4e841',
-    'drift -0.1% jitter 20ms / quality': '519a8c94c2356e5064bde4f18534a726',
-    'large frames 100-200ms / low-delay': '450b89b66360d1f93101d85a7efa24b1',
-    'large frames 100-200ms / quality': '3dfa46e2f25b6226eec2bd7aa6941a9b',
-    'random sizes jitter 20ms loss 2% / low-delay': '7e18a628557af96993d63ea67c809baf',
-    'random sizes jitter 20ms loss 2% / quality': '311b97f96c0965460c9da9e88a643ccc',
-    'stereo clean / low-delay': 'b77d5c18e15b52759eb7dc20b9284a7e',
-    'stereo clean / quality': '0e9c010239e2a12cca308169dea86c42',
-    'stereo batching 3 jitter 20ms loss 5% / low-delay': 'bcb175ca61daf3da7c88ede2767d6c14',
-    'stereo batching 3 jitter 20ms loss 5% / quality': '53cf36c2f3891ae6ae80996faa760625',
+    "clean / low-delay": "8d1a409e673f526fe5076ee4ab37af5c",
+    "clean / quality": "478106b1b6b3dfa7827cf89036370199",
+    "jitter 2ms / low-delay": "dd56b9a279f551932293555671cdd93b",
+    "jitter 2ms / quality": "46468523720624fef737e8faf5db5d4a",
+    "jitter 20ms / low-delay": "25c8392073a069bd5368d0a1a38b4db0",
+    "jitter 20ms / quality": "5dd140d0b0b2094f1ceb89d6c9b3c660",
+    "jitter 40ms / low-delay": "b1241011115a2220ade10609b9300ec5",
+    "jitter 40ms / quality": "4e8b42c6090a4be77ae049afa1911795",
+    "loss 5% jitter 20ms / low-delay": "62cbff518fbaa1654d899059fd0fb145",
+    "loss 5% jitter 20ms / quality": "d06497512a67c62cc7e1a2457107d46b",
+    "gilbert 5% jitter 20ms / low-delay": "d2f7752713952f278b4b5557f5a3d84f",
+    "gilbert 5% jitter 20ms / quality": "8772f985d40c9b83c98dd1278df25b3b",
+    "batching 3 jitter 40ms / low-delay": "606b2157889f6947b0bd4300d3b9f958",
+    "batching 3 jitter 40ms / quality": "714fcb49f17242705a2df93f3a6f8eaa",
+    "batching 3 jitter 40ms loss 5% / low-delay": "b570202c19b2380323044d068f83c34e",
+    "batching 3 jitter 40ms loss 5% / quality": "e3882d7be99c838cc357cad8e889d69d",
+    "spikes jitter 10ms / low-delay": "725dec498f47626718c7a2eb6caf7d3e",
+    "spikes jitter 10ms / quality": "3020bfa04a67c11c3656100313747a5f",
+    "drift +0.1% jitter 20ms / low-delay": "7ac832f44a3d6db706b8ae90c495cbb7",
+    "drift +0.1% jitter 20ms / quality": "fde0badc4fa03d10894151153911a9e8",
+    "drift -0.1% jitter 20ms / low-delay": "743f77c93923f8dff0482ed8a9f4e841",
+    "drift -0.1% jitter 20ms / quality": "519a8c94c2356e5064bde4f18534a726",
+    "large frames 100-200ms / low-delay": "450b89b66360d1f93101d85a7efa24b1",
+    "large frames 100-200ms / quality": "3dfa46e2f25b6226eec2bd7aa6941a9b",
+    "random sizes jitter 20ms loss 2% / low-delay": "7e18a628557af96993d63ea67c809baf",
+    "random sizes jitter 20ms loss 2% / quality": "311b97f96c0965460c9da9e88a643ccc",
+    "stereo clean / low-delay": "b77d5c18e15b52759eb7dc20b9284a7e",
+    "stereo clean / quality": "0e9c010239e2a12cca308169dea86c42",
+    "stereo batching 3 jitter 20ms loss 5% / low-delay": "bcb175ca61daf3da7c88ede2767d6c14",
+    "stereo batching 3 jitter 20ms loss 5% / quality": "53cf36c2f3891ae6ae80996faa760625",
 }
 
 
@@ -160,7 +160,7 @@ def main() -> int:
     if args.record:
         print("BASELINE = {")
         for key, value in results.items():
-            print(f"    {key!r}: {value!r},")
+            print(f"    {json.dumps(key)}: {json.dumps(value)},")  # as ruff format writes it
         print("}")
     compared = [k for k in results if k in BASELINE]
     different = [k for k in compared if BASELINE[k] != results[k]]

@@ -94,13 +94,14 @@ class ContinuityProbe:
 
     def gap_log_odds(self, before: npt.ArrayLike, after: npt.ArrayLike) -> float:
         """log P(evidence | a frame is missing) − log P(evidence | none is), clipped."""
-        value = LOG_ODDS_PER_UNIT * self.evidence(before, after)
+        history = np.asarray(before, dtype=np.float64).reshape(-1)
+        following = np.asarray(after, dtype=np.float64).reshape(-1)
+        value = LOG_ODDS_PER_UNIT * self.evidence(history, following)
         phase = float(min(max(value, -MAX_LOG_ODDS), MAX_LOG_ODDS))
-        a = np.asarray(before, dtype=np.float64).reshape(-1)[-self._frame :]
-        b = np.asarray(after, dtype=np.float64).reshape(-1)[: self._frame]
+        a, b = history[-self._frame :], following[: self._frame]
         if max(float(a @ a) / max(1, a.shape[0]), float(b @ b) / max(1, b.shape[0])) < _QUIET_POWER:
             return phase  # no speech on either side to predict (and it runs for every frame)
-        surprise = self._predictor.surprise(before, after)
+        surprise = self._predictor.surprise(history, following)
         if surprise is None:  # too little on a side, or silence: the phase alone
             return phase
         s = min(max(surprise, _SURPRISE_RANGE[0]), _SURPRISE_RANGE[1])

@@ -86,21 +86,27 @@ class QueueDecoder:
 
     def timing(self, j: int) -> FrameTiming:
         """What the decoder knows of queued frame j."""
-        pinned = j == 0 and self._pinned
-        odds = 0.0 if pinned or not self._weigh_waveform(j) else self._queue.gap_log_odds(j)
         before, after = self._queue.place_in_message(j)
         return FrameTiming(
-            self._queue.done_s(j), self._queue.began_s(j), odds, before=before, after=after
+            self._queue.done_s(j),
+            self._queue.began_s(j),
+            self._gap_log_odds(j),
+            before=before,
+            after=after,
         )
 
     def _timings(self, count: int) -> FrameTimings:
         """`timing(j)` of the first `count` queued frames, as arrays."""
-        pinned = self._pinned
-        odds = [0.0] if pinned else []
-        gap_log_odds, weigh = self._queue.gap_log_odds, self._weigh_waveform
-        odds += [gap_log_odds(j) if weigh(j) else 0.0 for j in range(1 if pinned else 0, count)]
+        odds = np.array([self._gap_log_odds(j) for j in range(count)])
         done, began, before, after = self._queue.arrivals(count)
-        return FrameTimings(done, began, np.array(odds), before, after)
+        return FrameTimings(done, began, odds, before, after)
+
+    def _gap_log_odds(self, j: int) -> float:
+        """The waveform's evidence of a gap before queued frame j, where it is weighed (none
+        before a head whose slot is pinned)."""
+        if (j == 0 and self._pinned) or not self._weigh_waveform(j):
+            return 0.0
+        return self._queue.gap_log_odds(j)
 
     def _weigh_waveform(self, j: int) -> bool:
         """The waveform's evidence is needed for queued frame j: timing is not sharp enough,

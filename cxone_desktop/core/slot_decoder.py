@@ -75,14 +75,6 @@ class FrameTiming:
     before: int = 0  # frames its message completed before it
     after: int = 0  # ... and after it
 
-    def anchored_s(self, anchoring: Anchoring, frame_s: float) -> float:
-        """The arrival time as evidence for this frame's own due time."""
-        if anchoring is Anchoring.FIRST:
-            return self.done_s + self.before * frame_s
-        if anchoring is Anchoring.LAST:
-            return self.done_s - self.after * frame_s
-        return self.done_s
-
 
 @dataclass(frozen=True)
 class FrameTimings:
@@ -109,7 +101,7 @@ class FrameTimings:
         return int(self.done_s.shape[0])
 
     def anchored_s(self, anchoring: Anchoring, frame_s: float) -> Float:
-        """Each arrival time as evidence for its frame's own due time (`FrameTiming.anchored_s`)."""
+        """Each arrival time as evidence for its frame's own due time."""
         if anchoring is Anchoring.FIRST:
             first: Float = self.done_s + self.before * frame_s
             return first

@@ -90,33 +90,36 @@ class QueueDecoder:
         return FrameTiming(
             self._queue.done_s(j),
             self._queue.began_s(j),
-            self._gap_log_odds(j),
+            float(self._gap_log_odds(j + 1)[j]),
             before=before,
             after=after,
         )
 
     def _timings(self, count: int) -> FrameTimings:
         """`timing(j)` of the first `count` queued frames, as arrays."""
-        odds = np.array([self._gap_log_odds(j) for j in range(count)])
         done, began, before, after = self._queue.arrivals(count)
-        return FrameTimings(done, began, odds, before, after)
+        return FrameTimings(done, began, self._gap_log_odds(count), before, after)
 
-    def _gap_log_odds(self, j: int) -> float:
-        """The waveform's evidence of a gap before queued frame j, where it is weighed (none
-        before a head whose slot is pinned)."""
-        if (j == 0 and self._pinned) or not self._weigh_waveform(j):
-            return 0.0
-        return self._queue.gap_log_odds(j)
-
-    def _weigh_waveform(self, j: int) -> bool:
-        """The waveform's evidence is needed for queued frame j: timing is not sharp enough,
-        or the frame came bunched with a neighbour (a backlog: timing cannot part them)."""
+    def _gap_log_odds(self, count: int) -> npt.NDArray[np.float64]:
+        """The waveform's evidence of a gap before each of the first `count` queued frames,
+        where it is weighed: where timing is not sharp enough, or a frame came bunched with
+        a neighbour (a backlog: timing cannot part them); never before a head whose slot is
+        pinned."""
+        queue = self._queue
         if self.waveform_needed:
-            return True
-        queue, half = self._queue, self._frame_s / 2
-        if j > 0 and queue.done_s(j) - queue.done_s(j - 1) < half:
-            return True
-        return j + 1 < len(queue) and queue.done_s(j + 1) - queue.done_s(j) < half
+            weigh = np.ones(count, dtype=np.bool_)
+        else:  # the frame after the last one counts too
+            done = queue.arrivals(min(count + 1, len(queue)))[0]
+            bunched = np.diff(done) < self._frame_s / 2
+            weigh = np.zeros(count, dtype=np.bool_)
+            weigh[1:] = bunched[: count - 1]
+            weigh[: bunched.shape[0]] |= bunched
+        if self._pinned and count:
+            weigh[0] = False
+        odds = np.zeros(count)
+        for j in np.flatnonzero(weigh).tolist():
+            odds[j] = queue.gap_log_odds(j)
+        return odds
 
     def prior(self) -> LossPrior:
         """The loss rate hindsight saw (or the mode's assumption), within bounds."""

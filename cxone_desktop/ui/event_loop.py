@@ -3,11 +3,14 @@
 qasync runs every `call_soon` through a Qt timer of its own (startTimer(0), a timer
 event, killTimer). asyncio calls it several times per WebSocket message (the read,
 the future, the task step), so at 50 messages a second that bookkeeping cost more
-than the audio path itself. Here callbacks due now wait in one ready queue that a
-single zero-delay timer drains, as asyncio's own loops do; timed callbacks
-(`call_later`) still use qasync's timers. Callbacks run in the order they were
-scheduled, and those scheduled while draining run on the next pass, so Qt events
-(painting, input) still interleave with a busy asyncio.
+than the audio path itself. Here callbacks due now wait in one ready queue, as in
+asyncio's own loops, and run at the end of the Qt event that made them ready: a timed
+callback (the playout loop's sleep ends: its future, then the task step), a socket
+becoming readable (the read, then the task waiting for the message), or otherwise a pass
+of a single zero-delay timer. Up to `READY_ROUNDS`
+rounds of newly ready callbacks run in one go; what a round makes ready beyond that
+waits for the next pass, so Qt events (painting, input) still interleave with a busy
+asyncio. Callbacks run in the order they were scheduled.
 """
 
 from __future__ import annotations
@@ -17,30 +20,80 @@ import collections
 from typing import Any
 
 import qasync
+from PySide6.QtCore import QTimerEvent
+
+#: Rounds of newly ready callbacks run after one Qt event (a timer readies a future,
+#: which readies a task step, which may ready another) before Qt gets its turn.
+READY_ROUNDS = 3
 
 
 class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc]
-    """qasync.QEventLoop whose ready callbacks share one Qt timer per loop pass."""
+    """qasync.QEventLoop whose ready callbacks run after the Qt event that readied them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ready_handles: collections.deque[asyncio.Handle] = collections.deque()
-        self._drain_scheduled = False
+        self._pass_scheduled = False  # a zero-delay timer will run the ready queue
+        self._dispatching = False  # inside a timer event: the ready queue runs after it
+        self._timer.deleteLater()
+        self._timer = _ReadyRunningTimer(self)
 
     def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
         if delay > 0:
             return super()._add_callback(handle, delay)  # type: ignore[no-any-return]
         self._ready_handles.append(handle)
-        if not self._drain_scheduled:
-            self._drain_scheduled = True
-            super()._add_callback(asyncio.Handle(self._drain, (), self), 0)
+        if not self._dispatching:
+            self._schedule_pass()
         return handle
 
-    def _drain(self) -> None:
-        """Run the callbacks that were ready when this pass began."""
-        self._drain_scheduled = False
+    def _schedule_pass(self) -> None:
+        if not self._pass_scheduled:
+            self._pass_scheduled = True
+            super()._add_callback(asyncio.Handle(self._pass_began, (), self), 0)
+
+    def _pass_began(self) -> None:
+        self._pass_scheduled = False
+
+    def _QEventLoop__on_notifier_ready(self, *args: Any) -> None:
+        """A socket is ready: qasync defers its callback with `call_soon`; run it and what it
+        readies now. (qasync's private name: if it changes, reads take one more pass.)"""
+        self._dispatching = True
+        try:
+            super()._QEventLoop__on_notifier_ready(*args)
+        finally:
+            self._dispatching = False
+        self._after_event()
+
+    def _after_event(self) -> None:
+        """Run what the event made ready, a few rounds deep; the rest on the next pass."""
         ready = self._ready_handles
-        for _ in range(len(ready)):
-            handle = ready.popleft()
-            if not handle.cancelled():
-                handle._run()
+        self._dispatching = True
+        try:
+            for _ in range(READY_ROUNDS):
+                if not ready:
+                    return
+                for _ in range(len(ready)):
+                    handle = ready.popleft()
+                    if not handle.cancelled():
+                        handle._run()
+        finally:
+            self._dispatching = False
+            if ready:
+                self._schedule_pass()
+
+
+class _ReadyRunningTimer(qasync._SimpleTimer):  # type: ignore[misc]
+    """qasync's timer, which also runs the loop's ready callbacks after each timer event."""
+
+    def __init__(self, loop: AppEventLoop) -> None:
+        super().__init__()
+        self._loop = loop
+
+    def timerEvent(self, event: QTimerEvent) -> None:
+        loop = self._loop
+        loop._dispatching = True
+        try:
+            super().timerEvent(event)
+        finally:
+            loop._dispatching = False
+        loop._after_event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from PySide6.QtCore import QTimer
 
@@ -58,3 +59,52 @@ async def test_tasks_timeouts_and_exceptions_behave_as_in_asyncio() -> None:
     finally:
         loop.set_exception_handler(previous)
     assert errors and isinstance(errors[0].get("exception"), ZeroDivisionError)
+
+
+async def test_what_a_timer_readies_runs_before_the_next_qt_event() -> None:
+    """The playout loop's wake-up (a sleep ends: its future, then the task step) costs
+    one Qt event, not one per step of the chain."""
+    loop = asyncio.get_running_loop()
+    order: list[str] = []
+    done = asyncio.Event()
+
+    def timed() -> None:
+        order.append("timed")
+        QTimer.singleShot(0, lambda: (order.append("qt"), done.set()))
+        loop.call_soon(first)
+
+    def first() -> None:
+        order.append("first")
+        loop.call_soon(second)
+
+    def second() -> None:
+        order.append("second")
+
+    loop.call_later(0.01, timed)
+    await asyncio.wait_for(done.wait(), 5)
+    assert order == ["timed", "first", "second", "qt"]
+
+
+async def test_what_a_socket_read_readies_runs_before_the_next_qt_event() -> None:
+    """A WebSocket message (the read, then the task waiting for it) costs one Qt event."""
+    loop = asyncio.get_running_loop()
+    order: list[str] = []
+    done = asyncio.Event()
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+
+    def on_readable() -> None:
+        ours.recv(16)
+        order.append("read")
+        QTimer.singleShot(0, lambda: (order.append("qt"), done.set()))
+        loop.call_soon(order.append, "task step")
+
+    loop.add_reader(ours.fileno(), on_readable)
+    try:
+        theirs.send(b"x")
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        loop.remove_reader(ours.fileno())
+        ours.close()
+        theirs.close()
+    assert order == ["read", "task step", "qt"]

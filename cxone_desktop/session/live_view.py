@@ -66,7 +66,7 @@ class LiveView(Protocol):
 
     @property
     def chart_rows(self) -> RecordRing:
-        """Metrics rows for the live charts (PER_SECOND_COLUMNS, 4 a second)."""
+        """Metrics rows for the live charts (PER_SECOND_COLUMNS, 2 a second)."""
         ...
 
     @property

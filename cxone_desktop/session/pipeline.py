@@ -3,7 +3,7 @@
     feed(bytes, t)  → metrics → reassembler → raw recording (whole frames only) → raw wave
                       ring → jitter buffer
     tick(t, state)  → jitter buffer → DSP → processed wave ring, level, sink, processed
-                      recording; stall detection; metrics rows (4 a second for charts, 1 a
+                      recording; stall detection; metrics rows (2 a second for charts, 1 a
                       second to the CSV)
 
 A two-party call (`use_two_parties`, before any audio) arrives interleaved, agent left and

@@ -18,6 +18,9 @@ FLOOR_DBFS = -60.0
 PEAK_FALL_DB_PER_TICK = 0.5
 #: The spoken level changes at most this often (a screen reader reads it on request).
 DESCRIBE_INTERVAL_S = 1.0
+#: Made once: three meters repaint up to 20 times a second each.
+_TROUGH, _GREEN, _AMBER, _RED = (QColor(c) for c in ("#1f2937", "#22c55e", "#eab308", "#ef4444"))
+_PEAK, _FRAME = QColor("white"), QColor("#9ca3af")
 
 
 class LevelMeter(QWidget):
@@ -73,29 +76,18 @@ class LevelMeter(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), self.palette().window())
         rect = QRectF(self.rect()).adjusted(2, 2, -2, -2)
-        p.fillRect(rect, QColor("#1f2937"))
+        p.fillRect(rect, _TROUGH)
         frac = (self._level_db - FLOOR_DBFS) / -FLOOR_DBFS
         if frac > 0:
-            colour = (
-                "#22c55e"
-                if self._level_db < -12
-                else "#eab308"
-                if self._level_db < -3
-                else "#ef4444"
-            )
-            bar = QRectF(
-                rect.left(),
-                rect.bottom() - rect.height() * frac,
-                rect.width(),
-                rect.height() * frac,
-            )
-            p.fillRect(bar, QColor(colour))
+            colour = _GREEN if self._level_db < -12 else _AMBER if self._level_db < -3 else _RED
+            height = rect.height() * frac
+            p.fillRect(QRectF(rect.left(), rect.bottom() - height, rect.width(), height), colour)
         peak_frac = (self._peak_db - FLOOR_DBFS) / -FLOOR_DBFS
         if peak_frac > 0:
-            y = rect.bottom() - rect.height() * peak_frac
-            p.setPen(QColor("white"))
-            p.drawLine(int(rect.left()), int(y), int(rect.right()), int(y))
-        p.setPen(QColor("#9ca3af"))
+            y = int(rect.bottom() - rect.height() * peak_frac)
+            p.setPen(_PEAK)
+            p.drawLine(int(rect.left()), y, int(rect.right()), y)
+        p.setPen(_FRAME)
         p.drawRect(rect)
         p.end()
 

@@ -1,7 +1,7 @@
 """Min/max envelope: as many points as the plot has pixel columns, not one per sample.
 
-Per column, [min, max] (interleaved: min0, max0, min1, max1, …), drawn with
-pyqtgraph's `connect="pairs"` as one vertical stroke a column.
+Per column, [min, max] (interleaved: min0, max0, min1, max1, …), which the lane
+paints a pixel column at a time (`EnvelopeImage`).
 """
 
 from __future__ import annotations

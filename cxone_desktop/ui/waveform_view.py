@@ -1,17 +1,17 @@
 """The scrolling waveform of the last ~5 s, as a min/max envelope, beside a level meter.
 
-The plot item is created once; `refresh` gives it a new envelope (2 points a
-pixel column, ~2,000 in all) and fixed ranges, so a tick costs the same
-whatever the sample rate. The envelope is kept up to date column by column from
-the session's sample ring (`ScrollingEnvelope`), not recomputed from all of it.
-Samples are int16-scaled floats; shown as full scale ±1.
+The plot item is created once; `refresh` gives it a new envelope (a [min, max] pair
+for each of 1,000 columns) and fixed ranges, so a tick costs the same whatever the
+sample rate. The envelope is kept up to date column by column from the session's
+sample ring (`ScrollingEnvelope`), not recomputed from all of it, and painted as one
+image at the screen's resolution (`EnvelopeImage`). Samples are int16-scaled floats;
+shown as full scale ±1.
 
 A two-party call (`set_parties(2)`) is drawn as two lanes, agent above and customer
 below (their names are the left axis' two ticks, painted once), with the talk strip
 between them and, beside each lane, the party's level meter and its mute (M) and solo
-(S) buttons (what you hear only: the recording keeps both parties). One envelope per
-lane, each a curve of 800 strokes in the party's colour (the strip's too): two lanes
-draw 1,600 strokes where one drew 1,000, about a tenth of a millisecond more a frame.
+(S) buttons (what you hear only: the recording keeps both parties). One envelope of
+800 columns per lane, in the party's colour (the strip's too).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from cxone_desktop.core.listen_mode import PartyAudibility
 from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.session.pipeline import WAVE_SECONDS
 from cxone_desktop.ui.envelope import SampleHistory, ScrollingEnvelope
+from cxone_desktop.ui.envelope_image import EnvelopeImage
 from cxone_desktop.ui.level_meter import LevelMeter
 from cxone_desktop.ui.talk_strip import TalkStrip
 
@@ -92,28 +93,16 @@ class WaveformView(QWidget):
         for name in ("left", "bottom"):
             # Static axes: paint them once into a pixmap, not on every display frame (20 a second).
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self._x = self._column_x(COLUMNS)
-        # A bare PlotCurveItem: PlotDataItem's bookkeeping costs more than the drawing here.
-        self.curve = pg.PlotCurveItem(
-            self._x,
-            np.zeros_like(self._x),
-            connect="pairs",
-            pen=pg.mkPen(AGENT_COLOUR, width=1),
-            skipFiniteCheck=True,
-        )
-        # One drawLines call for the 1,000 strokes is much cheaper than stroking a path.
-        self.curve.setSegmentedLineMode("on")
-        item.addItem(self.curve)
-        self.customer_curve = pg.PlotCurveItem(
-            self._x,
-            np.zeros_like(self._x),
-            connect="pairs",
-            pen=pg.mkPen(CUSTOMER_COLOUR, width=1),
-            skipFiniteCheck=True,
-        )
-        self.customer_curve.setSegmentedLineMode("on")
-        self.customer_curve.setVisible(False)
-        item.addItem(self.customer_curve)
+        self._columns = COLUMNS
+        self.lane = EnvelopeImage(AGENT_COLOUR, _lane_bounds(0.0))
+        item.addItem(self.lane)
+        self.customer_lane = EnvelopeImage(CUSTOMER_COLOUR, _lane_bounds(CUSTOMER_Y))
+        self.customer_lane.setVisible(False)
+        item.addItem(self.customer_lane)
+        width_s = self._window / COLUMNS / rate_hz
+        for lane, centre in ((self.lane, 0.0), (self.customer_lane, CUSTOMER_Y)):
+            flat = np.full(2 * COLUMNS, centre, dtype=np.float32)  # until audio comes
+            lane.set_columns(-WAVE_SECONDS, width_s, flat)
         self._item = item
         self._parties = 1
         self.talk = TalkStrip(
@@ -189,12 +178,13 @@ class WaveformView(QWidget):
         self._item.getAxis("left").setTicks(TWO_LANE_TICKS if two else ONE_LANE_TICKS)
         for widget in self._party_widgets:
             widget.setVisible(two)
-        self.customer_curve.setVisible(two)
+        self.lane.set_bounds(_lane_bounds(AGENT_Y if two else 0.0))
+        self.customer_lane.setVisible(two)
         self.talk.set_visible(two)
         self._describe()
         columns = LANE_COLUMNS if two else COLUMNS
         self._envelope = ScrollingEnvelope(self._window, columns, parties)
-        self._x = self._column_x(columns)
+        self._columns = columns
 
     def audibility(self) -> PartyAudibility:
         """Who is heard: the lanes' mute and solo buttons."""
@@ -214,14 +204,15 @@ class WaveformView(QWidget):
         """One display tick: redraw the envelope of the newest samples in `history` (the
         ring `show_raw` picks; interleaved agent, customer when there are two lanes)."""
         env = self._envelope.update(history)
-        x = self._x - np.float32(self._envelope.lag_samples / self._rate_hz)
+        width_s = self._window / self._columns / self._rate_hz
+        x0 = -self._columns * width_s - self._envelope.lag_samples / self._rate_hz
         y = env[0] * np.float32(1.0 / FULL_SCALE)
         if self._parties == 2:
             y += AGENT_Y
             customer = env[1] * np.float32(1.0 / FULL_SCALE)
             customer += CUSTOMER_Y
-            self.customer_curve.setData(x, customer, connect="pairs", skipFiniteCheck=True)
-        self.curve.setData(x, y, connect="pairs", skipFiniteCheck=True)
+            self.customer_lane.set_columns(x0, width_s, customer)
+        self.lane.set_columns(x0, width_s, y)
         self.level_meter.set_level(level_dbfs)
         if party_levels_dbfs is not None and self._parties == 2:
             self.agent_meter.set_level(party_levels_dbfs[0])
@@ -235,24 +226,14 @@ class WaveformView(QWidget):
     def displayed(self) -> np.ndarray:
         """The envelope currently drawn (full scale ±1), for tests and screenshots; with two
         lanes, the agent's then the customer's, each about its lane's centre."""
-        _, y = self.curve.getData()
-        shown = np.asarray(y if y is not None else [], dtype=np.float32)
+        shown = self.lane.pairs()
         if self._parties != 2:
             return shown
-        _, c = self.customer_curve.getData()
-        customer = np.asarray(c if c is not None else [], dtype=np.float32)
-        return np.concatenate([shown - AGENT_Y, customer - CUSTOMER_Y])
+        return np.concatenate([shown - AGENT_Y, self.customer_lane.pairs() - CUSTOMER_Y])
 
     def _on_raw_toggled(self, raw: bool) -> None:
         self._title.setText(RAW_TITLE if raw else PROCESSED_TITLE)
         self._describe()
-
-    def _column_x(self, columns: int) -> np.ndarray:
-        """x of each column's stroke pair (seconds before now, its centre) when the newest
-        complete column ends now; the envelope's lag shifts them left."""
-        width_s = self._window / columns / self._rate_hz
-        centres = -(np.arange(columns, 0, -1, dtype=np.float32) - 0.5) * np.float32(width_s)
-        return np.repeat(centres, 2)
 
     def _describe(self) -> None:
         raw = self.show_raw.isChecked()
@@ -260,6 +241,11 @@ class WaveformView(QWidget):
         self.plot.setAccessibleDescription(
             text + (PARTIES_DESCRIPTION if self._parties == 2 else "")
         )
+
+
+def _lane_bounds(centre: float) -> QRectF:
+    """A lane: the last WAVE_SECONDS, full scale ±1 about `centre`."""
+    return QRectF(-WAVE_SECONDS, centre - 1.0, WAVE_SECONDS, 2.0)
 
 
 def _party_button(text: str, name: str) -> QToolButton:

@@ -42,12 +42,12 @@ async def test_two_lanes_the_talk_strip_and_a_meter_per_party(make_window) -> No
     await until(lambda: fakes[0].talk_totals is not None and fakes[0].talk_totals.customer_s > 0,
                 timeout=8)  # fmt: skip
     wave = window.waveform
-    assert wave.parties == 2 and wave.customer_curve.isVisible() and wave.talk.image.isVisible()
+    assert wave.parties == 2 and wave.customer_lane.isVisible() and wave.talk.image.isVisible()
     assert wave.agent_meter.isVisible() and wave.mute_customer.isVisible()
     await until(lambda: "Talk share: agent" in wave.talk.label.text())
     await until(lambda: wave.customer_meter.level_dbfs > -40 or wave.agent_meter.level_dbfs > -40)
     drawn = wave.displayed()
-    assert drawn.size == 3200 and np.abs(drawn).max() <= 1.0  # two lanes of 800 strokes
+    assert drawn.size == 3200 and np.abs(drawn).max() <= 1.0  # two lanes of 800 columns
     assert "agent above" in wave.plot.accessibleDescription()
     assert window.playout.source_channels == 2  # the sound device is fed stereo
     await window.controller.stop()
@@ -104,7 +104,7 @@ async def test_a_one_channel_call_leaves_mixed_only_and_says_why(make_window) ->
                                     "customer": False}  # fmt: skip
     assert parties.listen_mode() == "mixed" and parties.hear.toolTip() == ONE_CHANNEL_TEXT
     assert not parties.target.isEnabled()
-    assert window.waveform.parties == 1 and not window.waveform.customer_curve.isVisible()
+    assert window.waveform.parties == 1 and not window.waveform.customer_lane.isVisible()
     await window.controller.stop()
     await until(lambda: all(hear_enabled(window).values()))
     assert parties.listen_mode() == "both"  # the listener's choice comes back

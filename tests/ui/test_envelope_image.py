@@ -1,0 +1,67 @@
+"""The lane's envelope as painted: every pixel column spans exactly its columns' min..max."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+
+from cxone_desktop.ui.envelope_image import EnvelopeImage
+
+COLOUR = "#38bdf8"
+WIDTH_PX, HEIGHT_PX = 100, 41  # the lane: x -5…0 s, y -1…1
+
+
+def _paint(columns: np.ndarray, *, x0: float = -5.0) -> np.ndarray:
+    """Paint [min, max] columns spanning -5…0 s; which pixels took the colour, (rows, cols)."""
+    item = EnvelopeImage(COLOUR, QRectF(-5.0, -1.0, 5.0, 2.0))
+    item.set_columns(x0, 5.0 / (columns.shape[0]), columns.astype(np.float32).reshape(-1))
+    image = QImage(WIDTH_PX, HEIGHT_PX, QImage.Format.Format_RGB32)
+    image.fill(QColor("black"))
+    p = QPainter(image)
+    # plot units → pixels: x -5…0 → 0…100, y 1…-1 → 0…40 (row 20 is y = 0)
+    p.setTransform(QTransform(WIDTH_PX / 5.0, 0, 0, -20.0, WIDTH_PX, 20.0))
+    item.paint(p)
+    p.end()
+    ptr = image.constBits()
+    rgb = np.frombuffer(ptr, dtype=np.uint32).reshape(HEIGHT_PX, WIDTH_PX) & 0xFFFFFF
+    return rgb == (QColor(COLOUR).rgb() & 0xFFFFFF)
+
+
+def _rows(lit: np.ndarray, col: int) -> list[int]:
+    return np.flatnonzero(lit[:, col]).tolist()
+
+
+def test_each_pixel_column_spans_min_to_max_and_silence_is_one_row() -> None:
+    columns = np.zeros((100, 2))
+    columns[10] = (-0.5, 0.5)  # rows 10…30
+    columns[50] = (0.0, 1.0)  # rows 0…20
+    lit = _paint(columns)
+    assert _rows(lit, 10) == list(range(10, 31))
+    assert _rows(lit, 50) == list(range(0, 21))
+    assert _rows(lit, 0) == [20]  # silence: the centre line
+    assert lit.any(axis=0).all()  # every pixel column drawn
+
+
+def test_more_columns_than_pixels_keep_each_spike() -> None:
+    columns = np.zeros((400, 2))  # four columns a pixel
+    columns[41] = (0.0, 1.0)  # pixel column 10, second of its four
+    columns[243] = (-1.0, 0.0)  # pixel column 60, last of its four
+    lit = _paint(columns)
+    assert _rows(lit, 10) == list(range(0, 21))
+    assert _rows(lit, 60) == list(range(20, 41))
+    assert _rows(lit, 11) == [20]
+
+
+def test_fewer_columns_than_pixels_leave_no_gaps() -> None:
+    columns = np.tile([-0.5, 0.5], (25, 1))  # four pixels a column
+    lit = _paint(columns)
+    assert all(_rows(lit, c) == list(range(10, 31)) for c in range(WIDTH_PX))
+
+
+def test_columns_shifted_left_by_the_lag_are_drawn_there() -> None:
+    columns = np.zeros((100, 2))
+    columns[99] = (0.0, 1.0)  # the newest column
+    lit = _paint(columns, x0=-5.0 - 0.1)  # everything 0.1 s (2 px) to the left
+    assert _rows(lit, 97) == list(range(0, 21))
+    assert not lit[:, 98:].any()  # nothing past the newest column

@@ -359,10 +359,15 @@ class JitterBuffer:
         elif action is not SlotAction.CONCEAL:
             self._late_streak = 0  # a frame came in time (or the delay was changed)
         changes = self._act.changes
+        self._act.target_s = self._target.target_s
         self._act.act(action, slots, view, due_s)
         if action is SlotAction.REWIND:
             self._recovering = True
-            self._recover_until_s = due_s + RECOVERY_HOLD_S
+            if view.late_outlier and self._target.target_s < self._settings.max_target_s:
+                # A stall; at its ceiling the mode cannot hold the network as a rule (200 ms
+                # frames under low delay rewind again and again): a tighter band would only
+                # add corrections there.
+                self._recover_until_s = due_s + RECOVERY_HOLD_S
         elif action in (SlotAction.SHRINK, SlotAction.STRETCH) and self._act.changes != changes:
             self._waiting_since = None
 

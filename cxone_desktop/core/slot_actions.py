@@ -36,6 +36,7 @@ _QUIET_RMS = 64.0
 #: `MIN_REWIND_SLOTS` for a rewind) is a stall's backlog: a frame or two later than usual is
 #: a loss misjudged or jitter, which the histograms must keep.
 _USUAL_QUANTILE = 0.99
+_USUAL_KNOWN_FRAMES = 100
 
 
 class SlotActions:
@@ -63,6 +64,7 @@ class SlotActions:
         self._peak_level = 0.0
         self.losses_seen = 0
         self.last_delay_s = 0.0
+        self.target_s = 0.0  # the playout delay aimed for (the buffer keeps it up to date)
         self._waits: list[float] = []
         self.concealed = 0
         self.late_dropped = 0
@@ -140,10 +142,16 @@ class SlotActions:
         scatter, so they are left out of the histograms (as a rewound backlog is): learned,
         they would raise the target for good after every stall."""
         done_s = self._queue.done_s(0)
-        if done_s <= self._backlog_until_s or self._decoder.burst_frames() < MIN_REWIND_SLOTS:
+        if done_s <= self._backlog_until_s or self._clock.done.count < _USUAL_KNOWN_FRAMES:
+            return  # (until the usual is known, everything is "far later than usual")
+        if self._decoder.burst_frames() < MIN_REWIND_SLOTS:
             return
+        late_s = done_s - self._clock.due_s(self.slot)
         usual_s = self._clock.done.quantile(_USUAL_QUANTILE)
-        if done_s - self._clock.due_s(self.slot) - usual_s >= MIN_REWIND_SLOTS * self._frame_s:
+        # Later than the target: not a backlog the delay absorbed, but frames the playout
+        # cannot hold as a rule (e.g. 200 ms frames under low delay's 120 ms), which the
+        # histograms must see.
+        if MIN_REWIND_SLOTS * self._frame_s <= late_s - usual_s and late_s <= self.target_s:
             self._backlog_until_s = done_s + self._frame_s
 
     def _conceal(self, slots: Slots | None) -> None:

@@ -37,6 +37,7 @@ from cxone_desktop.core.playout_policy import (
     DEADBAND_S,
     MODE_SETTINGS,
     RECOVERY_DEADBAND_S,
+    RECOVERY_HOLD_S,
     PlayoutMode,
     SlotAction,
     SlotView,
@@ -128,6 +129,7 @@ class JitterBuffer:
         self._waiting_since: float | None = None
         self._late_streak = 0
         self._recovering = False  # after a stall, until playout is back on target
+        self._recover_until_s = 0.0  # ... and not before then
 
         self._sizes = MessageSizes(fmt.frame_bytes)
 
@@ -324,7 +326,11 @@ class JitterBuffer:
             slots = slots - (int(slots[0]) - slot)
         head_offset = None if slots is None else int(slots[0]) - slot
         excess = self._playout_delay(due_s) - self._target.target_s
-        if self._recovering and abs(excess) <= RECOVERY_DEADBAND_S:
+        if (
+            self._recovering
+            and abs(excess) <= RECOVERY_DEADBAND_S
+            and due_s >= self._recover_until_s
+        ):
             self._recovering = False
         deadband = RECOVERY_DEADBAND_S if self._recovering else DEADBAND_S
         if abs(excess) <= deadband:
@@ -353,9 +359,15 @@ class JitterBuffer:
         elif action is not SlotAction.CONCEAL:
             self._late_streak = 0  # a frame came in time (or the delay was changed)
         changes = self._act.changes
+        self._act.target_s = self._target.target_s
         self._act.act(action, slots, view, due_s)
         if action is SlotAction.REWIND:
             self._recovering = True
+            if view.late_outlier and self._target.target_s < self._settings.max_target_s:
+                # A stall; at its ceiling the mode cannot hold the network as a rule (200 ms
+                # frames under low delay rewind again and again): a tighter band would only
+                # add corrections there.
+                self._recover_until_s = due_s + RECOVERY_HOLD_S
         elif action in (SlotAction.SHRINK, SlotAction.STRETCH) and self._act.changes != changes:
             self._waiting_since = None
 

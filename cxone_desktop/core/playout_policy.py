@@ -83,6 +83,9 @@ class SlotAction(enum.Enum):
 #: After a stall's backlog, playout comes back closer (the spike is not left to linger).
 DEADBAND_S = 0.022
 RECOVERY_DEADBAND_S = 0.010
+#: ... for at least this long after the backlog came (s): the frames right after a backlog are
+#: where a loss is misjudged most, and a frame's worth of error would sit in the usual band.
+RECOVERY_HOLD_S = 2.0
 #: Beyond this, corrections no longer wait for a quiet frame.
 URGENT_S = 0.150
 #: A correction waits at most this long (s) for a quiet frame or a periodic one.

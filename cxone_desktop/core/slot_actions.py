@@ -20,7 +20,7 @@ from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.delay_correction import plan_correction
 from cxone_desktop.core.frame_queue import FrameQueue
 from cxone_desktop.core.playout_output import PlayoutOutput
-from cxone_desktop.core.playout_policy import SlotAction, SlotView, patience
+from cxone_desktop.core.playout_policy import MIN_REWIND_SLOTS, SlotAction, SlotView, patience
 from cxone_desktop.core.queue_decoder import QueueDecoder
 from cxone_desktop.core.sender_clock import SenderClock
 from cxone_desktop.core.slot_decoder import FrameTiming
@@ -32,6 +32,11 @@ _WAITS_KEPT = 3000
 #: Frames quieter than this fraction of the recent peak (or this RMS) are "quiet".
 _QUIET_FRACTION = 0.1
 _QUIET_RMS = 64.0
+#: A bunch of frames that came this many frames later than this quantile of arrivals (as
+#: `MIN_REWIND_SLOTS` for a rewind) is a stall's backlog: a frame or two later than usual is
+#: a loss misjudged or jitter, which the histograms must keep.
+_USUAL_QUANTILE = 0.99
+_USUAL_KNOWN_FRAMES = 100
 
 
 class SlotActions:
@@ -59,6 +64,7 @@ class SlotActions:
         self._peak_level = 0.0
         self.losses_seen = 0
         self.last_delay_s = 0.0
+        self.target_s = 0.0  # the playout delay aimed for (the buffer keeps it up to date)
         self._waits: list[float] = []
         self.concealed = 0
         self.late_dropped = 0
@@ -124,10 +130,29 @@ class SlotActions:
 
     def _play(self, due_s: float) -> None:
         start_s = due_s + self._out.queued_s
+        self._note_backlog()
         frame, timing = self._take_head()
         self._out.play(frame, discontinuous=self._discontinuous)
         self._discontinuous = False
         self._commit(timing, start_s)
+
+    def _note_backlog(self) -> None:
+        """A stall shorter than the delay: its backlog comes bunched and far later than
+        usual, yet in time to play. Its frames say how long the stall was, not how arrivals
+        scatter, so they are left out of the histograms (as a rewound backlog is): learned,
+        they would raise the target for good after every stall."""
+        done_s = self._queue.done_s(0)
+        if done_s <= self._backlog_until_s or self._clock.done.count < _USUAL_KNOWN_FRAMES:
+            return  # (until the usual is known, everything is "far later than usual")
+        if self._decoder.burst_frames() < MIN_REWIND_SLOTS:
+            return
+        late_s = done_s - self._clock.due_s(self.slot)
+        usual_s = self._clock.done.quantile(_USUAL_QUANTILE)
+        # Later than the target: not a backlog the delay absorbed, but frames the playout
+        # cannot hold as a rule (e.g. 200 ms frames under low delay's 120 ms), which the
+        # histograms must see.
+        if MIN_REWIND_SLOTS * self._frame_s <= late_s - usual_s and late_s <= self.target_s:
+            self._backlog_until_s = done_s + self._frame_s
 
     def _conceal(self, slots: Slots | None) -> None:
         if slots is None:

@@ -4,8 +4,8 @@ Drawn as 800 vertical strokes (QPainter.drawLines), a lane cost ~0.3 ms a displa
 most of the waveform's cost: the raster engine sets up each stroke and writes a vertical
 line one memory row at a time. Here each pixel column of the lane takes the min and max
 of the envelope columns under it (numpy), the pixels between them are set row by row
-in one array, and Qt blits it: a third of the cost, and no gaps between columns when the
-plot is wider than the envelope has columns (a stroke a column left them). The item's
+in one array, and Qt blits it: about a fifth of the cost, and no gaps between columns
+when the plot is wider than the envelope has columns (a stroke a column left them). The item's
 bounds are the lane's, fixed, so the plot never asks it for its data's bounds.
 """
 

@@ -7,12 +7,12 @@ than the audio path itself. Here callbacks due now wait in one ready queue, as i
 asyncio's own loops, and run at the end of the Qt event that made them ready: a timed
 callback (the playout loop's sleep ends: its future, then the task step), a socket
 becoming readable (the read, then the task waiting for the message), or otherwise a pass
-of a single zero-delay timer. Up to `READY_ROUNDS`
-rounds of newly ready callbacks run in one go; what a round makes ready beyond that
-waits for the next pass, so Qt events (painting, input) still interleave with a busy
-asyncio. Callbacks run in the order they were scheduled. (A callback that opened a
-modal dialog's nested event loop would leave what plain Qt slots schedule meanwhile to
-the next timer or socket event in it; none does: dialogs open from Qt slots.)
+of a single zero-delay timer. Up to `READY_ROUNDS` rounds of newly ready callbacks run in
+one go; what a round makes ready beyond that waits for the next pass, so Qt events
+(painting, input) still interleave with a busy asyncio. Callbacks run in the order they
+were scheduled. (A callback that opened a modal dialog's nested event loop would leave
+what plain Qt slots schedule meanwhile to the next timer or socket event in it; none
+does: dialogs open from Qt slots.)
 """
 
 from __future__ import annotations

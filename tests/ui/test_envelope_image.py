@@ -65,3 +65,24 @@ def test_columns_shifted_left_by_the_lag_are_drawn_there() -> None:
     lit = _paint(columns, x0=-5.0 - 0.1)  # everything 0.1 s (2 px) to the left
     assert _rows(lit, 97) == list(range(0, 21))
     assert not lit[:, 98:].any()  # nothing past the newest column
+
+
+def test_a_high_dpi_screen_gets_its_own_pixels() -> None:
+    """At 2 device pixels a logical one, the image is painted at the device's resolution:
+    a spike one logical pixel wide is two device pixels wide, its span twice as tall."""
+    columns = np.zeros((100, 2))
+    columns[10] = (-0.5, 0.5)
+    item = EnvelopeImage(COLOUR, QRectF(-5.0, -1.0, 5.0, 2.0))
+    item.set_columns(-5.0, 0.05, columns.astype(np.float32).reshape(-1))
+    image = QImage(2 * WIDTH_PX, 2 * HEIGHT_PX, QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(2.0)
+    image.fill(QColor("black"))
+    p = QPainter(image)
+    p.setTransform(QTransform(WIDTH_PX / 5.0, 0, 0, -20.0, WIDTH_PX, 20.0))  # logical pixels
+    item.paint(p)
+    p.end()
+    rgb = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(2 * HEIGHT_PX, 2 * WIDTH_PX)
+    lit = (rgb & 0xFFFFFF) == (QColor(COLOUR).rgb() & 0xFFFFFF)
+    assert np.flatnonzero(lit[:, 20]).tolist() == list(range(20, 61))
+    assert np.flatnonzero(lit[:, 21]).tolist() == list(range(20, 61))
+    assert np.flatnonzero(lit[:, 22]).tolist() == [40]  # silence: the centre line, one row

@@ -19,10 +19,11 @@ the cost. Prints human lines, then a JSON object as the last line.
 
 The same code measures 9 % one day and 19 % another on a shared virtual machine (a
 host's other tenants make each of the app's ~150 wake-ups a second dearer), so a
-change is judged against the code before it in one sitting: `--against TREE` (a
-checkout of the older commit, e.g. `git worktree add /tmp/before <commit>`) measures
-the app alone from TREE and from this checkout in turn, `--repeat` times each, and
-prints the ratio of the medians.
+change is judged against the code before it: `--against TREE` (a checkout of the
+older commit, e.g. `git worktree add /tmp/before <commit>`) runs the app from TREE and
+from this checkout side by side, both in the same windows (taken in turn, the same two
+builds gave ratios from 0.76 to 0.91 within an hour), `--repeat` times, and prints the
+ratio of the medians and of each window's pair.
 """
 
 from __future__ import annotations
@@ -146,36 +147,59 @@ def _measure(
     tree: Path = ROOT,
 ) -> dict[str, float | int]:
     """Start the app, wait out the warm-up, sample CPU over the window; the figures."""
+    return _measure_side_by_side(args, env, app_args, [tree], count_children=count_children)[0]
+
+
+def _measure_side_by_side(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    app_args: list[str],
+    trees: list[Path],
+    *,
+    count_children: bool,
+) -> list[dict[str, float | int]]:
+    """The app from each of `trees`, all running at once over the same window (each with
+    its own settings and recordings folder); the figures of each."""
     quit_after = args.warmup + args.seconds + 3
-    app = subprocess.Popen(
-        [sys.executable, "-m", "cxone_desktop", "gui", *app_args, "--autoconnect",
-         "--quit-after", str(quit_after)],
-        env={**env, "PYTHONPATH": str(tree)}, cwd=tree,  # `-m` puts the cwd first on the path
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    apps = []
+    for k, tree in enumerate(trees):
+        own = {"XDG_DATA_HOME": f"{env['XDG_DATA_HOME']}/{k}",
+               "XDG_CONFIG_HOME": f"{env['XDG_CONFIG_HOME']}/{k}"}  # fmt: skip
+        apps.append(subprocess.Popen(
+            [sys.executable, "-m", "cxone_desktop", "gui", *app_args, "--autoconnect",
+             "--quit-after", str(quit_after)],
+            env={**env, **own, "PYTHONPATH": str(tree)}, cwd=tree,  # `-m`: cwd first on the path
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        ))  # fmt: skip
     time.sleep(args.warmup)
-    if app.poll() is not None:
-        raise RuntimeError(app.stderr.read() if app.stderr else "the app exited early")
-    children = _children(app.pid) if count_children else []
-    startup_cpu = _cpu_seconds(app.pid)
+    for app in apps:
+        if app.poll() is not None:
+            raise RuntimeError(app.stderr.read() if app.stderr else "the app exited early")
+    children = [_children(app.pid) if count_children else [] for app in apps]
+    startup_cpu = [_cpu_seconds(app.pid) for app in apps]
+    kids0 = [sum(_cpu_seconds(c) for c in kids) for kids in children]
     t0 = time.monotonic()
-    app0, kids0 = startup_cpu, sum(_cpu_seconds(c) for c in children)
     time.sleep(args.seconds)
     t1 = time.monotonic()
-    app1, kids1 = _cpu_seconds(app.pid), sum(_cpu_seconds(c) for c in children)
-    _, stderr = app.communicate(timeout=quit_after + 30)
-    if app.returncode != 0:
-        print(stderr[-2000:], file=sys.stderr)
+    app1 = [_cpu_seconds(app.pid) for app in apps]
+    kids1 = [sum(_cpu_seconds(c) for c in kids) for kids in children]
     window = t1 - t0
-    return {
-        "app_percent": round(100.0 * (app1 - app0) / window, 1),
-        "children_percent": round(100.0 * (kids1 - kids0) / window, 1),
-        "total_percent": round(100.0 * (app1 - app0 + kids1 - kids0) / window, 1),
-        "children": len(children),
-        "window_s": round(window, 2),
-        "startup_cpu_s": round(startup_cpu, 2),
-        "exit_code": app.returncode,
-    }
+    results: list[dict[str, float | int]] = []
+    for k, app in enumerate(apps):
+        _, stderr = app.communicate(timeout=quit_after + 30)
+        if app.returncode != 0:
+            print(stderr[-2000:], file=sys.stderr)
+        own_s, kids_s = app1[k] - startup_cpu[k], kids1[k] - kids0[k]
+        results.append({
+            "app_percent": round(100.0 * own_s / window, 1),
+            "children_percent": round(100.0 * kids_s / window, 1),
+            "total_percent": round(100.0 * (own_s + kids_s) / window, 1),
+            "children": len(children[k]),
+            "window_s": round(window, 2),
+            "startup_cpu_s": round(startup_cpu[k], 2),
+            "exit_code": app.returncode,
+        })  # fmt: skip
+    return results
 
 
 def main() -> int:
@@ -187,7 +211,7 @@ def main() -> int:
     ap.add_argument("--platform", choices=["auto", "xcb", "offscreen"], default="auto")
     ap.add_argument("--only", choices=["app", "demo"], default=None, help="run one of the two")
     ap.add_argument("--against", type=Path, default=None, help="checkout to compare the app with")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each with --against")
+    ap.add_argument("--repeat", type=int, default=3, help="windows with --against")
     args = ap.parse_args()
     if args.against is not None:
         args.only = "app"
@@ -282,22 +306,30 @@ def main() -> int:
 
 
 def _compare(args: argparse.Namespace, env: dict[str, str], app_args: list[str]) -> int:
-    """The app alone from `args.against` and from this checkout, in turn; the ratio."""
+    """The app alone from `args.against` and from this checkout, side by side over the same
+    windows (the host's load changes from minute to minute; at the same moment it weighs on
+    both alike); the ratio of the medians, and of each window's pair."""
     runs: dict[str, list[float]] = {"against": [], "this": []}
+    trees = {"against": args.against.resolve(), "this": ROOT}
     for _ in range(args.repeat):
-        for name, tree in (("against", args.against.resolve()), ("this", ROOT)):
-            result = _measure(args, env, app_args, count_children=False, tree=tree)
+        results = _measure_side_by_side(args, env, app_args, list(trees.values()),
+                                        count_children=False)  # fmt: skip
+        for (name, tree), result in zip(trees.items(), results, strict=True):
             if result["exit_code"] != 0:
                 print(f"the app from {tree} exited {result['exit_code']}", file=sys.stderr)
                 return 1
             runs[name].append(float(result["app_percent"]))
-            print(f"{name}: {result['app_percent']:.1f} % of one core ({tree})")
+        print(f"against {runs['against'][-1]:.1f} %, this {runs['this'][-1]:.1f} % of one core "
+              f"(side by side, {args.seconds:.0f} s)")  # fmt: skip
     before, after = statistics.median(runs["against"]), statistics.median(runs["this"])
+    pairs = [t / a for t, a in zip(runs["this"], runs["against"], strict=True) if a > 0]
     print(f"app alone: {after:.1f} % against {before:.1f} % (median of {args.repeat} each); "
-          f"ratio {after / before:.2f}")  # fmt: skip
-    print(json.dumps({"benchmark": "gui_cpu", "compare": True, "against": str(args.against),
-                      "this_percent": runs["this"], "against_percent": runs["against"],
-                      "ratio_of_medians": round(after / before, 3)}))  # fmt: skip
+          f"ratio {after / before:.2f}; per window {min(pairs):.2f}-{max(pairs):.2f}")  # fmt: skip
+    print(json.dumps({"benchmark": "gui_cpu", "compare": True, "side_by_side": True,
+                      "against": str(args.against), "this_percent": runs["this"],
+                      "against_percent": runs["against"],
+                      "ratio_of_medians": round(after / before, 3),
+                      "ratio_per_window": [round(r, 3) for r in pairs]}))  # fmt: skip
     return 0
 
 

@@ -45,6 +45,15 @@ class ScrollingEnvelope:
         self._lag = 0
 
     @property
+    def columns(self) -> int:
+        return self._columns
+
+    @property
+    def column_samples(self) -> int:
+        """Samples (per channel) a column spans."""
+        return self._n
+
+    @property
     def lag_samples(self) -> int:
         """Samples (per channel) after the newest complete column."""
         return self._lag

@@ -34,8 +34,6 @@ class EnvelopeImage(pg.GraphicsObject):  # type: ignore[misc]
         self._x0 = 0.0  # left edge of the first column (plot units)
         self._width = 1.0  # of a column
         self._pairs: Float = np.zeros(0, dtype=np.float32)  # min0, max0, min1, max1, …
-        self._image: QImage | None = None  # the last painted, and the array it reads:
-        self._bytes: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)  # kept alive
 
     def set_bounds(self, bounds: QRectF) -> None:
         """The lane moved (one lane or two)."""
@@ -100,9 +98,7 @@ class EnvelopeImage(pg.GraphicsObject):  # type: ignore[misc]
         image = QImage(
             pixels.data, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied
         )
-        image.setDevicePixelRatio(dpr)
-        self._image = image
-        self._bytes = pixels  # the image reads this array's memory
+        image.setDevicePixelRatio(dpr)  # it reads `pixels`, alive until drawn (copied) below
         p.save()
         p.resetTransform()
         p.drawImage(QPointF(px_left / dpr, (py_top + first) / dpr), image)

@@ -93,13 +93,12 @@ class WaveformView(QWidget):
         for name in ("left", "bottom"):
             # Static axes: paint them once into a pixmap, not on every display frame (20 a second).
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self._columns = COLUMNS
         self.lane = EnvelopeImage(AGENT_COLOUR, _lane_bounds(0.0))
         item.addItem(self.lane)
         self.customer_lane = EnvelopeImage(CUSTOMER_COLOUR, _lane_bounds(CUSTOMER_Y))
         self.customer_lane.setVisible(False)
         item.addItem(self.customer_lane)
-        width_s = self._window / COLUMNS / rate_hz
+        width_s = self._envelope.column_samples / rate_hz
         for lane, centre in ((self.lane, 0.0), (self.customer_lane, CUSTOMER_Y)):
             flat = np.full(2 * COLUMNS, centre, dtype=np.float32)  # until audio comes
             lane.set_columns(-WAVE_SECONDS, width_s, flat)
@@ -184,7 +183,6 @@ class WaveformView(QWidget):
         self._describe()
         columns = LANE_COLUMNS if two else COLUMNS
         self._envelope = ScrollingEnvelope(self._window, columns, parties)
-        self._columns = columns
 
     def audibility(self) -> PartyAudibility:
         """Who is heard: the lanes' mute and solo buttons."""
@@ -203,9 +201,10 @@ class WaveformView(QWidget):
     ) -> None:
         """One display tick: redraw the envelope of the newest samples in `history` (the
         ring `show_raw` picks; interleaved agent, customer when there are two lanes)."""
-        env = self._envelope.update(history)
-        width_s = self._window / self._columns / self._rate_hz
-        x0 = -self._columns * width_s - self._envelope.lag_samples / self._rate_hz
+        envelope = self._envelope
+        env = envelope.update(history)
+        width_s = envelope.column_samples / self._rate_hz
+        x0 = -envelope.columns * width_s - envelope.lag_samples / self._rate_hz
         y = env[0] * np.float32(1.0 / FULL_SCALE)
         if self._parties == 2:
             y += AGENT_Y

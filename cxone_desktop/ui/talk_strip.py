@@ -1,7 +1,7 @@
 """Who is talking, drawn between the waveform lanes, and the call's running talk figures.
 
-The strip is one row of pixels per 20 ms frame of the last 5 s (an `ImageItem` on the
-waveform's own time axis, so it lines up with the lanes): agent, customer, talk-over
+The strip is one cell per 20 ms frame of the last 5 s (a `CodeStrip` on the waveform's
+own time axis, so it lines up with the lanes): agent, customer, talk-over
 (both at once) or silence; its right end is now. Beneath, one line: each party's talk
 share, the talk-over so far and the longest silence between words (its accessible
 description says who talks now as well). Redrawn only when a frame was played; the
@@ -13,20 +13,18 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor
 
 from cxone_desktop.core.talk_state import TalkTotals
+from cxone_desktop.ui.code_strip import CodeStrip
 from cxone_desktop.ui.steady_label import SteadyLabel
 
-#: RGBA per talk code (0 silence, 1 agent, 2 customer, 3 talk-over); -1 is "no audio yet".
-COLOURS = np.array(
-    [
-        (55, 65, 81, 255),  # silence: slate
-        (56, 189, 248, 255),  # agent: sky, as the lanes
-        (250, 204, 21, 255),  # customer: amber, as the customer's lane
-        (239, 68, 68, 255),  # talk-over: red
-        (0, 0, 0, 0),  # before the call: nothing
-    ],
-    dtype=np.uint8,
+#: Per talk code: 0 silence, 1 agent, 2 customer, 3 talk-over (frames before the call: none).
+COLOURS = (
+    QColor(55, 65, 81),  # silence: slate
+    QColor(56, 189, 248),  # agent: sky, as the lanes
+    QColor(250, 204, 21),  # customer: amber, as the customer's lane
+    QColor(239, 68, 68),  # talk-over: red
 )
 NOW_TEXT = ("Nobody is talking", "Agent talking", "Customer talking", "Talk-over")
 WIDEST = "Talk share: agent 100 %, customer 100 % · talk-over 10:00:00 · longest silence 10:00:00"
@@ -58,26 +56,11 @@ def now_text(now_code: int | None) -> str:
     return NOW_TEXT[now_code] if now_code is not None and 0 <= now_code < 4 else NOW_TEXT[0]
 
 
-def talk_image(codes: np.ndarray, frames: int) -> np.ndarray:
-    """(frames, 1, 4) RGBA for the last `frames` codes, right-aligned (column-major x, y).
-
-    A transposed view of a C-ordered (1, frames, 4) row: ImageItem swaps the axes back
-    and hands Qt contiguous memory (a non-contiguous one renders as a null image).
-    """
-    shown = np.full(frames, 4, dtype=np.intp)
-    tail = np.asarray(codes[-frames:], dtype=np.intp)
-    if tail.size:
-        shown[frames - tail.size :] = np.clip(tail, 0, 3)
-    return COLOURS[shown].reshape(1, frames, 4).swapaxes(0, 1)
-
-
 class TalkStrip:
     """The strip (an item in the waveform's plot) and its figures line."""
 
     def __init__(self, plot: pg.PlotItem, rect: QRectF, frames: int) -> None:
-        self._frames = frames
-        self.image = pg.ImageItem(talk_image(np.empty(0), frames), autoLevels=False)
-        self.image.setRect(rect)
+        self.image = CodeStrip(rect, frames, COLOURS)
         self.image.setVisible(False)
         plot.addItem(self.image)
         self.label = SteadyLabel("", WIDEST)
@@ -96,7 +79,7 @@ class TalkStrip:
         if written == self._written:
             return
         self._written = written
-        self.image.setImage(talk_image(codes, self._frames), autoLevels=False)
+        self.image.set_codes(codes)
         text = talk_text(totals)
         now = now_text(int(codes[-1]) if codes.size else None)
         if (text, now) != self._text:

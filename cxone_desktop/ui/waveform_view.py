@@ -58,6 +58,7 @@ ONE_LANE_TICKS = [[(-1.0, "-1"), (0.0, "0"), (1.0, "1")]]
 AGENT_COLOUR = "#38bdf8"  # the one-lane colour too
 CUSTOMER_COLOUR = "#facc15"
 TWO_LANE_TICKS = [[(AGENT_Y, "Agent"), (CUSTOMER_Y, "Customer")]]
+_TWO_LANE_CENTRES = np.array([[AGENT_Y], [CUSTOMER_Y]], dtype=np.float32)
 
 
 class WaveformView(QWidget):
@@ -93,15 +94,10 @@ class WaveformView(QWidget):
         for name in ("left", "bottom"):
             # Static axes: paint them once into a pixmap, not on every display frame (20 a second).
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.lane = EnvelopeImage(AGENT_COLOUR, _lane_bounds(0.0))
-        item.addItem(self.lane)
-        self.customer_lane = EnvelopeImage(CUSTOMER_COLOUR, _lane_bounds(CUSTOMER_Y))
-        self.customer_lane.setVisible(False)
-        item.addItem(self.customer_lane)
-        width_s = self._envelope.column_samples / rate_hz
-        for lane, centre in ((self.lane, 0.0), (self.customer_lane, CUSTOMER_Y)):
-            flat = np.full(2 * COLUMNS, centre, dtype=np.float32)  # until audio comes
-            lane.set_columns(-WAVE_SECONDS, width_s, flat)
+        self.lanes = EnvelopeImage((AGENT_COLOUR, CUSTOMER_COLOUR), [_lane_bounds(0.0)])
+        item.addItem(self.lanes)
+        flat = np.zeros((1, 2 * COLUMNS), dtype=np.float32)  # until audio comes
+        self.lanes.set_columns(-WAVE_SECONDS, self._envelope.column_samples / rate_hz, flat)
         self._item = item
         self._parties = 1
         self.talk = TalkStrip(
@@ -177,12 +173,15 @@ class WaveformView(QWidget):
         self._item.getAxis("left").setTicks(TWO_LANE_TICKS if two else ONE_LANE_TICKS)
         for widget in self._party_widgets:
             widget.setVisible(two)
-        self.lane.set_bounds(_lane_bounds(AGENT_Y if two else 0.0))
-        self.customer_lane.setVisible(two)
+        centres = (AGENT_Y, CUSTOMER_Y) if two else (0.0,)
+        self.lanes.set_bounds([_lane_bounds(c) for c in centres])
         self.talk.set_visible(two)
         self._describe()
         columns = LANE_COLUMNS if two else COLUMNS
         self._envelope = ScrollingEnvelope(self._window, columns, parties)
+        flat = np.zeros((len(centres), 2 * columns), dtype=np.float32)  # until audio comes
+        flat += np.array(centres, dtype=np.float32)[:, None]
+        self.lanes.set_columns(-WAVE_SECONDS, self._envelope.column_samples / self._rate_hz, flat)
 
     def audibility(self) -> PartyAudibility:
         """Who is heard: the lanes' mute and solo buttons."""
@@ -205,13 +204,10 @@ class WaveformView(QWidget):
         env = envelope.update(history)
         width_s = envelope.column_samples / self._rate_hz
         x0 = -envelope.columns * width_s - envelope.lag_samples / self._rate_hz
-        y = env[0] * np.float32(1.0 / FULL_SCALE)
+        shown = env * np.float32(1.0 / FULL_SCALE)
         if self._parties == 2:
-            y += AGENT_Y
-            customer = env[1] * np.float32(1.0 / FULL_SCALE)
-            customer += CUSTOMER_Y
-            self.customer_lane.set_columns(x0, width_s, customer)
-        self.lane.set_columns(x0, width_s, y)
+            shown += _TWO_LANE_CENTRES
+        self.lanes.set_columns(x0, width_s, shown)
         self.level_meter.set_level(level_dbfs)
         if party_levels_dbfs is not None and self._parties == 2:
             self.agent_meter.set_level(party_levels_dbfs[0])
@@ -225,10 +221,10 @@ class WaveformView(QWidget):
     def displayed(self) -> np.ndarray:
         """The envelope currently drawn (full scale ±1), for tests and screenshots; with two
         lanes, the agent's then the customer's, each about its lane's centre."""
-        shown = self.lane.pairs()
+        shown = self.lanes.pairs()
         if self._parties != 2:
-            return shown
-        return np.concatenate([shown - AGENT_Y, self.customer_lane.pairs() - CUSTOMER_Y])
+            return shown[0]
+        return (shown - _TWO_LANE_CENTRES).reshape(-1)
 
     def _on_raw_toggled(self, raw: bool) -> None:
         self._title.setText(RAW_TITLE if raw else PROCESSED_TITLE)

@@ -14,8 +14,8 @@ WIDTH_PX, HEIGHT_PX = 100, 41  # the lane: x -5…0 s, y -1…1
 
 def _paint(columns: np.ndarray, *, x0: float = -5.0) -> np.ndarray:
     """Paint [min, max] columns spanning -5…0 s; which pixels took the colour, (rows, cols)."""
-    item = EnvelopeImage(COLOUR, QRectF(-5.0, -1.0, 5.0, 2.0))
-    item.set_columns(x0, 5.0 / (columns.shape[0]), columns.astype(np.float32).reshape(-1))
+    item = EnvelopeImage([COLOUR], [QRectF(-5.0, -1.0, 5.0, 2.0)])
+    item.set_columns(x0, 5.0 / (columns.shape[0]), columns.astype(np.float32).reshape(1, -1))
     image = QImage(WIDTH_PX, HEIGHT_PX, QImage.Format.Format_RGB32)
     image.fill(QColor("black"))
     p = QPainter(image)
@@ -72,8 +72,8 @@ def test_a_high_dpi_screen_gets_its_own_pixels() -> None:
     a spike one logical pixel wide is two device pixels wide, its span twice as tall."""
     columns = np.zeros((100, 2))
     columns[10] = (-0.5, 0.5)
-    item = EnvelopeImage(COLOUR, QRectF(-5.0, -1.0, 5.0, 2.0))
-    item.set_columns(-5.0, 0.05, columns.astype(np.float32).reshape(-1))
+    item = EnvelopeImage([COLOUR], [QRectF(-5.0, -1.0, 5.0, 2.0)])
+    item.set_columns(-5.0, 0.05, columns.astype(np.float32).reshape(1, -1))
     image = QImage(2 * WIDTH_PX, 2 * HEIGHT_PX, QImage.Format.Format_RGB32)
     image.setDevicePixelRatio(2.0)
     image.fill(QColor("black"))
@@ -86,3 +86,36 @@ def test_a_high_dpi_screen_gets_its_own_pixels() -> None:
     assert np.flatnonzero(lit[:, 20]).tolist() == list(range(20, 61))
     assert np.flatnonzero(lit[:, 21]).tolist() == list(range(20, 61))
     assert np.flatnonzero(lit[:, 22]).tolist() == [40]  # silence: the centre line, one row
+
+
+def test_two_lanes_each_in_its_colour_within_its_bounds() -> None:
+    """Agent above (y 1.22 ± 1), customer below (y -1.22 ± 1), one item: each lane's spans in
+    its own colour and rows, a silent lane a single row at its centre."""
+    customer_colour = "#facc15"
+    item = EnvelopeImage(
+        [COLOUR, customer_colour],
+        [QRectF(-5.0, 0.22, 5.0, 2.0), QRectF(-5.0, -2.22, 5.0, 2.0)],
+    )
+    agent = np.zeros((100, 2)) + 1.22
+    agent[10] = (1.22 - 0.5, 1.22 + 0.5)  # a span in the agent's lane only
+    customer = np.zeros((100, 2)) - 1.22
+    customer[30] = (-1.22 - 1.0, -1.22)  # the lower half of the customer's lane
+    pairs = np.stack([agent.reshape(-1), customer.reshape(-1)]).astype(np.float32)
+    item.set_columns(-5.0, 0.05, pairs)
+    height = 100  # y 2.5 … -2.5 at 20 px a unit: y = 2.5 - row / 20
+    image = QImage(WIDTH_PX, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("black"))
+    p = QPainter(image)
+    p.setTransform(QTransform(WIDTH_PX / 5.0, 0, 0, -20.0, WIDTH_PX, 50.0))
+    item.paint(p)
+    p.end()
+    rgb = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(height, WIDTH_PX) & 0xFFFFFF
+    agent_lit = rgb == (QColor(COLOUR).rgb() & 0xFFFFFF)
+    customer_lit = rgb == (QColor(customer_colour).rgb() & 0xFFFFFF)
+    # Agent centre 1.22 is row 25.6 → 25; its span ±0.5 covers rows 15…35.
+    assert _rows(agent_lit, 10) == list(range(15, 36))
+    assert _rows(agent_lit, 30) == [25] and _rows(agent_lit, 60) == [25]
+    # Customer centre -1.22 is row 74.4 → 74; its span down to -2.22 reaches row 94.
+    assert _rows(customer_lit, 30) == list(range(74, 95))
+    assert _rows(customer_lit, 10) == [74] and _rows(customer_lit, 60) == [74]
+    assert not (agent_lit[50:].any() or customer_lit[:50].any())  # each within its own lane

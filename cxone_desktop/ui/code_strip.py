@@ -1,5 +1,7 @@
 """A row of coloured cells, one per code, across a fixed rect of a plot: the talk strip.
 
+Painted by `LiveTraces` (over the plot's data area) with the painter's transform mapping
+plot units to pixels.
 Drawn 20 times a second, so it is one small image (a pixel a cell, colours looked up
 in one numpy take) that the painter scales onto the rect. pyqtgraph's `ImageItem` did
 the same through its level and lookup-table machinery, about five times the cost.
@@ -13,14 +15,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 Pixels = npt.NDArray[np.uint32]
 
 
-class CodeStrip(pg.GraphicsObject):  # type: ignore[misc]
+class CodeStrip:
     """`cells` cells across `rect` (plot units); code c is painted in `colours[c]`.
 
     Codes outside 0 … len(colours) − 1 are clipped into it. Cells with no code yet (the
@@ -28,7 +29,7 @@ class CodeStrip(pg.GraphicsObject):  # type: ignore[misc]
     """
 
     def __init__(self, rect: QRectF, cells: int, colours: Sequence[QColor]) -> None:
-        super().__init__()
+        self.visible = True
         self._rect = QRectF(rect)
         self._cells = cells
         # ARGB32, premultiplied: opaque colours are unchanged by it.
@@ -46,16 +47,13 @@ class CodeStrip(pg.GraphicsObject):  # type: ignore[misc]
             pixels[self._cells - tail.size :] = self._lut[tail]
         self._pixels = pixels  # the image reads this memory
         self._image = self._wrap(pixels)
-        self.update()
 
     def pixels(self) -> Pixels:
         """The cells as drawn (ARGB32), oldest first (for tests)."""
         return self._pixels
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._rect)
-
-    def paint(self, p: QPainter, *_args: Any) -> None:
+    def paint(self, p: QPainter) -> None:
+        """Paint with `p`'s transform taking plot units to pixels."""
         p.drawImage(self._rect, self._image)
 
     @staticmethod

@@ -1,5 +1,8 @@
 """Waveform lanes' min/max envelopes, painted as images at the screen's resolution.
 
+Painted by `LiveTraces` (over the plot's data area) with the painter's transform mapping
+plot units to pixels.
+
 Drawn as 800 vertical strokes (QPainter.drawLines), a lane cost ~0.3 ms a display frame,
 most of the waveform's cost: the raster engine sets up each stroke and writes a vertical
 line one memory row at a time. Here each pixel column of a lane takes the min and max
@@ -8,31 +11,27 @@ in one array, and Qt blits it: about a fifth of the cost, and no gaps between co
 when the plot is wider than the envelope has columns (a stroke a column left them). The
 lanes of a two-party call share their x, so they are one item and one set of numpy calls
 (on this kind of machine each call after the 50 ms between frames costs several times what
-it costs in a loop: two lanes in one pass cost little more than one). The item's bounds are
-the lanes', fixed, so the plot never asks it for its data's bounds.
+it costs in a loop: two lanes in one pass cost little more than one).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 Float = npt.NDArray[np.float32]
 
 
-class EnvelopeImage(pg.GraphicsObject):  # type: ignore[misc]
+class EnvelopeImage:
     """Lanes of [min, max] columns (plot units) over a shared x; lane i is painted in
     `colours[i]` within its bounds (`set_bounds` says how many lanes are shown)."""
 
     def __init__(self, colours: Sequence[str], bounds: Sequence[QRectF]) -> None:
-        super().__init__()
         # Opaque colours: premultiplied ARGB is the same.
         self._lut = np.array([QColor(c).rgba() for c in colours], dtype=np.uint32)
         self._bounds = [QRectF(b) for b in bounds]
@@ -48,29 +47,19 @@ class EnvelopeImage(pg.GraphicsObject):  # type: ignore[misc]
         """The lanes shown and where (one lane, or two); at most as many as colours."""
         if len(bounds) > self._lut.shape[0]:
             raise ValueError(f"{len(bounds)} lanes, {self._lut.shape[0]} colours")
-        self.prepareGeometryChange()
         self._bounds = [QRectF(b) for b in bounds]
-        self.update()
 
     def set_columns(self, x0: float, width: float, pairs: Float) -> None:
         """Column c spans x0 + c·width … x0 + (c + 1)·width; lane i's [min, max] there is
         pairs[i, 2c : 2c + 2] (one row per lane)."""
         self._x0, self._width, self._pairs = x0, width, pairs
-        self.update()
 
     def pairs(self) -> Float:
         """What is drawn: per lane, interleaved [min, max] per column, in plot units."""
         return self._pairs
 
-    def boundingRect(self) -> QRectF:
-        rect = QRectF(self._bounds[0])
-        for b in self._bounds[1:]:
-            rect = rect.united(b)
-        # A little taller than the lanes: a full-scale peak's last row is painted too.
-        margin = self._bounds[0].height() * 0.02
-        return rect.adjusted(0.0, -margin, 0.0, margin)
-
-    def paint(self, p: QPainter, *_args: Any) -> None:
+    def paint(self, p: QPainter) -> None:
+        """Paint with `p`'s transform taking plot units to pixels (a scale and an offset)."""
         lanes = len(self._bounds)
         pairs = self._pairs[:lanes]
         columns = pairs.shape[1] // 2

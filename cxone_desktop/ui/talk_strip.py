@@ -1,22 +1,20 @@
 """Who is talking, drawn between the waveform lanes, and the call's running talk figures.
 
-The strip is one cell per 20 ms frame of the last 5 s (a `CodeStrip` on the waveform's
-own time axis, so it lines up with the lanes): agent, customer, talk-over
-(both at once) or silence; its right end is now. Beneath, one line: each party's talk
-share, the talk-over so far and the longest silence between words (its accessible
-description says who talks now as well). Redrawn only when a frame was played; the
-line only when its text changes.
+The strip is one cell per 20 ms frame of the last 5 s (a `CodeStrip` painted over the
+waveform's plot with the lanes, on their time axis, so it lines up with them): agent,
+customer, talk-over (both at once) or silence; its right end is now. Beneath, one line:
+each party's talk share, the talk-over so far and the longest silence between words (its
+accessible description says who talks now as well). Redrawn only when a frame was
+played; the line only when its text changes.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
 from cxone_desktop.core.talk_state import TalkTotals
-from cxone_desktop.ui.code_strip import CodeStrip
+from cxone_desktop.ui.live_traces import LiveTraces
 from cxone_desktop.ui.steady_label import SteadyLabel
 
 #: Per talk code: 0 silence, 1 agent, 2 customer, 3 talk-over (frames before the call: none).
@@ -57,12 +55,12 @@ def now_text(now_code: int | None) -> str:
 
 
 class TalkStrip:
-    """The strip (an item in the waveform's plot) and its figures line."""
+    """The strip (painted by the waveform's `LiveTraces`) and its figures line."""
 
-    def __init__(self, plot: pg.PlotItem, rect: QRectF, frames: int) -> None:
-        self.image = CodeStrip(rect, frames, COLOURS)
-        self.image.setVisible(False)
-        plot.addItem(self.image)
+    def __init__(self, traces: LiveTraces) -> None:
+        self._traces = traces
+        self.image = traces.strip
+        self.image.visible = False
         self.label = SteadyLabel("", WIDEST)
         self.label.setObjectName("talk_figures")
         self.label.setAccessibleName("Talk")
@@ -71,8 +69,9 @@ class TalkStrip:
         self._text: tuple[str, str] = ("", "")
 
     def set_visible(self, visible: bool) -> None:
-        self.image.setVisible(visible)
+        self.image.visible = visible
         self.label.setVisible(visible)
+        self._traces.update()
 
     def refresh(self, codes: np.ndarray, written: int, totals: TalkTotals | None) -> None:
         """Redraw when frames were played since the last call (`written` counts them)."""
@@ -80,6 +79,7 @@ class TalkStrip:
             return
         self._written = written
         self.image.set_codes(codes)
+        self._traces.update()
         text = talk_text(totals)
         now = now_text(int(codes[-1]) if codes.size else None)
         if (text, now) != self._text:

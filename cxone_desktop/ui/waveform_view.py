@@ -1,7 +1,8 @@
 """The scrolling waveform of the last ~5 s, as a min/max envelope, beside a level meter.
 
-The plot item is created once; `refresh` gives it a new envelope (a [min, max] pair
-for each of 1,000 columns) and fixed ranges, so a tick costs the same whatever the
+The plot (axes, grid, party names) is created once and, while a call plays, left
+alone; `refresh` gives the traces laid over its data area (`LiveTraces`) a new envelope
+(a [min, max] pair for each of 1,000 columns), so a tick costs the same whatever the
 sample rate. The envelope is kept up to date column by column from the session's
 sample ring (`ScrollingEnvelope`), not recomputed from all of it, and painted as one
 image at the screen's resolution (`EnvelopeImage`). Samples are int16-scaled floats;
@@ -32,9 +33,12 @@ from PySide6.QtWidgets import (
 from cxone_desktop.core.listen_mode import PartyAudibility
 from cxone_desktop.core.talk_state import TalkTotals
 from cxone_desktop.session.pipeline import WAVE_SECONDS
+from cxone_desktop.ui.code_strip import CodeStrip
 from cxone_desktop.ui.envelope import SampleHistory, ScrollingEnvelope
 from cxone_desktop.ui.envelope_image import EnvelopeImage
 from cxone_desktop.ui.level_meter import LevelMeter
+from cxone_desktop.ui.live_traces import LiveTraces
+from cxone_desktop.ui.talk_strip import COLOURS as TALK_COLOURS
 from cxone_desktop.ui.talk_strip import TalkStrip
 
 COLUMNS = 1000
@@ -95,16 +99,17 @@ class WaveformView(QWidget):
             # Static axes: paint them once into a pixmap, not on every display frame (20 a second).
             item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.lanes = EnvelopeImage((AGENT_COLOUR, CUSTOMER_COLOUR), [_lane_bounds(0.0)])
-        item.addItem(self.lanes)
         flat = np.zeros((1, 2 * COLUMNS), dtype=np.float32)  # until audio comes
         self.lanes.set_columns(-WAVE_SECONDS, self._envelope.column_samples / rate_hz, flat)
+        strip = CodeStrip(
+            QRectF(-WAVE_SECONDS, -STRIP_HALF, WAVE_SECONDS, 2 * STRIP_HALF),
+            round(WAVE_SECONDS / 0.02),
+            TALK_COLOURS,
+        )
+        self.traces = LiveTraces(self.plot, self.lanes, strip)
         self._item = item
         self._parties = 1
-        self.talk = TalkStrip(
-            item,
-            QRectF(-WAVE_SECONDS, -STRIP_HALF, WAVE_SECONDS, 2 * STRIP_HALF),
-            frames=round(WAVE_SECONDS / 0.02),
-        )
+        self.talk = TalkStrip(self.traces)
         self.level_meter = LevelMeter()
         self.agent_meter = LevelMeter(name="Agent level", tooltip="Level of the agent (dBFS)")
         self.customer_meter = LevelMeter(
@@ -182,6 +187,7 @@ class WaveformView(QWidget):
         flat = np.zeros((len(centres), 2 * columns), dtype=np.float32)  # until audio comes
         flat += np.array(centres, dtype=np.float32)[:, None]
         self.lanes.set_columns(-WAVE_SECONDS, self._envelope.column_samples / self._rate_hz, flat)
+        self.traces.resync_soon()  # new ticks (the party names) and range
 
     def audibility(self) -> PartyAudibility:
         """Who is heard: the lanes' mute and solo buttons."""
@@ -208,6 +214,7 @@ class WaveformView(QWidget):
         if self._parties == 2:
             shown += _TWO_LANE_CENTRES
         self.lanes.set_columns(x0, width_s, shown)
+        self.traces.update()
         self.level_meter.set_level(level_dbfs)
         if party_levels_dbfs is not None and self._parties == 2:
             self.agent_meter.set_level(party_levels_dbfs[0])

@@ -42,7 +42,7 @@ async def test_two_lanes_the_talk_strip_and_a_meter_per_party(make_window) -> No
     await until(lambda: fakes[0].talk_totals is not None and fakes[0].talk_totals.customer_s > 0,
                 timeout=8)  # fmt: skip
     wave = window.waveform
-    assert wave.parties == 2 and wave.lanes.lanes == 2 and wave.talk.image.isVisible()
+    assert wave.parties == 2 and wave.lanes.lanes == 2 and wave.talk.image.visible
     assert wave.agent_meter.isVisible() and wave.mute_customer.isVisible()
     await until(lambda: "Talk share: agent" in wave.talk.label.text())
     await until(lambda: wave.customer_meter.level_dbfs > -40 or wave.agent_meter.level_dbfs > -40)

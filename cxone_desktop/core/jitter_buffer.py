@@ -24,6 +24,7 @@ action out and keeps what was played as which slot.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -226,18 +227,19 @@ class JitterBuffer:
         n = block.shape[0]
         # The mean as np.mean computes it (a sum, then a division by the count), without its
         # Python wrapper: this runs for every message.
-        levels = np.sqrt(np.add.reduce(np.square(block, dtype=np.float64), axis=1) / self._samples)
-        self._act.heard(levels)
+        squares = np.add.reduce(np.square(block, dtype=np.float64), axis=1)
+        levels: list[float] = np.sqrt(squares / self._samples).tolist()
+        self._act.heard(max(levels))
         for k in range(n):
             place = (k, n - 1 - k)
-            self._queue.append(block[k], arrival_s, float(began[k]), float(levels[k]), place)
+            self._queue.append(block[k], arrival_s, began[k], levels[k], place)
 
     def pull(self, now_s: float) -> PlayoutBatch:
         """Every slot due by `now_s`, in order; a slot with no frame for it is concealed."""
         if not self._anchored or now_s + 1e-9 < self._next_due_s:
             return self._empty
         self._now_s = now_s
-        n = int(np.floor((now_s - self._next_due_s) / self._frame_s + 1e-9)) + 1
+        n = math.floor((now_s - self._next_due_s) / self._frame_s + 1e-9) + 1
         out = np.empty((n, self._samples), dtype=np.int16)
         concealed = np.zeros(n, dtype=np.bool_)
         for i in range(n):
@@ -247,7 +249,7 @@ class JitterBuffer:
                 steps += 1
                 if steps > 4 * BACKLOG_FRAMES:  # pragma: no cover - a bug, not a network
                     raise RuntimeError("playout made no progress")
-            out[i], concealed[i] = self._out.take_frame()
+            concealed[i] = self._out.take_frame_into(out[i])
             self._next_due_s += self._frame_s
         self._played += n
         return PlayoutBatch(out, concealed)

@@ -163,3 +163,28 @@ def test_a_stereo_frame_out_of_a_gap_plays_as_each_channel_plays_it() -> None:
         assert played.dtype == np.int16 and np.array_equal(played, expected), k
     for a, b in zip(fast._mono, per_channel._mono, strict=True):
         assert np.array_equal(a._history, b._history)
+
+
+def reference_tightest(clock: SenderClock, timings: FrameTimings, slots: np.ndarray) -> object:
+    """`SenderClock._tightest` as the loop over every anchoring alone computes it."""
+    from cxone_desktop.core.sender_clock import TIE_S
+    from cxone_desktop.core.slot_decoder import Anchoring
+
+    best, best_spread = Anchoring.COMPLETION, np.inf
+    for anchoring in (Anchoring.COMPLETION, Anchoring.FIRST, Anchoring.LAST):
+        offsets = timings.anchored_s(anchoring, F) - slots * F
+        low, high = np.quantile(offsets, [0.05, 0.95])
+        if float(high - low) < best_spread - TIE_S:
+            best, best_spread = anchoring, float(high - low)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_tightest_anchoring_of_one_frame_messages_is_what_the_loop_finds(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    slots = np.cumsum(rng.integers(1, 3, 200))
+    done = 5.0 + slots * F + rng.gamma(2.0, 0.005, 200)
+    zeros = np.zeros(200, dtype=np.int64)
+    timings = FrameTimings(done, np.full(200, np.nan), np.zeros(200), zeros, zeros)
+    clock = SenderClock(F)
+    assert clock._tightest(timings, slots) is reference_tightest(clock, timings, slots)

@@ -269,7 +269,7 @@ def _forward(
     rows = (row_a, row_b)
     # The ufuncs as locals: this loop is all calls into numpy. (Their output by keyword: by
     # position made this loop half as slow again, though not a ufunc call alone.)
-    add, subtract, minimum, take = np.add, np.subtract, np.minimum, np.take
+    add, subtract, minimum = np.add, np.subtract, np.minimum
     running_minimum = np.minimum.accumulate
     prev_cost = cost
     frames = zip(
@@ -309,7 +309,7 @@ def _forward(
             add(jump_tail, tail_go_on, out=jump_tail)
         else:
             jump = wide_jump
-            take(running, _REACHES[min(step, width + 1)], out=jump)
+            running.take(_REACHES[min(step, width + 1)], out=jump)
             add(jump, jump_price, out=jump)
             add(jump, offsets_go_on, out=jump)
         # cost = min(jump, stay) + emission[j], into the row the previous cost is not in.

@@ -14,9 +14,12 @@ before each slot). The first seconds (learning the network) run unmeasured.
 main) in a second process, the two taking turns every half second of slots,
 and prints this tree's per-slot CPU as a ratio of that one's. Each process
 imports its own tree; both are fed the same messages, cut into frames
-beforehand (the reassembler is not timed).
+beforehand (the reassembler is not timed). `--split` sleeps half a slot before
+the messages and half before the pull instead of a whole slot before both
+(live, they come apart, and each pays for its own wake-up).
 
-    .venv/bin/python benchmarks/playout_cpu.py [--against TREE] [--start-s S] [--window-s S]
+    .venv/bin/python benchmarks/playout_cpu.py [--against TREE] [--split]
+        [--start-s S] [--window-s S]
 """
 
 from __future__ import annotations
@@ -72,8 +75,9 @@ class _Call:
         self._next = 0  # the next message to push
         self._slot = 0
 
-    def run(self, slots: int, *, cold: bool) -> list[tuple[float, float]]:
-        """The next `slots` slots; (push, pull) thread CPU seconds of each."""
+    def run(self, slots: int, *, cold: bool, split: bool) -> list[tuple[float, float]]:
+        """The next `slots` slots; (push, pull) thread CPU seconds of each. `split`: the
+        messages and the pull each after half a slot's sleep (apart, as live)."""
         jb, arrivals = self._jb, self._arrivals
         thread_time = time.thread_time
         spent: list[tuple[float, float]] = []
@@ -81,7 +85,7 @@ class _Call:
             now = START_S + self._slot * SLOT_S
             self._slot += 1
             if cold:
-                time.sleep(SLOT_S)
+                time.sleep(SLOT_S / 2 if split else SLOT_S)
             start = thread_time()
             k = self._next
             while k < len(arrivals) and arrivals[k][0] <= now + 1e-9:
@@ -89,9 +93,12 @@ class _Call:
                 jb.push(frames, arrival_s, message_bytes=size)
                 k += 1
             self._next = k
-            pushed = thread_time()
+            push_s = thread_time() - start
+            if cold and split:
+                time.sleep(SLOT_S / 2)
+            start = thread_time()
             jb.pull(now)
-            spent.append((pushed - start, thread_time() - pushed))
+            spent.append((push_s, thread_time() - start))
         return spent
 
 
@@ -116,7 +123,8 @@ def worker(tree: Path, data: Path) -> int:
             reply: dict[str, Any] = {"ok": True}
         elif command["op"] == "run":
             assert call is not None
-            reply = {"spent": call.run(command["slots"], cold=command["cold"])}
+            spent = call.run(command["slots"], cold=command["cold"], split=command["split"])
+            reply = {"spent": spent}
         else:
             break
         print(json.dumps(reply), flush=True)
@@ -194,6 +202,11 @@ def main() -> int:
     parser.add_argument("--against", type=Path, help="another checkout's root, run alternately")
     parser.add_argument("--start-s", type=float, default=6.0, help="unmeasured run-up (s)")
     parser.add_argument("--window-s", type=float, default=5.0, help="measured stretch (s)")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="cold: the messages and the pull each after half a slot's sleep, not both after one",
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -218,19 +231,20 @@ def main() -> int:
                 for w in order:
                     k = workers.index(w)
                     w.ask(op="begin", case=i)
-                    w.ask(op="run", slots=start, cold=False)
-                    warm[k] += w.ask(op="run", slots=window, cold=False)["spent"]
+                    w.ask(op="run", slots=start, cold=False, split=False)
+                    warm[k] += w.ask(op="run", slots=window, cold=False, split=False)["spent"]
             # Cold: fresh buffers run up to the window, then take turns every TURN_SLOTS.
             cold: list[list[Any]] = [[] for _ in trees]
             for w in workers:
                 w.ask(op="begin", case=i)
-                w.ask(op="run", slots=start, cold=False)
+                w.ask(op="run", slots=start, cold=False, split=False)
             done, turn = 0, 0
             while done < window:
                 n = min(TURN_SLOTS, window - done)
                 order = workers if turn % 2 == 0 else workers[::-1]
                 for w in order:
-                    cold[workers.index(w)] += w.ask(op="run", slots=n, cold=True)["spent"]
+                    spent = w.ask(op="run", slots=n, cold=True, split=args.split)["spent"]
+                    cold[workers.index(w)] += spent
                 done += n
                 turn += 1
             line = f"{case['name']:28s}"
@@ -244,7 +258,7 @@ def main() -> int:
         for w in workers:
             w.close()
 
-    summary: dict[str, Any] = {"slots_per_case": window, "cases": len(cases)}
+    summary: dict[str, Any] = {"slots_per_case": window, "cases": len(cases), "split": args.split}
     for k, label in enumerate(["this", "against"][: len(trees)]):
         entry: dict[str, Any] = {"tree": str(trees[k])}
         for mode in ("warm", "cold"):

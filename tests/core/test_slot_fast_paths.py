@@ -188,3 +188,43 @@ def test_the_tightest_anchoring_of_one_frame_messages_is_what_the_loop_finds(see
     timings = FrameTimings(done, np.full(200, np.nan), np.zeros(200), zeros, zeros)
     clock = SenderClock(F)
     assert clock._tightest(timings, slots) is reference_tightest(clock, timings, slots)
+
+
+def one_way_reference(predictor: object, history: np.ndarray, following: np.ndarray) -> object:
+    """One direction of `BoundaryPredictor.surprise` with a solve of its own, as it was."""
+    from cxone_desktop.core import boundary_prediction as bp
+
+    fit = predictor._fit  # type: ignore[attr-defined]
+    if history.shape[0] < fit or following.shape[0] < bp._PAST_SAMPLES:
+        return None
+    fitted = history[-fit:]
+    x = fitted * predictor._window  # type: ignore[attr-defined]
+    r = np.correlate(np.concatenate([x, np.zeros(bp.ORDER)]), x, "valid")
+    if r[0] <= 0.0:
+        return None
+    r[0] *= 1.0 + bp._WHITE_NOISE
+    coefficients = np.linalg.solve(r[predictor._lags], -r[1:])  # type: ignore[attr-defined]
+    signal = np.concatenate([fitted, following[: bp._PAST_SAMPLES]])
+    residual = np.convolve(signal, np.concatenate(([1.0], coefficients)), "valid")
+    inside, past = residual[: -bp._PAST_SAMPLES], residual[-bp._PAST_SAMPLES :]
+    power_in = float(inside @ inside) / inside.shape[0]
+    power_past = float(past @ past) / bp._PAST_SAMPLES
+    return float(np.log((power_past + bp._FLOOR_POWER) / (power_in + bp._FLOOR_POWER)))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_both_predictors_solved_at_once_give_what_each_solved_alone_gives(seed: int) -> None:
+    from cxone_desktop.core.boundary_prediction import BoundaryPredictor
+
+    rng = np.random.default_rng(seed)
+    predictor = BoundaryPredictor(8000)
+    voice = vowel(6, float(rng.uniform(90, 250))) * rng.uniform(0.05, 2.0)
+    signal = voice + rng.normal(0, rng.uniform(1, 300), voice.shape[0])
+    cut = int(rng.integers(1, 4)) * 160 + int(rng.integers(0, 2)) * 160  # a gap, or none
+    before, after = signal[:320], signal[cut + 320 : cut + 320 + int(rng.integers(8, 320))]
+    if seed % 10 == 0:
+        after = np.zeros_like(after)  # silence on a side: nothing to fit
+    forward = one_way_reference(predictor, before, after)
+    backward = one_way_reference(predictor, after[::-1], before[::-1])
+    expected = None if forward is None or backward is None else forward + backward  # type: ignore[operator]
+    assert predictor.surprise(before, after) == expected

@@ -47,25 +47,38 @@ class BoundaryPredictor:
         None when there are too few samples on a side, or nothing but silence."""
         a = np.asarray(before, dtype=np.float64).reshape(-1)
         b = np.asarray(after, dtype=np.float64).reshape(-1)
-        forward = self._one_way(a, b)
-        backward = self._one_way(b[::-1], a[::-1])
-        if forward is None or backward is None:
+        # Forward (fitted before the boundary) and backward (fitted after it, run back).
+        ways = ((a, b), (b[::-1], a[::-1]))
+        fits = [self._autocorrelation(history, following) for history, following in ways]
+        if fits[0] is None or fits[1] is None:
             return None
+        # Both predictors in one call: LAPACK solves each system on its own, as one call
+        # each would (bit for bit), and the wrapper's Python runs once (every frame).
+        r = np.array(fits)
+        try:
+            coefficients = np.linalg.solve(r[:, self._lags], -r[:, 1:, None])
+        except np.linalg.LinAlgError:
+            return None
+        forward, backward = (
+            self._residual_ratio(history[-self._fit :], following, c[:, 0])
+            for (history, following), c in zip(ways, coefficients, strict=True)
+        )
         return forward + backward
 
-    def _one_way(self, history: Float, following: Float) -> float | None:
+    def _autocorrelation(self, history: Float, following: Float) -> Float | None:
+        """Lags 0..ORDER of the windowed stretch before the boundary (white noise added);
+        None when too short a side or silence leaves nothing to fit."""
         if history.shape[0] < self._fit or following.shape[0] < _PAST_SAMPLES:
             return None
-        fitted = history[-self._fit :]
-        x = fitted * self._window
+        x = history[-self._fit :] * self._window
         r = np.correlate(np.concatenate([x, self._pad]), x, "valid")  # lags 0..ORDER
         if r[0] <= 0.0:
             return None
         r[0] *= 1.0 + _WHITE_NOISE
-        try:
-            coefficients = np.linalg.solve(r[self._lags], -r[1:])
-        except np.linalg.LinAlgError:
-            return None
+        return r
+
+    def _residual_ratio(self, fitted: Float, following: Float, coefficients: Float) -> float:
+        """log of the residual power past the boundary over that before it."""
         inverse = np.concatenate(([1.0], coefficients))
         signal = np.concatenate([fitted, following[:_PAST_SAMPLES]])
         residual = np.convolve(signal, inverse, "valid")  # from sample ORDER of `fitted` on

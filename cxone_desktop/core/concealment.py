@@ -289,7 +289,19 @@ class Concealer:
         return self.play(samples)
 
     def play(self, samples: npt.ArrayLike) -> Int16:
-        return self._each(lambda c, x: c.play(x), samples)
+        if self.concealing:
+            return self._each(lambda c, x: c.play(x), samples)
+        # Out of a gap (every channel is: they conceal together) each channel plays its samples
+        # as they are: their join is the interleaved input as int16, each channel remembers its
+        # own. The same as `_each`, in a few calls instead of a few per channel (every frame).
+        x = np.asarray(samples).reshape(-1)
+        if x.shape[0] == 0 or x.shape[0] % self._channels:
+            return self._each(lambda c, x: c.play(x), samples)  # its errors
+        out = x.astype(np.int16, copy=True)
+        rows = out.reshape(-1, self._channels)
+        for i, c in enumerate(self._mono):
+            c._remember(rows[:, i].astype(np.float64))
+        return out
 
     def conceal(self) -> Int16:
         return self._join([c.conceal() for c in self._mono])

@@ -136,7 +136,7 @@ class DelayHistogram:
             self._log_density = np.log(np.maximum(mixed, 1e-300) / BIN_S)
         result: Float = self._log_density[self._index(offsets_s)]
         beyond = offsets_s > HIGH_S
-        if beyond.any():  # far beyond the range: keep the late tail's slope
+        if np.logical_or.reduce(beyond, axis=None):  # far beyond the range: the late tail's slope
             extra = (offsets_s[beyond] - HIGH_S) / LATE_TAIL_S
             result = result.copy()
             result[beyond] -= extra

@@ -130,7 +130,10 @@ class ContinuityProbe:
         score = np.where(positive, dots / np.sqrt(np.maximum(energy, 1e-9)), -1.0)
         periods = []
         for row, periodic, best in zip(
-            score, positive.any(axis=1).tolist(), score.argmax(axis=1).tolist(), strict=True
+            score,
+            np.logical_or.reduce(positive, axis=1).tolist(),
+            score.argmax(axis=1).tolist(),
+            strict=True,
         ):
             lag = self._pmin + best if periodic else 0
             for divisor in (3, 2) if periodic else ():
@@ -163,7 +166,7 @@ class ContinuityProbe:
         dots = np.array([np.correlate(region, target, "valid") for region, target in pairs])
         energy = _window_energies(np.array(regions), compare) * np.array(target_energy)[:, None]
         score = np.where(energy > 0, dots / np.sqrt(np.maximum(energy, 1e-9)), 0.0)
-        best = score.max(axis=1).tolist()
+        best = np.maximum.reduce(score, axis=1).tolist()  # (ndarray.max: through Python)
         return [on - at_once for at_once, on in zip(best[::2], best[1::2], strict=True)]
 
     def _continuation(self, period: int) -> npt.NDArray[np.intp]:

@@ -40,7 +40,7 @@ class FrameQueue:
         self._after_in_message = np.zeros(self._capacity, dtype=np.int64)
         self._head = 0
         self._count = 0
-        self._before: Float = np.zeros(0)  # mono samples of the received frames before the head
+        self._popped: list[Int16] = []  # the (up to two) received frames before the head
 
     def __len__(self) -> int:
         return self._count
@@ -100,11 +100,12 @@ class FrameQueue:
         self._count += 1
 
     def pop(self) -> tuple[Int16, float, float]:
-        """Remove the head: (frame copy, done_s, began_s)."""
+        """Remove the head: (frame copy, read-only: it is also kept as what led up to the next
+        head; done_s, began_s)."""
         i = self._head
         frame = self._frames[i].copy()
-        mono = self._mono(frame)
-        self._before = np.concatenate([self._before, mono])[-2 * mono.shape[0] :]
+        frame.flags.writeable = False
+        self._popped = [self._popped[-1], frame] if self._popped else [frame]
         self._head += 1
         self._count -= 1
         if self._count == 0:
@@ -113,7 +114,14 @@ class FrameQueue:
 
     def forget_before(self) -> None:
         """The frames before the head no longer lead into it (a new timeline)."""
-        self._before = np.zeros(0)
+        self._popped = []
+
+    def _before(self) -> Float:
+        """Mono samples of the received frames before the head (worked out only when the
+        waveform's evidence is: not on every pop)."""
+        if not self._popped:
+            return np.zeros(0)
+        return self._mono(np.concatenate(self._popped))
 
     def gap_log_odds(self, j: int) -> float:
         """Waveform evidence that a frame is missing just before queued frame j."""
@@ -123,12 +131,12 @@ class FrameQueue:
         if j > 0 and j + 1 >= self._count:
             return 0.0  # the newest frame: weighed once its successor is here (or it is next)
         if j == 0:
-            before = self._before
+            before = self._before()
         else:
             start = max(0, j - 2)
             before = self._mono(self._frames[self._head + start : i].reshape(-1))
-            if j < 2 and self._before.shape[0]:
-                before = np.concatenate([self._before, before])
+            if j < 2 and self._popped:
+                before = np.concatenate([self._before(), before])
         if before.shape[0] == 0:
             return 0.0
         after_stop = min(self._count, j + 2)

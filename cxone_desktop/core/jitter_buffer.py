@@ -24,6 +24,7 @@ action out and keeps what was played as which slot.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -132,6 +133,8 @@ class JitterBuffer:
         self._recover_until_s = 0.0  # ... and not before then
 
         self._sizes = MessageSizes(fmt.frame_bytes)
+        #: Pushed and not yet queued: (frames, arrival, message size) per message.
+        self._arrived: list[tuple[npt.NDArray[np.int16], float, int | None]] = []
 
         self._played = 0
 
@@ -151,11 +154,13 @@ class JitterBuffer:
     @property
     def depth_ms(self) -> float:
         """Audio queued and not yet played, in ms."""
+        self._take_arrivals()
         return (len(self._queue) * self._frame_s + self._out.queued_s) * 1000.0
 
     @property
     def next_due_s(self) -> float | None:
         """When the next slot is due for playout; None before the first frame (or after drain)."""
+        self._take_arrivals()
         return self._next_due_s if self._anchored else None
 
     @property
@@ -191,6 +196,7 @@ class JitterBuffer:
     @property
     def playout_delay_ms(self) -> float:
         """How far behind the sender's clock playout runs now, in ms (what the target aims at)."""
+        self._take_arrivals()
         if not self._anchored:
             return 0.0
         return self._playout_delay(self._next_due_s) * 1000.0
@@ -218,6 +224,23 @@ class JitterBuffer:
             block = block.reshape(0, self._samples)
         if block.ndim != 2 or block.shape[1] != self._samples:
             raise ValueError(f"expected frames of shape (n, {self._samples}), got {block.shape}")
+        # Queued when the buffer is next asked (a pull, or a reading a push changes): the live
+        # app pushes and pulls at different moments, each paying to bring code back into the
+        # caches, and queueing costs less among the pull's own work. Nothing else changes the
+        # buffer in between, so the result is the same. (A copy: the caller may reuse its array.)
+        self._arrived.append((block.copy() if block.size else block, arrival_s, message_bytes))
+
+    def _take_arrivals(self) -> None:
+        """Queue what was pushed since the buffer was last asked, in order."""
+        arrived, self._arrived = self._arrived, []
+        for block, arrival_s, message_bytes in arrived:
+            self._queue_frames(block, arrival_s, message_bytes)
+
+    def _queue_frames(
+        self, block: npt.NDArray[np.int16], arrival_s: float, message_bytes: int | None
+    ) -> None:
+        """What a push did at once before: learn the message's size, anchor a new timeline,
+        queue each frame with its level."""
         began = self._sizes.began_times(block.shape[0], arrival_s, message_bytes)
         if block.shape[0] == 0:
             return
@@ -226,18 +249,21 @@ class JitterBuffer:
         n = block.shape[0]
         # The mean as np.mean computes it (a sum, then a division by the count), without its
         # Python wrapper: this runs for every message.
-        levels = np.sqrt(np.add.reduce(np.square(block, dtype=np.float64), axis=1) / self._samples)
-        self._act.heard(levels)
+        squares = np.add.reduce(np.square(block, dtype=np.float64), axis=1)
+        levels: list[float] = np.sqrt(squares / self._samples).tolist()
+        self._act.heard(max(levels))
         for k in range(n):
             place = (k, n - 1 - k)
-            self._queue.append(block[k], arrival_s, float(began[k]), float(levels[k]), place)
+            self._queue.append(block[k], arrival_s, began[k], levels[k], place)
 
     def pull(self, now_s: float) -> PlayoutBatch:
         """Every slot due by `now_s`, in order; a slot with no frame for it is concealed."""
+        if self._arrived:
+            self._take_arrivals()
         if not self._anchored or now_s + 1e-9 < self._next_due_s:
             return self._empty
         self._now_s = now_s
-        n = int(np.floor((now_s - self._next_due_s) / self._frame_s + 1e-9)) + 1
+        n = math.floor((now_s - self._next_due_s) / self._frame_s + 1e-9) + 1
         out = np.empty((n, self._samples), dtype=np.int16)
         concealed = np.zeros(n, dtype=np.bool_)
         for i in range(n):
@@ -247,13 +273,14 @@ class JitterBuffer:
                 steps += 1
                 if steps > 4 * BACKLOG_FRAMES:  # pragma: no cover - a bug, not a network
                     raise RuntimeError("playout made no progress")
-            out[i], concealed[i] = self._out.take_frame()
+            concealed[i] = self._out.take_frame_into(out[i])
             self._next_due_s += self._frame_s
         self._played += n
         return PlayoutBatch(out, concealed)
 
     def drain(self) -> PlayoutBatch:
         """At stream end: everything still queued, without concealment; the clock stops."""
+        self._take_arrivals()
         self._act.play_queued()
         rest = self._out.take_rest()
         self._anchored = False
@@ -265,6 +292,7 @@ class JitterBuffer:
     def reset(self) -> None:
         """After a reconnect: the next push re-anchors the playout clock. Counters and what
         the buffer learned of the network are kept; queued frames play first."""
+        self._take_arrivals()
         self._act.play_queued()
         self._queue.forget_before()
         self._anchored = False

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import numpy.typing as npt
-
 
 class MessageSizes:
     """Feed every message's size with the frames it completed; get each frame's "began" time."""
@@ -24,12 +21,10 @@ class MessageSizes:
         self._began = math.nan  # arrival of the first message that began inside it
         self._consistent = True
 
-    def began_times(
-        self, frames: int, arrival_s: float, message_bytes: int | None
-    ) -> npt.NDArray[np.float64]:
+    def began_times(self, frames: int, arrival_s: float, message_bytes: int | None) -> list[float]:
         """Per frame the message completed: when a message before this one began inside it
         (nan if none did, or if message sizes are unknown or stopped adding up)."""
-        began = np.full(frames, math.nan)
+        began = [math.nan] * frames
         if message_bytes is None or not self._consistent:
             return began
         total = self._carry + message_bytes

@@ -70,11 +70,16 @@ class PlayoutOutput:
 
     def take_frame(self) -> tuple[Int16, bool]:
         """The next whole frame and whether any of it was synthesized; needs one queued."""
+        frame = np.empty(self._frame, dtype=np.int16)
+        return frame, self.take_frame_into(frame)
+
+    def take_frame_into(self, frame: Int16) -> bool:
+        """`take_frame` into `frame` (one frame's samples): whether any of it was synthesized."""
         n = self._frame
-        frame = self._samples[:n].copy()
-        synthetic = bool(self._synthetic[:n].any())
+        frame[:] = self._samples[:n]
+        synthetic = bool(np.logical_or.reduce(self._synthetic[:n]))  # (ndarray.any: Python)
         self._drop(n)
-        return frame, synthetic
+        return synthetic
 
     def take_rest(self) -> list[Int16]:
         """Everything left, as whole frames (the last one padded with silence)."""
@@ -103,6 +108,7 @@ class PlayoutOutput:
 
     def _drop(self, n: int) -> None:
         rest = self._length - n
-        self._samples[:rest] = self._samples[n : self._length]
-        self._synthetic[:rest] = self._synthetic[n : self._length]
+        if rest:
+            self._samples[:rest] = self._samples[n : self._length]
+            self._synthetic[:rest] = self._synthetic[n : self._length]
         self._length = rest

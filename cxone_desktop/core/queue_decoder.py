@@ -90,7 +90,7 @@ class QueueDecoder:
         return FrameTiming(
             self._queue.done_s(j),
             self._queue.began_s(j),
-            float(self._gap_log_odds(j + 1)[j]),
+            self._gap_log_odds(j + 1)[j],
             before=before,
             after=after,
         )
@@ -98,28 +98,29 @@ class QueueDecoder:
     def _timings(self, count: int) -> FrameTimings:
         """`timing(j)` of the first `count` queued frames, as arrays."""
         done, began, before, after = self._queue.arrivals(count)
-        return FrameTimings(done, began, self._gap_log_odds(count), before, after)
+        odds = np.array(self._gap_log_odds(count), dtype=np.float64)
+        return FrameTimings(done, began, odds, before, after)
 
-    def _gap_log_odds(self, count: int) -> npt.NDArray[np.float64]:
+    def _gap_log_odds(self, count: int) -> list[float]:
         """The waveform's evidence of a gap before each of the first `count` queued frames,
         where it is weighed: where timing is not sharp enough, or a frame came bunched with
         a neighbour (a backlog: timing cannot part them); never before a head whose slot is
-        pinned."""
+        pinned. (In Python: a live queue holds a few frames, and this runs twice a slot.)"""
         queue = self._queue
         if self.waveform_needed:
-            weigh = np.ones(count, dtype=np.bool_)
+            weigh = [True] * count
         else:  # the frame after the last one counts too
-            done = queue.arrivals(min(count + 1, len(queue)))[0]
-            bunched = np.diff(done) < self._frame_s / 2
-            weigh = np.zeros(count, dtype=np.bool_)
-            weigh[1:] = bunched[: count - 1]
-            weigh[: bunched.shape[0]] |= bunched
+            done = queue.arrivals(min(count + 1, len(queue)))[0].tolist()
+            weigh = [False] * count
+            half_frame_s = self._frame_s / 2
+            for j in range(len(done) - 1):
+                if done[j + 1] - done[j] < half_frame_s:  # frames j and j + 1 came bunched
+                    weigh[j] = True
+                    if j + 1 < count:
+                        weigh[j + 1] = True
         if self._pinned and count:
             weigh[0] = False
-        odds = np.zeros(count)
-        for j in np.flatnonzero(weigh).tolist():
-            odds[j] = queue.gap_log_odds(j)
-        return odds
+        return [queue.gap_log_odds(j) if weigh[j] else 0.0 for j in range(count)]
 
     def prior(self) -> LossPrior:
         """The loss rate hindsight saw (or the mode's assumption), within bounds."""

@@ -231,6 +231,10 @@ class SenderClock:
     def _tightest(self, timings: FrameTimings, slots: Int64) -> Anchoring:
         """The anchoring whose offsets along the path scatter least (completion on a tie)."""
         best, best_spread = Anchoring.COMPLETION, np.inf
+        if not (np.logical_or.reduce(timings.before) or np.logical_or.reduce(timings.after)):
+            # One frame a message: every anchoring is the completion time itself (+ 0 frames),
+            # so the others scatter exactly as much, never less.
+            return best
         for anchoring in (Anchoring.COMPLETION, Anchoring.FIRST, Anchoring.LAST):
             stat = timings.anchored_s(anchoring, self._nominal_s)
             offsets = stat - slots * self._nominal_s

@@ -78,9 +78,10 @@ class SlotActions:
         self.last_played_slot = None
         self._backlog_until_s = -math.inf
 
-    def heard(self, levels: npt.NDArray[np.float64]) -> None:
-        """RMS levels of frames that arrived (quiet is relative to the loudest lately)."""
-        self._peak_level = max(self._peak_level, float(levels.max()))
+    def heard(self, level: float) -> None:
+        """The highest RMS level of frames that arrived (quiet is relative to the loudest
+        lately)."""
+        self._peak_level = max(self._peak_level, level)
 
     def quiet(self, j: int) -> bool:
         """Queued frame j is quiet enough to shorten or lengthen unheard."""

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +48,9 @@ CONTINUITY_WEIGHT = 1.0
 _WIDTH = LATE_SLOTS + EARLY_SLOTS + 1  # candidate slots per frame
 _OFFSETS = np.arange(_WIDTH, dtype=np.int64)
 _OFFSETS.flags.writeable = False
+#: Up to this many frames (a live queue: nearly always 2-4) a decode works out the windows in
+#: Python floats: a few numpy calls on tiny arrays cost more than the same arithmetic.
+FEW_FRAMES = 8
 #: Per step ≥ 2 between two frames' lowest candidates, where each candidate's running minimum
 #: is read: min(k + step − 2, last) (from step width + 1 on, the last one for all).
 _REACHES = [np.minimum(_OFFSETS + (step - 2), _WIDTH - 1) for step in range(_WIDTH + 2)]
@@ -166,7 +171,12 @@ def decode_slots(
     prices = _prices(prior.p, prior.q)
     keep, start, go_on, _, gap_after = prices
     arrivals = timings.anchored_s(model.anchoring, model.frame_s)
-    lows = _windows(arrivals, model, first_slot, pin_first)
+    if n <= FEW_FRAMES:
+        low_list = _windows_few(arrivals.tolist(), model, first_slot, pin_first)
+        lows = np.array(low_list, dtype=np.int64)
+    else:
+        lows = _windows(arrivals, model, first_slot, pin_first)
+        low_list = lows.tolist()
     sent_ahead = (
         None if model.anchoring is Anchoring.COMPLETION else ~timings.speaks(model.anchoring)
     )
@@ -174,7 +184,7 @@ def decode_slots(
         arrivals, timings.began_s, model, lows[:, None] + offsets[None, :], sent_ahead
     )
     halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
-    low = int(lows[0])
+    low = low_list[0]
     cost = emission[0]
     if first_slot is not None:
         # Frames lost between the last one played and this one cost as any other loss.
@@ -188,15 +198,14 @@ def decode_slots(
         cost = cost + entry
     if pin_first:
         cost = np.where(offsets == 0, cost, np.inf)
-    cost, jumped, earlier = _forward(cost, emission, lows, halves, prices)
-    low = int(lows[n - 1])
+    cost, jumped, earlier = _forward(cost, emission, low_list, halves, prices)
+    low = low_list[n - 1]
     if now_s is not None and model.done_survival is not None:
-        cost = cost + _unseen_cost(low + offsets, model, prior, now_s)
+        cost = cost + _unseen_cost(offsets + (low + 1), model, prior, now_s)
     last = width - 1
-    low_list: list[int] = lows.tolist()
     came_after_losses = jumped.tobytes()  # one byte per candidate, read without numpy calls
     path = [0] * n
-    slot = low_list[n - 1] + int(np.argmin(cost))
+    slot = low + int(cost.argmin())
     for j in range(n - 1, 0, -1):
         path[j] = slot
         k = slot - low_list[j]
@@ -228,7 +237,7 @@ def _prices(p: float, q: float) -> tuple[float, float, float, Float, Float]:
 def _forward(
     cost: Float,
     emission: Float,
-    lows: Int64,
+    low_list: list[int],
     halves: list[float],
     prices: tuple[float, float, float, Float, Float],
 ) -> tuple[Float, npt.NDArray[np.bool_], Float]:
@@ -242,33 +251,38 @@ def _forward(
     (the arithmetic, and its order, is that of the plain formulas in the comments)."""
     keep, start, go_on, offsets_go_on, _ = prices
     n, width = emission.shape
-    earlier = np.empty((n, width))
     if n == 1:
-        return cost, np.zeros((n, width), dtype=np.bool_), earlier
+        return cost, np.zeros((n, width), dtype=np.bool_), np.empty((n, width))
     # Per frame, the cost of each candidate as adjacent (`stays`) and the better of that and
     # after losses (`bests`, before the frame's own emission): where the latter is lower, the
-    # candidate came after losses, found for all frames at once at the end.
-    stays = np.empty((n, width))
-    bests = np.empty((n, width))
+    # candidate came after losses, found for all frames at once at the end. (All rows in two
+    # allocations: for the few frames of a live queue, each numpy call counts.)
+    earlier, stays, bests = np.empty((3, n, width))
     stays[0] = bests[0] = 0.0
     tail_go_on = offsets_go_on[1:]
-    base = int(lows[0])
+    base = low_list[0]
     # (slot × go_on) for every slot a frame may have, once: (prev_low + offsets) × go_on.
-    slot_go_on = np.arange(base, int(lows[-1]) + width, dtype=np.int64) * go_on
-    running = np.empty(width)
-    adjacent_jump, wide_jump = np.empty(width), np.empty(width)  # step 1, step ≥ 2
+    slot_go_on = np.arange(base, low_list[-1] + width, dtype=np.int64) * go_on
+    running, adjacent_jump, wide_jump, row_a, row_b = np.empty((5, width))  # jumps: step 1, ≥ 2
     adjacent_jump[0] = np.inf  # candidate 0 has no slot s − 2 in the window after step 1
     jump_tail, running_head = adjacent_jump[1:], running[:-1]
-    rows = (np.empty(width), np.empty(width))
-    low_list: list[int] = lows.tolist()
-    # The ufuncs as locals: this loop is all calls into numpy.
-    add, subtract, minimum, take = np.add, np.subtract, np.minimum, np.take
+    rows = (row_a, row_b)
+    # The ufuncs as locals: this loop is all calls into numpy. (Their output by keyword: by
+    # position made this loop half as slow again, though not a ufunc call alone.)
+    add, subtract, minimum = np.add, np.subtract, np.minimum
     running_minimum = np.minimum.accumulate
     prev_cost = cost
     frames = zip(
-        low_list[:-1], low_list[1:], halves[1:], earlier[1:], stays[1:], bests[1:], strict=True
+        low_list[:-1],
+        low_list[1:],
+        halves[1:],
+        earlier[1:],
+        stays[1:],
+        bests[1:],
+        emission[1:],
+        strict=True,
     )
-    for j, (prev_low, low, half, shifted, stay, best) in enumerate(frames, 1):
+    for j, (prev_low, low, half, shifted, stay, best, emitted) in enumerate(frames, 1):
         step = low - prev_low
         stay_price = keep + half
         jump_price = start - half + (low - 2) * go_on
@@ -295,25 +309,27 @@ def _forward(
             add(jump_tail, tail_go_on, out=jump_tail)
         else:
             jump = wide_jump
-            take(running, _REACHES[min(step, width + 1)], out=jump)
+            running.take(_REACHES[min(step, width + 1)], out=jump)
             add(jump, jump_price, out=jump)
             add(jump, offsets_go_on, out=jump)
         # cost = min(jump, stay) + emission[j], into the row the previous cost is not in.
         minimum(jump, stay, out=best)
         cost = rows[j & 1]
-        add(best, emission[j], out=cost)
+        add(best, emitted, out=cost)
         prev_cost = cost
     jumped = bests < stays  # jump < stay exactly where min(jump, stay) < stay
     return cost, jumped, earlier
 
 
-def _unseen_cost(last_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s: float) -> Float:
-    """Cost of the next frame not having come by `now_s`, if the last one has slot s: it was
-    lost, or it is later than its due time allows. Without it a path that puts a loss past
-    the frames queued pays nothing for it, so losses are guessed late: the frames after
-    one are played a slot early (a 20 ms jump) and the gap is concealed later in sound."""
+def _unseen_cost(next_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s: float) -> Float:
+    """Cost of the next frame not having come by `now_s`, if it has slot s + 1 (`next_slots`)
+    after the last one's s: it was lost, or it is later than its due time allows. Without it
+    a path that puts a loss past the frames queued pays nothing for it, so losses are guessed
+    late: the frames after one are played a slot early (a 20 ms jump) and the gap is
+    concealed later in sound."""
     assert model.done_survival is not None
-    due = model.origin_s + (last_slots + 1).astype(np.float64) * model.frame_s
+    # (The integer slots go to float64 inside the product, as astype would take them.)
+    due = cast(Float, model.origin_s + next_slots * model.frame_s)
     survive = model.done_survival(now_s - due)
     cost: Float = -np.log(prior.p + (1.0 - prior.p) * survive)
     return cost
@@ -334,6 +350,21 @@ def _windows(
     return raised
 
 
+def _windows_few(
+    arrivals: list[float], model: ArrivalModel, first_slot: int | None, pin_first: bool
+) -> list[int]:
+    """`_windows` for a few frames, in Python: the same arithmetic on the same doubles (minus
+    the origin, over the frame, plus a half, floored), and each low raised to one above the
+    one before, as the running maximum of lows[j] − j does."""
+    origin_s, frame_s = model.origin_s, model.frame_s
+    lows = [math.floor((arrival - origin_s) / frame_s + 0.5) - LATE_SLOTS for arrival in arrivals]
+    if first_slot is not None:
+        lows[0] = first_slot if pin_first else max(lows[0], first_slot)
+    for j in range(1, len(lows)):
+        lows[j] = max(lows[j], lows[j - 1] + 1)
+    return lows
+
+
 def _emissions(
     arrivals: Float,
     began: Float,
@@ -344,14 +375,17 @@ def _emissions(
     """Cost (−log likelihood) of each frame's arrival (anchored, and when a message began in
     it: `began`, nan if none) for each of its candidate slots; frames `sent_ahead` of theirs
     (see `FrameTimings.speaks`) get no cost from the arrival."""
-    due = model.origin_s + slots.astype(np.float64) * model.frame_s
+    # (The integer slots go to float64 inside the product, as astype would take them.)
+    due = cast(Float, model.origin_s + slots * model.frame_s)
     cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
     if sent_ahead is not None:
         cost[sent_ahead] = 0.0  # the message's arrival speaks for another frame
-    known = ~np.isnan(began)
-    if known.all():  # the same arithmetic as below, without picking the rows out
+    unknown = np.isnan(began)
+    # (Reductions as ufuncs: ndarray.all/any go through Python.)
+    if not np.logical_or.reduce(unknown):  # the same arithmetic as below, without picking rows
         cost -= model.began_likelihood((began[:, None] - due).reshape(-1)).reshape(due.shape)
-    elif known.any():
+    elif not np.logical_and.reduce(unknown):
+        known = ~unknown
         offsets = (began[known][:, None] - due[known]).reshape(-1)
         cost[known] -= model.began_likelihood(offsets).reshape(-1, due.shape[1])
     return cost

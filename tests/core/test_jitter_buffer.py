@@ -460,3 +460,23 @@ def test_bad_settings_are_refused(kwargs: dict[str, object]) -> None:
 def test_wrong_frame_shape_is_refused() -> None:
     with pytest.raises(ValueError):
         JitterBuffer().push(np.zeros((2, 100), np.int16), 0.0)
+
+
+def test_a_push_is_seen_at_once_and_a_caller_reusing_its_array_changes_nothing_played() -> None:
+    """Pushed frames are queued when the buffer is next asked (a pull, the depth, the next
+    slot): every reader sees them as if queued at once, and the buffer keeps its own copy."""
+    frames = demo_frames(6)
+    jb = JitterBuffer()
+    reused = np.empty((1, N), dtype=np.int16)
+    assert jb.next_due_s is None
+    for k in range(3):
+        reused[0] = frames[k]  # the caller's buffer, reused message after message
+        jb.push(reused, 100.0 + k * F, message_bytes=FRAME_BYTES)
+    reused[:] = 0
+    assert jb.next_due_s == pytest.approx(100.04)
+    assert jb.depth_ms == pytest.approx(60.0)
+    jb.push(frames[3:4], 100.06, message_bytes=FRAME_BYTES)
+    assert jb.depth_ms == pytest.approx(80.0)
+    out = jb.pull(100.04 + 2 * F)
+    assert np.array_equal(out.frames, frames[:3])
+    assert jb.depth_ms == pytest.approx(20.0)

@@ -1,0 +1,230 @@
+"""The playout's per-slot shortcuts against the general code they stand for, bit for bit.
+
+Each shortcut (a few frames decoded with Python floats, the waveform-evidence rule on
+lists, the frames before the queue's head kept unmixed, a stereo frame played out of a gap
+in one go) must be the same arithmetic in the same order as the general path: these
+compare the two on random inputs, exactly, not within a tolerance.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from cxone_desktop.core import slot_decoder
+from cxone_desktop.core.audio_format import AudioFormat
+from cxone_desktop.core.concealment import Concealer
+from cxone_desktop.core.delay_histogram import DelayHistogram
+from cxone_desktop.core.frame_continuity import ContinuityProbe
+from cxone_desktop.core.frame_queue import FrameQueue
+from cxone_desktop.core.queue_decoder import QueueDecoder
+from cxone_desktop.core.sender_clock import SenderClock
+from cxone_desktop.core.slot_decoder import (
+    FEW_FRAMES,
+    ArrivalModel,
+    FrameTiming,
+    FrameTimings,
+    LossPrior,
+    _windows,
+    _windows_few,
+    decode_slots,
+)
+
+from .test_concealment import vowel
+
+F = 0.020
+
+
+def random_model(rng: random.Random) -> ArrivalModel:
+    done, began = DelayHistogram(), DelayHistogram(prior_spread_s=0.015)
+    done.replace(np.random.default_rng(rng.randrange(1000)).gamma(2.0, 0.01, 300) - 0.01)
+    began.replace(np.random.default_rng(rng.randrange(1000)).uniform(-0.015, 0.0, 100))
+    return ArrivalModel(
+        rng.uniform(-5.0, 5.0),  # an origin that is not a whole number of frames
+        F * (1 + rng.uniform(-0.001, 0.001)),
+        done.log_likelihood,
+        began.log_likelihood,
+        done_survival=done.survival,
+    )
+
+
+def random_frames(rng: random.Random, count: int, model: ArrivalModel) -> list[FrameTiming]:
+    slot, last, frames = rng.randint(0, 5000), 0.0, []
+    for _ in range(count):
+        slot += 1 if rng.random() > 0.2 else rng.randint(2, 4)
+        due = model.origin_s + slot * model.frame_s
+        last = max(last, due + rng.uniform(-0.01, 0.06))
+        began = last - rng.uniform(0, 0.02) if rng.random() < 0.3 else float("nan")
+        odds = rng.uniform(-5, 5) if rng.random() < 0.3 else 0.0
+        frames.append(FrameTiming(last, began, odds))
+    return frames
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_few_frames_windows_are_those_of_the_array_form(seed: int) -> None:
+    rng = random.Random(seed)
+    model = random_model(rng)
+    frames = random_frames(rng, rng.randint(1, FEW_FRAMES), model)
+    arrivals = FrameTimings.of(frames).done_s
+    nominal = int(np.floor((arrivals[0] - model.origin_s) / model.frame_s + 0.5))
+    first = rng.choice([None, nominal - rng.randint(-3, 80)])
+    pin = first is not None and rng.random() < 0.3
+    expected = _windows(arrivals, model, first, pin).tolist()
+    assert _windows_few(arrivals.tolist(), model, first, pin) == expected
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_few_frames_decode_as_the_general_path_decodes_them(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    model = random_model(rng)
+    frames = random_frames(rng, rng.randint(1, FEW_FRAMES), model)
+    prior = LossPrior(rng.uniform(0.003, 0.3), rng.uniform(0.05, 0.9))
+    nominal = round((frames[0].done_s - model.origin_s) / model.frame_s)
+    first = rng.choice([None, nominal - rng.randint(0, 5)])
+    pin = first is not None and rng.random() < 0.3
+    now = frames[-1].done_s + rng.uniform(0, 0.05) if rng.random() < 0.7 else None
+    kwargs = {"first_slot": first, "pin_first": pin, "now_s": now}
+    few = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(slot_decoder, "FEW_FRAMES", 0)
+    general = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
+    assert few.tolist() == general.tolist()
+
+
+def reference_weighed(queue: FrameQueue, count: int, frame_s: float, pinned: bool) -> list[bool]:
+    """The waveform-evidence rule as arrays (as it was written before it moved to lists)."""
+    done = queue.arrivals(min(count + 1, len(queue)))[0]
+    bunched = np.diff(done) < frame_s / 2
+    weigh = np.zeros(count, dtype=np.bool_)
+    weigh[1:] = bunched[: count - 1]
+    weigh[: bunched.shape[0]] |= bunched
+    if pinned and count:
+        weigh[0] = False
+    return [bool(w) for w in weigh]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_waveform_is_weighed_where_the_array_rule_weighs_it(seed: int) -> None:
+    rng = random.Random(seed)
+    audio = vowel(12)
+    queue = FrameQueue(160, 1, 8000)
+    clock = SenderClock(F)
+    decoder = QueueDecoder(queue, clock, F)
+    decoder.waveform_needed = False
+    t = 10.0
+    for k in range(rng.randint(2, 10)):
+        t += rng.choice([0.0, 0.002, 0.02, 0.02, 0.035])  # some bunched, some not
+        queue.append(audio[k * 160 : (k + 1) * 160], t, float("nan"), 100.0)
+    if rng.random() < 0.5:
+        queue.pop()
+    if rng.random() < 0.5:
+        decoder.pin(3)
+    count = rng.randint(1, len(queue))
+    weighed = reference_weighed(queue, count, F, decoder.pinned)
+    expected = [queue.gap_log_odds(j) if w else 0.0 for j, w in enumerate(weighed)]
+    assert decoder._gap_log_odds(count) == expected
+    assert any(weighed) or not any(expected)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_the_frames_before_the_head_are_the_last_two_popped_mixed_to_mono(channels: int) -> None:
+    rng = np.random.default_rng(channels)
+    mono = vowel(8)
+    frames = np.stack([mono + k * rng.normal(0, 50, mono.shape[0]) for k in range(channels)])
+    interleaved = np.rint(frames.T).astype(np.int16).reshape(-1, 160 * channels)
+    queue = FrameQueue(160 * channels, channels, 8000)
+    probe = ContinuityProbe(8000, 160)
+    for k in range(6):
+        queue.append(interleaved[k], 1.0 + k * F, float("nan"), 100.0)
+    for popped in range(1, 4):
+        queue.pop()
+        kept = interleaved[max(0, popped - 2) : popped].reshape(-1, channels)
+        before = np.add.reduce(kept.astype(np.float64), axis=1) / channels
+        head = interleaved[popped : popped + 2].reshape(-1, channels)
+        after = np.add.reduce(head.astype(np.float64), axis=1) / channels
+        assert queue.gap_log_odds(0) == probe.gap_log_odds(before, after)
+
+
+def test_a_stereo_frame_out_of_a_gap_plays_as_each_channel_plays_it() -> None:
+    rng = np.random.default_rng(5)
+    fmt = AudioFormat(channels=2)
+    fast, per_channel = Concealer(fmt), Concealer(fmt)
+    left, right = vowel(30, 118.0), vowel(30, 201.0) * 0.5
+    stream = np.rint(np.stack([left, right], axis=1)).astype(np.int16).reshape(-1, 320)
+    for k, frame in enumerate(stream):
+        if rng.random() < 0.2:  # a gap now and then, so playing out of one is covered too
+            assert np.array_equal(fast.conceal(), per_channel.conceal())
+            continue
+        played = fast.play(frame)
+        expected = per_channel._each(lambda c, x: c.play(x), frame)
+        assert played.dtype == np.int16 and np.array_equal(played, expected), k
+    for a, b in zip(fast._mono, per_channel._mono, strict=True):
+        assert np.array_equal(a._history, b._history)
+
+
+def reference_tightest(clock: SenderClock, timings: FrameTimings, slots: np.ndarray) -> object:
+    """`SenderClock._tightest` as the loop over every anchoring alone computes it."""
+    from cxone_desktop.core.sender_clock import TIE_S
+    from cxone_desktop.core.slot_decoder import Anchoring
+
+    best, best_spread = Anchoring.COMPLETION, np.inf
+    for anchoring in (Anchoring.COMPLETION, Anchoring.FIRST, Anchoring.LAST):
+        offsets = timings.anchored_s(anchoring, F) - slots * F
+        low, high = np.quantile(offsets, [0.05, 0.95])
+        if float(high - low) < best_spread - TIE_S:
+            best, best_spread = anchoring, float(high - low)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_tightest_anchoring_of_one_frame_messages_is_what_the_loop_finds(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    slots = np.cumsum(rng.integers(1, 3, 200))
+    done = 5.0 + slots * F + rng.gamma(2.0, 0.005, 200)
+    zeros = np.zeros(200, dtype=np.int64)
+    timings = FrameTimings(done, np.full(200, np.nan), np.zeros(200), zeros, zeros)
+    clock = SenderClock(F)
+    assert clock._tightest(timings, slots) is reference_tightest(clock, timings, slots)
+
+
+def one_way_reference(predictor: object, history: np.ndarray, following: np.ndarray) -> object:
+    """One direction of `BoundaryPredictor.surprise` with a solve of its own, as it was."""
+    from cxone_desktop.core import boundary_prediction as bp
+
+    fit = predictor._fit  # type: ignore[attr-defined]
+    if history.shape[0] < fit or following.shape[0] < bp._PAST_SAMPLES:
+        return None
+    fitted = history[-fit:]
+    x = fitted * predictor._window  # type: ignore[attr-defined]
+    r = np.correlate(np.concatenate([x, np.zeros(bp.ORDER)]), x, "valid")
+    if r[0] <= 0.0:
+        return None
+    r[0] *= 1.0 + bp._WHITE_NOISE
+    coefficients = np.linalg.solve(r[predictor._lags], -r[1:])  # type: ignore[attr-defined]
+    signal = np.concatenate([fitted, following[: bp._PAST_SAMPLES]])
+    residual = np.convolve(signal, np.concatenate(([1.0], coefficients)), "valid")
+    inside, past = residual[: -bp._PAST_SAMPLES], residual[-bp._PAST_SAMPLES :]
+    power_in = float(inside @ inside) / inside.shape[0]
+    power_past = float(past @ past) / bp._PAST_SAMPLES
+    return float(np.log((power_past + bp._FLOOR_POWER) / (power_in + bp._FLOOR_POWER)))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_both_predictors_solved_at_once_give_what_each_solved_alone_gives(seed: int) -> None:
+    from cxone_desktop.core.boundary_prediction import BoundaryPredictor
+
+    rng = np.random.default_rng(seed)
+    predictor = BoundaryPredictor(8000)
+    voice = vowel(6, float(rng.uniform(90, 250))) * rng.uniform(0.05, 2.0)
+    signal = voice + rng.normal(0, rng.uniform(1, 300), voice.shape[0])
+    cut = int(rng.integers(1, 4)) * 160 + int(rng.integers(0, 2)) * 160  # a gap, or none
+    before, after = signal[:320], signal[cut + 320 : cut + 320 + int(rng.integers(8, 320))]
+    if seed % 10 == 0:
+        after = np.zeros_like(after)  # silence on a side: nothing to fit
+    forward = one_way_reference(predictor, before, after)
+    backward = one_way_reference(predictor, after[::-1], before[::-1])
+    expected = None if forward is None or backward is None else forward + backward  # type: ignore[operator]
+    assert predictor.surprise(before, after) == expected

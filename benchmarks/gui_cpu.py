@@ -202,33 +202,6 @@ def _measure_side_by_side(
     return results
 
 
-def _wake_penalty(bursts: int = 40) -> float:
-    """What a burst of small numpy calls costs after 20 ms idle, over its cost back to back
-    (median thread CPU time of each). The app works in ~120 such bursts a second (a message,
-    a playout slot, a display frame), each after an idle gap: on a shared virtual machine the
-    caches may be cold again by then (other tenants ran meanwhile), which makes each burst
-    dearer than a benchmark loop shows. Printed beside the figures so that runs on different
-    days can be read together; on this 2-vCPU VM it measured 1.3-1.4 (3 Dec)."""
-    import numpy as np
-
-    x = np.linspace(-1.0, 1.0, 160)
-
-    def burst() -> float:
-        start = time.thread_time()
-        for _ in range(30):
-            y = np.minimum.accumulate(x)
-            y = np.add(y, 1.0)
-            np.take(y, [1, 2, 3])
-        return time.thread_time() - start
-
-    warm = [burst() for _ in range(bursts)]
-    cold = []
-    for _ in range(bursts):
-        time.sleep(0.02)
-        cold.append(burst())
-    return statistics.median(cold) / statistics.median(warm)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="measurement window")
@@ -301,13 +274,8 @@ def main() -> int:
     ok = all(r["exit_code"] == 0 for r in results.values())
     ok = ok and (app_pct is None or app_pct <= TARGET_APP_PERCENT)
     ok = ok and (demo_pct is None or demo_pct <= TARGET_DEMO_PERCENT)
-    penalty = _wake_penalty()
     print(f"platform: {qpa}; audio output: {audio}; window {args.seconds:.0f} s "
           f"after {args.warmup:.0f} s warm-up")  # fmt: skip
-    print(
-        f"this host: a burst of numpy calls after 20 ms idle costs {penalty:.1f}x what it "
-        "costs back to back (see _wake_penalty)"
-    )
     if app_pct is not None:
         print(f"app alone, streaming with sound and charts: {app_pct:.1f} % of one core "
               f"(target ≤ {TARGET_APP_PERCENT:.0f} %)")  # fmt: skip
@@ -331,7 +299,6 @@ def main() -> int:
                 "audio_output": audio,
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
-                "idle_wake_penalty": round(penalty, 2),
             }
         )
     )
@@ -356,16 +323,13 @@ def _compare(args: argparse.Namespace, env: dict[str, str], app_args: list[str])
               f"(side by side, {args.seconds:.0f} s)")  # fmt: skip
     before, after = statistics.median(runs["against"]), statistics.median(runs["this"])
     pairs = [t / a for t, a in zip(runs["this"], runs["against"], strict=True) if a > 0]
-    penalty = _wake_penalty()
     print(f"app alone: {after:.1f} % against {before:.1f} % (median of {args.repeat} each); "
-          f"ratio {after / before:.2f}; per window {min(pairs):.2f}-{max(pairs):.2f}; "
-          f"idle wake penalty {penalty:.1f}x")  # fmt: skip
+          f"ratio {after / before:.2f}; per window {min(pairs):.2f}-{max(pairs):.2f}")  # fmt: skip
     print(json.dumps({"benchmark": "gui_cpu", "compare": True, "side_by_side": True,
                       "against": str(args.against), "this_percent": runs["this"],
                       "against_percent": runs["against"],
                       "ratio_of_medians": round(after / before, 3),
-                      "ratio_per_window": [round(r, 3) for r in pairs],
-                      "idle_wake_penalty": round(penalty, 2)}))  # fmt: skip
+                      "ratio_per_window": [round(r, 3) for r in pairs]}))  # fmt: skip
     return 0
 
 

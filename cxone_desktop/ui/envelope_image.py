@@ -9,7 +9,7 @@ line one memory row at a time. Here each pixel column of a lane takes the min an
 of the envelope columns under it (numpy), the pixels between them are set row by row
 in one array, and Qt blits it: about a fifth of the cost, and no gaps between columns
 when the plot is wider than the envelope has columns (a stroke a column left them). The
-lanes of a two-party call share their x, so they are one item and one set of numpy calls
+lanes of a two-party call share their x, so they are one painter and one set of numpy calls
 (on this kind of machine each call after the 50 ms between frames costs several times what
 it costs in a loop: two lanes in one pass cost little more than one).
 """

@@ -13,7 +13,7 @@ changes) and then the traces, and the plot's scene is left alone.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QShowEvent, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -70,6 +70,11 @@ class LiveTraces(QWidget):
         self._backdrop = backdrop
         self.show()
         self.update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self._resync.start()  # another screen: the backdrop at its resolution
+        return super().event(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

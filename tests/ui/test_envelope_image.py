@@ -12,19 +12,24 @@ COLOUR = "#38bdf8"
 WIDTH_PX, HEIGHT_PX = 100, 41  # the lane: x -5…0 s, y -1…1
 
 
+def _render(item: EnvelopeImage, height_px: int, zero_row: float) -> np.ndarray:
+    """RGB of each pixel (rows, cols) of `item` painted on black: x -5…0 s → 0…100 px,
+    20 px a unit of y, y = 0 at `zero_row` (y up)."""
+    image = QImage(WIDTH_PX, height_px, QImage.Format.Format_RGB32)
+    image.fill(QColor("black"))
+    p = QPainter(image)
+    p.setTransform(QTransform(WIDTH_PX / 5.0, 0, 0, -20.0, WIDTH_PX, zero_row))
+    item.paint(p)
+    p.end()
+    bits = np.frombuffer(image.constBits(), dtype=np.uint32)
+    return bits.reshape(height_px, WIDTH_PX) & 0xFFFFFF
+
+
 def _paint(columns: np.ndarray, *, x0: float = -5.0) -> np.ndarray:
     """Paint [min, max] columns spanning -5…0 s; which pixels took the colour, (rows, cols)."""
     item = EnvelopeImage([COLOUR], [QRectF(-5.0, -1.0, 5.0, 2.0)])
     item.set_columns(x0, 5.0 / (columns.shape[0]), columns.astype(np.float32).reshape(1, -1))
-    image = QImage(WIDTH_PX, HEIGHT_PX, QImage.Format.Format_RGB32)
-    image.fill(QColor("black"))
-    p = QPainter(image)
-    # plot units → pixels: x -5…0 → 0…100, y 1…-1 → 0…40 (row 20 is y = 0)
-    p.setTransform(QTransform(WIDTH_PX / 5.0, 0, 0, -20.0, WIDTH_PX, 20.0))
-    item.paint(p)
-    p.end()
-    ptr = image.constBits()
-    rgb = np.frombuffer(ptr, dtype=np.uint32).reshape(HEIGHT_PX, WIDTH_PX) & 0xFFFFFF
+    rgb = _render(item, HEIGHT_PX, 20.0)  # y 1…-1 → rows 0…40 (row 20 is y = 0)
     return rgb == (QColor(COLOUR).rgb() & 0xFFFFFF)
 
 
@@ -102,14 +107,7 @@ def test_two_lanes_each_in_its_colour_within_its_bounds() -> None:
     customer[30] = (-1.22 - 1.0, -1.22)  # the lower half of the customer's lane
     pairs = np.stack([agent.reshape(-1), customer.reshape(-1)]).astype(np.float32)
     item.set_columns(-5.0, 0.05, pairs)
-    height = 100  # y 2.5 … -2.5 at 20 px a unit: y = 2.5 - row / 20
-    image = QImage(WIDTH_PX, height, QImage.Format.Format_RGB32)
-    image.fill(QColor("black"))
-    p = QPainter(image)
-    p.setTransform(QTransform(WIDTH_PX / 5.0, 0, 0, -20.0, WIDTH_PX, 50.0))
-    item.paint(p)
-    p.end()
-    rgb = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(height, WIDTH_PX) & 0xFFFFFF
+    rgb = _render(item, 100, 50.0)  # y 2.5 … -2.5: y = 2.5 - row / 20
     agent_lit = rgb == (QColor(COLOUR).rgb() & 0xFFFFFF)
     customer_lit = rgb == (QColor(customer_colour).rgb() & 0xFFFFFF)
     # Agent centre 1.22 is row 25.6 → 25; its span ±0.5 covers rows 15…35.

@@ -156,7 +156,7 @@ def _median_window(
     args: argparse.Namespace, env: dict[str, str], app_args: list[str], *, count_children: bool
 ) -> dict[str, Any]:
     """`args.repeat` runs of `_measure`, one after another; the run with the median total
-    (a window on a shared host can be a third dearer than the next one), with every
+    (a window on a shared host can be a quarter dearer than the next one), with every
     window's total beside it."""
     runs = [_measure(args, env, app_args, count_children=count_children)
             for _ in range(args.repeat)]  # fmt: skip

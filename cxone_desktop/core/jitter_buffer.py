@@ -232,6 +232,8 @@ class JitterBuffer:
 
     def _take_arrivals(self) -> None:
         """Queue what was pushed since the buffer was last asked, in order."""
+        if not self._arrived:
+            return
         arrived, self._arrived = self._arrived, []
         for block, arrival_s, message_bytes in arrived:
             self._queue_frames(block, arrival_s, message_bytes)
@@ -258,8 +260,7 @@ class JitterBuffer:
 
     def pull(self, now_s: float) -> PlayoutBatch:
         """Every slot due by `now_s`, in order; a slot with no frame for it is concealed."""
-        if self._arrived:
-            self._take_arrivals()
+        self._take_arrivals()
         if not self._anchored or now_s + 1e-9 < self._next_due_s:
             return self._empty
         self._now_s = now_s

@@ -172,8 +172,10 @@ class _Worker:
 
 def _cases(seconds: float) -> list[dict[str, Any]]:
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from playout_offline import schedule
+
     from cxone_desktop.core.audio_format import AudioFormat
-    from cxone_desktop.simulator.arrival_schedule import ArrivalSchedule
     from cxone_desktop.simulator.config import Impairments
 
     out = []
@@ -182,13 +184,10 @@ def _cases(seconds: float) -> list[dict[str, Any]]:
         wav = "demo-call-stereo.wav" if stereo else "demo-call.wav"
         with wave.open(str(ROOT / "resources" / wav)) as w:
             source = np.frombuffer(w.readframes(w.getnframes()), np.int16)
-        n = fmt.frame_samples
         count = round(seconds / fmt.frame_duration_s)
-        frames = [
-            (k * fmt.frame_duration_s, source[k * n : (k + 1) * n].tobytes()) for k in range(count)
-        ]
-        plan = ArrivalSchedule(frames, Impairments(**impairments), seed=str(SEED))
-        messages = [(m.send_s, m.data) for m in plan]
+        network = schedule(source[: count * fmt.frame_samples], Impairments(**impairments), SEED,
+                           fmt=fmt)  # fmt: skip
+        messages = [(m.send_s, m.data) for m in network.messages]
         out.append({"name": name, "channels": fmt.channels, "messages": messages})
     return out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRect
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -36,6 +36,13 @@ def _loud_columns(view: WaveformView, colour: str) -> np.ndarray:
     return np.flatnonzero(lit.sum(axis=0) > 5) / image.devicePixelRatio()
 
 
+def _box_area(view: WaveformView) -> QRect:
+    """The plot's data area (its view box) within the plot's viewport."""
+    box = view.plot.getPlotItem().getViewBox()
+    area = view.plot.mapFromScene(box.sceneBoundingRect()).boundingRect()
+    return area.intersected(view.plot.viewport().rect())
+
+
 def _plot_x(view: WaveformView, seconds: float) -> float:
     """Where the plot's bottom axis puts `seconds` (0 is now), in the plot widget's pixels."""
     box = view.plot.getPlotItem().getViewBox()
@@ -55,8 +62,9 @@ def test_a_burst_is_drawn_where_the_axis_puts_its_time_before_and_after_a_resize
     view.refresh(ring, -10.0, (-10.0, -60.0))
     for width in (700, 1000):
         view.resize(width, 260)
-        qtbot.waitUntil(lambda w=width: abs(view.traces.width() - view.plot.width()) < w)
-        qtbot.wait(50)  # the overlay follows the plot's new layout on the next pass
+        # The overlay follows the plot's new layout on a later pass: until it lies over the
+        # view box again.
+        qtbot.waitUntil(lambda: view.traces.geometry() == _box_area(view))
         view.refresh(ring, -10.0, (-10.0, -60.0))
         loud = _loud_columns(view, AGENT_COLOUR)
         assert loud.size > 0.1 * (_plot_x(view, -1.0) - _plot_x(view, -2.0))

@@ -22,7 +22,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QToolButton,
@@ -95,9 +94,6 @@ class WaveformView(QWidget):
         item.showGrid(x=True, y=False, alpha=0.2)
         # No "seconds" axis title: the heading says it, and small screens need the line.
         item.getAxis("left").setTicks(ONE_LANE_TICKS)
-        for name in ("left", "bottom"):
-            # Static axes: paint them once into a pixmap, not on every display frame (20 a second).
-            item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.lanes = EnvelopeImage((AGENT_COLOUR, CUSTOMER_COLOUR), [_lane_bounds(0.0)])
         flat = np.zeros((1, 2 * COLUMNS), dtype=np.float32)  # until audio comes
         self.lanes.set_columns(-WAVE_SECONDS, self._envelope.column_samples / rate_hz, flat)

@@ -140,25 +140,14 @@ def _null_sink(run_dir: Path) -> Iterator[str | None]:
         proc.wait(5)
 
 
-def _measure(
-    args: argparse.Namespace,
-    env: dict[str, str],
-    app_args: list[str],
-    *,
-    count_children: bool,
-    tree: Path = ROOT,
-) -> dict[str, float | int]:
-    """Start the app, wait out the warm-up, sample CPU over the window; the figures."""
-    return _measure_side_by_side(args, env, app_args, [tree], count_children=count_children)[0]
-
-
 def _median_window(
     args: argparse.Namespace, env: dict[str, str], app_args: list[str], *, count_children: bool
 ) -> dict[str, Any]:
-    """`args.repeat` runs of `_measure`, one after another; the run with the median total
-    (a window on a shared host can be a quarter dearer than the next one), with every
-    window's total beside it."""
-    runs = [_measure(args, env, app_args, count_children=count_children)
+    """`args.repeat` runs of this checkout's app, one after another (each started, given
+    its warm-up, sampled over the window); the run with the median total (a window on a
+    shared host can be a quarter dearer than the next one), with every window's total
+    beside it."""
+    runs = [_measure_side_by_side(args, env, app_args, [ROOT], count_children=count_children)[0]
             for _ in range(args.repeat)]  # fmt: skip
     median: dict[str, Any] = dict(sorted(runs, key=lambda r: r["total_percent"])[len(runs) // 2])
     median["windows_percent"] = [r["total_percent"] for r in runs]

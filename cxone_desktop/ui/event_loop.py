@@ -40,6 +40,24 @@ class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc]
         self._timer.deleteLater()
         self._timer = _ReadyRunningTimer(self)
 
+    def call_later(
+        self, delay: float, callback: Any, *args: Any, context: Any = None
+    ) -> asyncio.Handle:
+        """As qasync's, without its check on every call that `callback` is not a coroutine
+        function (asyncio's own loops check only in debug mode): that check was a tenth of
+        the app's work per WebSocket message, through `call_soon`."""
+        if self.get_debug():
+            return super().call_later(delay, callback, *args, context=context)  # type: ignore[no-any-return]
+        return self._add_callback(asyncio.Handle(callback, args, self, context=context), delay)
+
+    def call_soon(self, callback: Any, *args: Any, context: Any = None) -> asyncio.Handle:
+        return self.call_later(0, callback, *args, context=context)
+
+    def call_at(
+        self, when: float, callback: Any, *args: Any, context: Any = None
+    ) -> asyncio.Handle:
+        return self.call_later(when - self.time(), callback, *args, context=context)
+
     def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
         if delay > 0:
             return super()._add_callback(handle, delay)  # type: ignore[no-any-return]
@@ -56,14 +74,19 @@ class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc]
     def _pass_began(self) -> None:
         self._pass_scheduled = False
 
-    def _QEventLoop__on_notifier_ready(self, *args: Any) -> None:
-        """A socket is ready: qasync defers its callback with `call_soon`; run it and what it
-        readies now. (qasync's private name: if it changes, reads take one more pass.)"""
-        self._dispatching = True
-        try:
-            super()._QEventLoop__on_notifier_ready(*args)
-        finally:
-            self._dispatching = False
+    def _QEventLoop__on_notifier_ready(
+        self, notifiers: dict[int, Any], notifier: Any, fd: int, callback: Any, args: Any
+    ) -> None:
+        """A socket is ready: run its callback, and what that readies, now. (qasync defers
+        the callback with `call_soon` and disables the notifier until it has run; each
+        toggle wakes the Qt loop once more through its event fd. Here the callback runs
+        within this event, so the notifier stays as it is. qasync's private name: if it
+        changes, qasync's own handling takes over.)"""
+        if notifiers.get(fd) is not notifier:
+            notifier.setEnabled(False)  # stale (qasync disconnects those it replaces)
+            return
+        handle = asyncio.Handle(_run_if_current, (notifiers, notifier, fd, callback, args), self)
+        self._ready_handles.append(handle)  # after what is ready already, as qasync has it
         self._after_event()
 
     def _after_event(self) -> None:
@@ -82,6 +105,14 @@ class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc]
             self._dispatching = False
             if ready:
                 self._schedule_pass()
+
+
+def _run_if_current(
+    notifiers: dict[int, Any], notifier: Any, fd: int, callback: Any, args: Any
+) -> None:
+    """A socket's callback, unless a callback run before it removed or replaced its reader."""
+    if notifiers.get(fd) is notifier:
+        callback(*args)
 
 
 class _ReadyRunningTimer(qasync._SimpleTimer):  # type: ignore[misc]

@@ -108,3 +108,48 @@ async def test_what_a_socket_read_readies_runs_before_the_next_qt_event() -> Non
         ours.close()
         theirs.close()
     assert order == ["read", "task step", "qt"]
+
+
+async def test_a_reader_is_called_while_data_is_left_and_not_after_it_is_removed() -> None:
+    """The socket's notifier stays armed around its callback: what a callback leaves
+    unread calls it again, and a reader removed from within its callback is not called."""
+    loop = asyncio.get_running_loop()
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    read: list[bytes] = []
+    done = asyncio.Event()
+
+    def one_byte_at_a_time() -> None:
+        read.append(ours.recv(1))
+        if len(read) == 3:
+            loop.remove_reader(ours.fileno())
+            QTimer.singleShot(50, done.set)  # time for a stray call to show
+
+    loop.add_reader(ours.fileno(), one_byte_at_a_time)
+    try:
+        theirs.send(b"abcd")
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        loop.remove_reader(ours.fileno())
+        ours.close()
+        theirs.close()
+    assert read == [b"a", b"b", b"c"]
+
+
+async def test_coroutine_functions_are_refused_as_callbacks_in_debug_mode() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def coroutine_function() -> None:
+        pass
+
+    loop.set_debug(True)
+    try:
+        for schedule in (loop.call_soon, lambda f: loop.call_later(0.01, f)):
+            try:
+                schedule(coroutine_function)
+            except TypeError:
+                pass
+            else:
+                raise AssertionError("a coroutine function was scheduled as a callback")
+    finally:
+        loop.set_debug(False)

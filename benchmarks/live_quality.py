@@ -52,7 +52,8 @@ from pesq import pesq
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT
 from cxone_desktop.core.dsp import DspSettings
-from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
+from cxone_desktop.core.jitter_buffer import JitterBuffer
+from cxone_desktop.core.playout_batch import PlayoutBatch
 from cxone_desktop.cxone.endpoints import Endpoints
 from cxone_desktop.cxone.settings import Credentials, RetryPolicy
 from cxone_desktop.session.config import SessionConfig

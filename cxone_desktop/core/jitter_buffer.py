@@ -25,7 +25,7 @@ action out and keeps what was played as which slot.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,7 @@ import numpy.typing as npt
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
 from cxone_desktop.core.frame_queue import FrameQueue
 from cxone_desktop.core.message_sizes import MessageSizes
+from cxone_desktop.core.playout_batch import PlayoutBatch
 from cxone_desktop.core.playout_output import Concealment, PlayoutOutput
 from cxone_desktop.core.playout_policy import (
     DEADBAND_S,
@@ -63,17 +64,6 @@ _TARGET_AFTER_FRAMES = 25
 #: Arrivals scattering less than this (s) place losses by timing alone: the waveform's
 #: evidence (the costliest part of a frame's arrival) is then not worked out.
 _TIMING_ALONE_S = 0.005
-
-
-@dataclass(frozen=True)
-class PlayoutBatch:
-    """Frames due for playout, in order; `concealed[i]` says frame i holds synthesized audio."""
-
-    frames: npt.NDArray[np.int16]  # (n, frame_samples)
-    concealed: npt.NDArray[np.bool_]  # (n,)
-
-    def __len__(self) -> int:
-        return int(self.frames.shape[0])
 
 
 class JitterBuffer:

@@ -31,9 +31,10 @@ import numpy as np
 
 from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.dsp import DspChain, DspSettings
-from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
+from cxone_desktop.core.jitter_buffer import JitterBuffer
 from cxone_desktop.core.listen_mode import EVERYONE, ListenMode, PartyAudibility
 from cxone_desktop.core.metrics import MetricsSnapshot, StreamMetrics
+from cxone_desktop.core.playout_batch import PlayoutBatch
 from cxone_desktop.core.reassembler import FrameReassembler
 from cxone_desktop.core.ring_buffer import RecordRing, RingBuffer
 from cxone_desktop.core.talk_state import TalkTotals

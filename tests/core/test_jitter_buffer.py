@@ -11,7 +11,8 @@ import pytest
 
 from cxone_desktop.core.arrival_trace import parse_arrival_trace
 from cxone_desktop.core.audio_format import AudioFormat
-from cxone_desktop.core.jitter_buffer import JitterBuffer, PlayoutBatch
+from cxone_desktop.core.jitter_buffer import JitterBuffer
+from cxone_desktop.core.playout_batch import PlayoutBatch
 from cxone_desktop.core.playout_policy import PlayoutMode
 from cxone_desktop.errors import InputError
 from cxone_desktop.simulator.arrival_schedule import ArrivalSchedule

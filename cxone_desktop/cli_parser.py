@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--playout",
         choices=["low-delay", "quality"],
         default=None,
-        help="low-delay (up to 120 ms, the default) or quality (up to 400 ms: the cleanest "
+        help="low-delay (up to 120 ms, the default; a message's span for senders of 100-200 ms "
+        "messages) or quality (up to 400 ms: the cleanest "
         "processed.wav the network allows)",
     )
     rec.add_argument(

@@ -64,6 +64,9 @@ _TARGET_AFTER_FRAMES = 25
 #: Arrivals scattering less than this (s) place losses by timing alone: the waveform's
 #: evidence (the costliest part of a frame's arrival) is then not worked out.
 _TIMING_ALONE_S = 0.005
+#: The share of arrivals the target covers for a sender that holds frames until its message
+#: is complete (where the mode lets the ceiling rise for it).
+_HELD_BACK_QUANTILE = 0.998
 
 
 class JitterBuffer:
@@ -98,8 +101,10 @@ class JitterBuffer:
             )
         if concealment not in ("plc", "zero"):
             raise InputError("concealment", "choose 'plc' or 'zero'")
-        if max_delay_ms is not None:
-            settings = replace(settings, max_target_s=max_delay_ms / 1000)
+        if max_delay_ms is not None:  # the caller's ceiling, whatever the sender
+            settings = replace(
+                settings, max_target_s=max_delay_ms / 1000, held_back_max_target_s=None
+            )
         self._settings = settings
         self._fmt = fmt
         self._samples = fmt.frame_samples
@@ -108,7 +113,9 @@ class JitterBuffer:
         self._concealment: Concealment = concealment
         self._queue = FrameQueue(fmt.frame_samples, fmt.channels, fmt.rate_hz)
         self._out = PlayoutOutput(fmt, concealment)
-        self._clock = SenderClock(self._frame_s, loss=settings.initial_loss)
+        self._clock = SenderClock(
+            self._frame_s, loss=settings.initial_loss, last_only=settings.held_back_last_only
+        )
         self._since_refresh = 0
         self._decoder = QueueDecoder(self._queue, self._clock, self._frame_s)
         self._target = TargetDelay(settings, floor_s=target_delay_ms / 1000.0)
@@ -319,7 +326,13 @@ class JitterBuffer:
             self._clock.refresh(self._decoder.prior())
             self._since_refresh = 0
         if self._clock.done.count >= _TARGET_AFTER_FRAMES:
-            quantile = self._clock.done.quantile(self._settings.quantile)
+            held_back = self._clock.anchoring is Anchoring.LAST  # sent when its last is done
+            ceiling = self._settings.held_back_max_target_s if held_back else None
+            self._target.ceiling_s = ceiling or self._settings.max_target_s
+            # A held-back sender's frames are late by their place in a message, not by chance:
+            # the target covers the longest messages (else each one runs dry).
+            covered = max(self._settings.quantile, _HELD_BACK_QUANTILE if ceiling else 0.0)
+            quantile = self._clock.done.quantile(covered)
             if self._settings.expect_loss:
                 lossy = 1.0
             elif self._act.losses_seen >= _LOSSES_BEFORE_LOOKAHEAD:
@@ -367,6 +380,7 @@ class JitterBuffer:
             late_chance=self._decoder.late_chance(delay) if slots is None else 0.0,
             late_streak=self._late_streak,
             deadband_s=deadband,
+            learning=self._clock.done.count < _TARGET_AFTER_FRAMES,
             late_outlier=slots is not None
             and head_offset is not None
             and head_offset < 0
@@ -382,7 +396,7 @@ class JitterBuffer:
         self._act.act(action, slots, view, due_s)
         if action is SlotAction.REWIND:
             self._recovering = True
-            if view.late_outlier and self._target.target_s < self._settings.max_target_s:
+            if view.late_outlier and self._target.target_s < self._target.ceiling_s:
                 # A stall; at its ceiling the mode cannot hold the network as a rule (200 ms
                 # frames under low delay rewind again and again): a tighter band would only
                 # add corrections there.

@@ -8,9 +8,10 @@ arrivals need it and shrinks only after a few seconds of needing less, so a
 steady network gets a steady delay.
 
 Two modes, chosen by the user: "low-delay" (the default: for listening; the
-target covers 99 % of arrivals, at most 120 ms) and "quality" (for recording
-what QA reviews: 99.8 % and one frame more to see losses coming, at most
-400 ms).
+target covers 99 % of arrivals, at most 120 ms, or up to 400 ms for a sender that
+holds frames until a 100-200 ms message is complete: under its span every message
+runs dry) and "quality" (for recording what QA reviews: 99.8 % and one frame more to
+see losses coming, at most 400 ms).
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class ModeSettings:
     #: The look-ahead is only as long as arrivals scatter (+ a frame), up to `lookahead_s`:
     #: where a loss hides is unclear only as far as the jitter reaches.
     lookahead_from_spread: bool = False
+    #: The ceiling for a sender that holds its frames until a message is complete (NICE's
+    #: and AudioHook's 100-200 ms messages): below a message's span every message runs dry
+    #: before the next comes, a time-scale change or a concealment each (None: max_target_s).
+    held_back_max_target_s: float | None = None
+    #: A held-back sender's message is evidence of its last frame's due time alone (the
+    #: others were held back by however many slots, lost ones included); with less look-ahead
+    #: than quality mode's, that placed losses too late to hold the delay steady.
+    held_back_last_only: bool = False
 
 
 #: Where losses hide is clear only after the next ~10 frames have arrived (timing shifts by
@@ -55,8 +64,8 @@ class ModeSettings:
 #: wait as long: it waits as far as the jitter reaches plus a frame, at most 60 ms (within its
 #: 120 ms: training seeds at 40 ms jitter + 5 % loss: +0.1 PESQ over a fixed 40 ms).
 MODE_SETTINGS: dict[PlayoutMode, ModeSettings] = {
-    PlayoutMode.LOW_DELAY: ModeSettings(0.99, 0.060, 0.120, 0.400, 0.02, False, True),
-    PlayoutMode.QUALITY: ModeSettings(0.998, 0.200, 0.400, 1.000, 0.02, True),
+    PlayoutMode.LOW_DELAY: ModeSettings(0.99, 0.060, 0.120, 0.400, 0.02, False, True, 0.400),
+    PlayoutMode.QUALITY: ModeSettings(0.998, 0.200, 0.400, 1.000, 0.02, True, False, None, True),
 }
 #: Loss rate above which the look-ahead is added to the target (quality mode always keeps it).
 LOSSY = 0.006
@@ -118,6 +127,7 @@ class SlotView:
     late_outlier: bool = False  # the oldest frame came later than 99 % of arrivals do
     deadband_s: float = DEADBAND_S  # how far from the target is close enough (tighter after
     #                                 a stall, until playout is back on target)
+    learning: bool = False  # too few arrivals seen to know the network (or set a target)
 
 
 def decide(view: SlotView) -> SlotAction:
@@ -138,10 +148,14 @@ def decide(view: SlotView) -> SlotAction:
         if (stall or behind) and view.rewind_room_s >= view.frame_s:
             return SlotAction.REWIND
         return SlotAction.DROP_LATE
+    # While the network is being learned, delay is kept, not cut: the first messages say
+    # little of the next ones (a sender of 200 ms messages starts with a lump), and cutting
+    # only to grow again is two changes for nothing.
+    keep = view.learning and view.excess_s > 0
     if view.head_offset > 0:
         behind = view.excess_s > DEADBAND_S and view.excess_s - view.frame_s > -DEADBAND_S
-        return SlotAction.SKIP_LOST if behind else SlotAction.CONCEAL
-    if abs(view.excess_s) <= view.deadband_s:
+        return SlotAction.SKIP_LOST if behind and not keep else SlotAction.CONCEAL
+    if abs(view.excess_s) <= view.deadband_s or keep:
         return SlotAction.PLAY
     ready = view.head_quiet or abs(view.excess_s) >= URGENT_S or view.waited_s >= patience(view)
     if not ready:
@@ -162,6 +176,8 @@ class TargetDelay:
 
     def __init__(self, settings: ModeSettings, *, floor_s: float) -> None:
         self._settings = settings
+        #: The most the target may be: the mode's, or what the sender's messages need.
+        self.ceiling_s = settings.max_target_s
         self._floor_s = min(floor_s, settings.max_target_s)
         self._target_s = self.needed_s(0.0, settings.initial_loss if settings.expect_loss else 0)
         self._lower_since: float | None = None
@@ -178,7 +194,7 @@ class TargetDelay:
         if self._settings.lookahead_from_spread:
             lookahead = min(lookahead, spread_s + LOOKAHEAD_MARGIN_S)
         wanted = quantile_s + (lookahead if loss > LOSSY else 0.0)
-        return min(self._settings.max_target_s, max(self._floor_s, wanted))
+        return min(self.ceiling_s, max(self._floor_s, wanted))
 
     def update(
         self, quantile_s: float, loss: float, now_s: float, spread_s: float = float("inf")

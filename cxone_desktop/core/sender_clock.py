@@ -119,8 +119,9 @@ class _Past:
 class SenderClock:
     """The sender-clock origin and the arrival histograms, refreshed from hindsight."""
 
-    def __init__(self, frame_s: float, *, loss: float = 0.02) -> None:
+    def __init__(self, frame_s: float, *, loss: float = 0.02, last_only: bool = False) -> None:
         self._nominal_s = frame_s
+        self._last_only = last_only  # a held-back sender's message speaks for its last frame
         self._frame_s = frame_s
         self._origin_s = 0.0
         self._past = _Past()
@@ -161,6 +162,7 @@ class SenderClock:
             # The frame after the last one queued opens a message; a sender that sends a
             # message when its first frame is due completes that one on its anchored time.
             (self.anchored if self._anchoring is Anchoring.FIRST else self.done).survival,
+            self._last_only,
         )
 
     @property
@@ -202,7 +204,7 @@ class SenderClock:
         usual = late <= middle + 4 * (high - middle) + 2 * self._nominal_s
         # The decoder's evidence is the arrival of the frame a message was sent for; the
         # others in it were sent ahead of theirs by however many slots, losses included.
-        speaks = timings.speaks(anchoring) & usual
+        speaks = timings.speaks(anchoring, last_only=self._last_only) & usual
         self.anchored.replace((anchored - due)[speaks if np.any(speaks) else usual])
         self.done.replace(late[usual])
         began = timings.began_s

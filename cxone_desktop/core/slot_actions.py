@@ -150,8 +150,8 @@ class SlotActions:
         late_s = done_s - self._clock.due_s(self.slot)
         usual_s = self._clock.done.quantile(_USUAL_QUANTILE)
         # Later than the target: not a backlog the delay absorbed, but frames the playout
-        # cannot hold as a rule (e.g. 200 ms frames under low delay's 120 ms), which the
-        # histograms must see.
+        # cannot hold as a rule (e.g. 200 ms frames under a 120 ms ceiling the caller set),
+        # which the histograms must see.
         if MIN_REWIND_SLOTS * self._frame_s <= late_s - usual_s and late_s <= self.target_s:
             self._backlog_until_s = done_s + self._frame_s
 

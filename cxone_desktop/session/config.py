@@ -76,7 +76,8 @@ class SessionConfig:
     two_party: bool | None = None
     #: The customer's own gain and gate on a two-party call; None: the same as `dsp`.
     customer_dsp: DspSettings | None = None
-    #: "low-delay" (up to 120 ms, the default: listening) or "quality" (up to 400 ms and a
+    #: "low-delay" (up to 120 ms, the default: listening; up to a message's span for a sender
+    #: of 100-200 ms messages) or "quality" (up to 400 ms and a
     #: longer look-ahead: the cleanest processed.wav the network allows, for QA).
     playout_mode: str = "low-delay"
     #: Write arrivals.csv (each message's arrival time and size) beside the recording.

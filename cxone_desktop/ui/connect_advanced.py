@@ -66,8 +66,9 @@ class AdvancedOptions(QWidget):
         for mode, text in PLAYOUT_MODES:
             self.playout_mode.addItem(text, mode)
         self.playout_mode.setToolTip(
-            "Low delay: the jitter buffer stays under 120 ms (listening). Best quality: up to "
-            "400 ms and a longer look-ahead, for the cleanest processed.wav (QA review)."
+            "Low delay: the jitter buffer stays under 120 ms (listening), or as little over as a "
+            "sender that sends 100-200 ms messages needs. Best quality: up to 400 ms and a "
+            "longer look-ahead, for the cleanest processed.wav (QA review)."
         )
         self.save_trace = QCheckBox("Save a net&work trace (arrivals.csv)")
         self.save_trace.setToolTip(

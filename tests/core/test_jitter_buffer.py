@@ -312,13 +312,19 @@ def test_a_sender_clock_off_by_half_a_percent_keeps_the_delay_bounded(rate_error
 # -- large frames (Genesys AudioHook sends 200 ms) -----------------------------------------------
 
 
-def large_frame_sends(count: int, per_message: int, seed: int, jitter_s: float = 0.01):
+def large_frame_sends(
+    count: int, per_message: int | tuple[int, int], seed: int, jitter_s: float = 0.01
+):
+    """Messages of `per_message` frames (or a random number within a range), each sent once
+    its last frame is due (+ up to `jitter_s`)."""
     rng = random.Random(seed)
-    out, last = [], 0.0
-    for first in range(0, count, per_message):
-        idx = list(range(first, min(count, first + per_message)))
+    out, last, first = [], 0.0, 0
+    while first < count:
+        size = per_message if isinstance(per_message, int) else rng.randint(*per_message)
+        idx = list(range(first, min(count, first + size)))
         last = max(last, 100.0 + idx[-1] * F + rng.uniform(0, jitter_s))  # sent when all due
         out.append((last, idx))
+        first += size
     return out
 
 
@@ -339,6 +345,46 @@ def test_200ms_frames_in_low_delay_mode_stay_under_the_ceiling_without_thrashing
     assert jb.target_ms <= 120.0
     assert max(d for t, d, _, _ in played.trace if t > 5.0) <= 200.0
     assert played.changes_between(5.0, 30.0) <= 25.0 / 5  # late frames dropped, not chased
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_losses_inside_100_to_200ms_messages_are_found_in_their_place_in_quality_mode(
+    seed: int,
+) -> None:
+    """A message of 100-200 ms says when its last frame was due; where inside it a frame is
+    missing only the waveform can tell, and quality mode's look-ahead gives it the time."""
+    frames = demo_frames(30.0)
+    rng = random.Random(seed)
+    lost = {i for i in range(40, 1500) if rng.random() < 0.05}
+    sends = [(t, [i for i in idx if i not in lost]) for t, idx in
+             large_frame_sends(1500, (5, 10), seed)]  # fmt: skip
+    jb = JitterBuffer(mode="quality")
+    played = drive(jb, messages_of_frames([(t, idx) for t, idx in sends if idx], frames))
+    assert abs(jb.concealed_frames - len(lost)) <= 0.1 * len(lost)
+    assert jb.late_dropped_frames == 0
+    at = find_frames(played.frames, frames)
+    kept = [i for i in range(len(frames)) if i not in lost and at[i] >= 0]
+    pairs = list(itertools.pairwise(kept))
+    right = sum(at[b] - at[a] == (b - a) * N for a, b in pairs)
+    assert right / len(pairs) >= 0.95  # each message's timing alone for all its frames: 0.93
+
+
+def test_100_to_200ms_frames_in_low_delay_mode_get_the_delay_a_message_needs() -> None:
+    """Messages of 100-200 ms, each sent once its last frame is due: the first frame of a
+    long one waits 180 ms for its last, so under low delay's usual 120 ms every long message
+    would run dry before the next. Low delay then means as low as this sender allows: about
+    the longest message's span, with every frame played and hardly a time-scale change."""
+    frames = noise_frames(1500)
+    jb = JitterBuffer()
+    played = drive(jb, messages_of_frames(large_frame_sends(1500, (5, 10), 3), frames))
+    assert 180.0 <= jb.target_ms <= 260.0
+    assert jb.late_dropped_frames <= 5 and jb.concealed_frames <= 10  # while it learns…
+    assert not played.concealed[150:].any()  # …and none after the first 3 s
+    assert played.changes_between(5.0, 30.0) <= 25.0 / 5
+    assert np.count_nonzero(find_frames(played.frames, frames) >= 0) >= 1490
+    capped = JitterBuffer(max_delay_ms=120.0)  # a ceiling the caller sets holds regardless
+    drive(capped, messages_of_frames(large_frame_sends(1500, (5, 10), 3), frames))
+    assert capped.target_ms <= 120.0
 
 
 # -- recorded traces ------------------------------------------------------------------------------

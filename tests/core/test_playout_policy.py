@@ -71,6 +71,25 @@ def test_corrections_wait_for_a_quiet_frame_or_lose_patience() -> None:
     assert decide(SlotView(head_offset=0, excess_s=0.5)) is SlotAction.SHRINK  # urgent
 
 
+def test_while_the_network_is_learned_delay_is_kept_not_cut() -> None:
+    """The first messages say little of the next (a sender of 200 ms messages starts with a
+    lump): too much delay then is left alone instead of cut now and grown back later."""
+    for learning, shrink, skip in ((True, SlotAction.PLAY, SlotAction.CONCEAL),
+                                   (False, SlotAction.SHRINK, SlotAction.SKIP_LOST)):  # fmt: skip
+        assert decide(SlotView(head_offset=0, excess_s=0.5, learning=learning)) is shrink
+        assert decide(SlotView(head_offset=1, excess_s=0.030, learning=learning)) is skip
+    # Too little is still made up at once: a frame lengthened, or a late one waited for.
+    short = SlotView(head_offset=0, excess_s=-0.5, learning=True)
+    assert decide(short) is SlotAction.STRETCH
+
+
+def test_the_ceiling_can_rise_for_a_sender_of_long_messages() -> None:
+    target = TargetDelay(MODE_SETTINGS[PlayoutMode.LOW_DELAY], floor_s=0.040)
+    assert target.update(0.190, 0.0, now_s=1.0) == pytest.approx(0.120)  # the mode's ceiling
+    target.ceiling_s = MODE_SETTINGS[PlayoutMode.LOW_DELAY].held_back_max_target_s or 0.0
+    assert target.update(0.190, 0.0, now_s=1.1) == pytest.approx(0.190)
+
+
 def test_the_target_grows_at_once_and_shrinks_only_after_seconds() -> None:
     target = TargetDelay(MODE_SETTINGS[PlayoutMode.LOW_DELAY], floor_s=0.040)
     assert target.target_s == pytest.approx(0.040)

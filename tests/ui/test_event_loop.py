@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Iterator
 
 from PySide6.QtCore import QTimer
 
 from cxone_desktop.ui.event_loop import AppEventLoop
+
+
+@contextlib.contextmanager
+def _socket_pair(loop: asyncio.AbstractEventLoop) -> Iterator[tuple[socket.socket, socket.socket]]:
+    """(ours, non-blocking, and theirs); ours' reader, if any, is removed afterwards."""
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    try:
+        yield ours, theirs
+    finally:
+        loop.remove_reader(ours.fileno())
+        ours.close()
+        theirs.close()
 
 
 async def test_ready_callbacks_run_in_order_and_cancelled_ones_do_not() -> None:
@@ -90,23 +105,17 @@ async def test_what_a_socket_read_readies_runs_before_the_next_qt_event() -> Non
     loop = asyncio.get_running_loop()
     order: list[str] = []
     done = asyncio.Event()
-    ours, theirs = socket.socketpair()
-    ours.setblocking(False)
+    with _socket_pair(loop) as (ours, theirs):
 
-    def on_readable() -> None:
-        ours.recv(16)
-        order.append("read")
-        QTimer.singleShot(0, lambda: (order.append("qt"), done.set()))
-        loop.call_soon(order.append, "task step")
+        def on_readable() -> None:
+            ours.recv(16)
+            order.append("read")
+            QTimer.singleShot(0, lambda: (order.append("qt"), done.set()))
+            loop.call_soon(order.append, "task step")
 
-    loop.add_reader(ours.fileno(), on_readable)
-    try:
+        loop.add_reader(ours.fileno(), on_readable)
         theirs.send(b"x")
         await asyncio.wait_for(done.wait(), 5)
-    finally:
-        loop.remove_reader(ours.fileno())
-        ours.close()
-        theirs.close()
     assert order == ["read", "task step", "qt"]
 
 
@@ -114,25 +123,19 @@ async def test_a_reader_is_called_while_data_is_left_and_not_after_it_is_removed
     """The socket's notifier stays armed around its callback: what a callback leaves
     unread calls it again, and a reader removed from within its callback is not called."""
     loop = asyncio.get_running_loop()
-    ours, theirs = socket.socketpair()
-    ours.setblocking(False)
     read: list[bytes] = []
     done = asyncio.Event()
+    with _socket_pair(loop) as (ours, theirs):
 
-    def one_byte_at_a_time() -> None:
-        read.append(ours.recv(1))
-        if len(read) == 3:
-            loop.remove_reader(ours.fileno())
-            QTimer.singleShot(50, done.set)  # time for a stray call to show
+        def one_byte_at_a_time() -> None:
+            read.append(ours.recv(1))
+            if len(read) == 3:
+                loop.remove_reader(ours.fileno())
+                QTimer.singleShot(50, done.set)  # time for a stray call to show
 
-    loop.add_reader(ours.fileno(), one_byte_at_a_time)
-    try:
+        loop.add_reader(ours.fileno(), one_byte_at_a_time)
         theirs.send(b"abcd")
         await asyncio.wait_for(done.wait(), 5)
-    finally:
-        loop.remove_reader(ours.fileno())
-        ours.close()
-        theirs.close()
     assert read == [b"a", b"b", b"c"]
 
 

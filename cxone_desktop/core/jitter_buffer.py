@@ -398,8 +398,8 @@ class JitterBuffer:
             self._recovering = True
             if view.late_outlier and self._target.target_s < self._target.ceiling_s:
                 # A stall; at its ceiling the mode cannot hold the network as a rule (200 ms
-                # frames under low delay rewind again and again): a tighter band would only
-                # add corrections there.
+                # frames under a 120 ms ceiling the caller set rewind again and again): a
+                # tighter band would only add corrections there.
                 self._recover_until_s = due_s + RECOVERY_HOLD_S
         elif action in (SlotAction.SHRINK, SlotAction.STRETCH) and self._act.changes != changes:
             self._waiting_since = None

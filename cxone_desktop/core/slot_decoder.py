@@ -44,6 +44,10 @@ LATE_SLOTS = 60
 EARLY_SLOTS = 10
 #: Weight of the waveform's log-odds against timing and the loss prior.
 CONTINUITY_WEIGHT = 1.0
+#: ... where a held-back message's timing speaks for its last frame alone (quality mode):
+#: inside the message only the waveform says where a loss is. Training seeds, 100-200 ms
+#: frames at 5 % loss: 1.0 → PESQ 3.02 / 3.17, 1.6 → 3.06 / 3.23, 2.5 → 3.02 / 3.13.
+HELD_BACK_CONTINUITY_WEIGHT = 1.6
 
 _WIDTH = LATE_SLOTS + EARLY_SLOTS + 1  # candidate slots per frame
 _OFFSETS = np.arange(_WIDTH, dtype=np.int64)
@@ -192,7 +196,9 @@ def decode_slots(
     emission = _emissions(
         arrivals, timings.began_s, model, lows[:, None] + offsets[None, :], sent_ahead
     )
-    halves = (0.5 * CONTINUITY_WEIGHT * timings.gap_log_odds).tolist()
+    held_back = model.last_only and model.anchoring is Anchoring.LAST
+    weight = HELD_BACK_CONTINUITY_WEIGHT if held_back else CONTINUITY_WEIGHT
+    halves = (0.5 * weight * timings.gap_log_odds).tolist()
     low = low_list[0]
     cost = emission[0]
     if first_slot is not None:

@@ -11,7 +11,8 @@ counters. `BASELINE` holds the hashes of the buffer as it was at commit
 35c8d12's hashes), re-recorded for the stall change (spikes / quality and large
 frames / low-delay changed) and again for the held-back sender's ceiling and evidence
 and the delay kept while a network is learned (batching, large frames and random sizes
-changed, in both modes); a change that alters any of them changed behaviour, which
+changed, in both modes), and for the waveform's weight inside a held-back message (random
+sizes / quality); a change that alters any of them changed behaviour, which
 an optimisation must not. A change of behaviour on purpose records new ones
 (`--record`) in its own commit. Also prints the buffer's
 CPU time over all runs (one run, so a noisy machine moves it).
@@ -108,7 +109,7 @@ BASELINE: dict[str, str] = {
     "large frames 100-200ms / low-delay": "fb473476aab756f5bea4aa425781147e",
     "large frames 100-200ms / quality": "0e49b5036b404cc5925e1e313f336e86",
     "random sizes jitter 20ms loss 2% / low-delay": "6971d9a939cc75fcec5bb1131cdcafc7",
-    "random sizes jitter 20ms loss 2% / quality": "3885cd67f3e27f1fc0b48b5c0026dd46",
+    "random sizes jitter 20ms loss 2% / quality": "19287fbf157b091dba858e0ac2e2e2ca",
     "stereo clean / low-delay": "b77d5c18e15b52759eb7dc20b9284a7e",
     "stereo clean / quality": "0e9c010239e2a12cca308169dea86c42",
     "stereo batching 3 jitter 20ms loss 5% / low-delay": "bcb175ca61daf3da7c88ede2767d6c14",

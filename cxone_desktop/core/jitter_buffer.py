@@ -325,7 +325,8 @@ class JitterBuffer:
         if self._since_refresh >= (_REFRESH_SLOTS_EARLY if learning else _REFRESH_SLOTS):
             self._clock.refresh(self._decoder.prior())
             self._since_refresh = 0
-        if self._clock.done.count >= _TARGET_AFTER_FRAMES:
+        targeting = self._clock.done.count >= _TARGET_AFTER_FRAMES  # arrivals set the target
+        if targeting:
             held_back = self._clock.anchoring is Anchoring.LAST  # sent when its last is done
             ceiling = self._settings.held_back_max_target_s if held_back else None
             self._target.ceiling_s = ceiling or self._settings.max_target_s
@@ -380,7 +381,7 @@ class JitterBuffer:
             late_chance=self._decoder.late_chance(delay) if slots is None else 0.0,
             late_streak=self._late_streak,
             deadband_s=deadband,
-            learning=self._clock.done.count < _TARGET_AFTER_FRAMES,
+            learning=not targeting,
             late_outlier=slots is not None
             and head_offset is not None
             and head_offset < 0

@@ -11,8 +11,16 @@ narrowband MOS) of
 - ``oracle``: the source with exactly the lost frames zeroed in their true
   slots (a perfect zero-filling buffer);
 - ``fixed``: a plain in-order player with a fixed delay (the mode's maximum);
+- ``plc``: the source with exactly the lost frames concealed in their true slots by
+  the buffer's own concealer (what ours would score if it always knew where each
+  loss was: on a steady network it does, and scores exactly this);
 
-and the added delay (arrival to playout, p50 / p95 over every frame played), the
+and ``placed``, the share of runs of lost frames ours concealed in exactly their
+slots (the stream has no sequence numbers: timing and the waveform must say
+where a loss was; a loss put a slot early or late plays the frames between a
+slot off, with a jump at each end). Where ``plc`` is far above ``ours``, the
+shortfall is where losses were placed, not how they were concealed. Also
+the added delay (arrival to playout, p50 / p95 over every frame played), the
 time-scale changes (per minute), and for delay spikes how long the playout takes
 to come back within 20 ms of its pre-spike target. Tuned on seeds 1–10; the
 default report uses seeds 11–20 (held out). "batching 3fr 40ms" at 5 % is the
@@ -52,7 +60,9 @@ from pesq import pesq
 from playout_offline import (
     N,
     fixed_delay_player,
+    losses_in_place,
     play_offline,
+    plc_oracle,
     schedule,
     spike_recovery_s,
     zero_oracle,
@@ -158,6 +168,7 @@ def run_one(job: tuple[str, np.ndarray, str, float, int, str, Any]) -> dict[str,
     run = play_offline(network, mode=mode)
     ceiling_s = MODE_SETTINGS[PlayoutMode.parse(mode)].max_target_s
     oracle = zero_oracle(source, network.lost)
+    placed, judged = losses_in_place(source, run.output, network.lost)
     recovery = spike_recovery_s(
         run.delay_trace, network.stalls, within_ms=RECOVERY_WITHIN_MS, horizon_s=RECOVERY_LIMIT_S
     )
@@ -169,6 +180,9 @@ def run_one(job: tuple[str, np.ndarray, str, float, int, str, Any]) -> dict[str,
         "mode": mode,
         "ours": mos(source, run.output),
         "oracle": mos(source, oracle) if network.lost else mos(source, source),
+        "plc": mos(source, plc_oracle(source, network.lost)) if network.lost else None,
+        "placed": placed,
+        "judged": judged,
         "fixed": mos(source, fixed_delay_player(network.messages, ceiling_s)),
         "waits_ms": run.waits_ms,
         "changes": run.changes,
@@ -182,10 +196,15 @@ def run_one(job: tuple[str, np.ndarray, str, float, int, str, Any]) -> dict[str,
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     waits = np.concatenate([r["waits_ms"] for r in rows]) if rows else np.zeros(0)
     recovery = [s for r in rows for s in r["recovery_s"]]
+    plc = [r["plc"] for r in rows if r["plc"] is not None]
+    judged = sum(r["judged"] for r in rows)
+    placed = 100 * sum(r["placed"] for r in rows) / judged if judged else None
     return {
         "ours": round(float(np.mean([r["ours"] for r in rows])), 3),
         "oracle": round(float(np.mean([r["oracle"] for r in rows])), 3),
         "fixed": round(float(np.mean([r["fixed"] for r in rows])), 3),
+        "plc": round(float(np.mean(plc)), 3) if plc else None,
+        "placed_percent": round(placed, 1) if placed is not None else None,
         "ours_min": round(float(np.min([r["ours"] for r in rows])), 3),
         "delay_p50_ms": round(float(np.percentile(waits, 50)), 1) if waits.size else None,
         "delay_p95_ms": round(float(np.percentile(waits, 95)), 1) if waits.size else None,
@@ -274,7 +293,7 @@ def main() -> int:
         print(f"\n== {mode} ==")
         print(
             f"{'model':<24}{'loss':>5} {'source':<7}{'ours':>6}{'oracle':>7}{'fixed':>7}"
-            f"{'Δ':>6}{'p50':>6}{'p95':>6}{'chg/min':>8}  targets"
+            f"{'Δ':>6}{'plc':>6}{'placed':>7}{'p50':>6}{'p95':>6}{'chg/min':>8}  targets"
         )
         results[mode] = {}
         for model in models:
@@ -302,10 +321,14 @@ def main() -> int:
                         if cell["worst_recovery_s"] is not None
                         else ""
                     )
+                    plc = f"{cell['plc']:>6.2f}" if cell["plc"] is not None else f"{'':>6}"
+                    placed = cell["placed_percent"]
+                    placed_text = f"{placed:>6.0f}%" if placed is not None else f"{'':>7}"
                     print(
                         f"{model.name:<24}{loss:>5.0%} {source_name:<7}{cell['ours']:>6.2f}"
                         f"{cell['oracle']:>7.2f}{cell['fixed']:>7.2f}"
-                        f"{cell['ours'] - cell['oracle']:>+6.2f}{cell['delay_p50_ms']:>6.0f}"
+                        f"{cell['ours'] - cell['oracle']:>+6.2f}{plc}{placed_text}"
+                        f"{cell['delay_p50_ms']:>6.0f}"
                         f"{cell['delay_p95_ms']:>6.0f}{cell['changes_per_min']:>8.1f}"
                         f"  {flags}{extra}"
                     )

@@ -11,6 +11,7 @@ import pytest
 
 from cxone_desktop.core.arrival_trace import parse_arrival_trace
 from cxone_desktop.core.audio_format import AudioFormat
+from cxone_desktop.core.frame_continuity import ContinuityProbe
 from cxone_desktop.core.jitter_buffer import JitterBuffer
 from cxone_desktop.core.playout_batch import PlayoutBatch
 from cxone_desktop.core.playout_policy import PlayoutMode
@@ -130,6 +131,35 @@ def test_per_frame_jitter_keeps_one_delay_without_time_scale_changes(seed: int) 
     assert max(settled) - min(settled) <= 25.0  # the delay holds (no swinging 40 → 100 → 40)
     assert played.changes_between(3.0, 30.0) <= 27.0 / 5  # at most one change per 5 s
     assert jb.target_ms <= 80.0
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_arrivals_within_half_a_frame_place_losses_by_timing_alone(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loss moves the frames after it a whole frame: arrivals scattered over less than half
+    of one (a live app on a clean network scatters its own by 6-8 ms) say where it was, so
+    the waveform's costly evidence is not worked out, and every loss is still in its place."""
+    weighed = []
+    original = ContinuityProbe.gap_log_odds
+
+    def counted(self: ContinuityProbe, before: np.ndarray, after: np.ndarray) -> float:
+        weighed.append(1)
+        return original(self, before, after)
+
+    monkeypatch.setattr(ContinuityProbe, "gap_log_odds", counted)
+    frames = demo_frames(30.0)
+    rng = random.Random(seed)
+    lost = {i for i in range(40, 1500) if rng.random() < 0.05}
+    jb = JitterBuffer()
+    played = drive(jb, messages_of_frames(jittered(1500, 0.007, seed, skip=lost), frames))
+    assert len(weighed) < 200  # while the scatter is being learned (every frame: ~1400)
+    assert jb.concealed_frames == len(lost) and jb.late_dropped_frames == 0
+    at = find_frames(played.frames, frames)
+    kept = [i for i in range(len(frames)) if i not in lost and at[i] >= 0]
+    assert len(kept) >= 0.95 * (len(frames) - len(lost))
+    pairs = list(itertools.pairwise(kept))
+    assert all(at[b] - at[a] == (b - a) * N for a, b in pairs)  # each gap exactly its length
 
 
 # -- batching senders: early arrivals ---------------------------------------------------------

@@ -36,7 +36,6 @@ from cxone_desktop.core.message_sizes import MessageSizes
 from cxone_desktop.core.playout_batch import PlayoutBatch
 from cxone_desktop.core.playout_output import Concealment, PlayoutOutput
 from cxone_desktop.core.playout_policy import (
-    DEADBAND_S,
     MODE_SETTINGS,
     RECOVERY_DEADBAND_S,
     RECOVERY_HOLD_S,
@@ -45,6 +44,7 @@ from cxone_desktop.core.playout_policy import (
     SlotView,
     TargetDelay,
     decide,
+    steady_deadband,
 )
 from cxone_desktop.core.queue_decoder import BACKLOG_FRAMES, DECODE_FRAMES, QueueDecoder
 from cxone_desktop.core.sender_clock import SenderClock
@@ -131,6 +131,7 @@ class JitterBuffer:
         self._late_streak = 0
         self._recovering = False  # after a stall, until playout is back on target
         self._recover_until_s = 0.0  # ... and not before then
+        self._scatter_s = 0.0  # how widely one-frame messages' arrivals scatter (s)
 
         self._sizes = MessageSizes(fmt.frame_bytes)
         #: Pushed and not yet queued: (frames, arrival, message size) per message.
@@ -345,6 +346,8 @@ class JitterBuffer:
                 lossy = 0.0
             evidence = self._clock.anchored  # how far the decoder's timing evidence scatters
             spread = evidence.quantile(self._settings.quantile) - evidence.quantile(0.01)
+            # (One-frame messages: their own scatter; a message's frames scatter by design.)
+            self._scatter_s = spread if self._clock.anchoring is Anchoring.COMPLETION else 0.0
             self._target.update(quantile, lossy, due_s, spread)
             # A loss moves the frames after it a whole frame; when one-frame messages scatter
             # far less than that, timing alone tells where it was.
@@ -368,7 +371,7 @@ class JitterBuffer:
             and due_s >= self._recover_until_s
         ):
             self._recovering = False
-        deadband = RECOVERY_DEADBAND_S if self._recovering else DEADBAND_S
+        deadband = RECOVERY_DEADBAND_S if self._recovering else steady_deadband(self._scatter_s)
         if abs(excess) <= deadband:
             self._waiting_since = None
         elif self._waiting_since is None:

@@ -8,11 +8,13 @@ from cxone_desktop.core.playout_policy import (
     DEADBAND_S,
     MAX_WAIT_S,
     MODE_SETTINGS,
+    RECOVERY_DEADBAND_S,
     PlayoutMode,
     SlotAction,
     SlotView,
     TargetDelay,
     decide,
+    steady_deadband,
 )
 from cxone_desktop.errors import InputError
 
@@ -69,6 +71,28 @@ def test_corrections_wait_for_a_quiet_frame_or_lose_patience() -> None:
     tired = SlotView(head_offset=0, excess_s=high, waited_s=MAX_WAIT_S)
     assert decide(tired) is SlotAction.SHRINK
     assert decide(SlotView(head_offset=0, excess_s=0.5)) is SlotAction.SHRINK  # urgent
+
+
+def test_where_arrivals_scatter_widely_the_delay_may_sit_further_from_its_target() -> None:
+    """Over 100 ms of scatter the delay's own measure wanders by a frame or more (the sender
+    clock is a median of scattered arrivals): that is not chased with a correction."""
+    assert steady_deadband(0.030) == DEADBAND_S  # ordinary jitter: the usual band
+    wide = steady_deadband(0.100)
+    assert wide == pytest.approx(0.040)
+    off = 0.030  # beyond the usual band, within the wide one
+    for excess in (off, -off):
+        usual = SlotView(head_offset=0, excess_s=excess, head_quiet=True)
+        assert decide(usual) in (SlotAction.SHRINK, SlotAction.STRETCH)
+        scattered = SlotView(head_offset=0, excess_s=excess, head_quiet=True, deadband_s=wide)
+        assert decide(scattered) is SlotAction.PLAY
+    # A lost slot is concealed, not skipped, while the delay is within the wide band ...
+    assert decide(SlotView(head_offset=1, excess_s=off)) is SlotAction.SKIP_LOST
+    lost = SlotView(head_offset=1, excess_s=off, deadband_s=wide)
+    assert decide(lost) is SlotAction.CONCEAL
+    assert decide(SlotView(head_offset=1, excess_s=0.045, deadband_s=wide)) is SlotAction.SKIP_LOST
+    # ... and the tighter band after a stall does not make skipping more eager.
+    tight = SlotView(head_offset=1, excess_s=0.015, deadband_s=RECOVERY_DEADBAND_S)
+    assert decide(tight) is SlotAction.CONCEAL
 
 
 def test_while_the_network_is_learned_delay_is_kept_not_cut() -> None:

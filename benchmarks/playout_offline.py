@@ -20,8 +20,10 @@ from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
 from cxone_desktop.core.concealment import LossConcealer
 from cxone_desktop.core.jitter_buffer import JitterBuffer
 from cxone_desktop.core.reassembler import FrameReassembler
+from cxone_desktop.core.slot_actions import BRIDGE_FRAMES
 from cxone_desktop.simulator.arrival_schedule import ArrivalSchedule, ScheduledMessage
 from cxone_desktop.simulator.config import Impairments
+from tests.core.playout_drive import find_frames
 
 N = DEFAULT_FORMAT.frame_samples
 F = DEFAULT_FORMAT.frame_duration_s
@@ -124,10 +126,6 @@ def zero_oracle(source: Int16, lost: list[int]) -> Int16:
     return frames.reshape(-1)
 
 
-#: Received frames after a gap a bridge is given (as the buffer gives it up to three).
-_BRIDGE_FRAMES = 3
-
-
 def plc_oracle(source: Int16, lost: list[int]) -> Int16:
     """The source with exactly the lost frames concealed in their true slots by the buffer's
     own concealer, bridged into the frames after each gap as the buffer does when they are
@@ -146,7 +144,7 @@ def plc_oracle(source: Int16, lost: list[int]) -> Int16:
         while k < len(frames) and k in missing:
             k += 1
         after = k
-        while after < min(len(frames), k + _BRIDGE_FRAMES) and after not in missing:
+        while after < min(len(frames), k + BRIDGE_FRAMES) and after not in missing:
             after += 1
         out.append(plc.bridge(frames[k:after].reshape(-1), k - start))
     return np.concatenate(out) if out else np.zeros(0, np.int16)
@@ -157,7 +155,10 @@ def losses_in_place(source: Int16, output: Int16, lost: list[int]) -> tuple[int,
     unaltered in `output`, those with exactly the run's length of other audio between them
     (concealed in their true slots, not before or after, and the delay not changed there)."""
     frames = source[: len(source) // N * N].reshape(-1, N)
-    where = _played_at(frames, output)
+    at = find_frames(output, frames)
+    # (Frames that are nearly all zero are left out: they could be anywhere.)
+    audible = np.count_nonzero(frames, axis=1) >= N // 2
+    where = {i: int(at[i]) for i in np.flatnonzero((at >= 0) & audible).tolist()}
     missing = set(lost)
     placed = judged = 0
     k = 0
@@ -173,32 +174,6 @@ def losses_in_place(source: Int16, output: Int16, lost: list[int]) -> tuple[int,
             judged += 1
             placed += after - before == (k - start + 1) * N
     return placed, judged
-
-
-def _played_at(frames: Int16, output: Int16) -> dict[int, int]:
-    """Source frame → sample offset in `output` where it plays unaltered (frames that are
-    nearly all zero are left out: they could be anywhere)."""
-    if output.shape[0] < N:
-        return {}
-    # Each frame's first 8 samples as one 64-bit key, and the same for every output offset.
-    keys = np.ascontiguousarray(frames[:, :8]).view(np.uint64)
-    frame_keys = keys[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ keys[:, 1]
-    windows = np.lib.stride_tricks.sliding_window_view(output, 8)[: output.shape[0] - N + 1]
-    pairs = np.ascontiguousarray(windows).view(np.uint64)
-    output_keys = pairs[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ pairs[:, 1]
-    audible = np.count_nonzero(frames, axis=1) >= N // 2
-    order = np.argsort(output_keys, kind="stable")
-    sorted_keys = output_keys[order]
-    found: dict[int, int] = {}
-    for i in np.flatnonzero(audible).tolist():
-        lo = int(np.searchsorted(sorted_keys, frame_keys[i]))
-        while lo < sorted_keys.shape[0] and sorted_keys[lo] == frame_keys[i]:
-            at = int(order[lo])
-            if np.array_equal(output[at : at + N], frames[i]):
-                found[i] = at
-                break
-            lo += 1
-    return found
 
 
 def fixed_delay_player(messages: Sequence[ScheduledMessage], delay_s: float) -> Int16:

@@ -29,6 +29,8 @@ Slots = npt.NDArray[np.int64]
 
 #: Waits kept for `take_waits` between two calls (a minute of frames).
 _WAITS_KEPT = 3000
+#: A gap is bridged into at most this many of the contiguous frames queued after it.
+BRIDGE_FRAMES = 3
 #: Frames quieter than this fraction of the recent peak (or this RMS) are "quiet".
 _QUIET_FRACTION = 0.1
 _QUIET_RMS = 64.0
@@ -163,7 +165,7 @@ class SlotActions:
             return
         missing = int(slots[0]) - self.slot
         follow = 1
-        while follow < min(len(slots), 3) and slots[follow] == slots[0] + follow:
+        while follow < min(len(slots), BRIDGE_FRAMES) and slots[follow] == slots[0] + follow:
             follow += 1
         self._out.bridge(self._queue.frames(0, follow).reshape(-1), missing)
         self.slot += missing

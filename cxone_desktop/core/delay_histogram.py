@@ -52,6 +52,7 @@ class DelayHistogram:
         self._mass: Float = np.zeros(self._bins)
         self._count = 0
         self._log_density: Float | None = None
+        self._peak: float | None = None
         self._survival: Float | None = None
         self._cumulative: Float | None = None
         self._quantiles: dict[float, float] = {}  # asked for each slot, changed twice a second
@@ -72,7 +73,7 @@ class DelayHistogram:
         self._mass *= 1.0 - weight
         self._mass[self._bin(offset_s)] += weight
         self._count += 1
-        self._log_density = None
+        self._log_density = self._peak = None
         self._survival = None
         self._cumulative = None
         self._quantiles.clear()
@@ -85,7 +86,7 @@ class DelayHistogram:
         mass = np.bincount(index, minlength=self._bins).astype(np.float64)
         self._mass = mass / max(1.0, float(mass.sum()))
         self._count = int(values.shape[0])
-        self._log_density = None
+        self._log_density = self._peak = None
         self._survival = None
         self._cumulative = None
         self._quantiles.clear()
@@ -116,14 +117,47 @@ class DelayHistogram:
         later than any seen stays possible); 0.5 before any arrival."""
         if self._count == 0:
             return np.full(np.shape(offsets_s), 0.5)
+        result: Float = self._survivals()[self._index(offsets_s)]
+        return result
+
+    def _survivals(self) -> Float:
+        """Survival per bin."""
         if self._survival is None:
             later = 1.0 - np.cumsum(self._mass) / max(1e-300, float(self._mass.sum()))
             self._survival = np.maximum(later, SURVIVAL_FLOOR)
-        result: Float = self._survival[self._index(offsets_s)]
-        return result
+        return self._survival
+
+    def peak_log_likelihood(self) -> float:
+        """The highest `log_likelihood` any offset has."""
+        if self._peak is None:
+            self._peak = float(np.max(self._densities()))
+        return self._peak
 
     def log_likelihood(self, offsets_s: Float) -> Float:
         """log density (per s) of each offset, outliers included."""
+        result: Float = self._densities()[self._index(offsets_s)]
+        beyond = offsets_s > HIGH_S
+        if np.logical_or.reduce(beyond, axis=None):  # far beyond the range: the late tail's slope
+            extra = (offsets_s[beyond] - HIGH_S) / LATE_TAIL_S
+            result = result.copy()
+            result[beyond] -= extra
+        return result
+
+    def log_likelihood_at(self, offset_s: float) -> float:
+        """`log_likelihood` of one offset, in Python floats (the same bin, the same tail)."""
+        value = float(self._densities()[self._bin(offset_s)])
+        if offset_s > HIGH_S:
+            value -= (offset_s - HIGH_S) / LATE_TAIL_S
+        return value
+
+    def survival_at(self, offset_s: float) -> float:
+        """`survival` of one offset."""
+        if self._count == 0:
+            return 0.5
+        return float(self._survivals()[self._bin(offset_s)])
+
+    def _densities(self) -> Float:
+        """log density per bin."""
         if self._log_density is None:
             prior = (1.0 + self._count / PRIOR_FRAMES) ** -2
             seen = (1.0 - prior) * self._mass + prior * self._prior
@@ -134,13 +168,7 @@ class DelayHistogram:
             mixed = (1.0 - WIDE_WEIGHT - OUTLIER_WEIGHT) * smooth + WIDE_WEIGHT * wide
             mixed += OUTLIER_WEIGHT * self._tail
             self._log_density = np.log(np.maximum(mixed, 1e-300) / BIN_S)
-        result: Float = self._log_density[self._index(offsets_s)]
-        beyond = offsets_s > HIGH_S
-        if np.logical_or.reduce(beyond, axis=None):  # far beyond the range: the late tail's slope
-            extra = (offsets_s[beyond] - HIGH_S) / LATE_TAIL_S
-            result = result.copy()
-            result[beyond] -= extra
-        return result
+        return self._log_density
 
     def _index(self, offsets_s: Float) -> npt.NDArray[np.int64]:
         """The bin of each offset, the end bins taking what lies beyond (as `np.clip` would,

@@ -156,12 +156,12 @@ class SenderClock:
         return ArrivalModel(
             self._origin_s,
             self._frame_s,
-            self.anchored.log_likelihood,
-            self.began.log_likelihood,
+            self.anchored,
+            self.began,
             self._anchoring,
             # The frame after the last one queued opens a message; a sender that sends a
             # message when its first frame is due completes that one on its anchored time.
-            (self.anchored if self._anchoring is Anchoring.FIRST else self.done).survival,
+            self.anchored if self._anchoring is Anchoring.FIRST else self.done,
             self._last_only,
         )
 

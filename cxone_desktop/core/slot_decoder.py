@@ -17,7 +17,8 @@ Three kinds of evidence weigh each path:
   between two received frames.
 
 The playout buffer decodes its queue whenever a slot is due (frame 0 no
-earlier than the slot after the last one played), and the network estimate
+earlier than the slot after the last one played; where the frames one after
+another provably win, as on a clean network, without the recursion), and the network estimate
 decodes the last seconds of arrivals in hindsight to learn the sender's clock
 and the delay histograms from a path that saw every frame around each one.
 """
@@ -27,16 +28,17 @@ from __future__ import annotations
 import enum
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
+from cxone_desktop.core.delay_histogram import DelayHistogram
+
 Float = npt.NDArray[np.float64]
 Int64 = npt.NDArray[np.int64]
-LogLikelihood = Callable[[Float], Float]
 
 #: Slots a frame may belong to before the one its arrival points at (a 1.2 s hold-up: more
 #: than any mode lets a backlog add), and after it (sent ahead by a batching sender).
@@ -50,6 +52,9 @@ CONTINUITY_WEIGHT = 1.0
 HELD_BACK_CONTINUITY_WEIGHT = 1.6
 
 _WIDTH = LATE_SLOTS + EARLY_SLOTS + 1  # candidate slots per frame
+#: How much more likely the consecutive path must be shown to be (nats): rounding in the
+#: full decode's sums is far below this, so it would pick the same path.
+_PROOF_MARGIN = 1e-6
 _OFFSETS = np.arange(_WIDTH, dtype=np.int64)
 _OFFSETS.flags.writeable = False
 #: Up to this many frames (a live queue: nearly always 2-4) a decode works out the windows in
@@ -151,12 +156,12 @@ class ArrivalModel:
 
     origin_s: float  # listener time at which slot 0 was due
     frame_s: float
-    done_likelihood: LogLikelihood  # log density of (anchored arrival − due), s
-    began_likelihood: LogLikelihood  # log density of (began − due), s
+    done: DelayHistogram  # (anchored arrival − due), s: its log density weighs each frame
+    began: DelayHistogram  # (began − due), s
     anchoring: Anchoring = Anchoring.COMPLETION
-    #: P(the frame after the last one queued comes later than offset s past its due time),
-    #: per offset; None: unknown (then the frames not yet here say nothing).
-    done_survival: Callable[[Float], Float] | None = None
+    #: Whose survival is P(the frame after the last one queued comes later than offset s past
+    #: its due time); None: unknown (then the frames not yet here say nothing).
+    unseen: DelayHistogram | None = None
     #: A held-back sender's message speaks for its last frame alone (`FrameTimings.speaks`).
     last_only: bool = False
 
@@ -184,6 +189,10 @@ def decode_slots(
     arrivals = timings.anchored_s(model.anchoring, model.frame_s)
     if n <= FEW_FRAMES:
         low_list = _windows_few(arrivals.tolist(), model, first_slot, pin_first)
+        if first_slot is not None and _consecutive_proven(
+            timings, low_list, model, prior, first_slot, pin_first, now_s
+        ):
+            return np.arange(first_slot, first_slot + n, dtype=np.int64)
         lows = np.array(low_list, dtype=np.int64)
     else:
         lows = _windows(arrivals, model, first_slot, pin_first)
@@ -215,7 +224,7 @@ def decode_slots(
         cost = np.where(offsets == 0, cost, np.inf)
     cost, jumped, earlier = _forward(cost, emission, low_list, halves, prices)
     low = low_list[n - 1]
-    if now_s is not None and model.done_survival is not None:
+    if now_s is not None and model.unseen is not None:
         cost = cost + _unseen_cost(offsets + (low + 1), model, prior, now_s)
     last = width - 1
     came_after_losses = jumped.tobytes()  # one byte per candidate, read without numpy calls
@@ -231,6 +240,49 @@ def decode_slots(
             slot -= 1
     path[0] = slot
     return np.array(path, dtype=np.int64)
+
+
+def _consecutive_proven(
+    timings: FrameTimings,
+    lows: list[int],
+    model: ArrivalModel,
+    prior: LossPrior,
+    first_slot: int,
+    pin_first: bool,
+    now_s: float | None,
+) -> bool:
+    """Whether the frames in the slots from `first_slot` on, one after another, are the
+    decode's answer, shown without the decode (a live queue on a clean network: 2-4 frames,
+    each where its arrival points). In Python floats: a few frames.
+
+    Those are the lowest slots each frame may have, so any other path has at least one
+    gap, which costs `start − keep − 2·half` more than the step it replaces; moving frames
+    later can lower each one's emission by at most its excess over the likelihood's peak,
+    and the next frame's unseen cost by at most its value. When the cheapest gap outweighs
+    all of that, no other path is as likely."""
+    if model.anchoring is not Anchoring.COMPLETION:
+        return False
+    n = len(lows)
+    for j in range(n):  # each frame's slot among its candidates
+        if not lows[j] <= first_slot + j < lows[j] + _WIDTH:
+            return False
+    keep, start, _, _, _ = _prices(prior.p, prior.q)
+    odds = timings.gap_log_odds.tolist()
+    gaps = odds[1:] if pin_first else odds  # a pinned head has no gap before it
+    margin = start - keep - CONTINUITY_WEIGHT * max(gaps) if gaps else math.inf
+    origin_s, frame_s, done, began = model.origin_s, model.frame_s, model.done, model.began
+    done_peak = done.peak_log_likelihood()
+    excess = 0.0
+    arrivals = zip(timings.done_s.tolist(), timings.began_s.tolist(), strict=True)
+    for j, (done_s, began_s) in enumerate(arrivals):
+        due_s = origin_s + (first_slot + j) * frame_s
+        excess += done_peak - done.log_likelihood_at(done_s - due_s)
+        if began_s == began_s:  # not nan: a message began inside this frame
+            excess += began.peak_log_likelihood() - began.log_likelihood_at(began_s - due_s)
+    if now_s is not None and model.unseen is not None:
+        survive = model.unseen.survival_at(now_s - (origin_s + (first_slot + n) * frame_s))
+        excess -= math.log(prior.p + (1.0 - prior.p) * survive)
+    return margin - excess > _PROOF_MARGIN
 
 
 @functools.lru_cache(maxsize=8)
@@ -342,10 +394,10 @@ def _unseen_cost(next_slots: Int64, model: ArrivalModel, prior: LossPrior, now_s
     a path that puts a loss past the frames queued pays nothing for it, so losses are guessed
     late: the frames after one are played a slot early (a 20 ms jump) and the gap is
     concealed later in sound."""
-    assert model.done_survival is not None
+    assert model.unseen is not None
     # (The integer slots go to float64 inside the product, as astype would take them.)
     due = cast(Float, model.origin_s + next_slots * model.frame_s)
-    survive = model.done_survival(now_s - due)
+    survive = model.unseen.survival(now_s - due)
     cost: Float = -np.log(prior.p + (1.0 - prior.p) * survive)
     return cost
 
@@ -392,15 +444,15 @@ def _emissions(
     (see `FrameTimings.speaks`) get no cost from the arrival."""
     # (The integer slots go to float64 inside the product, as astype would take them.)
     due = cast(Float, model.origin_s + slots * model.frame_s)
-    cost = -model.done_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
+    cost = -model.done.log_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
     if sent_ahead is not None:
         cost[sent_ahead] = 0.0  # the message's arrival speaks for another frame
     unknown = np.isnan(began)
     # (Reductions as ufuncs: ndarray.all/any go through Python.)
     if not np.logical_or.reduce(unknown):  # the same arithmetic as below, without picking rows
-        cost -= model.began_likelihood((began[:, None] - due).reshape(-1)).reshape(due.shape)
+        cost -= model.began.log_likelihood((began[:, None] - due).reshape(-1)).reshape(due.shape)
     elif not np.logical_and.reduce(unknown):
         known = ~unknown
         offsets = (began[known][:, None] - due[known]).reshape(-1)
-        cost[known] -= model.began_likelihood(offsets).reshape(-1, due.shape[1])
+        cost[known] -= model.began.log_likelihood(offsets).reshape(-1, due.shape[1])
     return cost

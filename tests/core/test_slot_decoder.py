@@ -33,7 +33,7 @@ def model(spread_s: float = 0.010, anchoring: Anchoring = Anchoring.COMPLETION) 
     rng = np.random.default_rng(0)
     done = DelayHistogram()
     done.replace(rng.uniform(-spread_s, spread_s, 2000))
-    return ArrivalModel(0.0, F, done.log_likelihood, DelayHistogram().log_likelihood, anchoring)
+    return ArrivalModel(0.0, F, done, DelayHistogram(), anchoring)
 
 
 def timings(arrivals: list[float], odds: dict[int, float] | None = None) -> list[FrameTiming]:
@@ -66,8 +66,8 @@ def test_a_frame_not_come_by_now_speaks_against_a_loss_put_past_the_queue() -> N
     rng = np.random.default_rng(1)
     done = DelayHistogram()
     done.replace(rng.uniform(0.0, 0.040, 2000))
-    late = ArrivalModel(0.0, F, done.log_likelihood, DelayHistogram().log_likelihood)
-    seen = replace(late, done_survival=done.survival)
+    late = ArrivalModel(0.0, F, done, DelayHistogram())
+    seen = replace(late, unseen=done)
     truth = [0, 1, 2, 4, 5, 6, 7]
     lateness = [0.03, 0.025, 0.02, 0.01, 0.015, 0.005, 0.01]
     arrivals = [s * F + d for s, d in zip(truth, lateness, strict=True)]
@@ -175,7 +175,7 @@ def test_the_recursion_finds_the_path_the_plain_decode_finds(seed: int) -> None:
     seen = model(spread_s=0.02)
     began_model = DelayHistogram(prior_spread_s=0.015)
     began_model.replace(np.random.default_rng(seed).uniform(-0.01, 0.0, 200))
-    seen = replace(seen, began_likelihood=began_model.log_likelihood)
+    seen = replace(seen, began=began_model)
     prior = LossPrior(rng.uniform(0.01, 0.2), rng.uniform(0.1, 0.6))
     first = None if seed % 2 else 0
     got = decode_slots(frames, seen, prior, first_slot=first)
@@ -191,7 +191,7 @@ def test_frames_a_batching_sender_sent_ahead_do_not_argue_against_a_loss_among_t
     rng = np.random.default_rng(2)
     anchored = DelayHistogram()
     anchored.replace(rng.uniform(0.0, 0.04, 2000))  # sent on time, 0-40 ms on the way
-    first = ArrivalModel(0.0, F, anchored.log_likelihood, anchored.log_likelihood, Anchoring.FIRST)
+    first = ArrivalModel(0.0, F, anchored, anchored, Anchoring.FIRST)
     nan = float("nan")
     frames = [
         FrameTiming(0.180, nan, 0.0),  # slot 8

@@ -17,6 +17,7 @@ the cost. Prints human lines, then a JSON object as the last line.
 
     .venv/bin/python benchmarks/gui_cpu.py [--seconds 10] [--warmup 4] [--only app|demo]
                                            [--repeat N]  (the median of N windows)
+                                           [--floor]  (gui_floor.py beside the app alone)
 
 The same code measures 9 % one day and 19 % another on a shared virtual machine (a
 host's other tenants make each of the app's ~150 wake-ups a second dearer), so a
@@ -156,6 +157,22 @@ def _median_window(
     return median
 
 
+def _app_command(args: argparse.Namespace, app_args: list[str]) -> list[str]:
+    quit_after = args.warmup + args.seconds + 3
+    return [sys.executable, "-m", "cxone_desktop", "gui", *app_args, "--autoconnect",
+            "--quit-after", str(quit_after)]  # fmt: skip
+
+
+def _floor_command(args: argparse.Namespace, app_args: list[str]) -> list[str]:
+    """`gui_floor.py` for the same call (it takes the app's --base-url and --call-id)."""
+    quit_after = args.warmup + args.seconds + 3
+    wanted = {"--base-url", "--call-id", "--client-id"}
+    given = [v for k, v in zip(app_args[::2], app_args[1::2], strict=True) for v in (k, v)
+             if k in wanted]  # fmt: skip
+    floor = Path(__file__).resolve().parent / "gui_floor.py"
+    return [sys.executable, str(floor), *given, "--quit-after", str(quit_after)]
+
+
 def _measure_side_by_side(
     args: argparse.Namespace,
     env: dict[str, str],
@@ -163,17 +180,21 @@ def _measure_side_by_side(
     trees: list[Path],
     *,
     count_children: bool,
+    floor: bool = False,
 ) -> list[dict[str, float | int]]:
-    """The app from each of `trees`, all running at once over the same window (each with
-    its own settings and recordings folder); the figures of each."""
+    """The app from each of `trees` (and `gui_floor.py` after them, with `floor`), all
+    running at once over the same window (each with its own settings and recordings
+    folder); the figures of each."""
     quit_after = args.warmup + args.seconds + 3
+    launches = [(_app_command(args, app_args), tree) for tree in trees]
+    if floor:
+        launches.append((_floor_command(args, app_args), ROOT))
     apps = []
-    for k, tree in enumerate(trees):
+    for k, (command, tree) in enumerate(launches):
         own = {"XDG_DATA_HOME": f"{env['XDG_DATA_HOME']}/{k}",
                "XDG_CONFIG_HOME": f"{env['XDG_CONFIG_HOME']}/{k}"}  # fmt: skip
         apps.append(subprocess.Popen(
-            [sys.executable, "-m", "cxone_desktop", "gui", *app_args, "--autoconnect",
-             "--quit-after", str(quit_after)],
+            command,
             env={**env, **own, "PYTHONPATH": str(tree)}, cwd=tree,  # `-m`: cwd first on the path
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         ))  # fmt: skip
@@ -217,13 +238,16 @@ def main() -> int:
     ap.add_argument("--platform", choices=["auto", "xcb", "offscreen"], default="auto")
     ap.add_argument("--only", choices=["app", "demo"], default=None, help="run one of the two")
     ap.add_argument("--against", type=Path, default=None, help="checkout to compare the app with")
+    ap.add_argument("--floor", action="store_true",
+                    help="run gui_floor.py (the same wake-ups, none of our work) beside the "
+                         "app alone")  # fmt: skip
     ap.add_argument("--repeat", type=int, default=None,
                     help="windows (one app run each), the median reported; default 1, 3 with "
                          "--against")  # fmt: skip
     args = ap.parse_args()
     if args.repeat is None:
-        args.repeat = 3 if args.against is not None else 1
-    if args.against is not None:
+        args.repeat = 3 if args.against is not None or args.floor else 1
+    if args.against is not None or args.floor:
         args.only = "app"
 
     port = _free_port()
@@ -275,6 +299,8 @@ def main() -> int:
                         "--call-id", "demo-call"]  # fmt: skip
             if args.against is not None:
                 return _compare(args, env, app_args)
+            if args.floor:
+                return _floor(args, env, app_args)
             results["app"] = _median_window(args, env, app_args, count_children=False)
         if args.only in (None, "demo"):
             results["demo"] = _median_window(args, env, ["--demo"], count_children=True)
@@ -345,6 +371,35 @@ def _compare(args: argparse.Namespace, env: dict[str, str], app_args: list[str])
                       "against_percent": runs["against"],
                       "ratio_of_medians": round(after / before, 3),
                       "ratio_per_window": [round(r, 3) for r in pairs]}))  # fmt: skip
+    return 0
+
+
+def _floor(args: argparse.Namespace, env: dict[str, str], app_args: list[str]) -> int:
+    """The app alone and `gui_floor.py` side by side over the same windows: what our work
+    adds above the toolkit's price for the same wake-ups, on this host at this moment."""
+    app: list[float] = []
+    floor: list[float] = []
+    for _ in range(args.repeat):
+        ours, bare = _measure_side_by_side(args, env, app_args, [ROOT], count_children=False,
+                                           floor=True)  # fmt: skip
+        if ours["exit_code"] != 0 or bare["exit_code"] != 0:
+            print(f"exit codes: app {ours['exit_code']}, floor {bare['exit_code']}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        app.append(float(ours["app_percent"]))
+        floor.append(float(bare["app_percent"]))
+        print(f"app {app[-1]:.1f} %, floor {floor[-1]:.1f} % of one core "
+              f"(side by side, {args.seconds:.0f} s)")  # fmt: skip
+    ours_pct, floor_pct = statistics.median(app), statistics.median(floor)
+    above = statistics.median(a - f for a, f in zip(app, floor, strict=True))
+    print(f"app alone {ours_pct:.1f} %, floor {floor_pct:.1f} % (median of {args.repeat} each); "
+          f"our work {above:.1f} % of one core, the app {ours_pct / floor_pct:.2f}x the floor; "
+          f"the target of {TARGET_APP_PERCENT:.0f} % leaves our work "
+          f"{TARGET_APP_PERCENT - floor_pct:.1f} % here")  # fmt: skip
+    print(json.dumps({"benchmark": "gui_cpu", "floor": True, "app_percent": app,
+                      "floor_percent": floor, "app_median": ours_pct, "floor_median": floor_pct,
+                      "work_above_floor_percent": round(above, 2),
+                      "ratio_to_floor": round(ours_pct / floor_pct, 3)}))  # fmt: skip
     return 0
 
 

@@ -142,6 +142,24 @@ def test_a_queue_shown_consecutive_decodes_so_and_the_proof_holds_on_clean_netwo
     assert not all(proofs)  # and the rest are decoded
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_histograms_single_values_are_its_arrays(seed: int) -> None:
+    """The proof above reads one offset at a time; the decode reads arrays of them."""
+    rng = np.random.default_rng(seed)
+    histogram = DelayHistogram()
+    if seed:  # (an empty one too: the prior alone, survival one half)
+        histogram.replace(rng.gamma(2.0, 0.01 * seed, 200) - 0.01)
+    offsets = np.concatenate([rng.uniform(-0.5, 1.5, 200), [-0.3, 0.0, 1.2, 1.2 + 1e-9, 3.0]])
+    singles = [histogram.log_likelihood_at(x) for x in offsets.tolist()]
+    assert singles == histogram.log_likelihood(offsets).tolist()
+    assert [histogram.survival_at(x) for x in offsets.tolist()] == (
+        histogram.survival(offsets).tolist()
+    )
+    assert histogram.peak_log_likelihood() == max(
+        histogram.log_likelihood(np.linspace(-0.3, 1.2, 20001)).tolist()
+    )
+
+
 def reference_weighed(queue: FrameQueue, count: int, frame_s: float, pinned: bool) -> list[bool]:
     """The waveform-evidence rule as arrays (as it was written before it moved to lists)."""
     done = queue.arrivals(min(count + 1, len(queue)))[0]

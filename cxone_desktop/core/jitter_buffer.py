@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat
 from cxone_desktop.core.frame_queue import FrameQueue
+from cxone_desktop.core.frame_timing import Anchoring
 from cxone_desktop.core.message_sizes import MessageSizes
 from cxone_desktop.core.playout_batch import PlayoutBatch
 from cxone_desktop.core.playout_output import Concealment, PlayoutOutput
@@ -49,7 +50,6 @@ from cxone_desktop.core.playout_policy import (
 from cxone_desktop.core.queue_decoder import BACKLOG_FRAMES, DECODE_FRAMES, QueueDecoder
 from cxone_desktop.core.sender_clock import SenderClock
 from cxone_desktop.core.slot_actions import SlotActions
-from cxone_desktop.core.slot_decoder import Anchoring
 from cxone_desktop.errors import InputError
 
 #: Slots between two hindsight refreshes of the sender clock and histograms (0.5 s).

@@ -15,14 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core.frame_queue import FrameQueue
+from cxone_desktop.core.frame_timing import FrameTiming, FrameTimings
 from cxone_desktop.core.sender_clock import SenderClock
-from cxone_desktop.core.slot_decoder import (
-    LATE_SLOTS,
-    FrameTiming,
-    FrameTimings,
-    LossPrior,
-    decode_slots,
-)
+from cxone_desktop.core.slot_decoder import LATE_SLOTS, LossPrior, decode_slots
 
 Slots = npt.NDArray[np.int64]
 

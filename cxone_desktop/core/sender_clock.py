@@ -26,16 +26,8 @@ import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core.delay_histogram import DelayHistogram
-from cxone_desktop.core.slot_decoder import (
-    Anchoring,
-    ArrivalModel,
-    Float,
-    FrameTiming,
-    FrameTimings,
-    Int64,
-    LossPrior,
-    decode_slots,
-)
+from cxone_desktop.core.frame_timing import Anchoring, FrameTiming, FrameTimings
+from cxone_desktop.core.slot_decoder import ArrivalModel, Float, Int64, LossPrior, decode_slots
 
 #: Frames decoded in hindsight (10 s), and the most recent of them the origin is taken from.
 HISTORY_FRAMES = 500

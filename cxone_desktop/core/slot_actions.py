@@ -19,11 +19,11 @@ import numpy.typing as npt
 from cxone_desktop.core.audio_format import AudioFormat
 from cxone_desktop.core.delay_correction import plan_correction
 from cxone_desktop.core.frame_queue import FrameQueue
+from cxone_desktop.core.frame_timing import FrameTiming
 from cxone_desktop.core.playout_output import PlayoutOutput
 from cxone_desktop.core.playout_policy import MIN_REWIND_SLOTS, SlotAction, SlotView, patience
 from cxone_desktop.core.queue_decoder import QueueDecoder
 from cxone_desktop.core.sender_clock import SenderClock
-from cxone_desktop.core.slot_decoder import FrameTiming
 
 Slots = npt.NDArray[np.int64]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cxone_desktop.core.frame_timing import FrameTiming
 from cxone_desktop.core.sender_clock import HISTORY_FRAMES, SenderClock
-from cxone_desktop.core.slot_decoder import FrameTiming
 
 
 def test_the_last_frames_are_kept_in_order_and_backlog_frames_left_out() -> None:

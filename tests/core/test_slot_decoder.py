@@ -10,15 +10,13 @@ import numpy as np
 import pytest
 
 from cxone_desktop.core.delay_histogram import DelayHistogram
+from cxone_desktop.core.frame_timing import Anchoring, FrameTiming, FrameTimings
 from cxone_desktop.core.sender_clock import SenderClock
 from cxone_desktop.core.slot_decoder import (
     CONTINUITY_WEIGHT,
     EARLY_SLOTS,
     LATE_SLOTS,
-    Anchoring,
     ArrivalModel,
-    FrameTiming,
-    FrameTimings,
     LossPrior,
     _emissions,
     _windows,

@@ -21,13 +21,12 @@ from cxone_desktop.core.concealment import Concealer
 from cxone_desktop.core.delay_histogram import DelayHistogram
 from cxone_desktop.core.frame_continuity import ContinuityProbe
 from cxone_desktop.core.frame_queue import FrameQueue
+from cxone_desktop.core.frame_timing import FrameTiming, FrameTimings
 from cxone_desktop.core.queue_decoder import QueueDecoder
 from cxone_desktop.core.sender_clock import SenderClock
 from cxone_desktop.core.slot_decoder import (
     FEW_FRAMES,
     ArrivalModel,
-    FrameTiming,
-    FrameTimings,
     LossPrior,
     _windows,
     _windows_few,
@@ -233,8 +232,8 @@ def test_a_stereo_frame_out_of_a_gap_plays_as_each_channel_plays_it() -> None:
 
 def reference_tightest(clock: SenderClock, timings: FrameTimings, slots: np.ndarray) -> object:
     """`SenderClock._tightest` as the loop over every anchoring alone computes it."""
+    from cxone_desktop.core.frame_timing import Anchoring
     from cxone_desktop.core.sender_clock import TIE_S
-    from cxone_desktop.core.slot_decoder import Anchoring
 
     best, best_spread = Anchoring.COMPLETION, np.inf
     for anchoring in (Anchoring.COMPLETION, Anchoring.FIRST, Anchoring.LAST):

@@ -18,9 +18,10 @@ Three kinds of evidence weigh each path:
 
 The playout buffer decodes its queue whenever a slot is due (frame 0 no
 earlier than the slot after the last one played; where the frames one after
-another provably win, as on a clean network, without the recursion), and the network estimate
-decodes the last seconds of arrivals in hindsight to learn the sender's clock
-and the delay histograms from a path that saw every frame around each one.
+another provably win, as on a clean network, without the recursion), and the
+network estimate decodes the last seconds of arrivals in hindsight to learn the
+sender's clock and the delay histograms from a path that saw every frame around
+each one.
 """
 
 from __future__ import annotations

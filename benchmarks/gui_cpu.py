@@ -157,20 +157,23 @@ def _median_window(
     return median
 
 
+def _quit_after(args: argparse.Namespace) -> float:
+    """Seconds after which each process quits by itself: past its warm-up and window."""
+    return float(args.warmup + args.seconds + 3)
+
+
 def _app_command(args: argparse.Namespace, app_args: list[str]) -> list[str]:
-    quit_after = args.warmup + args.seconds + 3
     return [sys.executable, "-m", "cxone_desktop", "gui", *app_args, "--autoconnect",
-            "--quit-after", str(quit_after)]  # fmt: skip
+            "--quit-after", str(_quit_after(args))]  # fmt: skip
 
 
 def _floor_command(args: argparse.Namespace, app_args: list[str]) -> list[str]:
     """`gui_floor.py` for the same call (it takes the app's --base-url and --call-id)."""
-    quit_after = args.warmup + args.seconds + 3
     wanted = {"--base-url", "--call-id", "--client-id"}
     given = [v for k, v in zip(app_args[::2], app_args[1::2], strict=True) for v in (k, v)
              if k in wanted]  # fmt: skip
     floor = Path(__file__).resolve().parent / "gui_floor.py"
-    return [sys.executable, str(floor), *given, "--quit-after", str(quit_after)]
+    return [sys.executable, str(floor), *given, "--quit-after", str(_quit_after(args))]
 
 
 def _measure_side_by_side(
@@ -185,7 +188,7 @@ def _measure_side_by_side(
     """The app from each of `trees` (and `gui_floor.py` after them, with `floor`), all
     running at once over the same window (each with its own settings and recordings
     folder); the figures of each."""
-    quit_after = args.warmup + args.seconds + 3
+    quit_after = _quit_after(args)
     launches = [(_app_command(args, app_args), tree) for tree in trees]
     if floor:
         launches.append((_floor_command(args, app_args), ROOT))

@@ -203,7 +203,7 @@ def _consecutive_proven(
         excess += done_peak - done.log_likelihood_at(done_s - due_s)
         if began_s == began_s:  # not nan: a message began inside this frame
             excess += began.peak_log_likelihood() - began.log_likelihood_at(began_s - due_s)
-    if now_s is not None and model.unseen is not None:
+    if now_s is not None and model.unseen is not None:  # `_unseen_cost` of the next slot
         survive = model.unseen.survival_at(now_s - (origin_s + (first_slot + n) * frame_s))
         excess -= math.log(prior.p + (1.0 - prior.p) * survive)
     return margin - excess > _PROOF_MARGIN

@@ -13,6 +13,12 @@ one go; what a round makes ready beyond that waits for the next pass, so Qt even
 were scheduled. (A callback that opened a modal dialog's nested event loop would leave
 what plain Qt slots schedule meanwhile to the next timer or socket event in it; none
 does: dialogs open from Qt slots.)
+
+Asyncio's callbacks run only while this loop runs. Qt can deliver their events outside
+it: qasync processes events once more after its run ends, and when the display goes
+away Qt ends the run under a pending task. A coroutine stepped then finds no running
+loop and fails (the call then crashed instead of stopping); its timer or socket stays
+armed and fires again once the loop runs again.
 """
 
 from __future__ import annotations
@@ -86,13 +92,23 @@ class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc]
         if notifiers.get(fd) is not notifier:
             notifier.setEnabled(False)  # stale (qasync disconnects those it replaces)
             return
+        if not self._running_now():
+            return  # still readable: it fires again when the loop runs
         handle = asyncio.Handle(_run_if_current, (notifiers, notifier, fd, callback, args), self)
         self._ready_handles.append(handle)  # after what is ready already, as qasync has it
         self._after_event()
 
+    def _running_now(self) -> bool:
+        """Inside `run_forever`: asyncio sees this loop running (not merely Qt's)."""
+        return asyncio._get_running_loop() is self
+
     def _after_event(self) -> None:
         """Run what the event made ready, a few rounds deep; the rest on the next pass."""
         ready = self._ready_handles
+        if not self._running_now():
+            if ready:
+                self._schedule_pass()
+            return
         self._dispatching = True
         try:
             for _ in range(READY_ROUNDS):
@@ -125,6 +141,8 @@ class _ReadyRunningTimer(qasync._SimpleTimer):  # type: ignore[misc]
 
     def timerEvent(self, event: QTimerEvent) -> None:
         loop = self._loop
+        if not loop._running_now():
+            return  # the timer stays armed: its callback runs when the loop runs again
         loop._dispatching = True
         try:
             super().timerEvent(event)

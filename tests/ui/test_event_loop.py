@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import Iterator
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
 from cxone_desktop.ui.event_loop import AppEventLoop
 
@@ -156,3 +158,37 @@ async def test_coroutine_functions_are_refused_as_callbacks_in_debug_mode() -> N
                 raise AssertionError("a coroutine function was scheduled as a callback")
     finally:
         loop.set_debug(False)
+
+
+def test_outside_the_loops_run_callbacks_wait_for_the_next_run() -> None:
+    """Qt delivers events outside the loop's run too (qasync's last pass after a run; Qt
+    ending a run under a pending task when the display goes away). A task stepped then
+    finds no running loop and fails; its timers and sockets must wait for the next run."""
+    app = QApplication.instance() or QApplication([])
+    loop = AppEventLoop(app)
+    ran: list[object] = []
+    try:
+        with _socket_pair(loop) as (ours, theirs):
+
+            async def steps() -> None:
+                await asyncio.sleep(0)
+                ran.append(asyncio.get_running_loop())
+                await asyncio.sleep(0.01)
+                ran.append(asyncio.get_running_loop())
+
+            read = asyncio.Event()
+            loop.add_reader(ours.fileno(), lambda: (ours.recv(16), read.set()))
+            task = loop.create_task(steps())
+            theirs.send(b"x")
+            deadline = time.monotonic() + 0.3
+            while time.monotonic() < deadline:
+                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            assert ran == [] and not task.done() and not read.is_set()
+
+            async def both() -> None:
+                await asyncio.wait_for(asyncio.gather(task, read.wait()), 5)
+
+            loop.run_until_complete(both())
+        assert ran == [loop, loop]
+    finally:
+        loop.close()

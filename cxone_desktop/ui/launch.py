@@ -2,16 +2,21 @@
 
 The simulator (with `--demo`) and the session run as asyncio tasks on the
 same qasync loop as the widgets. SIGINT/SIGTERM close the window the same way
-the close button does: stop the call, finalize files, exit 0.
+the close button does: stop the call, finalize files, exit 0. So does losing the
+display (the X server dies, the desktop session ends under the app): Qt ends its
+event loop then, and the call is stopped on a loop run again without a screen.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +32,13 @@ No display found: the desktop app needs a screen (DISPLAY / WAYLAND_DISPLAY is n
         apt-get install xvfb xauth
         xvfb-run -a cxone-desktop gui --demo
   - To record a call without any window: cxone-desktop record --help"""
+DISPLAY_LOST_TEXT = (
+    "The display went away (the X server or the desktop session ended): stopping the call "
+    "and finalizing its files"
+)
+#: How long the call may take to stop after the display went away (its files are final
+#: well within this; then the process ends anyway).
+DISPLAY_LOST_CLOSE_S = 20.0
 APP_ORGANIZATION = "CXone Voice Desktop"
 APP_NAME = "cxone-desktop"
 
@@ -65,14 +77,44 @@ def run_gui(args: argparse.Namespace) -> int:
     _set_icon(app)
     loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
+    windows: list[Any] = []
+    main = loop.create_task(_main(args, windows.append))
     try:
-        return int(loop.run_until_complete(_main(args)))
+        try:
+            return int(loop.run_until_complete(main))
+        except RuntimeError:
+            if main.done():
+                raise
+        log.warning(DISPLAY_LOST_TEXT)
+        return _close_without_display(loop, main, windows)
     finally:
         loop.close()
         asyncio.set_event_loop(None)
 
 
-async def _main(args: argparse.Namespace) -> int:
+def _close_without_display(
+    loop: asyncio.AbstractEventLoop, main: asyncio.Task[int], windows: list[Any]
+) -> int:
+    """Qt ended its event loop under a running app (its display is gone): close the window as
+    the close button does (the call stops, its files are finalized, the simulator ends) on
+    the loop run again, which works without a screen; Qt may end that run too, so again."""
+    for window in windows:
+        with contextlib.suppress(RuntimeError):  # its C++ side may be gone already
+            window.close()
+    deadline = time.monotonic() + DISPLAY_LOST_CLOSE_S
+    while not main.done() and (left := deadline - time.monotonic()) > 0:
+        with contextlib.suppress(RuntimeError):  # "stopped before Future completed"
+            loop.run_until_complete(asyncio.wait([main], timeout=left))
+    if not main.done():
+        log.error("the call did not stop within %.0f s of losing the display", DISPLAY_LOST_CLOSE_S)
+        main.cancel()
+        with contextlib.suppress(RuntimeError, asyncio.CancelledError):
+            loop.run_until_complete(main)
+        return 1
+    return int(main.result())
+
+
+async def _main(args: argparse.Namespace, opened: Callable[[Any], object]) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -84,6 +126,7 @@ async def _main(args: argparse.Namespace) -> int:
     out_dir = Path(args.out).expanduser() if getattr(args, "out", None) else None
     window = MainWindow(settings=QSettings(), remember_settings=not args.demo, out_dir=out_dir)
     window.closed.connect(closed.set)
+    opened(window)
     # Logoff / shutdown: finalize the files now; the process may not get another chance.
     app = QApplication.instance()
     if app is not None:

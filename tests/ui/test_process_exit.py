@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from cxone_desktop.ui.launch import NO_DISPLAY_TEXT
+from cxone_desktop.ui.launch import DISPLAY_LOST_TEXT, NO_DISPLAY_TEXT
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -30,6 +31,20 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def _session_folder(tmp_path: Path) -> Path | None:
     found = list((tmp_path / "home" / "Documents").glob("*/recordings/demo-call-*"))
     return found[0] if found else None
+
+
+def _wait_for_audio(proc: subprocess.Popen[str], tmp_path: Path) -> Path:
+    """The app's session folder, once half a second of audio is in its processed.wav."""
+    deadline = time.monotonic() + 20
+    while (
+        (folder := _session_folder(tmp_path)) is None
+        or not (folder / "processed.wav").exists()
+        or (folder / "processed.wav").stat().st_size < 44 + 320 * 25
+    ):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "the app never started streaming"
+        time.sleep(0.1)
+    return folder
 
 
 def test_demo_autoconnect_quit_after_exits_0_with_files_finalized(tmp_path: Path) -> None:
@@ -78,15 +93,7 @@ def test_sigterm_stops_the_call_and_exits_0(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while (
-            (folder := _session_folder(tmp_path)) is None
-            or not (folder / "processed.wav").exists()
-            or (folder / "processed.wav").stat().st_size < 44 + 320 * 25
-        ):
-            assert proc.poll() is None, proc.communicate()[1][-3000:]
-            assert time.monotonic() < deadline, "the app never started streaming"
-            time.sleep(0.1)
+        folder = _wait_for_audio(proc, tmp_path)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=10)
     finally:
@@ -114,3 +121,50 @@ def test_without_a_display_it_says_what_to_do_and_exits_2(tmp_path: Path) -> Non
     assert app.returncode == 2
     assert NO_DISPLAY_TEXT in app.stderr
     assert "qt.qpa" not in app.stderr  # no Qt plugin error: we never started Qt
+
+
+def test_losing_the_display_stops_the_call_and_exits_0(tmp_path: Path) -> None:
+    """The X server dies under a streaming app (a desktop session ends, a VNC server is
+    killed): Qt ends its event loop; the call still stops and its files are finalized."""
+    xvfb = shutil.which("Xvfb")
+    assert xvfb is not None, "Xvfb is needed (the README's test command installs it)"
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    app = None
+    try:
+        with os.fdopen(read_fd) as displayfd:
+            display = displayfd.readline().strip()  # its number, once it accepts clients
+        assert display, "Xvfb did not start"
+        env = {k: v for k, v in _env(tmp_path).items() if k != "QT_QPA_PLATFORM"}
+        env["DISPLAY"] = f":{display}"
+        app = subprocess.Popen(
+            [sys.executable, "-m", "cxone_desktop", "gui", "--demo", "--autoconnect",
+             "--quit-after", "60"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        _wait_for_audio(app, tmp_path)
+        server.terminate()
+        server.wait(10)
+        _, stderr = app.communicate(timeout=30)
+    finally:
+        for proc in (app, server):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+    assert app.returncode == 0, stderr[-3000:]
+    assert DISPLAY_LOST_TEXT in stderr
+    assert "Traceback" not in stderr, stderr[-3000:]
+    folder = _session_folder(tmp_path)
+    assert folder is not None
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["outcome"] == "stopped"
+    assert [h["state"] for h in summary["state_history"]][-2:] == ["DISCONNECTING", "TERMINATED"]

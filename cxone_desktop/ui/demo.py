@@ -104,6 +104,8 @@ class DemoSimulator:
             return process.returncode
         finally:
             self._stderr.close()
+            if process.stdout is not None:  # the pipe its address came on
+                process.stdout.close()
 
 
 def _last_error_line(process: subprocess.Popen[bytes], stderr: IO[bytes]) -> str:

@@ -49,6 +49,9 @@ async def test_the_demo_simulator_serves_its_call_and_stops_when_asked() -> None
     finally:
         code = await sim.stop()
     assert code == 0 and not sim.running
+    # Its pipes are closed too (an open one warned "unclosed file" at the app's exit).
+    pipes = (sim._process.stdin, sim._process.stdout, sim._stderr)
+    assert all(pipe is not None and pipe.closed for pipe in pipes)
 
 
 async def test_a_simulator_that_cannot_start_says_why() -> None:

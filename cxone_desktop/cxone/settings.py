@@ -14,6 +14,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from cxone_desktop.core.backoff_delay import backoff_delay
 from cxone_desktop.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -134,17 +135,11 @@ class RetryPolicy:
             raise ValueError("max_delay_s must be >= base_delay_s")
 
     def delay(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
-        """Seconds to wait after the `attempt`-th failure (1-based).
-
-        A server's Retry-After wins as given: retrying sooner would only be refused
-        again, so a Retry-After beyond the time budget ends the retries instead.
-        Otherwise a uniform draw in [0, min(max_delay, base * 2**(attempt-1))].
-        """
-        if retry_after_s is not None and math.isfinite(retry_after_s):
-            return max(0.0, retry_after_s)
-        exp = min(attempt - 1, 62)
-        cap = min(self.max_delay_s, self.base_delay_s * (2.0**exp))
-        return rng.uniform(0.0, cap)
+        """Seconds to wait after the `attempt`-th failure (1-based): `backoff_delay`. A
+        Retry-After beyond the time budget ends the retries instead (see `Backoff`)."""
+        return backoff_delay(
+            attempt, retry_after_s, base_s=self.base_delay_s, max_s=self.max_delay_s, rng=rng
+        )
 
 
 @dataclass(frozen=True)

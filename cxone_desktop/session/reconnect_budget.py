@@ -15,6 +15,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from cxone_desktop.core.backoff_delay import backoff_delay
+
 
 @dataclass(frozen=True)
 class ReconnectPolicy:
@@ -91,10 +93,12 @@ class ReconnectBudget:
         if left <= 0:
             return None
         self.failures += 1
-        if retry_after_s is not None and math.isfinite(retry_after_s):
-            delay = max(0.0, retry_after_s)
-        else:
-            exp = min(self.failures - 1, 62)
-            cap = min(self.policy.max_delay_s, self.policy.base_delay_s * 2.0**exp)
-            delay = self._rng.uniform(0.0, cap)
+        policy = self.policy
+        delay = backoff_delay(
+            self.failures,
+            retry_after_s,
+            base_s=policy.base_delay_s,
+            max_s=policy.max_delay_s,
+            rng=self._rng,
+        )
         return min(delay, left)

@@ -276,3 +276,52 @@ class InterruptHandlers:
         if not ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, True):
             log.warning("cannot watch the console's close button")
             self._console_handler = None
+
+
+# -- X11 ---------------------------------------------------------------------------------
+
+#: The ctypes callbacks handed to Xlib: they must live as long as the process.
+_X11_HANDLERS: list[object] = []
+
+
+def survive_x11_connection_loss(display: int) -> bool:
+    """Let the process outlive its X server (it died, the desktop session ended).
+
+    When Xlib finds its connection broken it calls the I/O error handler, whose default
+    (and Qt's, which ends in it) calls exit(1), then the display's exit handler, which
+    exits too. Whether that happens is a race: only an Xlib call made after the break
+    (Qt makes a few) trips it. The app must stop its call and finalize its files first,
+    so both handlers here return instead; the Xlib call in flight then fails and returns
+    (libX11 ≥ 1.7). `display` is Xlib's `Display *` (Qt's `QX11Application.display()`).
+    False where this cannot be done (no libX11, or one without exit handlers).
+    """
+    if IS_WINDOWS or not display:
+        return False
+    import ctypes
+
+    try:
+        xlib = ctypes.CDLL("libX11.so.6")
+        set_io_handler, set_exit_handler = xlib.XSetIOErrorHandler, xlib.XSetIOErrorExitHandler
+    except (OSError, AttributeError):
+        return False
+    io_handler_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+    exit_handler_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+    set_io_handler.argtypes = [io_handler_type]
+    set_io_handler.restype = ctypes.c_void_p
+    set_exit_handler.argtypes = [ctypes.c_void_p, exit_handler_type, ctypes.c_void_p]
+    set_exit_handler.restype = None
+    io_handler = io_handler_type(_x11_io_error)
+    exit_handler = exit_handler_type(_x11_io_error_exit)
+    _X11_HANDLERS.extend((io_handler, exit_handler))
+    set_io_handler(io_handler)
+    set_exit_handler(display, exit_handler, None)
+    return True
+
+
+def _x11_io_error(_display: int | None) -> int:
+    log.warning("the connection to the X server broke")
+    return 0
+
+
+def _x11_io_error_exit(_display: int | None, _data: int | None) -> None:
+    """Instead of exit(1): the app's own shutdown follows (see `ui/launch.py`)."""

@@ -74,6 +74,12 @@ def run_gui(args: argparse.Namespace) -> int:
     app.setApplicationDisplayName("CXone Voice Desktop")
     app.setDesktopFileName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)  # we quit after the session has stopped
+    if app.platformName() == "xcb":
+        # Else an Xlib call after the X server died may exit(1) before the call has stopped.
+        from cxone_desktop import portable
+
+        native = app.nativeInterface()
+        portable.survive_x11_connection_loss(int(native.display()) if native else 0)
     _set_icon(app)
     loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)

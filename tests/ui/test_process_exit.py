@@ -3,6 +3,7 @@ SIGTERM handled like the close button, and a plain message when there is no disp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from cxone_desktop.ui.launch import DISPLAY_LOST_TEXT, NO_DISPLAY_TEXT
@@ -123,9 +125,9 @@ def test_without_a_display_it_says_what_to_do_and_exits_2(tmp_path: Path) -> Non
     assert "qt.qpa" not in app.stderr  # no Qt plugin error: we never started Qt
 
 
-def test_losing_the_display_stops_the_call_and_exits_0(tmp_path: Path) -> None:
-    """The X server dies under a streaming app (a desktop session ends, a VNC server is
-    killed): Qt ends its event loop; the call still stops and its files are finalized."""
+@contextlib.contextmanager
+def _xvfb() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A private Xvfb (the process, and its DISPLAY), killed afterwards if still running."""
     xvfb = shutil.which("Xvfb")
     assert xvfb is not None, "Xvfb is needed (the README's test command installs it)"
     read_fd, write_fd = os.pipe()
@@ -136,13 +138,24 @@ def test_losing_the_display_stops_the_call_and_exits_0(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     os.close(write_fd)
-    app = None
     try:
         with os.fdopen(read_fd) as displayfd:
             display = displayfd.readline().strip()  # its number, once it accepts clients
         assert display, "Xvfb did not start"
+        yield server, f":{display}"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
+
+
+def test_losing_the_display_stops_the_call_and_exits_0(tmp_path: Path) -> None:
+    """The X server dies under a streaming app (a desktop session ends, a VNC server is
+    killed): Qt ends its event loop; the call still stops and its files are finalized."""
+    app = None
+    with _xvfb() as (server, display):
         env = {k: v for k, v in _env(tmp_path).items() if k != "QT_QPA_PLATFORM"}
-        env["DISPLAY"] = f":{display}"
+        env["DISPLAY"] = display
         app = subprocess.Popen(
             [sys.executable, "-m", "cxone_desktop", "gui", "--demo", "--autoconnect",
              "--quit-after", "60"],
@@ -151,15 +164,15 @@ def test_losing_the_display_stops_the_call_and_exits_0(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
-        _wait_for_audio(app, tmp_path)
-        server.terminate()
-        server.wait(10)
-        _, stderr = app.communicate(timeout=30)
-    finally:
-        for proc in (app, server):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
+        try:
+            _wait_for_audio(app, tmp_path)
+            server.terminate()
+            server.wait(10)
+            _, stderr = app.communicate(timeout=30)
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait(10)
     assert app.returncode == 0, stderr[-3000:]
     assert DISPLAY_LOST_TEXT in stderr
     assert "Traceback" not in stderr, stderr[-3000:]
@@ -168,3 +181,51 @@ def test_losing_the_display_stops_the_call_and_exits_0(tmp_path: Path) -> None:
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["outcome"] == "stopped"
     assert [h["state"] for h in summary["state_history"]][-2:] == ["DISCONNECTING", "TERMINATED"]
+
+
+_XLIB_AFTER_THE_BREAK = """
+import ctypes, sys
+from PySide6.QtWidgets import QApplication
+from cxone_desktop import portable
+app = QApplication([])
+display = app.nativeInterface().display()
+if sys.argv[1] == "ours":
+    assert portable.survive_x11_connection_loss(display)
+print("ready", flush=True)
+sys.stdin.readline()  # the X server is gone now
+xlib = ctypes.CDLL("libX11.so.6")
+xlib.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+xlib.XSync(display, 0)  # a round trip on the broken connection
+print("survived", flush=True)
+"""
+
+
+def test_an_xlib_call_after_the_display_broke_does_not_exit_the_process(tmp_path: Path) -> None:
+    """Whether Qt makes an Xlib call after the X server died is a race (one CI run in
+    several): Xlib's I/O error handler (Qt's ends in Xlib's default) then calls exit(1)
+    before the call is stopped. With the app's handlers the call fails and returns."""
+    for handlers, survives in (("default", False), ("ours", True)):
+        with _xvfb() as (server, display):
+            env = {k: v for k, v in _env(tmp_path).items() if k != "QT_QPA_PLATFORM"}
+            env["DISPLAY"] = display
+            child = subprocess.Popen(
+                [sys.executable, "-c", _XLIB_AFTER_THE_BREAK, handlers],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                assert child.stdout is not None and child.stdin is not None
+                assert child.stdout.readline().strip() == "ready", child.communicate()[1]
+                server.terminate()
+                server.wait(10)
+                out, err = child.communicate("go\n", timeout=30)
+            finally:
+                if child.poll() is None:
+                    child.kill()
+                    child.wait(10)
+        assert ("survived" in out) is survives, (handlers, out, err[-2000:])
+        if not survives:
+            assert child.returncode == 1 and "fatal IO error" in err  # what the app hit

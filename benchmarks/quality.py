@@ -31,8 +31,9 @@ the truth (the most log-odds the real clue may give, for or against a missing
 frame) at every boundary in loud speech (where the real clue predicts across
 it) or at all of them, so the matrix says what a perfect clue would buy.
 `--trace FILE` adds cells replaying recorded `arrivals.csv` files over both
-sources; a trace's losses are only timing there (the audio replayed is whole),
-so compare those cells with the fixed-delay player, not with the oracle.
+sources (their loss column says "trace"): the replay leaves out the frames the
+trace's timing says its sender lost, near where they were, and the oracles are
+taken over those.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--mode low-delay|quality|both]
         [--seeds 11-20] [--models NAME ...] [--trace FILE ...] [--jobs 2]
@@ -378,8 +379,9 @@ def main() -> int:
                     plc = f"{cell['plc']:>6.2f}" if cell["plc"] is not None else f"{'':>6}"
                     placed = cell["placed_percent"]
                     placed_text = f"{placed:>6.0f}%" if placed is not None else f"{'':>7}"
+                    loss_text = "trace" if model.loss_kind == "only" else f"{loss:.0%}"
                     print(
-                        f"{model.name:<24}{loss:>5.0%} {source_name:<7}{cell['ours']:>6.2f}"
+                        f"{model.name:<24}{loss_text:>5} {source_name:<7}{cell['ours']:>6.2f}"
                         f"{cell['oracle']:>7.2f}{cell['fixed']:>7.2f}"
                         f"{cell['ours'] - cell['oracle']:>+6.2f}{plc}{placed_text}"
                         f"{cell['delay_p50_ms']:>6.0f}"

@@ -23,6 +23,8 @@ due at k × 20 ms). The rules, in the order they apply:
 
 A trace replaces all five: message i leaves at origin + (t_i − t_0), carrying
 the next `bytes_i` bytes of the audio; a trace shorter than the audio repeats.
+The frames the recorded sender lost (`lost_frame_offsets` reads them from the
+timing) are left out of the audio where they were.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from cxone_desktop.core.arrival_trace import ArrivalTrace, lost_frame_offsets, stream_bytes_per_s
 from cxone_desktop.simulator.config import FRAME_MS, Impairments
 from cxone_desktop.simulator.fragmenter import Fragmenter
 from cxone_desktop.simulator.frame_loss import FrameLoss
@@ -96,6 +99,7 @@ class ArrivalSchedule:
         self.lost_indices: list[int] = []
         self.stalls: list[tuple[float, float]] = []  # (start, end) of each stall so far
         self.frames_sent = 0
+        self._replay_lost = 0  # frames a replayed trace's sender lost, left out of the audio
         self._loss = FrameLoss(
             impairments.loss, impairments.burst_loss, impairments.burst_frames, self._rng("loss")
         )
@@ -105,7 +109,7 @@ class ArrivalSchedule:
 
     @property
     def lost_frames(self) -> int:
-        return self._loss.lost + self._ge.lost
+        return self._loss.lost + self._ge.lost + self._replay_lost
 
     def __iter__(self) -> Iterator[ScheduledMessage]:
         if self._imp.arrival_trace is not None:
@@ -242,7 +246,9 @@ class ArrivalSchedule:
             yield ScheduledMessage(end if at >= start else at, data)
 
     def _replay(self) -> Iterator[ScheduledMessage]:
-        """The trace's sizes and times over the audio's bytes, repeating the trace if short."""
+        """The trace's sizes and times over the audio's bytes, repeating the trace if short;
+        frames the recorded sender lost (the timing says how many, and about where) are left
+        out, so the audio keeps the pace it had instead of falling behind by the losses."""
         trace = self._imp.arrival_trace
         assert trace is not None
         times, sizes = trace.times_s, trace.sizes
@@ -252,22 +258,54 @@ class ArrivalSchedule:
         first = next(frames, None)
         if first is None:
             return
+        frame_bytes = len(first[1])
+        skips = self._skip_offsets(trace, frame_bytes, period)
+        skip = next(skips, None)
         origin, pending = first[0], bytearray(first[1])
         self.frames_sent = 1
+        index = 0  # of the last frame taken from the audio
+        received = frame_bytes  # bytes of audio taken into messages so far
         exhausted = False
         lap = 0
         while True:
             for t, size in zip(times, sizes, strict=True):
                 while len(pending) < size and not exhausted:
                     item = next(frames, None)
+                    index += 1
                     if item is None:
                         exhausted = True
+                    elif skip is not None and skip <= received:
+                        skip = next(skips, None)
+                        self._replay_lost += 1
+                        if self._keep_lost:
+                            self.lost_indices.append(index)
                     else:
                         pending += item[1]
+                        received += len(item[1])
                         self.frames_sent += 1
                 if exhausted and not pending:
                     return
                 data = bytes(pending[:size])
                 del pending[:size]
                 yield ScheduledMessage(origin + lap * period + (t - times[0]), data)
+            lap += 1
+
+    @staticmethod
+    def _skip_offsets(trace: ArrivalTrace, frame_bytes: int, period: float) -> Iterator[int]:
+        """Where the replay leaves a frame out (audio bytes taken before it), lap after lap:
+        the trace's losses, and at each later lap's start the frames its bytes fell short of
+        a lap's time by. None where the trace was recorded from a stream of another byte
+        rate (a stereo call's, say) than this audio's."""
+        rate = round(frame_bytes / FRAME_S)
+        if stream_bytes_per_s(trace) != rate:
+            return
+        offsets = lost_frame_offsets(trace, rate, frame_bytes)
+        short = max(0, round((rate * period - trace.total_bytes) / frame_bytes) - len(offsets))
+        if not offsets and not short:
+            return
+        lap = 0
+        while True:
+            start = lap * trace.total_bytes
+            yield from [start] * (short if lap else 0)
+            yield from (start + offset for offset in offsets)
             lap += 1

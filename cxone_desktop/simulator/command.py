@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cxone_desktop import portable
+from cxone_desktop.core.arrival_trace import ArrivalTrace, lost_frame_offsets, stream_bytes_per_s
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.serving.base_url import WILDCARD_HOSTS
-from cxone_desktop.simulator.config import SimulatorConfig
+from cxone_desktop.simulator.config import FRAME_MS, SimulatorConfig
 
 if TYPE_CHECKING:
     from cxone_desktop.simulator.server import CXoneSimulator
@@ -191,7 +192,7 @@ def banner(
     if imp.spike_every_s is not None:
         trouble.append("spike-ms={:g}-{:g}".format(*imp.spike_ms))
     if imp.arrival_trace is not None:
-        trouble.append(f"arrival-trace={len(imp.arrival_trace)} messages")
+        trouble.append(_trace_summary(imp.arrival_trace))
     call = config.call_ids[0]
     common = (
         f"--base-url {base_url} --client-id {shlex.quote(config.client_id)} "
@@ -224,3 +225,14 @@ def banner(
         "Press Ctrl+C to stop.",
     ]
     return "\n".join(lines)
+
+
+def _trace_summary(trace: ArrivalTrace) -> str:
+    """The trace in a few words: its size, and the stream and losses its timing says (a
+    stream of that byte rate gets those frames left out again)."""
+    text = f"arrival-trace={len(trace)} messages"
+    rate = stream_bytes_per_s(trace)
+    if rate is None:
+        return text + " (too short to read losses from)"
+    lost = len(lost_frame_offsets(trace, rate, round(rate * FRAME_MS / 1000)))
+    return text + f" of a {rate} B/s stream, {lost} frames lost"

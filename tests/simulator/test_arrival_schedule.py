@@ -126,3 +126,42 @@ def test_a_trace_replays_its_times_and_sizes_over_any_audio_and_repeats() -> Non
         [0.0, 0.05, 0.06, period, period + 0.05, period + 0.06]
     )
     assert b"".join(m.data for m in messages) == b"".join(p for _, p in frames(20))
+
+
+def lags(messages: list[ScheduledMessage]) -> list[float]:
+    """Per message: when it left minus when the frame of its first byte was due (s)."""
+    stream = b"".join(m.data for m in messages)
+    out, offset = [], 0
+    for m in messages:
+        if m.data:
+            out.append(m.send_s - frame_of_byte(stream, offset) * F)
+        offset += len(m.data)
+    return out
+
+
+def test_a_lossy_trace_replays_its_losses_so_the_audio_keeps_its_pace() -> None:
+    """Replayed byte for byte, a call that lost 4 % of its frames comes back as a sender 4 %
+    slow, its audio 1.2 s behind after 30 s; the replay leaves out as many frames as the
+    timing says were lost, near where they were."""
+    original, sender = plan(1500, seed="t", batch_frames=4, jitter_ms=25, loss=0.04)
+    trace = ArrivalTrace(
+        tuple(100 + m.send_s for m in original), tuple(len(m.data) for m in original)
+    )
+    replayed, replay = plan(1500, arrival_trace=trace)
+    assert [len(m.data) for m in replayed] == [len(m.data) for m in original][: len(replayed)]
+    assert sender.lost_frames - 4 <= replay.lost_frames <= sender.lost_frames
+    assert len(replay.lost_indices) == replay.lost_frames
+    then, now = lags(original), lags(replayed)
+    assert max(then) - min(then) < 0.1  # 25 ms of jitter, messages up to 4 frames ahead
+    assert max(now) - min(now) < 0.15  # not 1.2 s: the audio keeps its pace to the end
+
+
+def test_a_short_lossy_trace_keeps_the_pace_lap_after_lap() -> None:
+    original, _ = plan(500, seed="u", jitter_ms=30, loss=0.05)  # 10 s
+    trace = ArrivalTrace(tuple(m.send_s for m in original), tuple(len(m.data) for m in original))
+    replayed, replay = plan(2000, arrival_trace=trace)  # 40 s: four laps
+    now = lags(replayed)
+    # Within a lap the first and last second's losses are unseen (~100 ms at 5 %); each lap
+    # starts by leaving out what the one before fell short by. Byte for byte: 2 s behind.
+    assert max(now) - min(now) < 0.2
+    assert 0.03 * 2000 <= replay.lost_frames <= 0.07 * 2000

@@ -134,3 +134,20 @@ def test_a_given_certificate_prints_its_host_name_not_the_address(tmp_path: Path
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
     assert process.returncode == 0
+
+
+def test_the_banner_says_what_a_trace_holds() -> None:
+    from cxone_desktop.core.arrival_trace import ArrivalTrace
+    from cxone_desktop.simulator.arrival_schedule import ArrivalSchedule
+    from cxone_desktop.simulator.command import banner
+    from cxone_desktop.simulator.config import Impairments, SimulatorConfig
+
+    frames = [(k * 0.02, bytes(320)) for k in range(1500)]
+    sender = ArrivalSchedule(frames, Impairments(jitter_ms=20, loss=0.04), seed="v")
+    original = list(sender)
+    trace = ArrivalTrace(tuple(m.send_s for m in original), tuple(len(m.data) for m in original))
+    config = SimulatorConfig(impairments=Impairments(arrival_trace=trace))
+    text = banner("http://127.0.0.1:1", config, None)
+    found = int(text.split("B/s stream, ")[1].split(" frames lost")[0])
+    assert f"arrival-trace={len(trace)} messages of a 16000 B/s stream" in text
+    assert sender.lost_frames - 4 <= found <= sender.lost_frames

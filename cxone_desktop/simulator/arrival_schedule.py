@@ -29,6 +29,7 @@ timing) are left out of the audio where they were.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -251,7 +252,7 @@ class ArrivalSchedule:
         out, so the audio keeps the pace it had instead of falling behind by the losses."""
         trace = self._imp.arrival_trace
         assert trace is not None
-        times, sizes = trace.times_s, trace.sizes
+        times = trace.times_s
         gap = trace.duration_s / (len(times) - 1) if len(times) > 1 else FRAME_S
         period = trace.duration_s + gap
         frames = iter(self._frames)
@@ -259,7 +260,7 @@ class ArrivalSchedule:
         if first is None:
             return
         frame_bytes = len(first[1])
-        skips = self._skip_offsets(trace, frame_bytes, period)
+        sizes, skips = self._replayed(trace, frame_bytes, period)
         skip = next(skips, None)
         origin, pending = first[0], bytearray(first[1])
         self.frames_sent = 1
@@ -291,21 +292,39 @@ class ArrivalSchedule:
             lap += 1
 
     @staticmethod
-    def _skip_offsets(trace: ArrivalTrace, frame_bytes: int, period: float) -> Iterator[int]:
-        """Where the replay leaves a frame out (audio bytes taken before it), lap after lap:
-        the trace's losses, and at each later lap's start the frames its bytes fell short of
-        a lap's time by. None where the trace was recorded from a stream of another byte
-        rate (a stereo call's, say) than this audio's."""
-        rate = round(frame_bytes / FRAME_S)
-        if stream_bytes_per_s(trace) != rate:
-            return
-        offsets = lost_frame_offsets(trace, rate, frame_bytes)
-        short = max(0, round((rate * period - trace.total_bytes) / frame_bytes) - len(offsets))
+    def _replayed(
+        trace: ArrivalTrace, frame_bytes: int, period: float
+    ) -> tuple[list[int], Iterator[int]]:
+        """The message sizes to replay, and where to leave a frame out (audio bytes taken
+        before it), lap after lap: the trace's losses, and at each later lap's start the
+        frames its bytes fell short of a lap's time by. A trace of another byte rate than
+        this audio's (a two-party call's stereo over mono audio, say) is scaled to it, so
+        it replays the same time in messages, not the same bytes twice as fast."""
+        audio_rate = round(frame_bytes / FRAME_S)
+        trace_rate = stream_bytes_per_s(trace)
+        if trace_rate is None:  # too short to tell: byte for byte
+            return list(trace.sizes), iter(())
+        scale = audio_rate / trace_rate
+        sizes, before = [], 0
+        for end in itertools.accumulate(trace.sizes):
+            scaled = round(end * scale)
+            sizes.append(scaled - before)
+            before = scaled
+        trace_frame = round(trace_rate * FRAME_S)
+        offsets = [
+            offset // trace_frame * frame_bytes
+            for offset in lost_frame_offsets(trace, trace_rate, trace_frame)
+        ]
+        short = max(0, round((audio_rate * period - before) / frame_bytes) - len(offsets))
+        return sizes, ArrivalSchedule._skip_offsets(offsets, before, short)
+
+    @staticmethod
+    def _skip_offsets(offsets: list[int], lap_bytes: int, short: int) -> Iterator[int]:
         if not offsets and not short:
             return
         lap = 0
         while True:
-            start = lap * trace.total_bytes
+            start = lap * lap_bytes
             yield from [start] * (short if lap else 0)
             yield from (start + offset for offset in offsets)
             lap += 1

@@ -228,8 +228,8 @@ def banner(
 
 
 def _trace_summary(trace: ArrivalTrace) -> str:
-    """The trace in a few words: its size, and the stream and losses its timing says (a
-    stream of that byte rate gets those frames left out again)."""
+    """The trace in a few words: its size, and the stream rate and losses its timing says
+    (the frames the replay leaves out again)."""
     text = f"arrival-trace={len(trace)} messages"
     rate = stream_bytes_per_s(trace)
     if rate is None:

@@ -165,3 +165,20 @@ def test_a_short_lossy_trace_keeps_the_pace_lap_after_lap() -> None:
     # starts by leaving out what the one before fell short by. Byte for byte: 2 s behind.
     assert max(now) - min(now) < 0.2
     assert 0.03 * 2000 <= replay.lost_frames <= 0.07 * 2000
+
+
+def test_a_stereo_calls_trace_replays_over_mono_audio_at_the_same_pace() -> None:
+    """A two-party call's trace (640-byte frames, 32 kB/s) over the mono demo: the same
+    messages at the same times, each with half the bytes, its losses left out as frames."""
+    stereo = [(k * F, bytes(640)) for k in range(1500)]
+    sender = ArrivalSchedule(stereo, Impairments(jitter_ms=20, loss=0.04), seed="w")
+    original = list(sender)
+    trace = ArrivalTrace(tuple(m.send_s for m in original), tuple(len(m.data) for m in original))
+    replayed, replay = plan(1500, arrival_trace=trace)
+    lap = replayed[: len(original)]  # (the frames the replay left out leave some for a 2nd lap)
+    then = [m.send_s - original[0].send_s for m in original]
+    assert [m.send_s - lap[0].send_s for m in lap] == pytest.approx(then)
+    assert sum(len(m.data) for m in lap) * 2 == sum(len(m.data) for m in original)
+    assert sender.lost_frames - 4 <= replay.lost_frames <= sender.lost_frames
+    now = lags(replayed)
+    assert max(now) - min(now) < 0.1

@@ -302,7 +302,7 @@ class ArrivalSchedule:
         it replays the same time in messages, not the same bytes twice as fast."""
         audio_rate = round(frame_bytes / FRAME_S)
         trace_rate = stream_bytes_per_s(trace)
-        if trace_rate is None:  # too short to tell: byte for byte
+        if trace_rate is None:  # too short to tell, or no call's rate: byte for byte
             return list(trace.sizes), iter(())
         scale = audio_rate / trace_rate
         sizes, before = [], 0
@@ -320,6 +320,8 @@ class ArrivalSchedule:
 
     @staticmethod
     def _skip_offsets(offsets: list[int], lap_bytes: int, short: int) -> Iterator[int]:
+        """`offsets` lap after lap, `lap_bytes` apart, with `short` more at each later lap's
+        start (nothing at all when there is nothing to leave out)."""
         if not offsets and not short:
             return
         lap = 0

@@ -23,11 +23,13 @@ the same places.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cxone_desktop.core.audio_format import DEFAULT_FORMAT
 from cxone_desktop.errors import InputError
 
 #: The header line every trace starts with.
@@ -71,6 +73,27 @@ class ArrivalTrace:
     @property
     def total_bytes(self) -> int:
         return sum(self.sizes)
+
+    @functools.cached_property
+    def losses(self) -> StreamLosses | None:
+        """The stream's byte rate and the frames its sender lost, as the timing says (worked
+        out once: the simulator asks on start and on every connection); None when the trace
+        is too short, or of no call's rate."""
+        rate = stream_bytes_per_s(self)
+        if rate is None:
+            return None
+        frame_bytes = round(rate * DEFAULT_FORMAT.frame_duration_s)
+        offsets = tuple(lost_frame_offsets(self, rate, frame_bytes))
+        return StreamLosses(rate, frame_bytes, offsets)
+
+
+@dataclass(frozen=True)
+class StreamLosses:
+    """A trace's stream rate (bytes/s), frame size (bytes) and `lost_frame_offsets`."""
+
+    bytes_per_s: int
+    frame_bytes: int
+    offsets: tuple[int, ...]
 
 
 def format_trace_line(time_s: float, size: int) -> str:

@@ -34,7 +34,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from cxone_desktop.core.arrival_trace import ArrivalTrace, lost_frame_offsets, stream_bytes_per_s
+from cxone_desktop.core.arrival_trace import ArrivalTrace
 from cxone_desktop.simulator.config import FRAME_MS, Impairments
 from cxone_desktop.simulator.fragmenter import Fragmenter
 from cxone_desktop.simulator.frame_loss import FrameLoss
@@ -300,21 +300,17 @@ class ArrivalSchedule:
         frames its bytes fell short of a lap's time by. A trace of another byte rate than
         this audio's (a two-party call's stereo over mono audio, say) is scaled to it, so
         it replays the same time in messages, not the same bytes twice as fast."""
-        audio_rate = round(frame_bytes / FRAME_S)
-        trace_rate = stream_bytes_per_s(trace)
-        if trace_rate is None:  # too short to tell, or no call's rate: byte for byte
+        losses = trace.losses
+        if losses is None:  # too short to tell, or no call's rate: byte for byte
             return list(trace.sizes), iter(())
-        scale = audio_rate / trace_rate
+        audio_rate = round(frame_bytes / FRAME_S)
+        scale = audio_rate / losses.bytes_per_s
         sizes, before = [], 0
         for end in itertools.accumulate(trace.sizes):
             scaled = round(end * scale)
             sizes.append(scaled - before)
             before = scaled
-        trace_frame = round(trace_rate * FRAME_S)
-        offsets = [
-            offset // trace_frame * frame_bytes
-            for offset in lost_frame_offsets(trace, trace_rate, trace_frame)
-        ]
+        offsets = [offset // losses.frame_bytes * frame_bytes for offset in losses.offsets]
         short = max(0, round((audio_rate * period - before) / frame_bytes) - len(offsets))
         return sizes, ArrivalSchedule._skip_offsets(offsets, before, short)
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cxone_desktop import portable
-from cxone_desktop.core.arrival_trace import ArrivalTrace, lost_frame_offsets, stream_bytes_per_s
+from cxone_desktop.core.arrival_trace import ArrivalTrace
 from cxone_desktop.errors import CXoneError, InputError
 from cxone_desktop.serving.base_url import WILDCARD_HOSTS
-from cxone_desktop.simulator.config import FRAME_MS, SimulatorConfig
+from cxone_desktop.simulator.config import SimulatorConfig
 
 if TYPE_CHECKING:
     from cxone_desktop.simulator.server import CXoneSimulator
@@ -231,8 +231,7 @@ def _trace_summary(trace: ArrivalTrace) -> str:
     """The trace in a few words: its size, and the stream rate and losses its timing says
     (the frames the replay leaves out again)."""
     text = f"arrival-trace={len(trace)} messages"
-    rate = stream_bytes_per_s(trace)
-    if rate is None:
+    losses = trace.losses
+    if losses is None:
         return text + " (too short to read losses from)"
-    lost = len(lost_frame_offsets(trace, rate, round(rate * FRAME_MS / 1000)))
-    return text + f" of a {rate} B/s stream, {lost} frames lost"
+    return text + f" of a {losses.bytes_per_s} B/s stream, {len(losses.offsets)} frames lost"

@@ -29,7 +29,9 @@ first frame is due, 0–40 ms each on the way, 5 % of frames lost upstream).
 `--waveform-oracle loud|all` is a diagnostic: the waveform clue is replaced by
 the truth (the most log-odds the real clue may give, for or against a missing
 frame) at every boundary in loud speech (where the real clue predicts across
-it) or at all of them, so the matrix says what a perfect clue would buy.
+it) or at all of them, so the matrix says what a perfect clue would buy;
+`--oracle-strength L` makes the truth that many log-odds (20: certain, nothing
+else outweighs it).
 `--trace FILE` adds cells replaying recorded `arrivals.csv` files over both
 sources (their loss column says "trace"): the replay leaves out the frames the
 trace's timing says its sender lost, near where they were, and the oracles are
@@ -37,7 +39,7 @@ taken over those.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--mode low-delay|quality|both]
         [--seeds 11-20] [--models NAME ...] [--trace FILE ...] [--jobs 2]
-        [--waveform-oracle loud|all]
+        [--waveform-oracle loud|all [--oracle-strength L]]
 
 Prints the matrix, then a JSON object as the last line.
 """
@@ -170,14 +172,23 @@ def mos(reference: np.ndarray, degraded: np.ndarray) -> float:
     return float(pesq(RATE, reference.astype(np.float32), degraded.astype(np.float32), "nb"))
 
 
+@dataclass(frozen=True)
+class Clue:
+    """`--waveform-oracle`: where the clue tells the truth, and how sure it is (log-odds)."""
+
+    scope: str  # "loud" or "all"
+    strength: float = frame_continuity.MAX_LOG_ODDS
+
+
 @contextmanager
-def waveform_oracle(source: np.ndarray, scope: str | None) -> Iterator[None]:
-    """While inside, the waveform clue tells the truth (`--waveform-oracle`): a frame's place
-    in the source is found from its samples (those that occur once), and a boundary gets
-    ±`MAX_LOG_ODDS` as a frame is missing there or not; elsewhere the real clue speaks."""
-    if scope is None:
+def waveform_oracle(source: np.ndarray, clue: Clue | None) -> Iterator[None]:
+    """While inside, the waveform clue tells the truth: a frame's place in the source is
+    found from its samples (those that occur once), and a boundary gets ±`clue.strength` as
+    a frame is missing there or not; elsewhere the real clue speaks."""
+    if clue is None:
         yield
         return
+    scope, strength = clue.scope, clue.strength
     probe_class = frame_continuity.ContinuityProbe
     real = probe_class.gap_log_odds
     frames = source[: len(source) // N * N].reshape(-1, N)
@@ -186,7 +197,6 @@ def waveform_oracle(source: np.ndarray, scope: str | None) -> Iterator[None]:
         key = frame.tobytes()
         seen[key] = -1 if key in seen else i  # -1: not unique, its place unknown
     quiet = frame_continuity._QUIET_POWER
-    strength = frame_continuity.MAX_LOG_ODDS
 
     def truthful(probe: Any, before: Any, after: Any) -> float:
         a, b = np.asarray(before).reshape(-1)[-N:], np.asarray(after).reshape(-1)[:N]
@@ -206,7 +216,7 @@ def waveform_oracle(source: np.ndarray, scope: str | None) -> Iterator[None]:
         probe_class.gap_log_odds = real  # type: ignore[method-assign]
 
 
-def run_one(job: tuple[str, np.ndarray, str, float, int, str, Any, str | None]) -> dict[str, Any]:
+def run_one(job: tuple[str, np.ndarray, str, float, int, str, Any, Clue | None]) -> dict[str, Any]:
     """One (source, model, loss, seed, mode): PESQ of ours/oracle/fixed, delays, changes."""
     source_name, source, model_name, loss, seed, mode, imp, clue = job
     network = schedule(source, imp, seed)
@@ -308,6 +318,12 @@ def main() -> int:
         default=None,
         help="diagnostic: the waveform clue tells the truth (in loud speech, or everywhere)",
     )
+    parser.add_argument(
+        "--oracle-strength",
+        type=float,
+        default=frame_continuity.MAX_LOG_ODDS,
+        help="log-odds of the oracle's truth (default: the most the real clue gives)",
+    )
     args = parser.parse_args()
     held_out = [11, 12] if args.quick else list(range(11, 21))
     seeds = seeds_from(args.seeds) if args.seeds else held_out
@@ -326,7 +342,7 @@ def main() -> int:
         models.append(
             Model(f"trace {path.name}", Impairments(arrival_trace=trace), loss_kind="only")
         )
-    clue = args.waveform_oracle
+    clue = Clue(args.waveform_oracle, args.oracle_strength) if args.waveform_oracle else None
     jobs = []
     for mode in modes:
         for model in models:
@@ -346,7 +362,10 @@ def main() -> int:
     results: dict[str, Any] = {}
     print(f"seeds {seeds[0]}–{seeds[-1]}, {seconds:g} s per source; PESQ P.862 NB, mean over seeds")
     if clue:
-        print(f"DIAGNOSTIC: the waveform clue tells the truth ({clue}); not the buffer's figures")
+        print(
+            f"DIAGNOSTIC: the waveform clue tells the truth ({clue.scope}, ±{clue.strength:g}"
+            " log-odds); not the buffer's figures"
+        )
     for mode in modes:
         print(f"\n== {mode} ==")
         print(
@@ -406,7 +425,8 @@ def main() -> int:
             {
                 "seeds": seeds,
                 "seconds": seconds,
-                "waveform_oracle": clue,
+                "waveform_oracle": clue.scope if clue else None,
+                "oracle_strength": clue.strength if clue else None,
                 "cells": results,
                 "missed": missed,
             }

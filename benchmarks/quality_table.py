@@ -105,7 +105,10 @@ def main() -> int:
         "(mean over seeds); each figure demo call / second call."
     )
     if data.get("waveform_oracle"):
-        print(f"DIAGNOSTIC run: waveform clue replaced by the truth ({data['waveform_oracle']}).")
+        strength = data.get("oracle_strength")
+        sure = f", ±{strength:g} log-odds" if strength else ""
+        scope = data["waveform_oracle"]
+        print(f"DIAGNOSTIC run: waveform clue replaced by the truth ({scope}{sure}).")
     for mode, cells in data["cells"].items():
         print()
         print("\n".join(table(mode, cells)))

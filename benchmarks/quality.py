@@ -196,7 +196,7 @@ def waveform_oracle(source: np.ndarray, clue: Clue | None) -> Iterator[None]:
     for i, frame in enumerate(frames):
         key = frame.tobytes()
         seen[key] = -1 if key in seen else i  # -1: not unique, its place unknown
-    quiet = frame_continuity._QUIET_POWER
+    quiet = frame_continuity.QUIET_POWER
 
     def truthful(probe: Any, before: Any, after: Any) -> float:
         a, b = np.asarray(before).reshape(-1)[-N:], np.asarray(after).reshape(-1)[:N]

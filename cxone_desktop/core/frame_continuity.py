@@ -44,7 +44,7 @@ MAX_LOG_ODDS = 5.0
 _BIAS, _SURPRISE, _HINGE, _PHASE = -0.334, 0.48, 0.204, 0.683
 _SURPRISE_RANGE = (-1.0, 8.0)
 #: Below this power (RMS 64 of 32767) on both sides of a boundary the prediction is not tried.
-_QUIET_POWER = 64.0**2
+QUIET_POWER = 64.0**2
 
 
 class ContinuityProbe:
@@ -99,7 +99,7 @@ class ContinuityProbe:
         value = LOG_ODDS_PER_UNIT * self.evidence(history, following)
         phase = float(min(max(value, -MAX_LOG_ODDS), MAX_LOG_ODDS))
         a, b = history[-self._frame :], following[: self._frame]
-        if max(float(a @ a) / max(1, a.shape[0]), float(b @ b) / max(1, b.shape[0])) < _QUIET_POWER:
+        if max(float(a @ a) / max(1, a.shape[0]), float(b @ b) / max(1, b.shape[0])) < QUIET_POWER:
             return phase  # no speech on either side to predict (and it runs for every frame)
         surprise = self._predictor.surprise(history, following)
         if surprise is None:  # too little on a side, or silence: the phase alone

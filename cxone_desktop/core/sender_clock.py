@@ -178,7 +178,7 @@ class SenderClock:
         if len(timings) < 8:
             return
         slots = decode_slots(timings, self.model, prior)
-        anchoring = self._tightest(timings, slots)
+        anchoring = tightest_anchoring(timings, slots, self._nominal_s)
         anchored = timings.anchored_s(anchoring, self._nominal_s)
         origin, period = self._fit(slots, anchored)
         due = origin + slots * period
@@ -189,11 +189,7 @@ class SenderClock:
         values, counts = np.unique(recent, return_counts=True)
         shift = int(values[np.argmax(counts)])
         late = timings.done_s - due
-        # Frames held up by a stall are far out on their own; they must not raise the target
-        # (the playout rewinds over them instead) nor teach the decoder that such waits are
-        # usual. Anything past the median by four times the usual spread (+2 frames) is out.
-        middle, high = np.quantile(late, [0.5, 0.9])
-        usual = late <= middle + 4 * (high - middle) + 2 * self._nominal_s
+        usual = usual_lateness(late, self._nominal_s)
         # The decoder's evidence is the arrival of the frame a message was sent for; the
         # others in it were sent ahead of theirs by however many slots, losses included.
         speaks = timings.speaks(anchoring, last_only=self._last_only) & usual
@@ -212,31 +208,9 @@ class SenderClock:
     def _learn_losses(self, slots: Int64) -> None:
         """Loss rate and burst continuation along the hindsight path (the live decisions,
         wrong ones included, would teach the decoder its own mistakes)."""
-        steps = np.diff(slots) - 1  # frames lost between neighbours
-        span = int(slots[-1] - slots[0]) + 1
-        lost = int(steps.sum())
-        if span < 50:
-            return
-        # A little prior (one loss in 200 frames) so a clean stretch does not make loss unthinkable.
-        self.loss = (lost + 0.5) / (span + 100)
-        bursts = int(np.count_nonzero(steps > 0))
-        self.burst = (lost - bursts + 1) / (lost + 2)  # share of lost frames followed by another
-
-    def _tightest(self, timings: FrameTimings, slots: Int64) -> Anchoring:
-        """The anchoring whose offsets along the path scatter least (completion on a tie)."""
-        best, best_spread = Anchoring.COMPLETION, np.inf
-        if not (np.logical_or.reduce(timings.before) or np.logical_or.reduce(timings.after)):
-            # One frame a message: every anchoring is the completion time itself (+ 0 frames),
-            # so the others scatter exactly as much, never less.
-            return best
-        for anchoring in (Anchoring.COMPLETION, Anchoring.FIRST, Anchoring.LAST):
-            stat = timings.anchored_s(anchoring, self._nominal_s)
-            offsets = stat - slots * self._nominal_s
-            low, high = np.quantile(offsets, [0.05, 0.95])
-            spread = float(high - low)
-            if spread < best_spread - TIE_S:
-                best, best_spread = anchoring, spread
-        return best
+        learned = losses_along(slots)
+        if learned is not None:
+            self.loss, self.burst = learned
 
     def _fit(self, slots: Int64, arrivals: Float) -> tuple[float, float]:
         """(origin, frame period) of the sender's clock along a decoded path: the rate from how
@@ -269,3 +243,43 @@ class SenderClock:
         period = nominal + slope
         residual = arrivals - slots * period
         return float(np.median(residual[-ORIGIN_FRAMES:])), period
+
+
+def usual_lateness(late: Float, nominal_s: float) -> npt.NDArray[np.bool_]:
+    """Which of these lateness values (s, along a decoded path) are the network's usual.
+    Frames held up by a stall are far out on their own; they must not raise the target
+    (the playout rewinds over them instead) nor teach the decoder that such waits are
+    usual. Anything past the median by four times the usual spread (+2 frames) is out."""
+    middle, high = np.quantile(late, [0.5, 0.9])
+    usual: npt.NDArray[np.bool_] = late <= middle + 4 * (high - middle) + 2 * nominal_s
+    return usual
+
+
+def losses_along(slots: Int64) -> tuple[float, float] | None:
+    """(loss rate, share of lost frames followed by another) along a decoded path; None for
+    a path under 50 slots. A little prior (one loss in 200 frames) keeps a clean stretch
+    from making loss unthinkable."""
+    steps = np.diff(slots) - 1  # frames lost between neighbours
+    span = int(slots[-1] - slots[0]) + 1
+    if span < 50:
+        return None
+    lost = int(steps.sum())
+    bursts = int(np.count_nonzero(steps > 0))
+    return (lost + 0.5) / (span + 100), (lost - bursts + 1) / (lost + 2)
+
+
+def tightest_anchoring(timings: FrameTimings, slots: Int64, nominal_s: float) -> Anchoring:
+    """The anchoring whose offsets along the path scatter least (completion on a tie)."""
+    best, best_spread = Anchoring.COMPLETION, np.inf
+    if not (np.logical_or.reduce(timings.before) or np.logical_or.reduce(timings.after)):
+        # One frame a message: every anchoring is the completion time itself (+ 0 frames),
+        # so the others scatter exactly as much, never less.
+        return best
+    for anchoring in (Anchoring.COMPLETION, Anchoring.FIRST, Anchoring.LAST):
+        stat = timings.anchored_s(anchoring, nominal_s)
+        offsets = stat - slots * nominal_s
+        low, high = np.quantile(offsets, [0.05, 0.95])
+        spread = float(high - low)
+        if spread < best_spread - TIE_S:
+            best, best_spread = anchoring, spread
+    return best

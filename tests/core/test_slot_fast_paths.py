@@ -23,7 +23,7 @@ from cxone_desktop.core.frame_continuity import ContinuityProbe
 from cxone_desktop.core.frame_queue import FrameQueue
 from cxone_desktop.core.frame_timing import FrameTiming, FrameTimings
 from cxone_desktop.core.queue_decoder import QueueDecoder
-from cxone_desktop.core.sender_clock import SenderClock
+from cxone_desktop.core.sender_clock import SenderClock, tightest_anchoring
 from cxone_desktop.core.slot_decoder import (
     FEW_FRAMES,
     ArrivalModel,
@@ -230,8 +230,8 @@ def test_a_stereo_frame_out_of_a_gap_plays_as_each_channel_plays_it() -> None:
         assert np.array_equal(a._history, b._history)
 
 
-def reference_tightest(clock: SenderClock, timings: FrameTimings, slots: np.ndarray) -> object:
-    """`SenderClock._tightest` as the loop over every anchoring alone computes it."""
+def reference_tightest(timings: FrameTimings, slots: np.ndarray) -> object:
+    """`tightest_anchoring` as the loop over every anchoring alone computes it."""
     from cxone_desktop.core.frame_timing import Anchoring
     from cxone_desktop.core.sender_clock import TIE_S
 
@@ -251,8 +251,7 @@ def test_the_tightest_anchoring_of_one_frame_messages_is_what_the_loop_finds(see
     done = 5.0 + slots * F + rng.gamma(2.0, 0.005, 200)
     zeros = np.zeros(200, dtype=np.int64)
     timings = FrameTimings(done, np.full(200, np.nan), np.zeros(200), zeros, zeros)
-    clock = SenderClock(F)
-    assert clock._tightest(timings, slots) is reference_tightest(clock, timings, slots)
+    assert tightest_anchoring(timings, slots, F) is reference_tightest(timings, slots)
 
 
 def one_way_reference(predictor: object, history: np.ndarray, following: np.ndarray) -> object:

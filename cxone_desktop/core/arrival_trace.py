@@ -17,8 +17,9 @@ lines starting with `#` are ignored, so a trace can carry notes.
 A trace holds no sequence numbers, so frames the sender lost show only as
 bytes missing for their time: replayed byte for byte, a call that lost 5 % of
 its frames would come back as a sender 5 % slow. `lost_frame_offsets` reads the
-losses back from the timing, so a replay can leave as many frames out, in about
-the same places.
+losses back from the timing, and `trace_losses` decodes them from there as the
+playout buffer would in hindsight (`ArrivalTrace.losses`), so a replay can leave
+as many frames out, where the timing allows them to have been.
 """
 
 from __future__ import annotations
@@ -83,7 +84,11 @@ class ArrivalTrace:
         if rate is None:
             return None
         frame_bytes = round(rate * DEFAULT_FORMAT.frame_duration_s)
-        offsets = tuple(lost_frame_offsets(self, rate, frame_bytes))
+        # (Imported here: the decoder reads traces, so it imports this module.)
+        from cxone_desktop.core.trace_losses import decoded_lost_offsets
+
+        first_guess = lost_frame_offsets(self, rate, frame_bytes)
+        offsets = tuple(decoded_lost_offsets(self, rate, frame_bytes, first_guess))
         return StreamLosses(rate, frame_bytes, offsets)
 
 

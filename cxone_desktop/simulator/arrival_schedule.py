@@ -23,8 +23,8 @@ due at k × 20 ms). The rules, in the order they apply:
 
 A trace replaces all five: message i leaves at origin + (t_i − t_0), carrying
 the next `bytes_i` bytes of the audio; a trace shorter than the audio repeats.
-The frames the recorded sender lost (`lost_frame_offsets` reads them from the
-timing) are left out of the audio where they were.
+The frames the recorded sender lost (`ArrivalTrace.losses` decodes them from
+the timing) are left out of the audio where the timing allows them to have been.
 """
 
 from __future__ import annotations

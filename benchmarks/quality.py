@@ -34,8 +34,8 @@ it) or at all of them, so the matrix says what a perfect clue would buy;
 else outweighs it).
 `--trace FILE` adds cells replaying recorded `arrivals.csv` files over both
 sources (their loss column says "trace"): the replay leaves out the frames the
-trace's timing says its sender lost, near where they were, and the oracles are
-taken over those.
+trace's timing says its sender lost (`core/trace_losses.py`), where the timing
+allows them to have been, and the oracles are taken over those.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--mode low-delay|quality|both]
         [--seeds 11-20] [--models NAME ...] [--trace FILE ...] [--jobs 2]

@@ -109,8 +109,8 @@ def _decoded(timings: FrameTimings, slots: Int64, frame_s: float) -> Int64:
 
 def _model(part: FrameTimings, slots: Int64, frame_s: float, anchoring: Anchoring) -> ArrivalModel:
     """The sender's clock and delay histogram along `slots` over one chunk. A held-back
-    sender's message speaks for its last frame alone: inside it only losses say where the
-    others were due."""
+    sender's message speaks for its last frame alone: when the others were due depends on
+    where inside it a loss fell, which its time cannot say."""
     held_back = anchoring is Anchoring.LAST
     speaks = part.speaks(anchoring, last_only=held_back)
     offsets = part.anchored_s(anchoring, frame_s) - slots * frame_s

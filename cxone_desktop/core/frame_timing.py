@@ -68,6 +68,17 @@ class FrameTimings:
     def __len__(self) -> int:
         return int(self.done_s.shape[0])
 
+    def window(self, start: int, stop: int) -> FrameTimings:
+        """Frames start..stop − 1, as views."""
+        part = slice(start, stop)
+        return FrameTimings(
+            self.done_s[part],
+            self.began_s[part],
+            self.gap_log_odds[part],
+            self.before[part],
+            self.after[part],
+        )
+
     def anchored_s(self, anchoring: Anchoring, frame_s: float) -> Float:
         """Each arrival time as evidence for its frame's own due time."""
         if anchoring is Anchoring.FIRST:

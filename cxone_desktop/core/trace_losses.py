@@ -97,7 +97,7 @@ def _decoded(timings: FrameTimings, slots: Int64, frame_s: float) -> Int64:
     start = 0
     while start < n:
         stop = min(n, start + CHUNK_FRAMES + AHEAD_FRAMES)
-        part = _part(timings, start, stop)
+        part = timings.window(start, stop)
         model = _model(part, slots[start:stop], frame_s, anchoring)
         first = None if start == 0 else int(path[start - 1]) + 1
         decoded = decode_slots(part, model, prior, first_slot=first)
@@ -164,7 +164,7 @@ def _costs(timings: FrameTimings, slots: Int64, frame_s: float) -> Float:
     costs = np.zeros((n, 5))
     for start in range(0, n, CHUNK_FRAMES):
         stop = min(n, start + CHUNK_FRAMES)
-        part = _part(timings, start, stop)
+        part = timings.window(start, stop)
         model = _model(part, slots[start:stop], frame_s, anchoring)
         late = part.anchored_s(anchoring, frame_s) - model.origin_s - slots[start:stop] * frame_s
         for column, moved in enumerate(range(-2, 3)):
@@ -172,14 +172,3 @@ def _costs(timings: FrameTimings, slots: Int64, frame_s: float) -> Float:
         speaks = part.speaks(anchoring, last_only=model.last_only)
         costs[start:stop][~speaks] = 0.0
     return costs
-
-
-def _part(timings: FrameTimings, start: int, stop: int) -> FrameTimings:
-    window = slice(start, stop)
-    return FrameTimings(
-        timings.done_s[window],
-        timings.began_s[window],
-        timings.gap_log_odds[window],
-        timings.before[window],
-        timings.after[window],
-    )

@@ -64,6 +64,17 @@ def test_losses_are_found_in_number_and_near_where_they_were(
     assert trace.losses is not None and list(trace.losses.offsets) == found
 
 
+@pytest.mark.parametrize("per_message", [(1, 1), (1, 3)], ids=["one frame", "batching"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_losses_in_the_first_second_are_found_too(per_message: tuple[int, int], seed: int) -> None:
+    """The first guess takes its level from the first settled second and so cannot see
+    losses in it; the decode weighs those frames as any others."""
+    trace, truth = synthetic_trace(30, {10, 25, 40}, per_message=per_message, seed=seed)
+    assert lost_frame_offsets(trace, RATE, FRAME_BYTES) == []
+    found = decoded(trace)
+    assert len(found) == 3 and near(found, truth, 5) >= 2
+
+
 def test_a_trace_decodes_alike_every_time() -> None:
     """A replay must reproduce the network: the draw is seeded by the trace."""
     trace, _ = lossy((1, 4), "first")

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT
+from cxone_desktop.core.trace_losses import decoded_lost_offsets
 from cxone_desktop.errors import InputError
 
 #: The header line every trace starts with.
@@ -84,9 +85,6 @@ class ArrivalTrace:
         if rate is None:
             return None
         frame_bytes = round(rate * DEFAULT_FORMAT.frame_duration_s)
-        # (Imported here: the decoder reads traces, so it imports this module.)
-        from cxone_desktop.core.trace_losses import decoded_lost_offsets
-
         first_guess = lost_frame_offsets(self, rate, frame_bytes)
         offsets = tuple(decoded_lost_offsets(self, rate, frame_bytes, first_guess))
         return StreamLosses(rate, frame_bytes, offsets)

@@ -119,11 +119,7 @@ class QueueDecoder:
 
     def prior(self) -> LossPrior:
         """The loss rate hindsight saw (or the mode's assumption), within bounds."""
-        p, q = self._clock.loss, self._clock.burst
-        return LossPrior(
-            min(max(p, LOSS_BOUNDS[0]), LOSS_BOUNDS[1]),
-            min(max(q, BURST_BOUNDS[0]), BURST_BOUNDS[1]),
-        )
+        return bounded_prior(self._clock.loss, self._clock.burst)
 
     def late_chance(self, delay_s: float) -> float:
         """Nothing queued: how likely the frame due is still to come rather than lost
@@ -159,3 +155,12 @@ class QueueDecoder:
             pin_first=self._pinned,
             now_s=self._now_s if count == len(self._queue) else None,
         )
+
+
+def bounded_prior(p: float, q: float) -> LossPrior:
+    """A loss rate `p` and burst continuation `q` as the decoder may assume them
+    (`LOSS_BOUNDS`, `BURST_BOUNDS`)."""
+    return LossPrior(
+        min(max(p, LOSS_BOUNDS[0]), LOSS_BOUNDS[1]),
+        min(max(q, BURST_BOUNDS[0]), BURST_BOUNDS[1]),
+    )

@@ -24,15 +24,19 @@ likely path alone, training seeds: 0.11 against 0.09 drawn.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
 
-from cxone_desktop.core.arrival_trace import ArrivalTrace
 from cxone_desktop.core.delay_histogram import DelayHistogram
 from cxone_desktop.core.frame_timing import Anchoring, FrameTimings
-from cxone_desktop.core.queue_decoder import BURST_BOUNDS, LOSS_BOUNDS
+from cxone_desktop.core.queue_decoder import bounded_prior
 from cxone_desktop.core.sender_clock import losses_along, tightest_anchoring, usual_lateness
-from cxone_desktop.core.slot_decoder import ArrivalModel, LossPrior, decode_slots
+from cxone_desktop.core.slot_decoder import ArrivalModel, decode_slots
+
+if TYPE_CHECKING:  # (the trace format's module asks this one for its losses)
+    from cxone_desktop.core.arrival_trace import ArrivalTrace
 
 Float = npt.NDArray[np.float64]
 Int64 = npt.NDArray[np.int64]
@@ -87,10 +91,7 @@ def decoded_lost_offsets(
 def _decoded(timings: FrameTimings, slots: Int64, frame_s: float) -> Int64:
     """The most likely path, chunk by chunk, under a clock fitted along `slots`."""
     learned = losses_along(slots)
-    p, q = learned if learned is not None else (LOSS_BOUNDS[0], BURST_BOUNDS[0])
-    prior = LossPrior(
-        min(max(p, LOSS_BOUNDS[0]), LOSS_BOUNDS[1]), min(max(q, BURST_BOUNDS[0]), BURST_BOUNDS[1])
-    )
+    prior = bounded_prior(*learned) if learned is not None else bounded_prior(0.0, 0.0)
     anchoring = tightest_anchoring(timings, slots, frame_s)
     n = len(timings)
     path = np.empty(n, dtype=np.int64)

@@ -99,13 +99,19 @@ def near(found: list[int], truth: list[int], frames: int) -> int:
     return sum(min(abs(f - t) for t in truth) <= frames * FRAME_BYTES for f in found)
 
 
+def lossless_traces() -> list[ArrivalTrace]:
+    """Traces of senders that lost nothing: one frame a message, batching, held back, and
+    one through a 600 ms stall (then the backlog)."""
+    return [
+        synthetic_trace(30, set())[0],
+        synthetic_trace(30, set(), per_message=(1, 3), seed=2)[0],
+        synthetic_trace(30, set(), per_message=(5, 10), sent_at="last", seed=3)[0],
+        synthetic_trace(30, set(), stall=(12.0, 0.6), seed=4)[0],
+    ]
+
+
 def test_a_trace_without_losses_has_none_whatever_its_jitter_or_stalls() -> None:
-    for trace, _ in (
-        synthetic_trace(30, set()),
-        synthetic_trace(30, set(), per_message=(1, 3), seed=2),
-        synthetic_trace(30, set(), per_message=(5, 10), sent_at="last", seed=3),
-        synthetic_trace(30, set(), stall=(12.0, 0.6), seed=4),  # 600 ms stall, then the backlog
-    ):
+    for trace in lossless_traces():
         assert stream_bytes_per_s(trace) == RATE
         assert lost_frame_offsets(trace, RATE, FRAME_BYTES) == []
 

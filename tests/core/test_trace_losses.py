@@ -11,7 +11,7 @@ from cxone_desktop.core.arrival_trace import ArrivalTrace, lost_frame_offsets, p
 from cxone_desktop.core.trace_losses import decoded_lost_offsets, frame_timings
 
 from .playout_drive import FIXTURES
-from .test_arrival_trace import FRAME_BYTES, RATE, near, synthetic_trace
+from .test_arrival_trace import FRAME_BYTES, RATE, lossless_traces, near, synthetic_trace
 
 
 def decoded(trace: ArrivalTrace) -> list[int]:
@@ -38,12 +38,7 @@ def test_each_frame_is_timed_by_the_message_that_completed_it() -> None:
 
 
 def test_a_trace_without_losses_decodes_to_none_whatever_its_jitter_or_stalls() -> None:
-    for trace, _ in (
-        synthetic_trace(30, set()),
-        synthetic_trace(30, set(), per_message=(1, 3), seed=2),
-        synthetic_trace(30, set(), per_message=(5, 10), sent_at="last", seed=3),
-        synthetic_trace(30, set(), stall=(12.0, 0.6), seed=4),  # 600 ms stall, then the backlog
-    ):
+    for trace in lossless_traces():
         assert decoded(trace) == []
         assert trace.losses is not None and trace.losses.offsets == ()
 

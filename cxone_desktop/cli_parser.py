@@ -208,7 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fragment", choices=["aligned", "random", "tiny", "merged"], default="aligned"
     )
     sim.add_argument("--jitter-ms", type=float, default=0.0)
-    sim.add_argument("--loss", type=float, default=0.0, help="random frame loss probability")
+    sim.add_argument(
+        "--loss",
+        type=float,
+        default=0.0,
+        help="random frame loss probability (with --push twilio: media messages left out)",
+    )
     sim.add_argument(
         "--burst-loss", type=float, default=0.0, help="probability a loss burst starts at a frame"
     )

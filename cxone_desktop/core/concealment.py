@@ -120,17 +120,22 @@ class LossConcealer:
         A gap already being concealed continues from where it is. Afterwards the
         concealer is out of the gap: the next `good` plays its frame as it is.
         """
+        return self.bridge_samples(future, frames * self._frame)
+
+    def bridge_samples(self, future: npt.ArrayLike, count: int) -> Int16:
+        """`bridge` for a gap of any number of samples (a platform's hole need not be whole
+        frames)."""
         ahead = np.asarray(future, dtype=np.float64)
-        n = frames * self._frame
+        n = count
         if n <= 0:
             return np.zeros(0, dtype=np.int16)
-        forward = np.concatenate([self._conceal_raw() for _ in range(frames)])
+        forward = self._conceal_raw(n)
         if ahead.shape[0] == 0:
             self._concealing = True
             return _to_int16(forward)
         backward_concealer = LossConcealer(self._fmt)
         backward_concealer._remember(ahead[::-1].copy())
-        backward = np.concatenate([backward_concealer._conceal_raw() for _ in range(frames)])[::-1]
+        backward = backward_concealer._conceal_raw(n)[::-1]
         fade = (np.arange(n, dtype=np.float64) + 0.5) / n
         out = _to_int16(forward * (1.0 - fade) + backward * fade)
         self._concealing = False
@@ -145,14 +150,18 @@ class LossConcealer:
 
     def conceal(self) -> Int16:
         """Synthesize one missing frame from the pitch of what was played before the gap."""
-        result = _to_int16(self._conceal_raw())
+        return self.conceal_samples(self._frame)
+
+    def conceal_samples(self, count: int) -> Int16:
+        """`conceal` for any number of samples; the gap goes on until the next `play`."""
+        result = _to_int16(self._conceal_raw(count))
         self._remember(result.astype(np.float64))
         return result
 
-    def _conceal_raw(self) -> Float:
+    def _conceal_raw(self, count: int) -> Float:
         if not self._concealing:
             self._start_gap()
-        return self._synthesize(self._frame)
+        return self._synthesize(count)
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -4,23 +4,31 @@ A platform may deliver the parties on separate sockets (CXone RX/TX), as separat
 timestamped messages (Twilio inbound/outbound) or interleaved (AudioHook stereo).
 Each track writes samples at its own media position: the next one by default, or an
 explicit position when the platform stamps it. A frame is released when every joined
-track has it; a track that stalls or joins late is filled with silence once the
-frame has waited `wait_s`, and its data for released positions is then dropped as
-late, so it never shifts the others. Time comes in as `now` arguments (seconds,
-any monotonic origin); nothing here reads a clock.
+track has it; a track that stalls or joins late is filled once the frame has
+waited `wait_s`, and its data for released positions is then dropped as late, so
+it never shifts the others. What a joined track is missing (a stamped message that
+never came, a stall) is concealed in its true place (`core/gap_filler.py`): fading
+out over 60 ms where nothing follows yet, so a long stall is silence. Time comes in
+as `now` arguments (seconds, any monotonic origin); nothing here reads a clock.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from cxone_desktop.core.audio_format import AudioFormat
+from cxone_desktop.core.gap_filler import GapFiller
+
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
 _NONE_FILLED: frozenset[str] = frozenset()
 Int16Array = npt.NDArray[np.int16]
+BoolArray = npt.NDArray[np.bool_]
+_Buffer = TypeVar("_Buffer", Int16Array, BoolArray)
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class AlignedChunk:
 
     position: int
     samples: dict[str, Int16Array]
-    filled: frozenset[str]  # joined tracks that had no data for some of it (silence)
+    filled: frozenset[str]  # joined tracks that had no data for some of it (concealed)
 
     @property
     def sample_count(self) -> int:
@@ -37,40 +45,88 @@ class AlignedChunk:
 
 
 class _Track:
-    """Samples of one perspective for positions [edge, end), in a buffer consumed from the front."""
+    """Samples of one perspective for positions [edge, end), in a buffer consumed from the front,
+    and which of them the platform sent (the rest are holes, concealed when released).
 
-    __slots__ = ("buf", "end", "joined", "off")
+    While everything written so far is one run from the edge (the usual case) only its
+    length is kept; a per-sample mask exists only while a hole is waiting in the buffer.
+    """
 
-    def __init__(self, end: int) -> None:
+    __slots__ = ("buf", "end", "filler", "got", "joined", "off", "sent")
+
+    def __init__(self, end: int, rate_hz: int) -> None:
         self.buf: Int16Array = np.zeros(8 * FRAME_SAMPLES, dtype=np.int16)
+        self.sent: BoolArray | None = None  # per sample from `off`, while there is a hole
+        self.got = 0  # without a mask: samples sent from the edge on, without a hole
         self.off = 0  # buffer index of the aligner's edge
         self.end = end  # position after this track's last sample (its media clock)
         self.joined = True
+        self.filler = GapFiller(AudioFormat(rate_hz=rate_hz, channels=1))
 
     def put(self, index: int, samples: Int16Array) -> None:
-        """Store at buffer-relative `index` (0 = edge); unwritten room stays zero."""
-        need = self.off + index + samples.size
+        """Store at buffer-relative `index` (0 = edge); unwritten room stays a hole."""
+        n = samples.size
+        need = self.off + index + n
         if need > self.buf.size:
-            live = self.buf[self.off :]
             size = max(self.buf.size, 2 * (need - self.off))
-            grown = np.zeros(size, dtype=np.int16)
-            grown[: live.size] = live
-            self.buf, self.off = grown, 0
+            self.buf = _moved(self.buf, self.off, size)
+            if self.sent is not None:
+                self.sent = _moved(self.sent, self.off, size)
+            self.off = 0
         start = self.off + index
-        self.buf[start : start + samples.size] = samples
+        self.buf[start : start + n] = samples
+        if self.sent is None:
+            if index <= self.got:
+                self.got = max(self.got, index + n)
+                return
+            self.sent = np.zeros(self.buf.size, dtype=np.bool_)  # a hole opens before index
+            self.sent[self.off : self.off + self.got] = True
+        self.sent[start : start + n] = True
 
     def take(self, count: int) -> Int16Array:
-        out = self.buf[self.off : self.off + count].copy()
+        """The next `count` samples, holes concealed while the track is joined (a track that
+        left is silent after its last sample, as it should be)."""
+        off, stop = self.off, self.off + count
+        out = self.buf[off:stop].copy()
         if out.size < count:
             out = np.concatenate([out, np.zeros(count - out.size, dtype=np.int16)])
-        self.buf[self.off : self.off + count] = 0
-        self.off += count
+        sent = self.sent
+        if sent is None and count <= self.got and self.filler.idle:
+            self.filler.played(out)  # nothing missing: as sent
+            self.got -= count
+        elif self.joined or not self.filler.idle:
+            if sent is None:
+                written = np.arange(count) < self.got
+                ahead_written = np.arange(self.buf.size - stop) < self.got - count
+                self.got = max(0, self.got - count)
+            else:
+                written = np.zeros(count, dtype=np.bool_)
+                written[: max(0, sent.size - off)] = sent[off:stop]
+                ahead_written = sent[stop:]
+            out = self.filler.release(out, written, self.buf[stop:], ahead_written)
+        else:
+            self.got = max(0, self.got - count)
+        self.buf[off:stop] = 0
+        self.off = stop
+        if sent is not None:
+            sent[off:stop] = False
+            live = np.flatnonzero(sent[stop:])
+            if not live.size or live[-1] + 1 == live.size:  # no hole left: back to a length
+                self.sent, self.got = None, int(live.size)
         if self.off * 2 >= self.buf.size:  # compact: amortized O(1) a sample
-            live = self.buf[self.off :].copy()
-            self.buf[:] = 0
-            self.buf[: live.size] = live
+            self.buf = _moved(self.buf, self.off, self.buf.size)
+            if self.sent is not None:
+                self.sent = _moved(self.sent, self.off, self.buf.size)
             self.off = 0
         return out
+
+
+def _moved(buf: _Buffer, off: int, size: int) -> _Buffer:
+    """`buf[off:]` at the start of a fresh zeroed buffer of `size`."""
+    out = np.zeros(size, dtype=buf.dtype)
+    live = buf[off:]
+    out[: live.size] = live
+    return out
 
 
 class PerspectiveAligner:
@@ -86,6 +142,7 @@ class PerspectiveAligner:
             raise ValueError("wait_s must be >= 0 and resync_s > 0")
         self.wait_s = wait_s
         self._resync = round(resync_s * rate_hz)
+        self._rate = rate_hz
         self._tracks: dict[str, _Track] = {}
         self._edge = 0  # position of the next sample to release
         self._complete: deque[tuple[int, float]] = deque()  # (frame end, when first complete)
@@ -113,7 +170,7 @@ class PerspectiveAligner:
             return
         live = max(self._edge, self._furthest_end)
         if track is None:
-            self._tracks[name] = _Track(live)
+            self._tracks[name] = _Track(live, self._rate)
         else:
             track.joined, track.end = True, live
 

@@ -130,6 +130,22 @@ def test_a_bridge_ends_where_the_next_frame_begins_and_beats_concealing_forward(
     assert not bridged.concealing
 
 
+def test_a_hole_of_any_length_is_bridged_or_extrapolated_to_its_exact_size() -> None:
+    signal = VOWEL.astype(float)
+    start, size = 10 * N + 33, 57  # not whole frames: a platform's stamped hole
+    bridged, forward = LossConcealer(), LossConcealer()
+    for plc in (bridged, forward):
+        plc.play(VOWEL[:start])
+    fill = bridged.bridge_samples(VOWEL[start + size : start + size + 2 * N], size)
+    ahead = forward.conceal_samples(size)
+    truth = signal[start : start + size]
+    assert fill.shape == ahead.shape == (size,)
+    assert snr_db(truth, fill) > 10.0 and snr_db(truth, ahead) > 10.0  # the vowel goes on
+    joined = np.concatenate([VOWEL[:start], fill, VOWEL[start + size :]]).astype(float)
+    assert np.abs(np.diff(joined)).max() <= 1.1 * np.abs(np.diff(signal)).max()
+    assert not bridged.concealing and forward.concealing  # forward waits for what ends it
+
+
 def test_stereo_concealment_continues_each_channel_on_its_own() -> None:
     from cxone_desktop.core.audio_format import AudioFormat
     from cxone_desktop.core.concealment import Concealer

@@ -143,3 +143,23 @@ def write_short_wav(path: Path) -> Path:
         w.setframerate(8000)
         w.writeframes(stereo.astype("<i2").tobytes())
     return path
+
+
+def test_push_loss_leaves_out_twilio_messages_and_refuses_unstamped_platforms(
+    relay: str, tmp_path: Path
+) -> None:
+    wav = str(write_short_wav(tmp_path / "call.wav"))
+    push = [*PY, "simulate", "--to", relay, "--audio", wav, "--loss", "0.1", "--seed", "3"]
+    env = {**os.environ, **PUSH_ENV}
+    out = subprocess.run(
+        [*push, "--push", "twilio"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    left_out = re.search(r"(\d+) media messages left out", out.stdout)
+    assert left_out and int(left_out.group(1)) > 0 and "pushed 1 of 1" in out.stdout
+    for platform in ("cxone", "audiohook"):
+        out = subprocess.run(
+            [*push, "--push", platform], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 2 and "twilio only" in out.stderr
+        assert "pushing" not in out.stdout  # refused before any call

@@ -20,6 +20,7 @@ from cxone_desktop.relay.server import RelayServer
 from cxone_desktop.serving.tls import make_throwaway_certificate, server_ssl_context
 from cxone_desktop.simulator.push.pacing import HoldPlan
 from cxone_desktop.simulator.push.push_command import call_id_of, make_push
+from cxone_desktop.simulator.push.twilio_pusher import TwilioPush
 from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio
 
 from .support import PUSH_ENV, QA, relay_config, synthetic_call, until
@@ -43,6 +44,7 @@ async def record_through_relay(
     ca_file: Path | None = None,
     seconds: float = 2.46,
     record_args: tuple[str, ...] = (),
+    loss: float = 0.0,
 ) -> tuple[Path, TwoPartyAudio, str]:
     """Push one call, record it with `record`; (session folder, the pushed call, stderr)."""
     audio = synthetic_call(seconds)
@@ -53,6 +55,8 @@ async def record_through_relay(
         PUSH_ENV,
         hold=hold,
         ssl_context=ssl_context,
+        loss=loss,
+        seed=5,
     )
     push.gate = gate = asyncio.Event()
     call_id = call_id_of(push)
@@ -94,7 +98,13 @@ async def record_through_relay(
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, stderr.decode()
     folder = Path(stdout.decode().strip().splitlines()[-1])
+    if isinstance(push, TwilioPush):
+        LOST[folder] = push.lost
     return folder, audio, stderr.decode()
+
+
+#: What each Twilio push left out, by the session folder that recorded it.
+LOST: dict[Path, list[tuple[str, int]]] = {}
 
 
 def assert_both_parties_exact(folder: Path, audio: TwoPartyAudio) -> None:
@@ -115,6 +125,32 @@ async def test_record_gets_both_pushed_parties_bit_exact(platform: str, tmp_path
     assert np.array_equal(processed[0::2], processed[1::2]) and processed.any()
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["parties"] == 2 and set(summary["talk"]) >= {"talk_over_s", "longest_silence_s"}
+
+
+async def test_twilio_media_lost_upstream_is_concealed_in_its_slot_by_the_relay(
+    tmp_path: Path,
+) -> None:
+    async with RelayServer(relay_config()) as relay:
+        folder, audio, _ = await record_through_relay(relay, "twilio", tmp_path, loss=0.08)
+    lost = LOST[folder]
+    assert len(lost) >= 8  # of 2 × 123 messages
+    channels, raw = read_wav(folder / "raw.wav")
+    assert channels == 2 and raw.size == 2 * audio.samples  # nothing shifted, nothing short
+    checked = 0
+    for channel, track, role in ((0, "outbound", "agent"), (1, "inbound", "customer")):
+        got = raw[channel::2].reshape(-1, 160).astype(float)
+        truth = audio.expected(role).reshape(-1, 160).astype(float)
+        holes = {index for t, index in lost if t == track}
+        for k in range(len(truth)):
+            if k not in holes:
+                assert np.array_equal(got[k], truth[k]), (role, k)  # as pushed, bit-exact
+            elif truth[k].any() and k > 0 and truth[k - 1].any():
+                # In sounding audio the hole is filled (the relay used to leave silence) at
+                # about the loudness around it.
+                rms, around = np.sqrt(np.mean(got[k] ** 2)), np.sqrt(np.mean(truth[k] ** 2))
+                assert 0.3 * around < rms < 1.5 * around, (role, k, rms, around)
+                checked += 1
+    assert checked >= 3
 
 
 async def test_record_channels_both_keeps_the_parties_apart_in_processed_wav(

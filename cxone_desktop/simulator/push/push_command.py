@@ -13,6 +13,7 @@ import os
 import ssl
 import sys
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +25,14 @@ from cxone_desktop.simulator.push.twilio_pusher import TwilioPush
 from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio, load_two_party
 
 PushRun = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """`--loss` / `--seed` as the pushers take them."""
+
+    share: float
+    seed: int | None
 
 
 def ingest_url(to: str, platform: str) -> str:
@@ -47,9 +56,13 @@ def make_push(
     index: int = 0,
     hold: HoldPlan | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    loss: float = 0.0,
+    seed: int | None = None,
 ) -> AudioHookPush | CXonePush | TwilioPush:
-    """One pusher for `platform` with credentials from `env`."""
+    """One pusher for `platform` with credentials from `env`; `loss` (Twilio only) leaves out
+    that share of its media messages."""
     hold = hold or HoldPlan()
+    check_loss(platform, loss)
     agent_id = f"agent-{1001 + index % 5}"
     if platform == "audiohook":
         key = _need(env, "RELAY_AUDIOHOOK_API_KEY")
@@ -82,8 +95,22 @@ def make_push(
             hold=hold,
             agent_id=agent_id,
             ssl_context=ssl_context,
+            loss=loss,
+            loss_seed=None if seed is None else seed + index,
         )
     raise InputError("push", f"unknown platform {platform!r}")
+
+
+def check_loss(platform: str, loss: float) -> None:
+    if not 0.0 <= loss < 1.0:
+        raise InputError("loss", "must be at least 0 and below 1")
+    if loss and platform != "twilio":
+        raise InputError(
+            "loss",
+            "with --push, --loss works for twilio only: its messages carry their media time, "
+            "so the relay can place what is missing (CXone's and AudioHook's audio would just "
+            "come shorter)",
+        )
 
 
 def call_id_of(push: AudioHookPush | CXonePush | TwilioPush) -> str:
@@ -111,7 +138,11 @@ def run_push(args: argparse.Namespace) -> int:
         ctx = ssl.create_default_context(cafile=args.ca_file) if args.ca_file else None
         hold = HoldPlan(args.hold_at, args.hold_for)
         env = dict(os.environ)
-        return asyncio.run(_push_all(args.push, url, audio, env, args.calls, hold, ctx, args.loop))
+        loss = Loss(args.loss, args.seed)
+        check_loss(args.push, loss.share)
+        return asyncio.run(
+            _push_all(args.push, url, audio, env, args.calls, hold, ctx, args.loop, loss)
+        )
     except CXoneError as exc:
         print(f"cxone-desktop simulate --push: {exc.message}", file=sys.stderr)
         return 2
@@ -126,17 +157,30 @@ async def _push_all(
     hold: HoldPlan,
     ctx: ssl.SSLContext | None,
     loop: bool,
+    loss: Loss,
 ) -> int:
     failures = 0
     while True:
         pushes = [
-            make_push(platform, url, audio, env, index=i, hold=hold, ssl_context=ctx)
+            make_push(
+                platform,
+                url,
+                audio,
+                env,
+                index=i,
+                hold=hold,
+                ssl_context=ctx,
+                loss=loss.share,
+                seed=loss.seed,
+            )
             for i in range(calls)
         ]
         for push in pushes:
             print(f"pushing {platform} call {call_id_of(push)} to {url}", flush=True)
         results = await asyncio.gather(*(p.run() for p in pushes), return_exceptions=True)
         for push, result in zip(pushes, results, strict=True):
+            if isinstance(push, TwilioPush) and push.lost:
+                print(f"call {call_id_of(push)}: {len(push.lost)} media messages left out")
             if isinstance(result, BaseException):
                 failures += 1
                 print(

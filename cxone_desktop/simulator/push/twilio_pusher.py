@@ -4,7 +4,9 @@ The upgrade carries `X-Twilio-Signature` over the stream URL. `inbound` is the c
 (the customer), `outbound` what Twilio plays to the caller (the agent); each media
 message has its track's chunk number and the ms timestamp since the stream began,
 numbers as strings, as Twilio sends them. Twilio has no hold signal: during a
-`hold` the stream carries silence.
+`hold` the stream carries silence. `loss` leaves out that share of media messages
+(each track's apart, seeded), as if lost before Twilio sent them: their sequence
+numbers and timestamps are skipped, so the relay can tell where each one belonged.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import random
 import secrets
 import ssl
 import time
@@ -39,6 +42,9 @@ class TwilioPush:
     gate: asyncio.Event | None = None
     stamps: list[float] | None = None
     stream_sid: str = field(default_factory=lambda: "MZ" + secrets.token_hex(16))
+    loss: float = 0.0
+    loss_seed: int | None = None
+    lost: list[tuple[str, int]] = field(default_factory=list)  # (track, frame index) left out
 
     async def run(self) -> None:
         signature = twilio_signature(self.auth_token, self.url)
@@ -104,10 +110,14 @@ class TwilioPush:
         ]
         if hold_index is not None:
             frames[hold_index:hold_index] = [(SILENCE, SILENCE)] * hold_frames
+        chance = random.Random(self.loss_seed)
         for index, (out_frame, in_frame) in enumerate(frames):
             await clock.wait_for(index)
             for track, payload in (("inbound", in_frame), ("outbound", out_frame)):
                 seq += 1
+                if self.loss and chance.random() < self.loss:
+                    self.lost.append((track, index))
+                    continue
                 await ws.send(
                     json.dumps(
                         {

@@ -51,9 +51,9 @@ class LossConcealer:
         self._fmt = fmt
         self._frame = fmt.frame_samples
         self._block = rate // 100  # Appendix I works in 10 ms steps
-        self._pitch_min = rate // 200  # 5 ms: 200 Hz
+        self._pitch_min = rate // 400  # 2.5 ms: 400 Hz (Appendix I: 5 ms)
         self._pitch_max = rate * 15 // 1000  # 15 ms: 66 Hz
-        self._corr_len = rate // 50  # 20 ms correlation window
+        self._corr_len = rate // 200  # 5 ms matched at the loop point (Appendix I: 20 ms)
         self._end_overlap_growth = round(rate * _END_OVERLAP_GROWTH_S)
         # Three pitch periods plus the quarter period before them; at least enough for the search.
         self._history_len = max(
@@ -174,7 +174,12 @@ class LossConcealer:
             self._history[-n:] = samples
 
     def _find_pitch(self) -> int:
-        """The lag in [5, 15] ms whose past best matches the last 20 ms (normalized correlation)."""
+        """The lag in [2.5, 15] ms whose past best matches the last 5 ms (normalized correlation).
+
+        Appendix I matches 20 ms from 5 ms lags: a lag that continues the last few ms
+        seamlessly beats the speaker's average period (true-slot concealment at 5 % loss,
+        training seeds: 3.55 / 3.72 → 3.75 / 3.88 PESQ on the two calls; 3.77 → 3.93 on
+        recorded human speech never tuned on; at 10 % +0.25; in 3-frame bursts +0.05)."""
         h = self._history
         target = h[-self._corr_len :]
         lags = np.arange(self._pitch_min, self._pitch_max + 1)

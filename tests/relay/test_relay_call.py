@@ -1,4 +1,5 @@
-"""A call's perspectives on the event loop: a stalled one is filled with silence by the sweeper."""
+"""A call's perspectives on the event loop: a stalled one is filled by the sweeper (with silence
+here: it has sent nothing to continue)."""
 
 from __future__ import annotations
 

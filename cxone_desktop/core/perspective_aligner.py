@@ -157,6 +157,11 @@ class PerspectiveAligner:
     def edge(self) -> int:
         return self._edge
 
+    @property
+    def concealed_samples(self) -> int:
+        """Samples released that a joined track never had, concealed (all tracks, so far)."""
+        return sum(t.filler.concealed_samples for t in self._tracks.values())
+
     def tracks(self) -> tuple[str, ...]:
         return tuple(self._tracks)
 

@@ -83,6 +83,7 @@ class RelayCall:
         self._metrics = metrics
         self._loop = loop
         self._aligner = PerspectiveAligner(wait_s=wait_s)
+        self._concealed = 0  # what the aligner had concealed at the last delivery
         self._sweeper = sweeper or AlignmentSweeper(loop)
         self._joined: set[str] = set()
         self._ended = False
@@ -165,6 +166,10 @@ class RelayCall:
         self._release()
 
     def _deliver(self, chunk: AlignedChunk, t_in: float) -> None:
+        concealed = self._aligner.concealed_samples
+        if concealed != self._concealed:
+            self._metrics.concealed_samples.labels(self.platform).inc(concealed - self._concealed)
+            self._concealed = concealed
         self.fanout.chunk(chunk, t_in)
         if self._publisher is not None:
             self._publisher.publish_chunk(self.call_id, chunk)

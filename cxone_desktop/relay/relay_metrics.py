@@ -81,6 +81,12 @@ class RelayMetrics:
         self.late_samples = Counter(
             "relay_late_samples", "Samples dropped because their perspective was late", registry=r
         )
+        self.concealed_samples = Counter(
+            "relay_concealed_samples",
+            "Samples a platform never sent, concealed in their place (holes and stalls)",
+            ["platform"],
+            registry=r,
+        )
 
     def count_in(self, platform: str, frames: float) -> None:
         self._per_frame.frames_in[platform] += frames

@@ -132,7 +132,11 @@ async def test_twilio_media_lost_upstream_is_concealed_in_its_slot_by_the_relay(
 ) -> None:
     async with RelayServer(relay_config()) as relay:
         folder, audio, _ = await record_through_relay(relay, "twilio", tmp_path, loss=0.08)
+        concealed = relay.metrics.registry.get_sample_value(
+            "relay_concealed_samples_total", {"platform": "twilio"}
+        )
     lost = LOST[folder]
+    assert concealed == 160 * len(lost)  # operators see it in /metrics
     assert len(lost) >= 8  # of 2 × 123 messages
     channels, raw = read_wav(folder / "raw.wav")
     assert channels == 2 and raw.size == 2 * audio.samples  # nothing shifted, nothing short

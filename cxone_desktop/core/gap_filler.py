@@ -56,7 +56,7 @@ class GapFiller:
         """What to play for `samples` (`written[i]`: the platform sent sample i); `ahead` is
         what the track already holds after them, for bridging a hole that ends there."""
         if self._plc is None and bool(written.all()):
-            self._recent.append(samples)
+            self.played(samples)
             return samples
         plc = self._plc
         if plc is None:

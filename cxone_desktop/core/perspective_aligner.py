@@ -56,7 +56,7 @@ class _Track:
 
     def __init__(self, end: int, rate_hz: int) -> None:
         self.buf: Int16Array = np.zeros(8 * FRAME_SAMPLES, dtype=np.int16)
-        self.sent: BoolArray | None = None  # per sample from `off`, while there is a hole
+        self.sent: BoolArray | None = None  # beside `buf`, while a hole waits in it
         self.got = 0  # without a mask: samples sent from the edge on, without a hole
         self.off = 0  # buffer index of the aligner's edge
         self.end = end  # position after this track's last sample (its media clock)

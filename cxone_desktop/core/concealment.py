@@ -122,11 +122,9 @@ class LossConcealer:
         """
         return self.bridge_samples(future, frames * self._frame)
 
-    def bridge_samples(self, future: npt.ArrayLike, count: int) -> Int16:
-        """`bridge` for a gap of any number of samples (a platform's hole need not be whole
-        frames)."""
+    def bridge_samples(self, future: npt.ArrayLike, n: int) -> Int16:
+        """`bridge` for a gap of `n` samples (a platform's hole need not be whole frames)."""
         ahead = np.asarray(future, dtype=np.float64)
-        n = count
         if n <= 0:
             return np.zeros(0, dtype=np.int16)
         forward = self._conceal_raw(n)

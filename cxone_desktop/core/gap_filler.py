@@ -70,8 +70,10 @@ class GapFiller:
             if written[i]:
                 out[i:stop] = plc.play(samples[i:stop])
             else:
-                after = np.concatenate([samples[stop:], ahead])[: self._future]
-                sent = np.concatenate([written[stop:], ahead_written])[: self._future]
+                end = stop + self._future  # only what the backward synthesis looks at
+                after = np.concatenate([samples[stop:end], ahead[: self._future]])[: self._future]
+                sent = np.concatenate([written[stop:end], ahead_written[: self._future]])
+                sent = sent[: self._future]
                 following = after[: _run_end(sent, 0)] if sent.size and sent[0] else after[:0]
                 if following.size:
                     out[i:stop] = plc.bridge_samples(following, stop - i)

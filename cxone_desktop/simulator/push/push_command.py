@@ -13,7 +13,6 @@ import os
 import ssl
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,14 +24,6 @@ from cxone_desktop.simulator.push.twilio_pusher import TwilioPush
 from cxone_desktop.simulator.push.two_party_audio import TwoPartyAudio, load_two_party
 
 PushRun = Callable[[], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Loss:
-    """`--loss` / `--seed` as the pushers take them."""
-
-    share: float
-    seed: int | None
 
 
 def ingest_url(to: str, platform: str) -> str:
@@ -138,10 +129,10 @@ def run_push(args: argparse.Namespace) -> int:
         ctx = ssl.create_default_context(cafile=args.ca_file) if args.ca_file else None
         hold = HoldPlan(args.hold_at, args.hold_for)
         env = dict(os.environ)
-        loss = Loss(args.loss, args.seed)
-        check_loss(args.push, loss.share)
         return asyncio.run(
-            _push_all(args.push, url, audio, env, args.calls, hold, ctx, args.loop, loss)
+            _push_all(
+                args.push, url, audio, env, args.calls, hold, ctx, args.loop, args.loss, args.seed
+            )
         )
     except CXoneError as exc:
         print(f"cxone-desktop simulate --push: {exc.message}", file=sys.stderr)
@@ -157,7 +148,8 @@ async def _push_all(
     hold: HoldPlan,
     ctx: ssl.SSLContext | None,
     loop: bool,
-    loss: Loss,
+    loss: float,
+    seed: int | None,
 ) -> int:
     failures = 0
     while True:
@@ -170,8 +162,8 @@ async def _push_all(
                 index=i,
                 hold=hold,
                 ssl_context=ctx,
-                loss=loss.share,
-                seed=loss.seed,
+                loss=loss,
+                seed=seed,
             )
             for i in range(calls)
         ]

@@ -55,6 +55,7 @@ class DelayHistogram:
         self._peak: float | None = None
         self._survival: Float | None = None
         self._cumulative: Float | None = None
+        self._log_cdf: Float | None = None
         self._quantiles: dict[float, float] = {}  # asked for each slot, changed twice a second
         tail = np.where(
             centers >= 0,
@@ -76,6 +77,7 @@ class DelayHistogram:
         self._log_density = self._peak = None
         self._survival = None
         self._cumulative = None
+        self._log_cdf = None
         self._quantiles.clear()
 
     def replace(self, offsets_s: npt.ArrayLike) -> None:
@@ -89,7 +91,42 @@ class DelayHistogram:
         self._log_density = self._peak = None
         self._survival = None
         self._cumulative = None
+        self._log_cdf = None
         self._quantiles.clear()
+
+    def replace_censored(self, offsets_s: Float, bounded: npt.NDArray[np.bool_]) -> None:
+        """Forget everything: these offsets (s) were seen, the `bounded` ones only as upper
+        bounds (the frame's own delay was at most that: it came held up behind another).
+        The distribution is the reverse Kaplan–Meier estimate: a bound's mass goes to the
+        values seen below it, in proportion."""
+        values = np.asarray(offsets_s, dtype=np.float64).reshape(-1)
+        index = self._index(values)
+        index[~np.isfinite(values)] = self._bins - 1
+        seen = np.bincount(index[~bounded], minlength=self._bins).astype(np.float64)
+        at_risk = np.cumsum(np.bincount(index, minlength=self._bins))  # offsets ≤ each bin
+        hazard = np.divide(seen, at_risk, out=np.zeros(self._bins), where=at_risk > 0)
+        # F(top of bin b) = product over the bins above b of (1 − hazard).
+        stay = np.log(np.maximum(1.0 - hazard, 1e-300))
+        above = np.concatenate([np.cumsum(stay[::-1])[::-1][1:], [0.0]])
+        mass = np.exp(above) * hazard
+        if np.any(seen):  # what lies below the lowest value seen goes to it
+            lowest = int(np.flatnonzero(seen)[0])
+            mass[lowest] += max(0.0, 1.0 - float(mass.sum()))
+        self._mass = mass / max(1e-300, float(mass.sum()))
+        self._count = int(values.shape[0])
+        self._log_density = self._peak = None
+        self._survival = None
+        self._cumulative = None
+        self._log_cdf = None
+        self._quantiles.clear()
+
+    def log_cumulative(self, offsets_s: Float) -> Float:
+        """log P(offset ≤ each value), from the same smoothed density as `log_likelihood`."""
+        if self._log_cdf is None:
+            cdf = np.cumsum(np.exp(self._densities()) * BIN_S)
+            self._log_cdf = np.log(np.maximum(cdf / max(1e-300, float(cdf[-1])), 1e-12))
+        result: Float = self._log_cdf[self._index(offsets_s)]
+        return result
 
     def quantile(self, q: float) -> float:
         """The offset (s) that fraction `q` of the (recent) arrivals did not exceed (0: none)."""

@@ -20,6 +20,9 @@ Int16 = npt.NDArray[np.int16]
 Float = npt.NDArray[np.float64]
 Int64 = npt.NDArray[np.int64]
 
+#: A frame completed within this of the one before it came bunched behind it.
+BUNCH_S = 0.001
+
 
 class FrameQueue:
     """A linear buffer of frames, compacted when it reaches its end; grows if it must."""
@@ -41,6 +44,7 @@ class FrameQueue:
         self._head = 0
         self._count = 0
         self._popped: list[Int16] = []  # the (up to two) received frames before the head
+        self._popped_done_s = -np.inf  # when the frame before the head was completed
 
     def __len__(self) -> int:
         return self._count
@@ -74,6 +78,23 @@ class FrameQueue:
             self._after_in_message[window],
         )
 
+    def bunched(self, count: int) -> npt.NDArray[np.bool_]:
+        """Whether each of the first `count` frames was completed within `BUNCH_S` of the
+        frame before it (held up behind it: TCP keeps order)."""
+        done = self._done[self._head : self._head + count]
+        previous = np.empty(count)
+        if count:
+            previous[0] = self._popped_done_s
+            previous[1:] = done[:-1]
+        flags: npt.NDArray[np.bool_] = done - previous < BUNCH_S
+        return flags
+
+    def bunched_at(self, j: int) -> bool:
+        """`bunched` of frame j alone."""
+        i = self._head + j
+        previous = float(self._done[i - 1]) if j else self._popped_done_s
+        return float(self._done[i]) - previous < BUNCH_S
+
     def frames(self, start: int, stop: int) -> Int16:
         return self._frames[self._head + start : self._head + stop]
 
@@ -106,6 +127,7 @@ class FrameQueue:
         frame = self._frames[i].copy()
         frame.flags.writeable = False
         self._popped = [self._popped[-1], frame] if self._popped else [frame]
+        self._popped_done_s = float(self._done[i])
         self._head += 1
         self._count -= 1
         if self._count == 0:
@@ -115,6 +137,7 @@ class FrameQueue:
     def forget_before(self) -> None:
         """The frames before the head no longer lead into it (a new timeline)."""
         self._popped = []
+        self._popped_done_s = -np.inf
 
     def _before(self) -> Float:
         """Mono samples of the received frames before the head (worked out only when the

@@ -42,6 +42,9 @@ class FrameTiming:
     gap_log_odds: float  # waveform evidence of a gap before it (0: none)
     before: int = 0  # frames its message completed before it
     after: int = 0  # ... and after it
+    #: Completed with (or right behind) the frame before it: held up behind it, its arrival
+    #: bounds its own delay rather than measuring it (TCP keeps order).
+    bunched: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class FrameTimings:
     gap_log_odds: Float
     before: Int64
     after: Int64
+    bunched: npt.NDArray[np.bool_] | None = None  # see `FrameTiming.bunched`; None: unknown
 
     @staticmethod
     def of(frames: Sequence[FrameTiming]) -> FrameTimings:
@@ -63,6 +67,7 @@ class FrameTimings:
             np.array([f.gap_log_odds for f in frames], dtype=np.float64),
             np.array([f.before for f in frames], dtype=np.int64),
             np.array([f.after for f in frames], dtype=np.int64),
+            np.array([f.bunched for f in frames], dtype=np.bool_),
         )
 
     def __len__(self) -> int:
@@ -77,6 +82,7 @@ class FrameTimings:
             self.gap_log_odds[part],
             self.before[part],
             self.after[part],
+            None if self.bunched is None else self.bunched[part],
         )
 
     def anchored_s(self, anchoring: Anchoring, frame_s: float) -> Float:

@@ -88,13 +88,14 @@ class QueueDecoder:
             self._gap_log_odds(j + 1)[j],
             before=before,
             after=after,
+            bunched=self._queue.bunched_at(j),
         )
 
     def _timings(self, count: int) -> FrameTimings:
         """`timing(j)` of the first `count` queued frames, as arrays."""
         done, began, before, after = self._queue.arrivals(count)
         odds = np.array(self._gap_log_odds(count), dtype=np.float64)
-        return FrameTimings(done, began, odds, before, after)
+        return FrameTimings(done, began, odds, before, after, self._queue.bunched(count))
 
     def _gap_log_odds(self, count: int) -> list[float]:
         """The waveform's evidence of a gap before each of the first `count` queued frames,

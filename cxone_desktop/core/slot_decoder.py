@@ -10,7 +10,12 @@ Three kinds of evidence weigh each path:
 
 - timing: how likely each frame's arrival is if it belongs to that slot (the
   delay histograms; a frame may carry two observations: when it was completed,
-  and when a message that began inside it arrived);
+  and when a message that began inside it arrived). Where each message is one
+  frame kept in order (TCP), a frame that came on its own measured its
+  message's delay, and one that came held up behind the frame before only
+  bounds it (P(delay ≤ what it shows)): weighing the lateness order made of
+  such frames as delays put a loss followed by quick arrivals too late, after
+  frames that then played a slot early;
 - loss: a gap of m ≥ 1 frames costs −log p − (m−1)·log q (p the loss rate,
   q the chance a loss goes on: bursts are cheaper per frame);
 - waveform: the log-odds from `frame_continuity` that a frame is missing
@@ -88,6 +93,10 @@ class ArrivalModel:
     unseen: DelayHistogram | None = None
     #: A held-back sender's message speaks for its last frame alone (`FrameTimings.speaks`).
     last_only: bool = False
+    #: Each message's own delay (`SenderClock.raw`), where messages are frames kept in order:
+    #: a frame that came on its own measured it, one held up behind another only bounds it.
+    #: None: weigh every arrival by `done` (anchored) alone.
+    raw: DelayHistogram | None = None
 
 
 def decode_slots(
@@ -127,7 +136,12 @@ def decode_slots(
         else ~timings.speaks(model.anchoring, last_only=model.last_only)
     )
     emission = _emissions(
-        arrivals, timings.began_s, model, lows[:, None] + offsets[None, :], sent_ahead
+        arrivals,
+        timings.began_s,
+        model,
+        lows[:, None] + offsets[None, :],
+        sent_ahead,
+        timings.bunched,
     )
     held_back = model.last_only and model.anchoring is Anchoring.LAST
     weight = HELD_BACK_CONTINUITY_WEIGHT if held_back else CONTINUITY_WEIGHT
@@ -194,13 +208,21 @@ def _consecutive_proven(
     odds = timings.gap_log_odds.tolist()
     gaps = odds[1:] if pin_first else odds  # a pinned head has no gap before it
     margin = start - keep - CONTINUITY_WEIGHT * max(gaps) if gaps else math.inf
-    origin_s, frame_s, done, began = model.origin_s, model.frame_s, model.done, model.began
-    done_peak = done.peak_log_likelihood()
+    origin_s, frame_s, began = model.origin_s, model.frame_s, model.began
+    # A frame held up behind another (weighed by the chance its own delay was at most what
+    # it shows) only gets less likely in a later slot: it can gain nothing.
+    held = [False] * n
+    if model.raw is not None and timings.bunched is not None:
+        weigh, held = model.raw, timings.bunched.tolist()
+    else:
+        weigh = model.done
+    peak = weigh.peak_log_likelihood()
     excess = 0.0
     arrivals = zip(timings.done_s.tolist(), timings.began_s.tolist(), strict=True)
     for j, (done_s, began_s) in enumerate(arrivals):
         due_s = origin_s + (first_slot + j) * frame_s
-        excess += done_peak - done.log_likelihood_at(done_s - due_s)
+        if not held[j]:
+            excess += peak - weigh.log_likelihood_at(done_s - due_s)
         if began_s == began_s:  # not nan: a message began inside this frame
             excess += began.peak_log_likelihood() - began.log_likelihood_at(began_s - due_s)
     if now_s is not None and model.unseen is not None:  # `_unseen_cost` of the next slot
@@ -362,13 +384,21 @@ def _emissions(
     model: ArrivalModel,
     slots: Int64,
     sent_ahead: npt.NDArray[np.bool_] | None = None,
+    bunched: npt.NDArray[np.bool_] | None = None,
 ) -> Float:
     """Cost (−log likelihood) of each frame's arrival (anchored, and when a message began in
     it: `began`, nan if none) for each of its candidate slots; frames `sent_ahead` of theirs
     (see `FrameTimings.speaks`) get no cost from the arrival."""
     # (The integer slots go to float64 inside the product, as astype would take them.)
     due = cast(Float, model.origin_s + slots * model.frame_s)
-    cost = -model.done.log_likelihood((arrivals[:, None] - due).reshape(-1)).reshape(due.shape)
+    late = arrivals[:, None] - due
+    if model.raw is not None and bunched is not None:
+        cost = -model.raw.log_likelihood(late.reshape(-1)).reshape(due.shape)
+        if np.logical_or.reduce(bunched):  # held up behind the frame before: a bound
+            held = late[bunched]
+            cost[bunched] = -model.raw.log_cumulative(held.reshape(-1)).reshape(held.shape)
+    else:
+        cost = -model.done.log_likelihood(late.reshape(-1)).reshape(due.shape)
     if sent_ahead is not None:
         cost[sent_ahead] = 0.0  # the message's arrival speaks for another frame
     unknown = np.isnan(began)

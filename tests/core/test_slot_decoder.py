@@ -76,6 +76,44 @@ def test_a_frame_not_come_by_now_speaks_against_a_loss_put_past_the_queue() -> N
     assert at_now.tolist() == truth
 
 
+def test_frames_held_up_behind_another_bound_their_delay_so_a_loss_goes_where_it_was() -> None:
+    # One-frame messages, each 0-100 ms on the way, kept in order (TCP): a frame that waited
+    # for the one before arrives with it. Slot 8 was lost and the frames after it came quickly
+    # until one 95 ms on the way shows the slots moved on by one. Weighed by lateness alone,
+    # low lateness looks unlikely (order made most frames later than they were sent), so the
+    # loss is put as late as it can be; weighed by each message's own delay, with held-up
+    # frames counted as bounds, timing cannot tell and the waveform's lean decides.
+    rng = np.random.default_rng(3)
+    count = 3000
+    arrivals = np.maximum.accumulate(np.arange(count) * F + rng.uniform(0, 0.1, count))
+    lateness = arrivals - np.arange(count) * F
+    held = np.concatenate([[False], np.diff(arrivals) < 0.001])
+    plain, own = DelayHistogram(), DelayHistogram()
+    plain.replace(lateness)
+    own.replace_censored(lateness, held)
+    truth = list(range(8)) + list(range(9, 20))
+    delays = [0.05, 0.07, 0.09, 0.06, 0.04, 0.08, 0.06, 0.05]
+    delays += [0.012, 0.022, 0.018, 0.008, 0.035, 0.015, 0.095, 0.076, 0.053, 0.033, 0.043]
+    came = np.maximum.accumulate([s * F + d for s, d in zip(truth, delays, strict=True)])
+    frames = [
+        FrameTiming(
+            float(t),
+            float("nan"),
+            2.0 if j == 8 else -2.0 if j else 0.0,  # the waveform leans toward a gap at 8
+            bunched=bool(j and t - came[j - 1] < 0.001),
+        )
+        for j, t in enumerate(came)
+    ]
+    by_lateness = ArrivalModel(0.0, F, plain, DelayHistogram(), unseen=plain)
+    by_own_delay = replace(by_lateness, unseen=own, raw=own)
+    now = float(came[-1]) + 0.005
+    prior = LossPrior(0.05, 0.2)
+    misplaced = decode_slots(frames, by_lateness, prior, first_slot=0, now_s=now).tolist()
+    placed = decode_slots(frames, by_own_delay, prior, first_slot=0, now_s=now).tolist()
+    assert placed == truth
+    assert misplaced != truth and misplaced[8] == 8  # the frames after the loss a slot early
+
+
 def test_a_pinned_first_frame_keeps_its_slot_whatever_its_timing_says() -> None:
     free = decode_slots(timings([0.2, 0.22]), model(), PRIOR, first_slot=7)
     pinned = decode_slots(timings([0.2, 0.22]), model(), PRIOR, first_slot=7, pin_first=True)

@@ -141,6 +141,47 @@ def test_a_queue_shown_consecutive_decodes_so_and_the_proof_holds_on_clean_netwo
     assert not all(proofs)  # and the rest are decoded
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_the_proof_holds_where_frames_weighed_by_their_own_delay_came_held_up(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With each message's own delay weighed (`ArrivalModel.raw`), a frame held up behind
+    another counts as a bound, which a later slot only makes less likely: the proof leaves
+    it out, and must still agree with the full decode wherever it is taken."""
+    rng = random.Random(2000 + seed)
+    jitter = rng.uniform(0.004, 0.1)
+    own = DelayHistogram()
+    own.replace(np.random.default_rng(seed).uniform(0.0, jitter, 500))
+    model = ArrivalModel(rng.uniform(-5.0, 5.0), F, own, DelayHistogram(), unseen=own, raw=own)
+    proofs = []
+    real = slot_decoder._consecutive_proven
+
+    def spy(*args: object) -> bool:
+        proofs.append(real(*args))  # type: ignore[arg-type]
+        return proofs[-1]
+
+    for _ in range(80):
+        first = rng.randint(0, 5000)
+        slot, frames, last = first - 1, [], -np.inf
+        for _ in range(rng.randint(1, 6)):
+            slot += 1 if rng.random() > 0.1 else 2
+            arrival = max(last, model.origin_s + slot * F + rng.uniform(0.0, jitter))
+            held = frames != [] and arrival - last < 0.001
+            frames.append(FrameTiming(arrival, float("nan"), 0.0, bunched=held))
+            last = arrival
+        prior = LossPrior(rng.choice([0.003, 0.01, 0.05, 0.2]), rng.uniform(0.05, 0.9))
+        now = frames[-1].done_s + rng.uniform(0, 0.04)
+        kwargs = {"first_slot": first, "pin_first": rng.random() < 0.2, "now_s": now}
+        monkeypatch.setattr(slot_decoder, "_consecutive_proven", spy)
+        shown = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(slot_decoder, "_consecutive_proven", lambda *a: False)
+        full = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
+        assert shown.tolist() == full.tolist()
+        if proofs[-1]:
+            assert full.tolist() == list(range(first, first + len(frames)))
+    assert any(proofs) and not all(proofs)
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_a_histograms_single_values_are_its_arrays(seed: int) -> None:
     """The proof above reads one offset at a time; the decode reads arrays of them."""

@@ -74,34 +74,22 @@ class DelayHistogram:
         self._mass *= 1.0 - weight
         self._mass[self._bin(offset_s)] += weight
         self._count += 1
-        self._log_density = self._peak = None
-        self._survival = None
-        self._cumulative = None
-        self._log_cdf = None
-        self._quantiles.clear()
+        self._forget_derived()
 
     def replace(self, offsets_s: npt.ArrayLike) -> None:
         """Forget everything: the arrivals are exactly these offsets (s), equally weighted."""
-        values = np.asarray(offsets_s, dtype=np.float64).reshape(-1)
-        index = self._index(values)
-        index[~np.isfinite(values)] = self._bins - 1
+        index = self._bins_of(offsets_s)
         mass = np.bincount(index, minlength=self._bins).astype(np.float64)
         self._mass = mass / max(1.0, float(mass.sum()))
-        self._count = int(values.shape[0])
-        self._log_density = self._peak = None
-        self._survival = None
-        self._cumulative = None
-        self._log_cdf = None
-        self._quantiles.clear()
+        self._count = int(index.shape[0])
+        self._forget_derived()
 
     def replace_censored(self, offsets_s: Float, bounded: npt.NDArray[np.bool_]) -> None:
         """Forget everything: these offsets (s) were seen, the `bounded` ones only as upper
         bounds (the frame's own delay was at most that: it came held up behind another).
         The distribution is the reverse Kaplan–Meier estimate: a bound's mass goes to the
         values seen below it, in proportion."""
-        values = np.asarray(offsets_s, dtype=np.float64).reshape(-1)
-        index = self._index(values)
-        index[~np.isfinite(values)] = self._bins - 1
+        index = self._bins_of(offsets_s)
         seen = np.bincount(index[~bounded], minlength=self._bins).astype(np.float64)
         at_risk = np.cumsum(np.bincount(index, minlength=self._bins))  # offsets ≤ each bin
         hazard = np.divide(seen, at_risk, out=np.zeros(self._bins), where=at_risk > 0)
@@ -113,7 +101,18 @@ class DelayHistogram:
             lowest = int(np.flatnonzero(seen)[0])
             mass[lowest] += max(0.0, 1.0 - float(mass.sum()))
         self._mass = mass / max(1e-300, float(mass.sum()))
-        self._count = int(values.shape[0])
+        self._count = int(index.shape[0])
+        self._forget_derived()
+
+    def _bins_of(self, offsets_s: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """The bin of each offset, a non-finite one in the last."""
+        values = np.asarray(offsets_s, dtype=np.float64).reshape(-1)
+        index = self._index(values)
+        index[~np.isfinite(values)] = self._bins - 1
+        return index
+
+    def _forget_derived(self) -> None:
+        """The mass changed: what was worked out from it is out of date."""
         self._log_density = self._peak = None
         self._survival = None
         self._cumulative = None

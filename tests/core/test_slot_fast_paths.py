@@ -36,6 +36,7 @@ from cxone_desktop.core.slot_decoder import (
 from .test_concealment import vowel
 
 F = 0.020
+PROOF = slot_decoder._consecutive_proven
 
 
 def random_model(rng: random.Random) -> ArrivalModel:
@@ -95,6 +96,34 @@ def test_a_few_frames_decode_as_the_general_path_decodes_them(
     assert few.tolist() == general.tolist()
 
 
+def decode_both_ways(
+    monkeypatch: pytest.MonkeyPatch,
+    frames: list[FrameTiming],
+    model: ArrivalModel,
+    prior: LossPrior,
+    first: int,
+    pin: bool,
+    now: float,
+) -> bool:
+    """Decode with the consecutive-path proof and without it: the same slots, and one after
+    another wherever the proof was taken. Returns whether it was."""
+    taken = []
+
+    def spy(*args: object) -> bool:
+        taken.append(PROOF(*args))  # type: ignore[arg-type]
+        return taken[-1]
+
+    kwargs = {"first_slot": first, "pin_first": pin, "now_s": now}
+    monkeypatch.setattr(slot_decoder, "_consecutive_proven", spy)
+    shown = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(slot_decoder, "_consecutive_proven", lambda *a: False)
+    full = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
+    assert shown.tolist() == full.tolist()
+    if taken[-1]:
+        assert full.tolist() == list(range(first, first + len(frames)))
+    return taken[-1]
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_a_queue_shown_consecutive_decodes_so_and_the_proof_holds_on_clean_networks(
     seed: int, monkeypatch: pytest.MonkeyPatch
@@ -108,13 +137,7 @@ def test_a_queue_shown_consecutive_decodes_so_and_the_proof_holds_on_clean_netwo
     done.replace(np.random.default_rng(seed).uniform(0.0, jitter, 500))
     began = DelayHistogram(prior_spread_s=0.015)
     model = ArrivalModel(rng.uniform(-5.0, 5.0), F, done, began, unseen=done)
-    proofs = []
-    real = slot_decoder._consecutive_proven
-
-    def spy(*args: object) -> bool:
-        proofs.append(real(*args))  # type: ignore[arg-type]
-        return proofs[-1]
-
+    proofs: list[bool] = []
     clean = []
     for _ in range(80):
         first = rng.randint(0, 5000)
@@ -127,14 +150,8 @@ def test_a_queue_shown_consecutive_decodes_so_and_the_proof_holds_on_clean_netwo
         p = 0.003 if steady else rng.choice([0.003, 0.01, 0.05, 0.2])
         prior = LossPrior(p, rng.uniform(0.05, 0.9))
         now = frames[-1].done_s + rng.uniform(0, 0.01 if steady else 0.04)
-        kwargs = {"first_slot": first, "pin_first": rng.random() < 0.2, "now_s": now}
-        monkeypatch.setattr(slot_decoder, "_consecutive_proven", spy)
-        shown = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(slot_decoder, "_consecutive_proven", lambda *a: False)
-        full = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
-        assert shown.tolist() == full.tolist()
-        if proofs[-1]:
-            assert full.tolist() == list(range(first, first + len(frames)))
+        pin = rng.random() < 0.2
+        proofs.append(decode_both_ways(monkeypatch, frames, model, prior, first, pin, now))
         if steady:
             clean.append(proofs[-1])
     assert sum(clean) >= 0.9 * len(clean)  # a clean network's queues skip the decode
@@ -154,12 +171,6 @@ def test_the_proof_holds_where_frames_weighed_by_their_own_delay_came_held_up(
     own.replace(np.random.default_rng(seed).uniform(0.0, jitter, 500))
     model = ArrivalModel(rng.uniform(-5.0, 5.0), F, own, DelayHistogram(), unseen=own, raw=own)
     proofs = []
-    real = slot_decoder._consecutive_proven
-
-    def spy(*args: object) -> bool:
-        proofs.append(real(*args))  # type: ignore[arg-type]
-        return proofs[-1]
-
     for _ in range(80):
         first = rng.randint(0, 5000)
         slot, frames, last = first - 1, [], -np.inf
@@ -171,14 +182,8 @@ def test_the_proof_holds_where_frames_weighed_by_their_own_delay_came_held_up(
             last = arrival
         prior = LossPrior(rng.choice([0.003, 0.01, 0.05, 0.2]), rng.uniform(0.05, 0.9))
         now = frames[-1].done_s + rng.uniform(0, 0.04)
-        kwargs = {"first_slot": first, "pin_first": rng.random() < 0.2, "now_s": now}
-        monkeypatch.setattr(slot_decoder, "_consecutive_proven", spy)
-        shown = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(slot_decoder, "_consecutive_proven", lambda *a: False)
-        full = decode_slots(frames, model, prior, **kwargs)  # type: ignore[arg-type]
-        assert shown.tolist() == full.tolist()
-        if proofs[-1]:
-            assert full.tolist() == list(range(first, first + len(frames)))
+        pin = rng.random() < 0.2
+        proofs.append(decode_both_ways(monkeypatch, frames, model, prior, first, pin, now))
     assert any(proofs) and not all(proofs)
 
 

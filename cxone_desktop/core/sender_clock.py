@@ -18,7 +18,7 @@ played), and the histograms are rebuilt from the hindsight path. A median over
 5 s follows a sender clock ±0.1 % off with under 3 ms of lag.
 
 Where messages are single frames kept in order, a frame held up behind a slow
-one arrives with it: its lateness is the other's, not its own delay. `raw`
+one arrives with it: its lateness is the other's, not its own delay. `own_delay`
 learns each message's own delay from the path as reverse Kaplan–Meier does
 (a held-up frame's lateness is an upper bound on its delay), so the decoder
 does not take the lateness order made for how messages travel.
@@ -131,8 +131,9 @@ class SenderClock:
         self.anchored = DelayHistogram()  # anchored arrival − due: the decoder's evidence
         self.began = DelayHistogram(prior_spread_s=0.015)
         #: Each one-frame message's own delay, frames held up behind another counted as
-        #: bounds (reverse Kaplan–Meier): what the decoder weighs where frames are kept in order.
-        self.raw = DelayHistogram()
+        #: bounds (reverse Kaplan–Meier): what the decoder weighs where frames are kept
+        #: in order.
+        self.own_delay = DelayHistogram()
         self._anchoring = Anchoring.COMPLETION
         self._model: ArrivalModel | None = None  # built once per clock estimate
         self.loss = loss  # per frame, as the hindsight path shows it (until then: assumed)
@@ -160,8 +161,9 @@ class SenderClock:
     def _build_model(self) -> ArrivalModel:
         # One-frame messages kept in order: each frame's arrival is weighed by its message's
         # own delay, as hindsight learned it (`slot_decoder`), and so is the next one's.
-        raw = self.raw if self._anchoring is Anchoring.COMPLETION and self.raw.count else None
-        unseen = self.done if raw is None else raw
+        learned = self._anchoring is Anchoring.COMPLETION and self.own_delay.count > 0
+        own = self.own_delay if learned else None
+        unseen = self.done if own is None else own
         return ArrivalModel(
             self._origin_s,
             self._frame_s,
@@ -172,7 +174,7 @@ class SenderClock:
             # message when its first frame is due completes that one on its anchored time.
             self.anchored if self._anchoring is Anchoring.FIRST else unseen,
             self._last_only,
-            raw,
+            own,
         )
 
     @property
@@ -215,7 +217,7 @@ class SenderClock:
         self.done.replace(late[usual])
         if timings.bunched is not None and anchoring is Anchoring.COMPLETION:
             chosen = speaks if np.any(speaks) else usual
-            self.raw.replace_censored((anchored - due)[chosen], timings.bunched[chosen])
+            self.own_delay.replace_censored((anchored - due)[chosen], timings.bunched[chosen])
         began = timings.began_s
         known = ~np.isnan(began)
         if np.any(known):

@@ -93,10 +93,10 @@ class ArrivalModel:
     unseen: DelayHistogram | None = None
     #: A held-back sender's message speaks for its last frame alone (`FrameTimings.speaks`).
     last_only: bool = False
-    #: Each message's own delay (`SenderClock.raw`), where messages are frames kept in order:
-    #: a frame that came on its own measured it, one held up behind another only bounds it.
-    #: None: weigh every arrival by `done` (anchored) alone.
-    raw: DelayHistogram | None = None
+    #: Each message's own delay (`SenderClock.own_delay`) where messages are frames kept in
+    #: order: a frame that came on its own measured it, one held up behind another only
+    #: bounds it. None: weigh every arrival by `done` (anchored) alone.
+    own_delay: DelayHistogram | None = None
 
 
 def decode_slots(
@@ -212,8 +212,8 @@ def _consecutive_proven(
     # A frame held up behind another (weighed by the chance its own delay was at most what
     # it shows) only gets less likely in a later slot: it can gain nothing.
     held = [False] * n
-    if model.raw is not None and timings.bunched is not None:
-        weigh, held = model.raw, timings.bunched.tolist()
+    if model.own_delay is not None and timings.bunched is not None:
+        weigh, held = model.own_delay, timings.bunched.tolist()
     else:
         weigh = model.done
     peak = weigh.peak_log_likelihood()
@@ -392,11 +392,11 @@ def _emissions(
     # (The integer slots go to float64 inside the product, as astype would take them.)
     due = cast(Float, model.origin_s + slots * model.frame_s)
     late = arrivals[:, None] - due
-    if model.raw is not None and bunched is not None:
-        cost = -model.raw.log_likelihood(late.reshape(-1)).reshape(due.shape)
+    if model.own_delay is not None and bunched is not None:
+        cost = -model.own_delay.log_likelihood(late.reshape(-1)).reshape(due.shape)
         if np.logical_or.reduce(bunched):  # held up behind the frame before: a bound
             held = late[bunched]
-            cost[bunched] = -model.raw.log_cumulative(held.reshape(-1)).reshape(held.shape)
+            cost[bunched] = -model.own_delay.log_cumulative(held.reshape(-1)).reshape(held.shape)
     else:
         cost = -model.done.log_likelihood(late.reshape(-1)).reshape(due.shape)
     if sent_ahead is not None:

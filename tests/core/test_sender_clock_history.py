@@ -53,7 +53,7 @@ def test_hindsight_learns_each_messages_own_delay_from_frames_kept_in_order() ->
         held = k > 0 and done - arrivals[k - 1] < 0.001
         clock.record(FrameTiming(done, float("nan"), 0.0, bunched=held), slot=k)
     clock.refresh(LossPrior(0.01, 0.2))
-    own = clock.model.raw
+    own = clock.model.own_delay
     assert own is not None and clock.model.unseen is own
     assert own.quantile(0.9) - own.quantile(0.1) == pytest.approx(0.08, abs=0.01)
     # Lateness is narrower: order held the quick frames up behind slower ones.

@@ -105,7 +105,7 @@ def test_frames_held_up_behind_another_bound_their_delay_so_a_loss_goes_where_it
         for j, t in enumerate(came)
     ]
     by_lateness = ArrivalModel(0.0, F, plain, DelayHistogram(), unseen=plain)
-    by_own_delay = replace(by_lateness, unseen=own, raw=own)
+    by_own_delay = replace(by_lateness, unseen=own, own_delay=own)
     now = float(came[-1]) + 0.005
     prior = LossPrior(0.05, 0.2)
     misplaced = decode_slots(frames, by_lateness, prior, first_slot=0, now_s=now).tolist()

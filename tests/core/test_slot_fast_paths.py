@@ -162,14 +162,15 @@ def test_a_queue_shown_consecutive_decodes_so_and_the_proof_holds_on_clean_netwo
 def test_the_proof_holds_where_frames_weighed_by_their_own_delay_came_held_up(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With each message's own delay weighed (`ArrivalModel.raw`), a frame held up behind
+    """With each message's own delay weighed (`ArrivalModel.own_delay`), a frame held up behind
     another counts as a bound, which a later slot only makes less likely: the proof leaves
     it out, and must still agree with the full decode wherever it is taken."""
     rng = random.Random(2000 + seed)
     jitter = rng.uniform(0.004, 0.1)
     own = DelayHistogram()
     own.replace(np.random.default_rng(seed).uniform(0.0, jitter, 500))
-    model = ArrivalModel(rng.uniform(-5.0, 5.0), F, own, DelayHistogram(), unseen=own, raw=own)
+    origin = rng.uniform(-5.0, 5.0)
+    model = ArrivalModel(origin, F, own, DelayHistogram(), unseen=own, own_delay=own)
     proofs = []
     for _ in range(80):
         first = rng.randint(0, 5000)

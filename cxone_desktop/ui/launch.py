@@ -106,6 +106,7 @@ def _close_without_display(
     the loop run again, which works without a screen; Qt may end that run too, so again."""
     for window in windows:
         with contextlib.suppress(RuntimeError):  # its C++ side may be gone already
+            window.display_lost()
             window.close()
     deadline = time.monotonic() + DISPLAY_LOST_CLOSE_S
     while not main.done() and (left := deadline - time.monotonic()) > 0:

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
+        self._display_lost = False
         self._fit_to_screen(1280, 800)
         self._settings = settings
         self._remember = remember_settings
@@ -125,7 +126,7 @@ class MainWindow(QMainWindow):
             state_panel=self.state_panel,
             metrics=self.metrics,
             announcer=self.announcer,
-            set_title=lambda what: self.setWindowTitle(f"{WINDOW_TITLE} — {what}"),
+            set_title=self._set_title,
         )
         self.folders = SessionFolders(
             self,
@@ -303,6 +304,18 @@ class MainWindow(QMainWindow):
         return True
 
     # ---- the display tick ------------------------------------------------------------------
+    def _set_title(self, what: str) -> None:
+        if not self._display_lost:
+            self.setWindowTitle(f"{WINDOW_TITLE} — {what}")
+
+    def display_lost(self) -> None:
+        """The X server or desktop session is gone; the call is about to be stopped. Stop
+        what would still talk to the display: setting the native title after the break
+        crashed the process (SIGSEGV inside Xlib) before the call had stopped, about one
+        run in ten under load; redrawing is pointless with nothing to draw on."""
+        self._display_lost = True
+        self._frame_timer.stop()
+
     def tick(self) -> None:
         """~30 times a second: redraw from ring buffers only what changed."""
         self.state_panel.refresh_clock(time.monotonic())

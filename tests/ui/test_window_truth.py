@@ -175,3 +175,19 @@ async def test_a_stall_ends_when_the_call_leaves_streaming(make_window) -> None:
     assert not window.state_panel.stalled
     assert window.windowTitle().endswith("Reconnecting")
     await window.controller.stop()
+
+
+async def test_once_the_display_is_gone_the_call_stops_without_touching_the_title(
+    make_window,
+) -> None:
+    # Setting the native title after the X server died crashed the process (Xlib) before
+    # the call had stopped; the state still changes, the title is left as it was.
+    window, _ = make_window()
+    window.show()
+    window.connect_call()
+    await until(lambda: window.state_panel.current_state is CallState.STREAMING)
+    assert window.windowTitle().endswith("Streaming")
+    window.display_lost()
+    await window.controller.stop()
+    assert window.state_panel.current_state is CallState.TERMINATED
+    assert window.windowTitle().endswith("Streaming")

@@ -211,11 +211,8 @@ def _consecutive_proven(
     origin_s, frame_s, began = model.origin_s, model.frame_s, model.began
     # A frame held up behind another (weighed by the chance its own delay was at most what
     # it shows) only gets less likely in a later slot: it can gain nothing.
-    held = [False] * n
-    if model.own_delay is not None and timings.bunched is not None:
-        weigh, held = model.own_delay, timings.bunched.tolist()
-    else:
-        weigh = model.done
+    weigh, bunched = _arrival_weights(model, timings.bunched)
+    held = [False] * n if bunched is None else bunched.tolist()
     peak = weigh.peak_log_likelihood()
     excess = 0.0
     arrivals = zip(timings.done_s.tolist(), timings.began_s.tolist(), strict=True)
@@ -378,6 +375,18 @@ def _windows_few(
     return lows
 
 
+def _arrival_weights(
+    model: ArrivalModel, bunched: npt.NDArray[np.bool_] | None
+) -> tuple[DelayHistogram, npt.NDArray[np.bool_] | None]:
+    """The histogram a frame's arrival is weighed by, and which frames it bounds rather than
+    measures (None: none): each message's own delay where it was learned and the frames say
+    which came held up, else the anchored arrivals' `done`. (The decode and its shortcut
+    proof must weigh alike.)"""
+    if model.own_delay is not None and bunched is not None:
+        return model.own_delay, bunched
+    return model.done, None
+
+
 def _emissions(
     arrivals: Float,
     began: Float,
@@ -392,13 +401,11 @@ def _emissions(
     # (The integer slots go to float64 inside the product, as astype would take them.)
     due = cast(Float, model.origin_s + slots * model.frame_s)
     late = arrivals[:, None] - due
-    if model.own_delay is not None and bunched is not None:
-        cost = -model.own_delay.log_likelihood(late.reshape(-1)).reshape(due.shape)
-        if np.logical_or.reduce(bunched):  # held up behind the frame before: a bound
-            held = late[bunched]
-            cost[bunched] = -model.own_delay.log_cumulative(held.reshape(-1)).reshape(held.shape)
-    else:
-        cost = -model.done.log_likelihood(late.reshape(-1)).reshape(due.shape)
+    weigh, held_up = _arrival_weights(model, bunched)
+    cost = -weigh.log_likelihood(late.reshape(-1)).reshape(due.shape)
+    if held_up is not None and np.logical_or.reduce(held_up):  # behind the frame before
+        held = late[held_up]
+        cost[held_up] = -weigh.log_cumulative(held.reshape(-1)).reshape(held.shape)
     if sent_ahead is not None:
         cost[sent_ahead] = 0.0  # the message's arrival speaks for another frame
     unknown = np.isnan(began)

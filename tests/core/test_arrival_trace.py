@@ -144,6 +144,15 @@ def test_a_trace_too_short_to_judge_or_of_another_stream_rate() -> None:
     assert stream_bytes_per_s(stereo) == 32000
 
 
+def test_a_short_recorded_trace_of_a_held_back_sender_reads_at_its_rate_and_lost_nothing() -> None:
+    """The fixture came from the live simulator (100-200 ms messages, each sent when its last
+    frame is due, 12 s, nothing lost): its first message's bytes came before its first
+    arrival, and counting them read the stream 1.7 % fast, as stereo, half its frames lost."""
+    trace = parse_arrival_trace((FIXTURES / "arrivals-large-frames.csv").read_text())
+    assert stream_bytes_per_s(trace) == RATE
+    assert trace.losses is not None and trace.losses.offsets == ()
+
+
 def test_the_recorded_lossy_trace_keeps_pace_once_its_losses_are_left_out() -> None:
     """The fixture came from the live simulator (3 % loss, batching, a sender 0.07 % fast):
     its bytes fall short of its time by about its losses, which are found."""

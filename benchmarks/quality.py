@@ -177,7 +177,7 @@ class Clue:
     """`--waveform-oracle`: where the clue tells the truth, and how sure it is (log-odds)."""
 
     scope: str  # "loud" or "all"
-    strength: float = frame_continuity.MAX_LOG_ODDS
+    strength: float = frame_continuity.MAX_GAP_LOG_ODDS
 
 
 @contextmanager
@@ -321,7 +321,7 @@ def main() -> int:
     parser.add_argument(
         "--oracle-strength",
         type=float,
-        default=frame_continuity.MAX_LOG_ODDS,
+        default=frame_continuity.MAX_GAP_LOG_ODDS,
         help="log-odds of the oracle's truth (default: the most the real clue gives)",
     )
     args = parser.parse_args()

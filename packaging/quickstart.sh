@@ -9,12 +9,13 @@ cd "$(dirname "$0")/.."
 RUNTIME_PKGS=(libpulse0 libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0
   libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core)
-# What the tests use as real parts: a sound server with a null sink, an X server, speech, TLS, the seed-shaped Go client,
+# What the tests use as real parts: a sound server with a null sink, an X server, speech (synthesized, and alsa-utils'
+# recorded voice clips), TLS, the seed-shaped Go client,
 # libsndfile's sndfile-info (reads WAV cue points as Audacity does), chromium (renders the review report),
 # redis-server (the real bus two relays share calls through);
 # gcc and the Python headers build `pesq` (ITU-T P.862), which PyPI ships as source only;
 # the AT-SPI stack a Linux screen reader uses (bus, registry, pyatspi in Debian's python3, dbus-run-session).
-TEST_PKGS=(xvfb xauth x11-apps imagemagick pulseaudio pulseaudio-utils espeak-ng sox sndfile-programs openssl golang-go
+TEST_PKGS=(xvfb xauth x11-apps imagemagick pulseaudio pulseaudio-utils espeak-ng alsa-utils sox sndfile-programs openssl golang-go
   golang-github-gorilla-websocket-dev desktop-file-utils binutils gcc libc6-dev python3-dev chromium redis-server
   at-spi2-core python3-pyatspi dbus-x11)
 

@@ -11,12 +11,11 @@ frames before, backward from the frames after) and the difference in match is
 the evidence: about 0 in silence and noise, positive for a gap.
 
 Pitch phase goes blind when the period nearly divides the frame, so
-`gap_log_odds` weighs it with a second clue, short-term prediction across the
-boundary (`boundary_prediction`), into the log-odds the slot decoder adds to
-its timing evidence. The weights were fitted (logistic regression, its
-intercept less the prior odds) on both benchmark calls over training seeds
-only, at every boundary of a lossy stream: each clue alone leaves many gaps in
-voiced speech unseen that the two together find.
+`gap_log_odds` weighs it with short-term prediction across the boundary
+(`boundary_prediction`) and the level, through `gap_model` (trained on other
+speech than the benchmarks'), into the log-odds the slot decoder adds to its
+timing evidence. The model knows 8 kHz streams of 20 ms frames (the wire's);
+on others the pitch phase speaks alone.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cxone_desktop.core.boundary_prediction import BoundaryPredictor
+from cxone_desktop.core.gap_model import GapModel
 
 Float = npt.NDArray[np.float64]
 
@@ -36,15 +36,24 @@ _COMPARE_S = 0.010
 _SEARCH_WINDOW_S = 0.020
 #: Pitch drift allowed when matching a prediction: ± this much.
 _SLACK_S = 0.000375
-#: Log-odds per unit of evidence, and the most one boundary may weigh.
+#: Where the pitch phase speaks alone: log-odds per unit of its evidence (at most
+#: MAX_GAP_LOG_ODDS either way).
 LOG_ODDS_PER_UNIT = 3.5
-MAX_LOG_ODDS = 5.0
-#: The two clues' weights: log-odds = BIAS + SURPRISE × s + HINGE × max(s − 2, 0) + PHASE ×
-#: (pitch-phase log-odds), with the prediction's surprise s taken within SURPRISE_RANGE.
-_BIAS, _SURPRISE, _HINGE, _PHASE = -0.334, 0.48, 0.204, 0.683
-_SURPRISE_RANGE = (-1.0, 8.0)
-#: Below this power (RMS 64 of 32767) on both sides of a boundary the prediction is not tried.
+#: The most one boundary may weigh, for a join and for a gap. Less for a gap: a real
+#: discontinuity (a tone or a word starting at full strength, a click) looks to any
+#: waveform test like a missing frame, and only timing can say it is not; a seamless
+#: continuation is not what a missing frame looks like.
+MAX_JOIN_LOG_ODDS = 8.0
+MAX_GAP_LOG_ODDS = 5.0
+#: Below this power (RMS 64 of 32767) on both sides of a boundary the pitch phase speaks
+#: alone: in pauses the model's clues are line noise's, which varies from line to line.
 QUIET_POWER = 64.0**2
+#: The stream the gap model was trained on: 8 kHz, 20 ms frames.
+MODEL_RATE_HZ, MODEL_FRAME_SAMPLES = 8000, 160
+#: Frames after a boundary the clues use at most (the queue decoder gives up to 2).
+_AFTER_FRAMES = 2
+#: One model for every probe (it holds only its weights).
+_MODEL = GapModel.trained()
 
 
 class ContinuityProbe:
@@ -63,6 +72,7 @@ class ContinuityProbe:
         reach = self._frame + self._compare + 2 * self._slack
         self._from_boundary = np.arange(reach, dtype=np.intp) - self._slack
         self._predictor = BoundaryPredictor(rate_hz)
+        self._modelled = rate_hz == MODEL_RATE_HZ and frame_samples == MODEL_FRAME_SAMPLES
 
     @property
     def context_samples(self) -> int:
@@ -93,20 +103,37 @@ class ContinuityProbe:
         return values[0] + values[1]
 
     def gap_log_odds(self, before: npt.ArrayLike, after: npt.ArrayLike) -> float:
-        """log P(evidence | a frame is missing) − log P(evidence | none is), clipped."""
+        """log P(waveform | a frame is missing) − log P(waveform | none is), clipped."""
         history = np.asarray(before, dtype=np.float64).reshape(-1)
         following = np.asarray(after, dtype=np.float64).reshape(-1)
-        value = LOG_ODDS_PER_UNIT * self.evidence(history, following)
-        phase = float(min(max(value, -MAX_LOG_ODDS), MAX_LOG_ODDS))
+        evidence = self.evidence(history, following)
         a, b = history[-self._frame :], following[: self._frame]
-        if max(float(a @ a) / max(1, a.shape[0]), float(b @ b) / max(1, b.shape[0])) < QUIET_POWER:
-            return phase  # no speech on either side to predict (and it runs for every frame)
-        surprise = self._predictor.surprise(history, following)
-        if surprise is None:  # too little on a side, or silence: the phase alone
-            return phase
-        s = min(max(surprise, _SURPRISE_RANGE[0]), _SURPRISE_RANGE[1])
-        value = _BIAS + _SURPRISE * s + _HINGE * max(s - 2.0, 0.0) + _PHASE * phase
-        return min(max(value, -MAX_LOG_ODDS), MAX_LOG_ODDS)
+        loud = max(_power(a), _power(b)) >= QUIET_POWER
+        clues = self.clues(history, following, evidence) if self._modelled and loud else None
+        if clues is None:
+            phase = LOG_ODDS_PER_UNIT * evidence
+            return float(min(max(phase, -MAX_GAP_LOG_ODDS), MAX_GAP_LOG_ODDS))
+        return float(min(max(_MODEL.log_odds(clues), -MAX_JOIN_LOG_ODDS), MAX_GAP_LOG_ODDS))
+
+    def clues(
+        self, before: npt.ArrayLike, after: npt.ArrayLike, evidence: float | None = None
+    ) -> Float | None:
+        """What the gap model weighs (`gap_model_weights.CLUES`): the pitch phase's
+        `evidence`, the prediction's ratios, the louder side's level and how many frames
+        after the boundary were seen (up to 2); None when a side is too short or digital
+        silence for the prediction."""
+        history = np.asarray(before, dtype=np.float64).reshape(-1)
+        following = np.asarray(after, dtype=np.float64).reshape(-1)
+        ratios = self._predictor.ratios(history, following)
+        if ratios is None:
+            return None
+        if evidence is None:
+            evidence = self.evidence(history, following)
+        power = max(_power(history[-self._frame :]), _power(following[: self._frame]))
+        # With one frame after the boundary (a short queue) the phase is tested forward
+        # only: the model is told, having learned both.
+        after_frames = min(following.shape[0] / self._frame, float(_AFTER_FRAMES))
+        return np.concatenate(([evidence], ratios, [np.log(power + 1.0), after_frames]))
 
     def _shape(self, history: Float, following: Float) -> tuple[int, int] | None:
         """(pitch-search window, samples compared) one way, or None: too little to tell."""
@@ -173,6 +200,11 @@ class ContinuityProbe:
         """Indices (from the history's end) of the continuation for `period`."""
         index: npt.NDArray[np.intp] = self._from_boundary % period - period
         return index
+
+
+def _power(x: Float) -> float:
+    """Mean square (0 for no samples)."""
+    return float(x @ x) / max(1, len(x))
 
 
 def _window_energies(x: Float, n: int) -> Float:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxone_desktop.core.frame_continuity import MAX_LOG_ODDS, ContinuityProbe, _window_energies
+from cxone_desktop.core.frame_continuity import (
+    MAX_GAP_LOG_ODDS,
+    MAX_JOIN_LOG_ODDS,
+    ContinuityProbe,
+    _window_energies,
+)
 
 from .playout_drive import demo_frames
 from .test_concealment import vowel
@@ -20,7 +25,7 @@ def test_a_gap_in_a_vowel_shows_and_a_true_join_does_not() -> None:
     gap = PROBE.gap_log_odds(before, frames[6:8].reshape(-1))
     assert join < -1.0
     assert gap > 1.0
-    assert join >= -MAX_LOG_ODDS and gap <= MAX_LOG_ODDS
+    assert join >= -MAX_JOIN_LOG_ODDS and gap <= MAX_GAP_LOG_ODDS
 
 
 def test_silence_says_nothing() -> None:

@@ -3,6 +3,7 @@ frames and recorded traces. No clocks, no sockets."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 import random
 
@@ -216,6 +217,33 @@ def test_a_batching_sender_with_loss_in_low_delay_mode_conceals_what_was_lost_no
     assert changes <= 6 * 30 / 5  # on average at most one time-scale change per 5 s
 
 
+def test_tones_that_start_at_full_strength_are_not_taken_for_lost_frames() -> None:
+    """A batching sender (timing cannot part the frames of a message) and nothing lost, over
+    a line whose sounds start and stop at full strength, as tones and some words do: a jump
+    in the waveform that any waveform test takes for a missing frame. Only timing can say
+    none is missing, so the waveform's evidence of a gap is bounded (`MAX_GAP_LOG_ODDS`):
+    with the gap model's full reach there (8) these 8 calls concealed 37 frames."""
+    rng = np.random.default_rng(1)
+    t = np.arange(8000 * 12) / 8000
+    line = rng.normal(0, 25, t.size)
+    starts = (0.5, 1.3, 2.5, 3.1, 4.0, 5.2, 6.0, 7.3, 8.4, 9.5, 10.6)
+    pitches = (210, 120, 170, 95, 210, 140, 120, 250, 110, 180, 130)
+    for start, f0 in zip(starts, pitches, strict=True):
+        i, j = int(start * 8000), int((start + 0.6) * 8000)
+        tone = sum(np.sin(2 * np.pi * h * f0 * t[i:j]) / h for h in range(1, 6))
+        line[i:j] += 7000 * tone / 2.3
+    frames = np.clip(np.round(line), -32768, 32767).astype(np.int16).reshape(-1, N)
+    concealed = 0
+    for seed in range(1, 9):
+        jb = JitterBuffer()
+        drive(jb, batching(frames, seed))
+        concealed += jb.concealed_frames
+    # At most two a call, where 22 starts and stops could each be one (before the gap model:
+    # 8 in all; with its gap evidence bounded at 4 rather than 5: 3, but the batching cell
+    # under low delay lost 0.06 PESQ on the second call).
+    assert concealed <= 16
+
+
 def test_the_first_frames_of_a_call_play_even_when_timing_says_frames_before_them_were_lost() -> (
     None
 ):
@@ -421,26 +449,41 @@ def test_100_to_200ms_frames_in_low_delay_mode_get_the_delay_a_message_needs() -
 
 
 def replay(name: str, frames: np.ndarray) -> list[tuple[float, bytes]]:
+    """The trace's messages carrying `frames` as its sender would have sent them: without
+    the frames its timing says were lost (`ArrivalTrace.losses`), so that the waveform
+    agrees with the timing, as on a real call."""
     trace = parse_arrival_trace((FIXTURES / name).read_text(encoding="utf-8"))
-    stream = frames.tobytes()
+    lost = collections.Counter(trace.losses.offsets if trace.losses else ())
+    sent, i = bytearray(), 0
+    while len(sent) < trace.total_bytes and i < len(frames):
+        skip = lost.pop(len(sent), 0)  # frames lost before the next one received
+        sent += frames[i + skip].tobytes()
+        i += skip + 1
     out, pos = [], 0
     for t, size in zip(trace.times_s, trace.sizes, strict=True):
-        out.append((t, stream[pos : pos + size]))
+        out.append((t, bytes(sent[pos : pos + size])))
         pos += size
     return out
 
 
 def test_a_recorded_batching_trace_with_loss_and_drift_plays_steadily() -> None:
     """arrivals.csv recorded from the live simulator over loopback sockets: batching up to 4
-    frames, 30 ms jitter, 3 % loss, sender clock 0.07 % fast, real event-loop timing."""
-    frames = demo_frames(12.0)
-    jb = JitterBuffer()
-    played = drive(jb, replay("arrivals-batching-lossy.csv", frames))
-    assert 5 <= jb.concealed_frames <= 40  # the loss shows up as concealment, not as silence
-    assert jb.late_dropped_frames <= 3
-    settled = [d for t, d, _, _ in played.trace if t > 2.0]
-    assert max(settled) - min(settled) <= 40.0
-    assert played.changes_between(2.0, 12.0) <= 10.0 / 5 + 1
+    frames, 30 ms jitter, 3 % loss (15 frames), sender clock 0.07 % fast, real event-loop
+    timing; replayed over ten stretches of the demo call. Where the waveform's evidence of a
+    loss misleads, a stretch's delay may step by a frame and back: within 40 ms on most
+    stretches, 60 ms on every one."""
+    ranges = []
+    for offset_s in range(0, 30, 3):
+        frames = demo_frames(12.0, offset_s=float(offset_s))
+        jb = JitterBuffer()
+        played = drive(jb, replay("arrivals-batching-lossy.csv", frames))
+        assert 13 <= jb.concealed_frames <= 18  # the losses show up as concealment, no more
+        assert jb.late_dropped_frames <= 3
+        settled = [d for t, d, _, _ in played.trace if t > 2.0]
+        ranges.append(max(settled) - min(settled))
+        assert played.changes_between(2.0, 12.0) <= 10.0 / 5
+    assert max(ranges) <= 60.0
+    assert sum(r <= 40.0 for r in ranges) >= 5
 
 
 def test_a_recorded_200ms_trace_plays_every_frame_in_quality_mode() -> None:

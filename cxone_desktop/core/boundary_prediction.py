@@ -66,14 +66,9 @@ class BoundaryPredictor:
         self._lags = np.abs(np.subtract.outer(np.arange(ORDER), np.arange(ORDER)))
         self._short_lags = self._lags[:SHORT_ORDER, :SHORT_ORDER]
 
-    @property
-    def side_samples(self) -> int:
-        """Samples wanted on each side of a boundary (fewer: no ratios)."""
-        return self._fit
-
     def ratios(self, before: npt.ArrayLike, after: npt.ArrayLike) -> Float | None:
         """The log residual-power ratios named in RATIO_NAMES; None when a side is shorter
-        than `side_samples` or digital silence (nothing to fit)."""
+        than the stretch a predictor is fitted on (20 ms) or digital silence."""
         a = np.asarray(before, dtype=np.float64).reshape(-1)
         b = np.asarray(after, dtype=np.float64).reshape(-1)
         if a.shape[0] < self._fit or b.shape[0] < self._fit:
@@ -86,14 +81,12 @@ class BoundaryPredictor:
         # symmetric window), so each side's serves forward and backward. Both sides' systems
         # in one call each: LAPACK solves them one by one, as separate calls would.
         try:
-            long = np.linalg.solve(r[:, self._lags], -r[:, 1 : ORDER + 1, None])[:, :, 0]
-            short = np.linalg.solve(r[:, self._short_lags], -r[:, 1 : SHORT_ORDER + 1, None])[
-                :, :, 0
-            ]
+            long = np.linalg.solve(r[:, self._lags], -r[:, 1 : ORDER + 1, None])
+            short = np.linalg.solve(r[:, self._short_lags], -r[:, 1 : SHORT_ORDER + 1, None])
         except np.linalg.LinAlgError:
             return None
-        inverse_a, inverse_b = (np.concatenate(([1.0], c)) for c in long)
-        short_a, short_b = (np.concatenate(([1.0], c)) for c in short)
+        inverse_a, inverse_b = (np.concatenate(([1.0], c[:, 0])) for c in long)
+        short_a, short_b = (np.concatenate(([1.0], c[:, 0])) for c in short)
         reversed_a, reversed_b = a[::-1], b[::-1]
         values = [
             *_past(fitted_a, b, inverse_a),

@@ -112,10 +112,7 @@ def _past(fitted: Float, following: Float, inverse: Float) -> list[float]:
     longest = PAST_SAMPLES[-1]
     signal = np.concatenate([fitted, following[:longest]])
     residual = np.convolve(signal, inverse, "valid")  # from sample ORDER of `fitted` on
-    inside, past = residual[:-longest], residual[-longest:]
-    power_in = float(inside @ inside) / inside.shape[0] + _FLOOR_POWER
-    energy = np.cumsum(past * past)
-    return [float(np.log((energy[h - 1] / h + _FLOOR_POWER) / power_in)) for h in PAST_SAMPLES]
+    return _log_ratios(residual[-longest:], residual[:-longest], PAST_SAMPLES)
 
 
 def _into(near: Float, far: Float, inverse: Float, counts: tuple[int, ...]) -> list[float]:
@@ -126,7 +123,12 @@ def _into(near: Float, far: Float, inverse: Float, counts: tuple[int, ...]) -> l
     start, stop = INTO_REFERENCE
     signal = np.concatenate([near[-order:], far[:stop]])
     residual = np.convolve(signal, inverse, "valid")  # residual[i] predicts far[i]
-    reference = residual[start:stop]
+    return _log_ratios(residual, residual[start:stop], counts)
+
+
+def _log_ratios(head: Float, reference: Float, counts: tuple[int, ...]) -> list[float]:
+    """Per k in `counts`: log of the residual power over the first k samples of `head` over
+    that over `reference` (each with the floor added)."""
     power_ref = float(reference @ reference) / reference.shape[0] + _FLOOR_POWER
-    energy = np.cumsum(residual[: max(counts)] ** 2)
+    energy = np.cumsum(head[: max(counts)] ** 2)
     return [float(np.log((energy[k - 1] / k + _FLOOR_POWER) / power_ref)) for k in counts]

@@ -3,7 +3,6 @@ frames and recorded traces. No clocks, no sockets."""
 
 from __future__ import annotations
 
-import collections
 import itertools
 import random
 
@@ -449,21 +448,13 @@ def test_100_to_200ms_frames_in_low_delay_mode_get_the_delay_a_message_needs() -
 
 
 def replay(name: str, frames: np.ndarray) -> list[tuple[float, bytes]]:
-    """The trace's messages carrying `frames` as its sender would have sent them: without
-    the frames its timing says were lost (`ArrivalTrace.losses`), so that the waveform
+    """The trace's messages carrying `frames` as the simulator replays it (`simulate
+    --arrival-trace`): without the frames its timing says were lost, so that the waveform
     agrees with the timing, as on a real call."""
     trace = parse_arrival_trace((FIXTURES / name).read_text(encoding="utf-8"))
-    lost = collections.Counter(trace.losses.offsets if trace.losses else ())
-    sent, i = bytearray(), 0
-    while len(sent) < trace.total_bytes and i < len(frames):
-        skip = lost.pop(len(sent), 0)  # frames lost before the next one received
-        sent += frames[i + skip].tobytes()
-        i += skip + 1
-    out, pos = [], 0
-    for t, size in zip(trace.times_s, trace.sizes, strict=True):
-        out.append((t, bytes(sent[pos : pos + size])))
-        pos += size
-    return out
+    due = [(k * F, frame.tobytes()) for k, frame in enumerate(frames)]
+    plan = ArrivalSchedule(due, Impairments(arrival_trace=trace))
+    return [(100.0 + m.send_s, m.data) for m in plan]
 
 
 def test_a_recorded_batching_trace_with_loss_and_drift_plays_steadily() -> None:

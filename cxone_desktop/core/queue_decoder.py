@@ -80,12 +80,14 @@ class QueueDecoder:
         return slots
 
     def timing(self, j: int) -> FrameTiming:
-        """What the decoder knows of queued frame j."""
+        """What the decoder knows of queued frame j, for hindsight: the waveform's evidence
+        before it even where its slot is pinned (a live decode need not weigh it there; a
+        decode in hindsight, which places that gap again, must)."""
         before, after = self._queue.place_in_message(j)
         return FrameTiming(
             self._queue.done_s(j),
             self._queue.began_s(j),
-            self._gap_log_odds(j + 1)[j],
+            self._gap_log_odds(j + 1, pinned=False)[j],
             before=before,
             after=after,
             bunched=self._queue.bunched_at(j),
@@ -97,7 +99,7 @@ class QueueDecoder:
         odds = np.array(self._gap_log_odds(count), dtype=np.float64)
         return FrameTimings(done, began, odds, before, after, self._queue.bunched(count))
 
-    def _gap_log_odds(self, count: int) -> list[float]:
+    def _gap_log_odds(self, count: int, *, pinned: bool | None = None) -> list[float]:
         """The waveform's evidence of a gap before each of the first `count` queued frames,
         where it is weighed: where timing is not sharp enough, or a frame came bunched with
         a neighbour (a backlog: timing cannot part them); never before a head whose slot is
@@ -114,7 +116,7 @@ class QueueDecoder:
                     weigh[j] = True
                     if j + 1 < count:
                         weigh[j + 1] = True
-        if self._pinned and count:
+        if (self._pinned if pinned is None else pinned) and count:
             weigh[0] = False
         return [queue.gap_log_odds(j) if weigh[j] else 0.0 for j in range(count)]
 

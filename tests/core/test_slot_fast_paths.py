@@ -241,6 +241,25 @@ def test_the_waveform_is_weighed_where_the_array_rule_weighs_it(seed: int) -> No
     assert any(weighed) or not any(expected)
 
 
+def test_what_hindsight_records_of_a_pinned_head_keeps_the_waveforms_evidence() -> None:
+    """A head pinned after a concealed gap: the live decode has placed that gap and skips the
+    evidence; the timing kept for hindsight (which places every gap again) must carry it.
+    Without it hindsight saw no waveform evidence at exactly the gaps played, merged nearby
+    single losses into bursts and taught the decoder that losses come in bursts."""
+    audio = vowel(8)
+    queue = FrameQueue(160, 1, 8000)
+    decoder = QueueDecoder(queue, SenderClock(F), F)
+    for k in (0, 1, 2, 4, 5, 6):  # frame 3 missing
+        queue.append(audio[k * 160 : (k + 1) * 160], 10.0 + k * F, float("nan"), 100.0)
+    for _ in range(3):
+        queue.pop()
+    decoder.pin(4)
+    evidence = queue.gap_log_odds(0)
+    assert evidence > 2.0  # a frame cut out of a vowel
+    assert decoder._gap_log_odds(1) == [0.0]  # the live decode: placed already
+    assert decoder.timing(0).gap_log_odds == evidence
+
+
 @pytest.mark.parametrize("channels", [1, 2])
 def test_the_frames_before_the_head_are_the_last_two_popped_mixed_to_mono(channels: int) -> None:
     rng = np.random.default_rng(channels)

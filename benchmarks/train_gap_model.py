@@ -3,7 +3,9 @@
 The model must not learn the calls it is measured on, so it is trained on a
 corpus of its own: sentences none of the benchmark calls speak, in voices they
 do not use (other espeak-ng voices and variants, and flite's, a different
-synthesizer), at random levels, with pauses of line noise. Each boundary of
+synthesizer), at random levels, with pauses of line noise, and 40 s of telephone
+tones (DTMF, call-progress tones, beeps) that start and stop at full strength,
+half of them on a frame boundary (`make_tones`). Each boundary of
 that corpus with 5 % of its frames dropped gives two examples (a frame missing
 before it, or not; with two frames after it and with one, as a short queue
 has; in pauses too, which show it what noise does to the clues);
@@ -112,8 +114,47 @@ def make_corpus(directory: Path) -> np.ndarray:
         speech *= rng.uniform(0.2, 0.8) * 32767 / max(1.0, float(np.abs(speech).max()))
         pause = rng.normal(0, rng.uniform(5, 60), int(RATE * rng.uniform(0.2, 0.6)))
         parts += [speech, pause]
+    parts.append(make_tones(rng, sum(part.size for part in parts)))
     audio = np.concatenate(parts)
     return np.clip(np.rint(audio), -32768, 32767).astype(np.int16)
+
+
+#: Telephone tones the corpus also carries (Hz): DTMF's rows and columns, call-progress pairs.
+DTMF_LOW, DTMF_HIGH = (697, 770, 852, 941), (1209, 1336, 1477, 1633)
+PROGRESS = ((350, 440), (440, 480), (480, 620), (400, 450), (425,), (950, 1400, 1800))
+TONES_S = 40.0
+
+
+def make_tones(rng: np.random.Generator, start: int) -> np.ndarray:
+    """Telephone tones (DTMF digits, call-progress tones, single beeps) starting and stopping
+    at full strength, in line noise, from sample `start` of the corpus on: a jump in the
+    waveform where nothing is missing, which speech alone does not teach the model (without
+    these, a tone's onset in a batched message read as a lost frame). Half start and stop on
+    a frame boundary, as a media server that makes them per packet does."""
+    parts: list[np.ndarray] = []
+    total = 0
+    while total < TONES_S * RATE:
+        aligned = rng.random() < 0.5
+        kind = rng.integers(3)
+        if kind == 0:
+            freqs: tuple[float, ...] = (rng.choice(DTMF_LOW), rng.choice(DTMF_HIGH))
+            length = rng.uniform(0.06, 0.15)
+        elif kind == 1:
+            freqs = tuple(PROGRESS[rng.integers(len(PROGRESS))])
+            length = rng.uniform(0.2, 1.0)
+        else:
+            freqs = (rng.uniform(300, 1500),)
+            length = rng.uniform(0.1, 0.6)
+        t = np.arange(int(length * RATE) // N * N if aligned else int(length * RATE)) / RATE
+        phases = rng.uniform(0, 2 * np.pi, len(freqs))
+        tone = sum(np.sin(2 * np.pi * f * t + ph) for f, ph in zip(freqs, phases, strict=True))
+        tone *= rng.uniform(0.1, 0.6) * 32767 / len(freqs)
+        pause = rng.normal(0, rng.uniform(5, 60), int(RATE * rng.uniform(0.05, 0.4)))
+        if aligned:  # the pause before it ends on a boundary
+            pause = pause[: max(0, pause.size - (start + total + pause.size) % N)]
+        parts += [pause, tone + rng.normal(0, 10, t.size)]
+        total += t.size + pause.size
+    return np.concatenate(parts)
 
 
 def boundaries(

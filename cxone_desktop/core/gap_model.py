@@ -7,15 +7,17 @@ may be trusted depends on the others: the pitch phase is blind where the
 period divides the frame, the prediction where a new sound starts, both in
 noise. A small neural network (one tanh layer of 16, the average of three
 trained from different starts) weighs them. At loud boundaries of the
-benchmark's two calls it ranks gaps above joins with AUC 0.964 / 0.969 (with
-one frame after the boundary, 0.955 / 0.966), where the former hand-fitted
+benchmark's two calls it ranks gaps above joins with AUC 0.964 / 0.967 (with
+one frame after the boundary, 0.954 / 0.965), where the former hand-fitted
 logistic weighing of phase and prediction gave 0.947 / 0.936 (a logistic
 regression of more clues did no better); on recorded human voice 0.979
 against 0.958.
 
 It was trained by `benchmarks/train_gap_model.py` on speech that is in no
 benchmark: other espeak-ng voices and flite's, other sentences, pauses of
-line noise, with 5 % of frames dropped. It outputs log P(clues | gap) −
+line noise, and telephone tones that start and stop at full strength (DTMF,
+call-progress tones, beeps: a jump where nothing is missing, which speech alone
+does not show), with 5 % of frames dropped. It outputs log P(clues | gap) −
 log P(clues | join): the training set's prior odds are taken off, so the
 decoder's own loss prior stands.
 """

@@ -222,46 +222,81 @@ def test_independent_losses_under_100ms_of_jitter_are_not_learned_as_bursts() ->
     played with the waveform's evidence, as the live decode did: placed by timing alone it
     merged nearby losses into bursts (learned continuation 0.34 on average against ~0.05),
     and a burst being cheap, live decodes then put two or three frames in one-frame gaps
-    (concealed − lost up to 7 a call; 38 time-scale changes in the eight)."""
+    (concealed − lost 26 frames in all, up to 7 a call; 38 time-scale changes)."""
     frames = demo_frames(30.0)
-    bursts, changes = [], 0
+    bursts, changes, miscounted = [], 0, 0
     for seed in range(1, 9):
         rng = random.Random(seed)
         lost = {i for i in range(40, 1500) if rng.random() < 0.05}
         jb = JitterBuffer(mode="quality")
         drive(jb, messages_of_frames(jittered(1500, 0.1, seed, skip=lost), frames))
-        assert abs(jb.concealed_frames - len(lost)) <= 3
+        miscounted += abs(jb.concealed_frames - len(lost))
         bursts.append(jb._clock.burst)
         changes += jb.time_scale_changes
+    assert miscounted <= 16  # of ~600 lost (8 to 11 with the fix, as the gap model varies)
     assert float(np.mean(bursts)) < 0.25
     assert changes <= 8 * 30 / 10  # one in 10 s
 
 
-def test_tones_that_start_at_full_strength_are_not_taken_for_lost_frames() -> None:
-    """A batching sender (timing cannot part the frames of a message) and nothing lost, over
-    a line whose sounds start and stop at full strength, as tones and some words do: a jump
-    in the waveform that any waveform test takes for a missing frame. Only timing can say
-    none is missing, so the waveform's evidence of a gap is bounded (`MAX_GAP_LOG_ODDS`):
-    with the gap model's full reach there (8) these 8 calls concealed 37 frames."""
-    rng = np.random.default_rng(1)
+def _batched_line(sounds: list[tuple[float, float, np.ndarray]], seed: int) -> np.ndarray:
+    """Frames of 12 s of quiet line noise with each (start s, length s, waveform of t) added."""
+    rng = np.random.default_rng(seed)
     t = np.arange(8000 * 12) / 8000
     line = rng.normal(0, 25, t.size)
-    starts = (0.5, 1.3, 2.5, 3.1, 4.0, 5.2, 6.0, 7.3, 8.4, 9.5, 10.6)
-    pitches = (210, 120, 170, 95, 210, 140, 120, 250, 110, 180, 130)
-    for start, f0 in zip(starts, pitches, strict=True):
-        i, j = int(start * 8000), int((start + 0.6) * 8000)
-        tone = sum(np.sin(2 * np.pi * h * f0 * t[i:j]) / h for h in range(1, 6))
-        line[i:j] += 7000 * tone / 2.3
-    frames = np.clip(np.round(line), -32768, 32767).astype(np.int16).reshape(-1, N)
+    for start, length, wave in sounds:
+        i, j = int(start * 8000), int((start + length) * 8000)
+        line[i:j] += wave[i:j]
+    return np.clip(np.round(line), -32768, 32767).astype(np.int16).reshape(-1, N)
+
+
+def _concealed_over_batched_calls(frames: np.ndarray) -> int:
+    """Frames concealed over 8 calls of a batching sender (timing cannot part the frames of
+    a message), nothing lost."""
     concealed = 0
     for seed in range(1, 9):
         jb = JitterBuffer()
         drive(jb, batching(frames, seed))
         concealed += jb.concealed_frames
-    # At most two a call, where 22 starts and stops could each be one (before the gap model:
-    # 8 in all; with its gap evidence bounded at 4 rather than 5: 3, but the batching cell
-    # under low delay lost 0.06 PESQ on the second call).
-    assert concealed <= 16
+    return concealed
+
+
+#: Sound starts on a frame boundary (whole 100 ms steps), as a media server that makes tones
+#: per packet starts them: the hardest case, the jump in the waveform exactly where a lost
+#: frame would put one.
+_STARTS = (0.5, 1.3, 2.5, 3.1, 4.0, 5.2, 6.0, 7.3, 8.4, 9.5, 10.6)
+
+
+def test_tones_that_start_at_full_strength_are_not_taken_for_lost_frames() -> None:
+    """Buzzing tones (five harmonics of 95-250 Hz, a kind the gap model was not trained on)
+    that start and stop at full strength: a jump any waveform test takes for a missing
+    frame. Only timing can say none is missing, so the waveform's evidence of a gap is
+    bounded (`MAX_GAP_LOG_ODDS`): with the gap model's full reach there (8) these 8 calls
+    concealed 37 frames; trained on speech alone, 13; with telephone tones in its corpus, 6."""
+    t = np.arange(8000 * 12) / 8000
+    pitches = (210, 120, 170, 95, 210, 140, 120, 250, 110, 180, 130)
+    sounds = [
+        (start, 0.6, 7000 * sum(np.sin(2 * np.pi * h * f0 * t) / h for h in range(1, 6)) / 2.3)
+        for start, f0 in zip(_STARTS, pitches, strict=True)
+    ]
+    # At most one a call, where 22 starts and stops could each be one.
+    assert _concealed_over_batched_calls(_batched_line(sounds, 1)) <= 8
+
+
+def test_dtmf_digits_are_not_taken_for_lost_frames() -> None:
+    """DTMF digits (a row and a column tone, 300 ms) keyed during a call, in the same
+    batched stream: trained on speech alone the gap model took 17 of their 176 starts and
+    stops over 8 calls for lost frames; with telephone tones in its corpus, 1."""
+    t = np.arange(8000 * 12) / 8000
+    rows, columns = (697, 770, 852, 941), (1209, 1336, 1477)
+    sounds = [
+        (
+            start,
+            0.3,
+            6000 * (np.sin(2 * np.pi * rows[k % 4] * t) + np.sin(2 * np.pi * columns[k % 3] * t)),
+        )
+        for k, start in enumerate(_STARTS)
+    ]
+    assert _concealed_over_batched_calls(_batched_line(sounds, 2)) <= 3
 
 
 def test_the_first_frames_of_a_call_play_even_when_timing_says_frames_before_them_were_lost() -> (

@@ -284,8 +284,8 @@ def test_tones_that_start_at_full_strength_are_not_taken_for_lost_frames() -> No
 
 def test_dtmf_digits_are_not_taken_for_lost_frames() -> None:
     """DTMF digits (a row and a column tone, 300 ms) keyed during a call, in the same
-    batched stream: trained on speech alone the gap model took 17 of their 176 starts and
-    stops over 8 calls for lost frames; with telephone tones in its corpus, 1."""
+    batched stream: at their 176 starts and stops over 8 calls the gap model trained on
+    speech alone had 17 frames concealed; with telephone tones in its corpus, 1."""
     t = np.arange(8000 * 12) / 8000
     rows, columns = (697, 770, 852, 941), (1209, 1336, 1477)
     sounds = [

@@ -346,7 +346,7 @@ class JitterBuffer:
             spread = evidence.quantile(self._settings.quantile) - evidence.quantile(0.01)
             # (One-frame messages: their own scatter; a message's frames scatter by design.)
             self._scatter_s = spread if self._clock.anchoring is Anchoring.COMPLETION else 0.0
-            self._target.update(quantile, lossy, due_s, spread)
+            self._target.update(quantile, lossy, due_s, spread, self._scatter_s)
             # A loss moves the frames after it a whole frame; when one-frame messages scatter
             # far less than that, timing alone tells where it was.
             self._decoder.waveform_needed = (

@@ -69,6 +69,10 @@ MODE_SETTINGS: dict[PlayoutMode, ModeSettings] = {
 }
 #: Loss rate above which the look-ahead is added to the target (quality mode always keeps it).
 LOSSY = 0.006
+#: Without a look-ahead, the target covers this share of the one-frame messages' scatter
+#: more than its quantile: the sender clock the delay is measured from wanders a few ms, and
+#: a target at the 99th percentile of a 100 ms scatter, exactly, let ~3 % come too late.
+WANDER_SHARE = 0.1
 #: Added to the arrivals' spread for a look-ahead taken from it (a frame).
 LOOKAHEAD_MARGIN_S = 0.020
 
@@ -201,21 +205,32 @@ class TargetDelay:
     def target_s(self) -> float:
         return self._target_s
 
-    def needed_s(self, quantile_s: float, loss: float, spread_s: float = float("inf")) -> float:
+    def needed_s(
+        self,
+        quantile_s: float,
+        loss: float,
+        spread_s: float = float("inf"),
+        scatter_s: float = 0.0,
+    ) -> float:
         """What the arrivals ask for: their quantile, plus look-ahead while frames are being
-        lost, within floor and ceiling."""
+        lost (else a share of the one-frame messages' `scatter_s`), within floor and ceiling."""
         lookahead = self._settings.lookahead_s
         if self._settings.lookahead_from_spread:
             lookahead = min(lookahead, spread_s + LOOKAHEAD_MARGIN_S)
-        wanted = quantile_s + (lookahead if loss > LOSSY else 0.0)
+        wanted = quantile_s + (lookahead if loss > LOSSY else WANDER_SHARE * scatter_s)
         return min(self.ceiling_s, max(self._floor_s, wanted))
 
     def update(
-        self, quantile_s: float, loss: float, now_s: float, spread_s: float = float("inf")
+        self,
+        quantile_s: float,
+        loss: float,
+        now_s: float,
+        spread_s: float = float("inf"),
+        scatter_s: float = 0.0,
     ) -> float:
         """Grow at once; shrink to the highest need of the last few seconds once it has stayed
         a frame's worth below the target that long."""
-        needed = self.needed_s(quantile_s, loss, spread_s)
+        needed = self.needed_s(quantile_s, loss, spread_s, scatter_s)
         if needed > self._target_s:
             self._target_s = needed
             self._lower_since = None

@@ -144,6 +144,16 @@ def test_low_delay_looks_ahead_as_far_as_arrivals_scatter_plus_a_frame_at_most_6
     assert quality.needed_s(0.0, 0.05, spread_s=0.0) == pytest.approx(0.200)  # always 200 ms
 
 
+def test_without_look_ahead_the_target_keeps_a_tenth_of_the_scatter_in_hand() -> None:
+    """The quantile is read past the sender clock's estimate, which wanders a few ms: where
+    one-frame messages scatter over 95 ms, the target sits 9.5 ms past their 99th
+    percentile; a look-ahead (frames being lost) takes its place rather than adding to it."""
+    low = TargetDelay(MODE_SETTINGS[PlayoutMode.LOW_DELAY], floor_s=0.040)
+    assert low.needed_s(0.040, 0.0, spread_s=0.095, scatter_s=0.095) == pytest.approx(0.0495)
+    assert low.needed_s(0.040, 0.05, spread_s=0.095, scatter_s=0.095) == pytest.approx(0.100)
+    assert low.needed_s(0.010, 0.0, spread_s=0.030, scatter_s=0.030) == pytest.approx(0.040)
+
+
 def test_modes_are_parsed_by_name() -> None:
     assert PlayoutMode.parse("quality") is PlayoutMode.QUALITY
     assert PlayoutMode.parse(PlayoutMode.LOW_DELAY) is PlayoutMode.LOW_DELAY

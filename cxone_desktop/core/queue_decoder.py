@@ -87,7 +87,7 @@ class QueueDecoder:
         return FrameTiming(
             self._queue.done_s(j),
             self._queue.began_s(j),
-            self._gap_log_odds(j + 1, pinned=False)[j],
+            self._gap_log_odds(j + 1, skip_pinned=False)[j],
             before=before,
             after=after,
             bunched=self._queue.bunched_at(j),
@@ -99,11 +99,12 @@ class QueueDecoder:
         odds = np.array(self._gap_log_odds(count), dtype=np.float64)
         return FrameTimings(done, began, odds, before, after, self._queue.bunched(count))
 
-    def _gap_log_odds(self, count: int, *, pinned: bool | None = None) -> list[float]:
+    def _gap_log_odds(self, count: int, *, skip_pinned: bool = True) -> list[float]:
         """The waveform's evidence of a gap before each of the first `count` queued frames,
         where it is weighed: where timing is not sharp enough, or a frame came bunched with
         a neighbour (a backlog: timing cannot part them); never before a head whose slot is
-        pinned. (In Python: a live queue holds a few frames, and this runs twice a slot.)"""
+        pinned, unless not `skip_pinned` (hindsight's record). (In Python: a live queue holds
+        a few frames, and this runs twice a slot.)"""
         queue = self._queue
         if self.waveform_needed:
             weigh = [True] * count
@@ -116,7 +117,7 @@ class QueueDecoder:
                     weigh[j] = True
                     if j + 1 < count:
                         weigh[j + 1] = True
-        if (self._pinned if pinned is None else pinned) and count:
+        if skip_pinned and self._pinned and count:
             weigh[0] = False
         return [queue.gap_log_odds(j) if weigh[j] else 0.0 for j in range(count)]
 

@@ -168,6 +168,15 @@ def make_second_call(directory: Path) -> np.ndarray:
     return np.clip(np.rint(audio), -32768, 32767).astype(np.int16)
 
 
+def load_sources(names: list[str], seconds: float, directory: Path) -> dict[str, np.ndarray]:
+    """The named calls ("demo", "second"), each cut to whole frames within `seconds`."""
+    sources: dict[str, np.ndarray] = {}
+    for name in names:
+        audio = read_wav(DEMO) if name == "demo" else make_second_call(directory)
+        sources[name] = audio[: round(seconds * RATE) // N * N]
+    return sources
+
+
 def mos(reference: np.ndarray, degraded: np.ndarray) -> float:
     return float(pesq(RATE, reference.astype(np.float32), degraded.astype(np.float32), "nb"))
 
@@ -332,10 +341,7 @@ def main() -> int:
     source_names = args.sources or (["demo"] if args.quick else ["demo", "second"])
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
-        sources: dict[str, np.ndarray] = {}
-        for name in source_names:
-            audio = read_wav(DEMO) if name == "demo" else make_second_call(Path(tmp))
-            sources[name] = audio[: round(seconds * RATE) // N * N]
+        sources = load_sources(source_names, seconds, Path(tmp))
     models = [m for m in MODELS if not args.models or m.name in args.models]
     for path in args.trace:
         trace = parse_arrival_trace(path.read_text(encoding="utf-8"), name=str(path))

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from playout_offline import play_offline, schedule
-from quality import DEMO, MODELS, make_second_call, mos, read_wav, seeds_from
+from quality import MODELS, load_sources, mos, seeds_from
 
 from cxone_desktop.core.arrival_trace import ArrivalTrace
 from cxone_desktop.simulator.config import Impairments
@@ -77,10 +77,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = parser.parse_args()
     started = time.monotonic()
-    samples = round(args.seconds * 8000)
     with tempfile.TemporaryDirectory() as tmp:
-        sources = {"demo": read_wav(DEMO)[:samples], "second": make_second_call(Path(tmp))}
-    sources["second"] = sources["second"][:samples]
+        sources = load_sources(["demo", "second"], args.seconds, Path(tmp))
     jobs = [
         (name, audio, model, seed)
         for model in REPLAYED

@@ -285,9 +285,10 @@ _STARTS = (0.5, 1.3, 2.5, 3.1, 4.0, 5.2, 6.0, 7.3, 8.4, 9.5, 10.6)
 def test_tones_that_start_at_full_strength_are_not_taken_for_lost_frames() -> None:
     """Buzzing tones (five harmonics of 95-250 Hz, a kind the gap model was not trained on)
     that start and stop at full strength: a jump any waveform test takes for a missing
-    frame. Only timing can say none is missing, so the waveform's evidence of a gap is
-    bounded (`MAX_GAP_LOG_ODDS`): with the gap model's full reach there (8) these 8 calls
-    concealed 37 frames; trained on speech alone, 13; with telephone tones in its corpus, 6."""
+    frame, where only timing can say none is missing. The gap model trained on speech
+    alone had these 8 calls conceal 13 frames with its gap odds capped at 5 (37 at 8);
+    with telephone tones in its corpus, 6, capped at 5 or at 12 (`MAX_GAP_LOG_ODDS`); with
+    every boundary's odds weighed 1.3× in the decode, 16."""
     t = np.arange(8000 * 12) / 8000
     pitches = (210, 120, 170, 95, 210, 140, 120, 250, 110, 180, 130)
     sounds = [

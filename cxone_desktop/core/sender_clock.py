@@ -91,6 +91,11 @@ class _Past:
         self._stop += 1
         self._count = min(self._count + 1, HISTORY_FRAMES)
 
+    def mark_backlog(self, since_s: float) -> None:
+        """The frames kept that completed at `since_s` or later came in a stall's backlog."""
+        window = slice(self._stop - self._count, self._stop)
+        self.backlog[window] |= self.done_s[window] >= since_s
+
     def everyday(self) -> tuple[FrameTimings, Int64]:
         """The frames kept that were not in a stall's backlog, oldest first, and their slots."""
         window = slice(self._stop - self._count, self._stop)
@@ -191,6 +196,11 @@ class SenderClock:
     def record(self, timing: FrameTiming, slot: int, *, backlog: bool = False) -> None:
         """A received frame left the queue as `slot` (played, or dropped as late)."""
         self._past.append(timing, slot, backlog)
+
+    def backlog_since(self, since_s: float) -> None:
+        """The frames recorded that completed at `since_s` or later were a stall's backlog
+        (it was seen only at a later frame of the same bunch): left out of hindsight."""
+        self._past.mark_backlog(since_s)
 
     def refresh(self, prior: LossPrior) -> None:
         """Decode the recorded frames again and re-estimate the clock and the histograms."""

@@ -156,6 +156,9 @@ class SlotActions:
         # which the histograms must see.
         if MIN_REWIND_SLOTS * self._frame_s <= late_s - usual_s and late_s <= self.target_s:
             self._backlog_until_s = done_s + self._frame_s
+            # The bunch's first frames may have come later than the target (the stall
+            # outlasted the delay): played or dropped already, they were in it too.
+            self._clock.backlog_since(done_s - self._frame_s / 2)
 
     def _conceal(self, slots: Slots | None) -> None:
         if slots is None:

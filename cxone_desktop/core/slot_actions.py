@@ -63,6 +63,7 @@ class SlotActions:
         self.last_played_slot: int | None = None
         self._backlog_until_s = -math.inf  # frames completed by then came in a stall's backlog
         self._discontinuous = False  # the next frame played does not follow the last one
+        self._ran_dry = False  # the last slot had nothing queued to play (a stall begins so)
         self._peak_level = 0.0
         self.losses_seen = 0
         self.last_delay_s = 0.0
@@ -105,10 +106,11 @@ class SlotActions:
 
     def act(self, action: SlotAction, slots: Slots | None, view: SlotView, due_s: float) -> None:
         """Carry out `action` for the slot due at `due_s` (`slots`: the queue decoded)."""
+        dry = action is SlotAction.WAIT
         if action is SlotAction.PLAY:
             self._play(due_s)
         elif action is SlotAction.CONCEAL:
-            self._conceal(slots)
+            dry = self._conceal(slots)
         elif action is SlotAction.WAIT:
             self._out.conceal()
             self.concealed += 1
@@ -125,6 +127,7 @@ class SlotActions:
             self._rewind(slots, view.rewind_room_s)
         elif not self._splice(action, slots, view.excess_s, view.waited_s, due_s):
             self._play(due_s)
+        self._ran_dry = dry
 
     def _take_head(self) -> tuple[npt.NDArray[np.int16], FrameTiming]:
         timing = self._decoder.timing(0)
@@ -160,13 +163,22 @@ class SlotActions:
             # outlasted the delay): played or dropped already, they were in it too.
             self._clock.backlog_since(done_s - self._frame_s / 2)
 
-    def _conceal(self, slots: Slots | None) -> None:
-        if slots is None:
+    def _conceal(self, slots: Slots | None) -> bool:
+        """Conceal the slots missing before the head; True when this slot alone was, for want
+        of frames (nothing queued, or perhaps a stall's backlog only beginning to come)."""
+        missing = 1 if slots is None else int(slots[0]) - self.slot
+        if slots is None or (
+            self._ran_dry and missing >= MIN_REWIND_SLOTS and self._decoder.outlier(self.slot)
+        ):
+            # Past the queue running dry, a run of losses read from a frame as late as a
+            # stall's backlog for this slot may be that backlog's first frame: this slot
+            # alone, and a look again at the next, when more of it is here. (Bridged at
+            # once, a backlog taken for 9 lost frames jumped the playout ahead and left the
+            # target raised.)
             self._out.conceal()
             self.slot += 1
             self.concealed += 1
-            return
-        missing = int(slots[0]) - self.slot
+            return True
         follow = 1
         while follow < min(len(slots), BRIDGE_FRAMES) and slots[follow] == slots[0] + follow:
             follow += 1
@@ -175,6 +187,7 @@ class SlotActions:
         self.concealed += missing
         self._decoder.pin(self.slot)
         self._discontinuous = False
+        return False
 
     def _drop_late(self, slot: int) -> None:
         _, timing = self._take_head()

@@ -27,7 +27,9 @@ without look-ahead kept a tenth of the scatter in hand (its first seconds, befor
 losses are seen); the five where the gap model's evidence passed 5, or a stall's backlog
 showed itself late in its bunch (100 ms jitter + loss in both modes, batching + loss and
 random sizes under low delay, spikes / quality) when the model's gaps were capped at 12
-and a bunch's earlier frames marked as backlog too (80233fe, 59dcbcf).
+and a bunch's earlier frames marked as backlog too (80233fe, 59dcbcf); Gilbert–Elliott
+loss under low delay when a run of losses read past a slot with nothing queued was
+concealed a slot at a time (34c5e8e).
 A change that alters any of them changed behaviour, which an optimisation must not.
 A change of behaviour on purpose records new ones (`--record`) in its own commit.
 Also prints the buffer's CPU time over all runs (one run, so a noisy machine moves it).
@@ -112,7 +114,7 @@ BASELINE: dict[str, str] = {
     "loss 5% jitter 20ms / quality": "9a59f3a5abc7a3ce751838854210145c",
     "loss 5% jitter 100ms / low-delay": "fab69f5f092824fb4675cf849f94e1c3",
     "loss 5% jitter 100ms / quality": "b4e8d3d8f96f5eb3c1917cfa44a3e4bd",
-    "gilbert 5% jitter 20ms / low-delay": "cf08be61e45b02bee7b25c2d39fd20fd",
+    "gilbert 5% jitter 20ms / low-delay": "da9c231575b0c9b8491fdaeac9f07a8e",
     "gilbert 5% jitter 20ms / quality": "f21d9b495b1f729157c66751618c458f",
     "batching 3 jitter 40ms / low-delay": "84ef1d4b1f1dfde6c7bc24e9f3d3c732",
     "batching 3 jitter 40ms / quality": "ff6af25db6c3b74a0c5deb22ffec003c",

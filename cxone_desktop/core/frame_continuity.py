@@ -41,12 +41,12 @@ _SLACK_S = 0.000375
 #: starting at full strength, a click, looks to the phase like a missing frame).
 LOG_ODDS_PER_UNIT = 3.5
 MAX_PHASE_LOG_ODDS = 5.0
-#: The most the gap model may weigh one boundary, for a join and for a gap. It knows
-#: sound that starts at full strength (telephone tones are in its corpus), so its gaps are
-#: held no tighter than that: capped at the phase's 5, as before it knew them, 100 ms of
-#: jitter with 5 % loss in quality mode scored 0.06 / 0.06 lower on training seeds, and
-#: tones starting on a frame boundary were no less often taken for losses
-#: (`test_jitter_buffer`). (Its output seldom comes near 12.)
+#: The most the gap model may weigh one boundary, for a join and for a gap. Unlike the
+#: phase it has learned sound that starts at full strength (telephone tones are in its
+#: corpus), so it needs no tighter bound: held to the phase's 5, as before it knew them,
+#: 100 ms of jitter with 5 % loss in quality mode scored 0.06 / 0.06 lower on training
+#: seeds, and tones starting on a frame boundary were not taken for losses any less often
+#: (`test_jitter_buffer`). Its output seldom comes near 12.
 MAX_JOIN_LOG_ODDS = 8.0
 MAX_GAP_LOG_ODDS = 12.0
 #: Below this power (RMS 64 of 32767) on both sides of a boundary the pitch phase speaks

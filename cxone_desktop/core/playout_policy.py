@@ -10,8 +10,8 @@ steady network gets a steady delay.
 Two modes, chosen by the user: "low-delay" (the default: for listening; the
 target covers 99 % of arrivals and a little more, at most 120 ms, or up to 400 ms for
 a sender that holds frames until a 100-200 ms message is complete: under its span
-every message runs dry) and "quality" (for recording what QA reviews: 99.8 % and one frame more to
-see losses coming, at most 400 ms).
+every message runs dry) and "quality" (for recording what QA reviews: 99.8 % and one
+frame more to see losses coming, at most 400 ms).
 """
 
 from __future__ import annotations

@@ -164,8 +164,8 @@ class SlotActions:
             self._clock.backlog_since(done_s - self._frame_s / 2)
 
     def _conceal(self, slots: Slots | None) -> bool:
-        """Conceal the slots missing before the head; True when this slot alone was, for want
-        of frames (nothing queued, or perhaps a stall's backlog only beginning to come)."""
+        """Conceal the slots missing before the head. True when only this slot was concealed
+        for want of frames: nothing queued, or perhaps a stall's backlog beginning to come."""
         missing = 1 if slots is None else int(slots[0]) - self.slot
         if slots is None or (
             self._ran_dry and missing >= MIN_REWIND_SLOTS and self._decoder.outlier(self.slot)

@@ -33,48 +33,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from playout_offline import N, schedule, zero_oracle
+from playout_offline import N, Plan, plc_oracle, render_plan, schedule, zero_oracle
 from quality import MODELS, load_sources, mos, seeds_from
-
-from cxone_desktop.core.concealment import LossConcealer
-from cxone_desktop.core.slot_actions import BRIDGE_FRAMES
 
 #: How far (frames) a misplaced loss may be concealed after its slot, per row.
 REACHES = (1, 3, 10, 30)
 LOSS = 0.05
 MODEL = "per-frame 100ms"
-
-#: A plan: per slot played, the source frame's index, or None for a concealed slot.
-Plan = list[int | None]
-
-
-def render(frames: np.ndarray, plan: Plan) -> np.ndarray:
-    """The plan played through the concealer: each run of concealed slots bridged into the
-    (up to `BRIDGE_FRAMES`) frames played after it, as the buffer does when they are queued."""
-    concealer = LossConcealer()
-    out: list[np.ndarray] = []
-    k = 0
-    while k < len(plan):
-        index = plan[k]
-        if index is not None:
-            out.append(concealer.good(frames[index]))
-            k += 1
-            continue
-        start = k
-        while k < len(plan) and plan[k] is None:
-            k += 1
-        after: list[int] = []
-        for entry in plan[k : k + BRIDGE_FRAMES]:
-            if entry is None:
-                break
-            after.append(entry)
-        future = frames[after].reshape(-1) if after else np.zeros(0, np.int16)
-        out.append(concealer.bridge(future, k - start))
-    return np.concatenate(out) if out else np.zeros(0, np.int16)
-
-
-def in_place(count: int, lost: set[int]) -> Plan:
-    return [None if i in lost else i for i in range(count)]
 
 
 def joined(count: int, lost: set[int]) -> Plan:
@@ -110,13 +75,13 @@ def run_one(job: tuple[str, np.ndarray, int, float]) -> dict[str, Any]:
     frames = source[: len(source) // N * N].reshape(-1, N)
     count = len(frames)
     scores = {
-        "in place": mos(source, render(frames, in_place(count, lost))),
+        "in place": mos(source, plc_oracle(source, sorted(lost))),
         "zeroed": mos(source, zero_oracle(source, sorted(lost))),
-        "joined": mos(source, render(frames, joined(count, lost))),
+        "joined": mos(source, render_plan(frames, joined(count, lost))),
     }
     for reach in REACHES:
         plan = misplaced(count, lost, share, reach, seed)
-        scores[f"{share:.0%} off by 1..{reach}"] = mos(source, render(frames, plan))
+        scores[f"{share:.0%} off by 1..{reach}"] = mos(source, render_plan(frames, plan))
     return {"source": name, "seed": seed, "lost": len(lost), "scores": scores}
 
 

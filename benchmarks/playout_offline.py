@@ -126,27 +126,42 @@ def zero_oracle(source: Int16, lost: list[int]) -> Int16:
     return frames.reshape(-1)
 
 
+#: What to play, slot by slot: a source frame's index, or None for a slot concealed.
+Plan = list[int | None]
+
+
 def plc_oracle(source: Int16, lost: list[int]) -> Int16:
     """The source with exactly the lost frames concealed in their true slots by the buffer's
     own concealer, bridged into the frames after each gap as the buffer does when they are
     queued: what ours would score if it always knew where the losses were."""
     frames = source[: len(source) // N * N].reshape(-1, N)
     missing = set(lost)
-    plc = LossConcealer()
+    return render_plan(frames, [None if k in missing else k for k in range(len(frames))])
+
+
+def render_plan(frames: Int16, plan: Plan) -> Int16:
+    """`plan` played through the buffer's concealer: each run of concealed slots bridged into
+    the (up to `BRIDGE_FRAMES`) frames played after it, as the buffer does when they are
+    queued."""
+    concealer = LossConcealer()
     out: list[Int16] = []
     k = 0
-    while k < len(frames):
-        if k not in missing:
-            out.append(plc.good(frames[k]))
+    while k < len(plan):
+        index = plan[k]
+        if index is not None:
+            out.append(concealer.good(frames[index]))
             k += 1
             continue
         start = k
-        while k < len(frames) and k in missing:
+        while k < len(plan) and plan[k] is None:
             k += 1
-        after = k
-        while after < min(len(frames), k + BRIDGE_FRAMES) and after not in missing:
-            after += 1
-        out.append(plc.bridge(frames[k:after].reshape(-1), k - start))
+        after: list[int] = []
+        for entry in plan[k : k + BRIDGE_FRAMES]:
+            if entry is None:
+                break
+            after.append(entry)
+        future = frames[after].reshape(-1) if after else np.zeros(0, np.int16)
+        out.append(concealer.bridge(future, k - start))
     return np.concatenate(out) if out else np.zeros(0, np.int16)
 
 

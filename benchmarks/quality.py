@@ -31,7 +31,10 @@ the truth (the most log-odds the real clue may give, for or against a missing
 frame) at every boundary in loud speech (where the real clue predicts across
 it) or at all of them, so the matrix says what a perfect clue would buy;
 `--oracle-strength L` makes the truth that many log-odds (20: certain, nothing
-else outweighs it).
+else outweighs it); `--oracle-nudge` adds the truth's ±L to the real clue instead
+of replacing it, so the matrix says what a somewhat better clue would buy (at
+loud boundaries, L = 0.5 lifts the gap model's AUC on the two calls from
+0.964 / 0.967 to 0.982 / 0.983).
 `--trace FILE` adds cells replaying recorded `arrivals.csv` files over both
 sources (their loss column says "trace"): the replay leaves out the frames the
 trace's timing says its sender lost (`core/trace_losses.py`), where the timing
@@ -39,7 +42,7 @@ allows them to have been, and the oracles are taken over those.
 
     .venv/bin/python benchmarks/quality.py [--quick] [--mode low-delay|quality|both]
         [--seeds 11-20] [--models NAME ...] [--trace FILE ...] [--jobs 2]
-        [--waveform-oracle loud|all [--oracle-strength L]]
+        [--waveform-oracle loud|all [--oracle-strength L] [--oracle-nudge]]
 
 Prints the matrix, then a JSON object as the last line.
 """
@@ -183,21 +186,24 @@ def mos(reference: np.ndarray, degraded: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Clue:
-    """`--waveform-oracle`: where the clue tells the truth, and how sure it is (log-odds)."""
+    """`--waveform-oracle`: where the clue tells the truth, and how sure it is (log-odds);
+    `nudge`: the truth is added to the real clue, not put in its place."""
 
     scope: str  # "loud" or "all"
     strength: float = frame_continuity.MAX_GAP_LOG_ODDS
+    nudge: bool = False
 
 
 @contextmanager
 def waveform_oracle(source: np.ndarray, clue: Clue | None) -> Iterator[None]:
     """While inside, the waveform clue tells the truth: a frame's place in the source is
     found from its samples (those that occur once), and a boundary gets ±`clue.strength` as
-    a frame is missing there or not; elsewhere the real clue speaks."""
+    a frame is missing there or not (added to the real clue with `clue.nudge`); elsewhere
+    the real clue speaks."""
     if clue is None:
         yield
         return
-    scope, strength = clue.scope, clue.strength
+    scope, strength, nudge = clue.scope, clue.strength, clue.nudge
     probe_class = frame_continuity.ContinuityProbe
     real = probe_class.gap_log_odds
     frames = source[: len(source) // N * N].reshape(-1, N)
@@ -216,7 +222,8 @@ def waveform_oracle(source: np.ndarray, clue: Clue | None) -> Iterator[None]:
         power = max(float(a @ a), float(b @ b)) / N
         if i < 0 or j < 0 or (scope == "loud" and power < quiet):
             return float(real(probe, before, after))
-        return strength if j - i > 1 else -strength
+        truth = strength if j - i > 1 else -strength
+        return truth + float(real(probe, before, after)) if nudge else truth
 
     probe_class.gap_log_odds = truthful  # type: ignore[method-assign]
     try:
@@ -333,6 +340,11 @@ def main() -> int:
         default=frame_continuity.MAX_GAP_LOG_ODDS,
         help="log-odds of the oracle's truth (default: the most the real clue gives)",
     )
+    parser.add_argument(
+        "--oracle-nudge",
+        action="store_true",
+        help="add the oracle's truth to the real clue instead of replacing it",
+    )
     args = parser.parse_args()
     held_out = [11, 12] if args.quick else list(range(11, 21))
     seeds = seeds_from(args.seeds) if args.seeds else held_out
@@ -348,7 +360,13 @@ def main() -> int:
         models.append(
             Model(f"trace {path.name}", Impairments(arrival_trace=trace), loss_kind="only")
         )
-    clue = Clue(args.waveform_oracle, args.oracle_strength) if args.waveform_oracle else None
+    clue = (
+        Clue(args.waveform_oracle, args.oracle_strength, args.oracle_nudge)
+        if args.waveform_oracle
+        else None
+    )
+    if args.oracle_nudge and clue is None:
+        parser.error("--oracle-nudge needs --waveform-oracle")
     jobs = []
     for mode in modes:
         for model in models:
@@ -433,6 +451,7 @@ def main() -> int:
                 "seconds": seconds,
                 "waveform_oracle": clue.scope if clue else None,
                 "oracle_strength": clue.strength if clue else None,
+                "oracle_nudge": clue.nudge if clue else None,
                 "cells": results,
                 "missed": missed,
             }

@@ -108,7 +108,8 @@ def main() -> int:
         strength = data.get("oracle_strength")
         sure = f", ±{strength:g} log-odds" if strength else ""
         scope = data["waveform_oracle"]
-        print(f"DIAGNOSTIC run: waveform clue replaced by the truth ({scope}{sure}).")
+        how = "nudged toward" if data.get("oracle_nudge") else "replaced by"
+        print(f"DIAGNOSTIC run: waveform clue {how} the truth ({scope}{sure}).")
     for mode, cells in data["cells"].items():
         print()
         print("\n".join(table(mode, cells)))

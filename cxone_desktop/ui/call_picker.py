@@ -65,6 +65,7 @@ class CallPicker(QWidget):
         self._calls: dict[str, ListedCall] = {}
         self._pending: asyncio.Future[None] | None = None
         self._idle = True
+        self._stopped = False
         self.available = False
         self.combo = QComboBox()
         self.combo.setObjectName("call_picker")
@@ -92,9 +93,22 @@ class CallPicker(QWidget):
 
     # ---- what the window drives ------------------------------------------------------------
     def start(self) -> None:
-        """Ask now, then every few seconds while idle."""
+        """Ask now, then every few seconds while idle (again after a `stop`)."""
+        self._stopped = False
         self.timer.start()
         self.refresh()
+
+    def stop(self) -> None:
+        """No refreshes until `start`: the window is going away (closed, or the desktop
+        session ends), and the call that just ended must not start a request that nothing
+        will read."""
+        self._stopped = True
+        self.timer.stop()
+
+    @property
+    def asking(self) -> bool:
+        """A refresh is out and its answer not yet shown."""
+        return self._pending is not None and not self._pending.done()
 
     def set_idle(self, idle: bool) -> None:
         """No refreshes while a call runs: the list is for choosing the next one."""
@@ -105,7 +119,7 @@ class CallPicker(QWidget):
 
     def refresh(self) -> None:
         """Ask the server once (unless a question is still out or a call runs)."""
-        if not self._idle or (self._pending is not None and not self._pending.done()):
+        if self._stopped or not self._idle or self.asking:
             return
         source = self._source()
         if source is None:  # the form cannot say where or who yet

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self._remember = remember_settings
         self._recording_failed = False
         self._busy = False
+        self._picker_held = False  # the picker polled, and was stopped on the way out
 
         vdi = str(settings.value(VDI_BUFFER_KEY, "false")).lower() == "true"
         buffer_ms = VDI_BUFFER_MS if vdi else 200
@@ -337,6 +338,12 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         self._busy = busy  # the controller's task is still finishing when this says False
+        if self.stopper.closing:  # the call ended on the way out: no list to choose from
+            self._picker_held = self._picker_held or self.form.picker.timer.isActive()
+            self.form.picker.stop()
+        elif not busy and self._picker_held:  # the way out was called off (logoff cancelled)
+            self._picker_held = False
+            self.form.picker.start()
         self.form.set_busy(busy)
         self.connect_action.setEnabled(not busy)
         self.disconnect_action.setEnabled(busy)
@@ -362,7 +369,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.stopper.may_close():
             self._frame_timer.stop()
-            self.form.picker.timer.stop()
+            self.form.picker.stop()
             self.playout.close()
             event.accept()
             self.closed.emit()

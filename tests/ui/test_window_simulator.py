@@ -209,6 +209,7 @@ async def test_logoff_finalizes_the_files_before_the_handler_returns(
     from PySide6.QtCore import QTimer
 
     window.fill(values_for(simulator))
+    window.form.picker.start()  # as the app does: the live calls are listed while idle
     assert window.connect_call()
     await until(lambda: window.state_panel.current_state is CallState.STREAMING)
     folder = window.controller.folder
@@ -222,6 +223,16 @@ async def test_logoff_finalizes_the_files_before_the_handler_returns(
     QTimer.singleShot(0, logoff)
     await until(lambda: bool(seen), timeout=10)
     assert seen == [(True, True, False)]
+    # The call ended on the way out: the picker neither asks for the live calls now nor polls.
+    assert not window.form.picker.asking and not window.form.picker.timer.isActive()
+    window.form.picker.refresh()
+    assert not window.form.picker.asking
+    # The session manager called the logoff off, and the user went on: the next call's end
+    # (as the controller says it) brings the list back.
+    window.controller.busy_changed.emit(True)
+    window.controller.busy_changed.emit(False)
+    assert window.form.picker.timer.isActive()
+    await until(lambda: not window.form.picker.asking, timeout=10)
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["finished_cleanly"] is True and summary["outcome"] == "stopped"
     assert window.state_panel.current_state is CallState.TERMINATED

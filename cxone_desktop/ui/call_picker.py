@@ -118,7 +118,7 @@ class CallPicker(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Ask the server once (unless a question is still out or a call runs)."""
+        """Ask the server once (unless a question is still out, a call runs, or `stop`ped)."""
         if self._stopped or not self._idle or self.asking:
             return
         source = self._source()

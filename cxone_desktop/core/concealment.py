@@ -14,8 +14,10 @@ A playout buffer often holds the frame that follows a gap before the gap is due
 (the loss shows as a jump in the frames' timing). `bridge` then fills the gap
 from both sides: the forward synthesis above, cross-faded into the same
 synthesis run backwards in time from the frames after the gap, so the fill ends
-exactly where the next frame begins. `Concealer` runs one concealer per channel
-of interleaved stereo frames.
+exactly where the next frame begins; for gaps up to 40 ms that fill is averaged
+with `ar_interpolation`'s, which follows the waveform's short-term shape into
+both sides where the pitch loop repeats whole periods. `Concealer` runs one
+concealer per channel of interleaved stereo frames.
 """
 
 from __future__ import annotations
@@ -25,12 +27,29 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from cxone_desktop.core.ar_interpolation import interpolate
 from cxone_desktop.core.audio_format import DEFAULT_FORMAT, AudioFormat, mono_format
 
 #: Per 10 ms block of a gap: linear gain drop after the first block (Appendix I: 20 %).
 _ATTENUATION_PER_BLOCK = 0.2
 #: The cross-fade into the first good frame grows by 4 ms per 10 ms of gap.
 _END_OVERLAP_GROWTH_S = 0.004
+#: A bridge is averaged with `ar_interpolation`'s fill: this share of it, from a predictor
+#: of 5 ms (40 taps at 8 kHz) fitted to 20 ms on each side. PESQ with 5 % of frames lost
+#: in their true slots, training seeds 1-4, demo / second call: the bridge alone 3.74 /
+#: 3.83; averaged with order 40, 20 ms a side, 3.87 / 3.96; order 60 3.85 / 3.97; order
+#: 24 (12.5 ms) 3.86 / 3.88; 100-130 (30 ms) 3.82-3.83 / 3.94-3.95; the interpolation
+#: alone 3.67 / 3.85 (order 130); shares 0.35-0.7 within 0.01; with 40 % of the losses
+#: concealed 1-3 frames off, 3.29 / 3.30 → 3.38 / 3.37. On recorded human voice, never
+#: tuned on (alsa-utils' clips, 10 seeds): 3.99 → 4.04. A share that falls toward the gap's
+#: middle, or where the two halves of the bridge agree, did worse.
+_INTERPOLATION_SHARE = 0.5
+_AR_ORDER_S = 0.005
+_INTERPOLATION_CONTEXT_S = 0.020
+#: Longer gaps are bridged alone: the fill sinks toward silence in their middle, and its cost
+#: grows with the cube of the length. (Gilbert-Elliott bursts at 5 %, true slots: up to 20 /
+#: 40 / 100 ms 3.47 / 3.83, 3.49 / 3.84, 3.50 / 3.82; the bridge alone 3.45 / 3.82.)
+_INTERPOLATION_MAX_S = 0.040
 
 Float = npt.NDArray[np.float64]
 Int16 = npt.NDArray[np.int16]
@@ -55,6 +74,9 @@ class LossConcealer:
         self._pitch_max = rate * 15 // 1000  # 15 ms: 66 Hz
         self._corr_len = rate // 200  # 5 ms matched at the loop point (Appendix I: 20 ms)
         self._end_overlap_growth = round(rate * _END_OVERLAP_GROWTH_S)
+        self._ar_order = max(1, round(rate * _AR_ORDER_S))
+        self._interpolation_context = round(rate * _INTERPOLATION_CONTEXT_S)
+        self._interpolation_max = round(rate * _INTERPOLATION_MAX_S)
         # Three pitch periods plus the quarter period before them; at least enough for the search.
         self._history_len = max(
             3 * self._pitch_max + self._pitch_max // 4, self._corr_len + self._pitch_max
@@ -135,7 +157,16 @@ class LossConcealer:
         backward_concealer._remember(ahead[::-1].copy())
         backward = backward_concealer._conceal_raw(n)[::-1]
         fade = (np.arange(n, dtype=np.float64) + 0.5) / n
-        out = _to_int16(forward * (1.0 - fade) + backward * fade)
+        fill = forward * (1.0 - fade) + backward * fade
+        context = self._interpolation_context
+        interpolated = (
+            interpolate(self._history[-context:], ahead[:context], n, self._ar_order)
+            if n <= self._interpolation_max
+            else None
+        )
+        if interpolated is not None:
+            fill = (1.0 - _INTERPOLATION_SHARE) * fill + _INTERPOLATION_SHARE * interpolated
+        out = _to_int16(fill)
         self._concealing = False
         self._remember(out.astype(np.float64))
         return out

@@ -112,6 +112,9 @@ def test_wrong_frame_shape_is_refused() -> None:
 
 
 def test_a_bridge_ends_where_the_next_frame_begins_and_beats_concealing_forward() -> None:
+    """(On this pulse train, exactly periodic, the pitch bridge alone came within 11 dB of the
+    truth and its average with the AR interpolation comes within 6; on speech, recorded and
+    synthesized, the average scores the higher PESQ: `concealment._INTERPOLATION_SHARE`.)"""
     from cxone_desktop.core.concealment import LossConcealer
 
     signal = VOWEL.reshape(-1, N)
@@ -123,7 +126,7 @@ def test_a_bridge_ends_where_the_next_frame_begins_and_beats_concealing_forward(
     fill = bridged.bridge(signal[12:14].reshape(-1), 2)
     assert fill.shape == (2 * N,)
     truth = signal[10:12].reshape(-1)
-    assert snr_db(truth, fill) > snr_db(truth, ahead) + 2.0
+    assert snr_db(truth, fill) > snr_db(truth, ahead) + 1.0
     # The join into the next frame is as smooth as the vowel itself.
     joined = np.concatenate([fill, bridged.good(signal[12])]).astype(float)
     assert np.abs(np.diff(joined)).max() <= 1.1 * np.abs(np.diff(VOWEL.astype(float))).max()
@@ -140,10 +143,46 @@ def test_a_hole_of_any_length_is_bridged_or_extrapolated_to_its_exact_size() -> 
     ahead = forward.conceal_samples(size)
     truth = signal[start : start + size]
     assert fill.shape == ahead.shape == (size,)
-    assert snr_db(truth, fill) > 10.0 and snr_db(truth, ahead) > 10.0  # the vowel goes on
+    assert snr_db(truth, fill) > 8.0 and snr_db(truth, ahead) > 10.0  # the vowel goes on
     joined = np.concatenate([VOWEL[:start], fill, VOWEL[start + size :]]).astype(float)
     assert np.abs(np.diff(joined)).max() <= 1.1 * np.abs(np.diff(signal)).max()
     assert not bridged.concealing and forward.concealing  # forward waits for what ends it
+
+
+def test_a_bridge_of_a_tone_follows_it_closer_with_the_interpolation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pitch bridge repeats a period, which a two-tone DTMF digit does not have; the AR
+    interpolation it is averaged with predicts sinusoids exactly."""
+    from cxone_desktop.core import concealment
+
+    t = np.arange(4 * N)
+    digit = 6000 * np.sin(2 * np.pi * 697 * t / 8000 + 0.3)
+    digit = (digit + 6000 * np.sin(2 * np.pi * 1209 * t / 8000 + 1.1)).astype(np.int16)
+    fills = []
+    for share in (0.0, concealment._INTERPOLATION_SHARE):
+        monkeypatch.setattr(concealment, "_INTERPOLATION_SHARE", share)
+        plc = LossConcealer()
+        plc.good(digit[:N])
+        plc.good(digit[N : 2 * N])
+        fills.append(plc.bridge(digit[3 * N :], 1))
+    alone, averaged = (snr_db(digit[2 * N : 3 * N], fill) for fill in fills)
+    assert averaged > alone + 4.0, (alone, averaged)
+
+
+def test_long_gaps_are_bridged_without_the_interpolation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 40 ms the fill would sink toward silence, and its cost grows with the cube of the
+    length: a 60 ms gap is the pitch bridge alone."""
+    from cxone_desktop.core import concealment
+
+    fills = []
+    for share in (0.0, concealment._INTERPOLATION_SHARE):
+        monkeypatch.setattr(concealment, "_INTERPOLATION_SHARE", share)
+        plc = LossConcealer()
+        for k in range(10):
+            plc.good(VOWEL[k * N : (k + 1) * N])
+        fills.append(plc.bridge(VOWEL[13 * N : 15 * N], 3))
+    assert np.array_equal(fills[0], fills[1])
 
 
 def test_stereo_concealment_continues_each_channel_on_its_own() -> None:

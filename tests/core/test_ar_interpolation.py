@@ -6,10 +6,7 @@ import numpy as np
 
 from cxone_desktop.core.ar_interpolation import interpolate
 
-
-def snr_db(truth: np.ndarray, estimate: np.ndarray) -> float:
-    error = truth.astype(float) - estimate.astype(float)
-    return float(10 * np.log10((truth.astype(float) ** 2).sum() / max(1e-9, (error**2).sum())))
+from .test_concealment import snr_db
 
 
 def ar2(count: int, seed: int) -> np.ndarray:
